@@ -1,0 +1,65 @@
+"""Configuration from environment variables: the one place where every setting is named.
+
+Each setting has a default that works for the demo on one machine; a region overrides
+them in its service manager's environment. ``emplettes --help`` prints this table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# name -> (default, description); documented in README.md and `emplettes --help`.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "DATA_DIR": ("data", "run files, search index and state"),
+    "SOURCES_FILE": ("sources.yaml", "the registry of shop sources"),
+    "PORT": ("8000", "port of the portal (serve, demo)"),
+    "HOST": ("127.0.0.1", "address the portal listens on"),
+    "SEARCH_BACKEND": ("tantivy", "embedded 'tantivy' or 'elasticsearch'"),
+    "ELASTICSEARCH_URL": ("", "Elasticsearch URL when SEARCH_BACKEND=elasticsearch"),
+    "CONTACT_URL": ("https://github.com/emplettes/emplettes", "contact URL sent in the crawler's User-Agent"),
+    "MAX_ERROR_RATIO": ("0.2", "a run with more failed pages than this keeps older records"),
+}
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, SETTINGS[name][0])
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR")))
+    sources_file: Path = field(default_factory=lambda: Path(_env("SOURCES_FILE")))
+    port: int = field(default_factory=lambda: int(_env("PORT")))
+    host: str = field(default_factory=lambda: _env("HOST"))
+    search_backend: str = field(default_factory=lambda: _env("SEARCH_BACKEND"))
+    elasticsearch_url: str = field(default_factory=lambda: _env("ELASTICSEARCH_URL"))
+    contact_url: str = field(default_factory=lambda: _env("CONTACT_URL"))
+    max_error_ratio: float = field(default_factory=lambda: float(_env("MAX_ERROR_RATIO")))
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def user_agent(self) -> str:
+        from emplettes import __version__
+
+        return f"emplettes/{__version__} (+{self.contact_url})"
+
+
+def settings_help() -> str:
+    width = max(map(len, SETTINGS))
+    return "\n".join(
+        f"  {name.ljust(width)}  {desc} (default: {default or 'unset'})"
+        for name, (default, desc) in SETTINGS.items()
+    )

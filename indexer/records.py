@@ -1,0 +1,126 @@
+"""The record schema: one product offer, one shop. Written down once, validated at the boundary.
+
+The crawler's pipelines build these records and write them to run files; the indexer
+validates every line it loads against the same models, so a malformed line is reported
+and skipped instead of reaching the index. ``record_json_schema()`` exports the JSON
+Schema for chambers and other tools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator
+
+Availability = Literal["in_stock", "out_of_stock", "preorder", "unknown"]
+AVAILABILITIES: tuple[str, ...] = ("in_stock", "out_of_stock", "preorder", "unknown")
+
+# Services a shop offers residents; keys are stable, labels live in the portal.
+Service = Literal["click_and_collect", "delivery", "gift_vouchers"]
+SERVICES: tuple[str, ...] = ("click_and_collect", "delivery", "gift_vouchers")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def product_id(source_id: str, url: str | None, sku: str | None = None, name: str | None = None) -> str:
+    """Stable id of an offer: the same product on the same source keeps its id across runs.
+
+    The canonical URL identifies a product page; the SKU is the fallback for feeds and
+    listings whose items share one URL, and the name the last resort.
+    """
+    key = url or (f"sku:{sku}" if sku else f"name:{name or ''}")
+    digest = hashlib.sha1(f"{source_id}\x00{key}".encode()).hexdigest()[:20]
+    return f"{source_id}-{digest}"
+
+
+def price_string(price: Decimal) -> str:
+    """``Decimal('12.5')`` -> ``"12.50"``: two decimals unless the shop declared more."""
+    if price.as_tuple().exponent >= -2:  # type: ignore[operator]
+        return format(price.quantize(Decimal("0.01")), "f")
+    return format(price.normalize(), "f")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str
+    source_id: str
+    run_id: str = ""
+
+
+class ShopRecord(_Record):
+    """A shop as residents see it: registry facts first, its own markup fills the gaps."""
+
+    type: Literal["shop"] = "shop"
+    name: str = Field(min_length=1)
+    url: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    town: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    telephone: str | None = None
+    opening_hours: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+    description: str | None = None
+    last_seen: datetime = Field(default_factory=utcnow)
+
+
+class ProductRecord(_Record):
+    """One product offer of one shop, linking back to the page on the shop's own site."""
+
+    type: Literal["product"] = "product"
+    shop_id: str
+    shop_name: str
+    shop_url: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    categories: list[str] = Field(default_factory=list)  # the shop's registry categories
+    services: list[Service] = Field(default_factory=list)
+
+    name: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    brand: str | None = None
+    category: str | None = None  # as declared by the page
+    sku: str | None = None
+    gtin: str | None = None
+    price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    availability: Availability = "unknown"
+    url: str = Field(pattern=r"^https?://")
+    image: str | None = Field(default=None, pattern=r"^https?://")
+
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _clip_description(cls, value):
+        if isinstance(value, str) and len(value) > 5000:
+            return value[:4999] + "…"
+        return value
+
+    @field_serializer("price")
+    def _price_as_string(self, price: Decimal | None) -> str | None:
+        return None if price is None else price_string(price)
+
+
+Record = Annotated[Union[ProductRecord, ShopRecord], Field(discriminator="type")]
+RECORD_ADAPTER: TypeAdapter = TypeAdapter(Record)
+
+
+def parse_record(data: dict) -> ProductRecord | ShopRecord:
+    """Validate one run-file line; raises ``pydantic.ValidationError`` with field paths."""
+    return RECORD_ADAPTER.validate_python(data)
+
+
+def record_json_schema() -> dict:
+    return RECORD_ADAPTER.json_schema()
