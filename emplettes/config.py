@@ -20,6 +20,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "ELASTICSEARCH_URL": ("", "Elasticsearch URL when SEARCH_BACKEND=elasticsearch"),
     "CONTACT_URL": ("https://github.com/emplettes/emplettes", "contact URL sent in the crawler's User-Agent"),
     "MAX_ERROR_RATIO": ("0.2", "a run with more failed pages than this keeps older records"),
+    "CRAWL_DELAY": ("0.5", "minimum seconds between two requests to one shop (AutoThrottle may wait longer)"),
 }
 
 
@@ -37,6 +38,7 @@ class Config:
     elasticsearch_url: str = field(default_factory=lambda: _env("ELASTICSEARCH_URL"))
     contact_url: str = field(default_factory=lambda: _env("CONTACT_URL"))
     max_error_ratio: float = field(default_factory=lambda: float(_env("MAX_ERROR_RATIO")))
+    crawl_delay: float = field(default_factory=lambda: float(_env("CRAWL_DELAY")))
 
     @property
     def runs_dir(self) -> Path:

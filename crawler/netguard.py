@@ -1,0 +1,56 @@
+"""Refuse private, loopback and link-local addresses unless a source explicitly allows them.
+
+A registry entry (or a redirect it serves) must not turn the crawler into a probe of the
+machine it runs on or of the chamber's internal network. The check resolves host names,
+so ``localhost`` or a DNS name pointing at 10.0.0.1 is refused like the literal address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+
+class RefusedAddress(ValueError):
+    """The URL points at an address the crawler must not fetch."""
+
+
+@lru_cache(maxsize=4096)
+def _resolve(host: str) -> tuple[str, ...]:
+    try:
+        return tuple(sorted({info[4][0] for info in socket.getaddrinfo(host, None)}))
+    except socket.gaierror:
+        return ()
+
+
+def is_public_ip(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool = False) -> None:
+    """Raise :class:`RefusedAddress` when ``url`` must not be fetched."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise RefusedAddress(f"refused {url!r}: only http and https addresses are crawled")
+    host = parts.hostname
+    if not host:
+        raise RefusedAddress(f"refused {url!r}: no host name")
+    if allow_private:
+        return
+    try:
+        addresses: tuple[str, ...] = (str(ipaddress.ip_address(host)),)
+    except ValueError:
+        addresses = _resolve(host)
+        if not addresses:
+            return  # unresolvable: the download itself will fail with a DNS error
+    for address in addresses:
+        if not is_public_ip(address):
+            raise RefusedAddress(
+                f"refused {url}: {host} is a private, loopback or link-local address ({address}); "
+                "set allow_private: true on the source (or --allow-private) only for a test or demo shop"
+            )

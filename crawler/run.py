@@ -1,0 +1,152 @@
+"""Run crawls: one Scrapy process, one spider per source, one run file per source.
+
+Each source gets its own ``Crawler`` with its own feed (``runs/<source>/<run>.jsonl``) and
+manifest (``<run>.json``), so one misbehaving shop only ever affects its own run. Twisted's
+reactor cannot restart: call :func:`crawl_sources` once per process (the scheduler runs
+each crawl in a subprocess for that reason).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, TextIO
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.extensions import run_finished
+from crawler.registry import Source
+from crawler.settings import crawl_settings, feed_for
+from crawler.spiders import spider_for
+from emplettes.config import Config
+
+
+def new_run_id() -> str:
+    """Sortable, unique enough: ``20261123T140501Z-3fa2``."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+@dataclass
+class RunOutcome:
+    source_id: str
+    run_id: str
+    run_file: Path
+    manifest: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest.get("finish_reason") == "finished"
+
+
+class Progress:
+    """Counts per source while the crawl runs, on a terminal or a log."""
+
+    def __init__(self, out: TextIO = sys.stderr, every: float = 2.0):
+        self.out = out
+        self.every = every
+        self.crawlers: dict[str, Crawler] = {}
+        self.started = time.monotonic()
+        self.done: set[str] = set()
+        self.receivers: list[Callable[..., None]] = []
+
+    def _counts(self, crawler: Crawler) -> tuple[int, int, int]:
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        return (
+            stats.get("response_received_count", 0),
+            stats.get("item_scraped_count", 0),
+            stats.get("emplettes/page_errors", 0),
+        )
+
+    def tick(self) -> None:
+        running = [sid for sid in self.crawlers if sid not in self.done]
+        if not running:
+            return
+        pages = items = 0
+        for crawler in self.crawlers.values():
+            p, i, _ = self._counts(crawler)
+            pages, items = pages + p, items + i
+        elapsed = time.monotonic() - self.started
+        print(
+            f"  … {len(self.done)}/{len(self.crawlers)} sources done, {pages} pages, {items} records "
+            f"({elapsed:.0f} s)",
+            file=self.out,
+            flush=True,
+        )
+
+    def finished(self, source_id: str, manifest: dict) -> None:
+        self.done.add(source_id)
+        mark = "✓" if manifest.get("finish_reason") == "finished" else "✗"
+        errors = manifest.get("page_errors", 0)
+        detail = ", ".join(f"{k} ×{v}" for k, v in sorted(manifest.get("errors", {}).items()))
+        print(
+            f"  {mark} {source_id}: {manifest.get('items', 0)} records from {manifest.get('pages', 0)} pages, "
+            f"{errors} page error{'s' if errors != 1 else ''}{f' ({detail})' if detail else ''}"
+            f"{'' if mark == '✓' else ' — ' + str(manifest.get('finish_reason'))}",
+            file=self.out,
+            flush=True,
+        )
+
+
+def crawl_sources(
+    sources: list[Source],
+    config: Config,
+    *,
+    settings_overrides: dict | None = None,
+    progress: Progress | None = None,
+    log_file: Path | None = None,
+) -> list[RunOutcome]:
+    """Crawl ``sources`` concurrently (politely per host) and return each run's outcome."""
+    overrides = dict(settings_overrides or {})
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        overrides.setdefault("LOG_FILE", str(log_file))
+    base = crawl_settings(config, **overrides)
+    process = CrawlerProcess(Settings(base))
+    if log_file is not None:
+        logging.getLogger("scrapy.utils.log").setLevel(logging.WARNING)
+
+    planned: list[RunOutcome] = []
+    for source in sources:
+        run_id = new_run_id()
+        run_dir = config.runs_dir / source.id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        run_file = run_dir / f"{run_id}.jsonl"
+        manifest_path = run_dir / f"{run_id}.json"
+        settings = Settings(base)
+        settings.set("FEEDS", feed_for(run_file))
+        settings.set("EMPLETTES_MANIFEST", str(manifest_path))
+        # The first crawler installs the reactor, as CrawlerProcess does for spider classes.
+        crawler = Crawler(spider_for(source), settings, init_reactor=not planned)
+        if progress is not None:
+            progress.crawlers[source.id] = crawler
+            # Signal receivers are weakly referenced: the progress object keeps them alive.
+            progress.receivers.append(_reporter(progress, source.id))
+            crawler.signals.connect(progress.receivers[-1], signal=run_finished)
+        process.crawl(crawler, source=source, run_id=run_id)
+        planned.append(RunOutcome(source.id, run_id, run_file, {}))
+
+    if progress is not None:
+        from twisted.internet.task import LoopingCall
+
+        ticker = LoopingCall(progress.tick)
+        ticker.start(progress.every, now=False)
+    process.start()
+
+    for outcome in planned:
+        manifest_path = outcome.run_file.with_suffix(".json")
+        outcome.manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    return planned
+
+
+def _reporter(progress: Progress, source_id: str) -> Callable[..., None]:
+    def report(manifest: dict, **_: object) -> None:
+        progress.finished(source_id, manifest)
+
+    return report

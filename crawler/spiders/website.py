@@ -1,0 +1,208 @@
+"""The structured-data website spider: any shop site that declares its products in markup.
+
+It fetches; it does not parse by hand. Discovery uses Scrapy's sitemap machinery first
+(sitemaps listed in robots.txt, else ``/sitemap.xml``); only when the sitemaps yield no
+page does it fall back to bounded link-following inside the shop's own host. Every page
+goes through :func:`crawler.extract.extract_page`, a pure function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, signals
+from pydantic import ValidationError
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.spiders import SitemapSpider
+
+from crawler.extract import extract_page
+from crawler.records import build_product, build_shop
+from crawler.registry import Source
+
+# Paths a shopper's crawler has no business in: carts, accounts, searches, sorts.
+_DENY = (
+    r"/(panier|cart|basket|checkout|commande|compte|account|login|connexion|my-account|wishlist)([/?.]|$)",
+    r"[?&](add-to-cart|add_to_cart|orderby|sort|order|filter_|q|s|search)=",
+    r"/(wp-admin|wp-login|feed)\b",
+)
+_NOT_PAGES = (
+    "pdf", "jpg", "jpeg", "png", "gif", "webp", "svg", "zip", "mp4", "mp3", "css", "js", "ico", "xml", "json",
+)
+
+
+class WebsiteSpider(SitemapSpider):
+    """One shop site (or any site that declares schema.org/OpenGraph products)."""
+
+    name = "website"
+    kind = "website"
+    sitemap_rules = [("", "parse_page")]  # every page a sitemap lists is read for markup
+
+    def __init__(self, source: Source, run_id: str, *args: Any, **kwargs: Any):
+        self.name = source.id  # log lines are attributed to the source
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.run_id = run_id
+        self.allow_private = source.allow_private
+        self.max_pages = source.max_pages or 500
+        home = urlsplit(source.url)
+        self.host = home.hostname or ""
+        self.allowed_domains = [self.host]
+        self.home_url = source.url if home.path else source.url + "/"
+        self.sitemap_urls = [source.sitemap] if source.sitemap else [urljoin(self.home_url, "/robots.txt")]
+        # Hosts are compared by hand: LinkExtractor's allow_domains compares the netloc,
+        # port included, so a shop on a non-default port would have no links at all.
+        self.link_extractor = LinkExtractor(deny=_DENY, deny_extensions=_NOT_PAGES, unique=True)
+        self.scheduled_pages = 0
+        self.sitemap_pages = 0
+        self.following_links = False
+        self.shop_sent = False
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        # The home page always: it names the shop (LocalBusiness markup) and may list products.
+        yield Request(self.home_url, callback=self.parse_home, errback=self.home_failed, priority=10)
+        for url in self.sitemap_urls:
+            yield Request(url, callback=self._parse_sitemap, errback=self.sitemap_failed)
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        for request in super()._parse_sitemap(response):
+            if request.callback == self.parse_page:
+                if not self._may_schedule():
+                    return
+                self.sitemap_pages += 1
+                request = request.replace(errback=self.page_failed)
+            yield request
+
+    def sitemap_failed(self, failure) -> None:
+        self.logger.info("no usable sitemap at %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    def _on_idle(self, spider) -> None:
+        """Sitemaps exhausted without a single page: fall back to following links."""
+        if spider is not self or self.following_links or self.sitemap_pages:
+            return
+        self.following_links = True
+        if self.sitemap_urls[0].endswith("/robots.txt"):
+            # robots.txt listed no sitemap: the conventional address is worth one request.
+            self.sitemap_urls = [urljoin(self.home_url, "/sitemap.xml")]
+            self.following_links = False
+            self.crawler.engine.crawl(Request(self.sitemap_urls[0], callback=self._parse_sitemap, errback=self.sitemap_failed))
+            raise DontCloseSpider
+        self.logger.info("no product pages in sitemaps: following links from %s", self.home_url)
+        self.crawler.engine.crawl(
+            Request(self.home_url, callback=self.parse_page, errback=self.page_failed, dont_filter=True)
+        )
+        raise DontCloseSpider
+
+    def _may_schedule(self) -> bool:
+        if self.scheduled_pages >= self.max_pages:
+            if self.scheduled_pages == self.max_pages:
+                self.logger.warning("max_pages=%d reached: further pages are left for the next run", self.max_pages)
+                self.scheduled_pages += 1
+            return False
+        self.scheduled_pages += 1
+        return True
+
+    def _follow_links(self, response: Response) -> Iterable[Request]:
+        if not self.following_links or not isinstance(response, TextResponse):
+            return
+        for link in self.link_extractor.extract_links(response):
+            if urlsplit(link.url).hostname != self.host:
+                continue
+            if not self._may_schedule():
+                return
+            yield Request(link.url, callback=self.parse_page, errback=self.page_failed)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def parse_home(self, response: Response) -> Iterable[Any]:
+        extraction = self._extract(response)
+        yield build_shop(self.source, self.run_id, extraction.shops if extraction else [])
+        self.shop_sent = True
+        if extraction:
+            yield from self._products(extraction, response)
+
+    def home_failed(self, failure) -> Iterable[Any]:
+        self.page_failed(failure)
+        yield build_shop(self.source, self.run_id, [])
+        self.shop_sent = True
+
+    def page_failed(self, failure) -> None:
+        """Count a page that could not be read, by kind (``http_500``, ``TimeoutError``...)."""
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            return  # refused by robots.txt or the address guard: counted by those components
+        else:
+            kind = type(failure.value).__name__
+        self.logger.warning("page failed (%s): %s", kind, failure.request.url)
+        self._count_error(kind)
+
+    def _count_error(self, kind: str) -> None:
+        self.crawler.stats.inc_value("emplettes/page_errors")
+        self.crawler.stats.inc_value(f"emplettes/page_errors/{kind}")
+
+    def parse_page(self, response: Response, listed: dict | None = None) -> Iterable[Any]:
+        extraction = self._extract(response)
+        if extraction and extraction.products:
+            yield from self._products(extraction, response)
+        elif listed is not None:
+            yield listed  # the product's own page declares nothing: keep what the listing said
+        yield from self._follow_links(response)
+
+    def listed_page_failed(self, failure) -> Iterable[Any]:
+        self.page_failed(failure)
+        listed = failure.request.cb_kwargs.get("listed")
+        if listed is not None:
+            yield listed
+
+    def _extract(self, response: Response):
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("emplettes/skipped_not_html")
+            return None
+        try:
+            return extract_page(response.body, response.url)
+        except Exception as exc:  # a hostile page must never stop the crawl
+            self.logger.error("cannot extract %s: %s: %s", response.url, type(exc).__name__, exc)
+            self._count_error(f"extract_{type(exc).__name__}")
+            return None
+
+    def _products(self, extraction, response: Response) -> Iterable[Any]:
+        """Records of a page's products; a listing's products are read on their own page.
+
+        A listing (an ``ItemList``, a category page) usually declares less than the
+        product page it links to: each listed product with its own URL is fetched, and the
+        listing's record is kept only if that page cannot be read or declares nothing.
+        """
+        page_url = extraction.canonical_url or response.url
+        listing = len(extraction.products) > 1
+        for product in extraction.products:
+            try:
+                record = build_product(self.source, self.run_id, product, page_url=response.url)
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                self.logger.warning("invalid product on %s: %s", response.url, problems)
+                self.crawler.stats.inc_value("emplettes/invalid_products")
+                continue
+            if record is None:
+                continue
+            if listing and record["url"] != page_url and self._may_schedule():
+                yield Request(
+                    record["url"],
+                    callback=self.parse_page,
+                    errback=self.listed_page_failed,
+                    cb_kwargs={"listed": record},
+                )
+                continue
+            yield record
+

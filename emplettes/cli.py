@@ -1,0 +1,220 @@
+"""The ``emplettes`` command: one entry point above the crawler, the indexer and the portal.
+
+Each subcommand is a small function; heavy imports (Scrapy, tantivy, Flask) happen inside
+them so ``emplettes --help`` and ``sources validate`` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from emplettes import __version__
+from emplettes.config import Config, settings_help
+
+EPILOG = "Configuration (environment variables):\n" + settings_help()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args, Config()) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="emplettes",
+        description="Nos emplettes sont nos emplois ! One regional search over what local shops already publish.",
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"emplettes {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, help: str, description: str | None = None):
+        p = sub.add_parser(name, help=help, description=description or help, epilog=EPILOG, formatter_class=formatter)
+        return p
+
+    p = command(
+        "demo",
+        "serve the bundled sample shops, crawl and index them, then serve the portal",
+        "Serve the bundled sample shop sites on 127.0.1.x, crawl every source of SOURCES_FILE with the real "
+        "spiders, index the run files into the embedded backend and serve the portal on PORT.",
+    )
+    p.add_argument("--port", type=int, help="portal port (default: PORT or 8000)")
+    p.add_argument("--sites-port", type=int, default=8701, help="port of the sample shop sites (default: 8701)")
+    p.add_argument("--no-serve", action="store_true", help="stop after indexing (do not serve the portal)")
+    p.set_defaults(handler=cmd_demo)
+
+    p = command("crawl", "crawl sources of the registry into run files (DATA_DIR/runs)")
+    p.add_argument("--source", action="append", metavar="ID", help="crawl only this source (repeatable); default: all")
+    p.add_argument("--index", action="store_true", help="index the finished runs afterwards")
+    p.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's log instead of writing it to DATA_DIR/logs")
+    p.set_defaults(handler=cmd_crawl)
+
+    p = command(
+        "index",
+        "load run files into the search index",
+        "Load run files into the search index. Without arguments: every finished run not yet indexed, oldest "
+        "first. A run that did not finish well adds and updates records but never removes older ones.",
+    )
+    p.add_argument("run_files", nargs="*", metavar="RUN_FILE", type=Path)
+    p.set_defaults(handler=cmd_index)
+
+    p = command("serve", "serve the portal over the current index")
+    p.add_argument("--port", type=int, help="default: PORT or 8000")
+    p.add_argument("--host", help="default: HOST or 127.0.0.1")
+    p.set_defaults(handler=cmd_serve)
+
+    p = command("sources", "work with the registry of sources")
+    sources_sub = p.add_subparsers(title="sources commands", metavar="SUBCOMMAND")
+    v = sources_sub.add_parser(
+        "validate",
+        help="check every entry of a registry file",
+        description="Check every entry; print each problem as FILE:LINE: field: message. Exit status 1 on problems.",
+    )
+    v.add_argument("file", nargs="?", type=Path, help="default: SOURCES_FILE or sources.yaml")
+    v.set_defaults(handler=cmd_sources_validate)
+    p.set_defaults(handler=lambda args, config: p.print_help() or 2)
+
+    p = command(
+        "check",
+        "preview what the portal extracts from one page (URL or saved HTML file)",
+        "Fetch one page (or read a saved HTML file) and print the records it declares. With --json: one JSON "
+        'object per line, "type": "product" or "shop".',
+    )
+    p.add_argument("target", metavar="URL_OR_FILE")
+    p.add_argument("--json", action="store_true", help="JSON Lines output")
+    p.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
+    p.add_argument("--base-url", help="for a file: the address it was saved from (resolves relative links)")
+    p.set_defaults(handler=cmd_check)
+    return parser
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def cmd_sources_validate(args, config: Config) -> int:
+    from crawler.registry import RegistryError, load_registry
+
+    path = args.file or config.sources_file
+    try:
+        registry = load_registry(path)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s); nothing was loaded", file=sys.stderr)
+        return 1
+    print(f"{path}: {len(registry.sources)} sources, all valid")
+    return 0
+
+
+def _registry(config: Config):
+    from crawler.registry import RegistryError, load_registry
+
+    try:
+        return load_registry(config.sources_file)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit(1)
+
+
+def cmd_crawl(args, config: Config) -> int:
+    from crawler.registry import RegistryError
+    from crawler.run import Progress, crawl_sources, new_run_id
+
+    registry = _registry(config)
+    try:
+        sources = registry.select(args.source)
+    except RegistryError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    log_file = None if args.verbose else config.data_dir / "logs" / f"crawl-{new_run_id()}.log"
+    print(f"crawling {len(sources)} source(s) into {config.runs_dir}", file=sys.stderr)
+    outcomes = crawl_sources(sources, config, progress=Progress(), log_file=log_file)
+    if log_file:
+        print(f"log: {log_file}", file=sys.stderr)
+    failed = [o for o in outcomes if not o.ok]
+    if args.index:
+        cmd_index(argparse.Namespace(run_files=[]), config)
+    else:
+        print("next: emplettes index", file=sys.stderr)
+    return 1 if failed and len(failed) == len(outcomes) else 0
+
+
+def cmd_index(args, config: Config) -> int:
+    from indexer.jobs import index_runs
+
+    from indexer.backends.base import BackendUnavailable
+
+    try:
+        index_runs(config, run_files=list(args.run_files) or None, out=sys.stderr)
+    except BackendUnavailable:
+        return 3
+    return 0
+
+
+def cmd_serve(args, config: Config) -> int:
+    from portal import create_app
+    from portal.server import serve
+
+    host = args.host or config.host
+    port = args.port or config.port
+    app = create_app(config)
+    print(f"portal: http://{host}:{port}/", flush=True)
+    serve(app, host, port)
+    return 0
+
+
+def cmd_check(args, config: Config) -> int:
+    from crawler.check import CheckError, check, explain_empty
+
+    try:
+        result = check(args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent)
+    except CheckError as exc:
+        print(f"check: {exc}", file=sys.stderr)
+        return 2
+    records = result.records
+    if args.json:
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+    else:
+        _print_readable(result)
+    if not result.extraction.products:
+        print(explain_empty(result), file=sys.stderr)
+        return 1 if not records else 0
+    return 0
+
+
+def _print_readable(result) -> None:
+    ext = result.extraction
+    print(f"{result.url}")
+    print(f"  markup: {', '.join(ext.syntaxes) or 'none'}")
+    for product in ext.products:
+        price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+        print(f"  product: {product['name']} — {price} — {product['availability']}")
+        print(f"           {product['url']}")
+    for shop in ext.shops:
+        where = " ".join(filter(None, [shop.get("postcode"), shop.get("town")]))
+        print(f"  shop: {shop['name']}{' — ' + where if where else ''}")
+
+
+def cmd_demo(args, config: Config) -> int:
+    from emplettes.demo import run_demo
+
+    return run_demo(config, port=args.port or config.port, sites_port=args.sites_port, serve_portal=not args.no_serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

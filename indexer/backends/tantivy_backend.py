@@ -1,0 +1,793 @@
+"""The embedded search backend: a tantivy index in ``DATA_DIR/index``, no server needed.
+
+Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
+
+* The French analyzers are not stored in the index; ``register_analyzers`` runs on every
+  open, in every process.
+* Ids are deleted through a raw *text* field (a term delete on u64 silently does nothing).
+* There is no geo query, and range queries on the lat/lon fast fields scan the whole column
+  (about 10 ms per million documents). Products carry instead a quadtree of cells
+  (``geo_cell``, one term per level) and their exact point as a term (``loc``). A circle is
+  "cells fully inside" OR "points of the boundary cells within the radius", the points
+  found by a terms aggregation and their haversine distance computed in Python: totals and
+  facet counts computed by the engine stay exact, and no document is fetched for it.
+* Facet counts come from ``Searcher.aggregate`` terms aggregations, one call for the
+  facets without a selected value and one per facet with its own filter (disjunctive).
+* Ties are broken by ``key`` so pages do not shuffle: sort fields are i64 composites of the
+  sort value and 20 bits of the key, and score ties are re-sorted in Python.
+* Only one process may hold the writer; it is opened lazily and never by a read-only
+  instance (the portal). Readers call ``reload()`` before each read to see other
+  processes' commits (about 20 µs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import tantivy
+from tantivy import Document, FieldType, Index, Occur, Order, Query
+
+from indexer.analysis import FOLDED, FRENCH, analyze, fold, register_analyzers
+from indexer.backends.base import (
+    FACETS,
+    SORTS,
+    BackendUnavailable,
+    FacetValue,
+    Near,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+)
+from indexer.records import price_string
+
+# Text fields a resident's words are matched against, with their boosts.
+TEXT_FIELDS: dict[str, float] = {"name": 3.0, "brand": 2.0, "category": 1.5, "description": 1.0}
+
+# Filter names -> raw fields. Facet names first; ``shop_id`` and ``source_id`` filter
+# without being facets (shop pages, chamber views).
+FILTER_FIELDS: dict[str, str] = {**FACETS, "shop_id": "shop_id", "source_id": "source_id"}
+
+# Raw (untokenised) string fields: exact filters, facets and deletes.
+RAW_FIELDS: tuple[str, ...] = (
+    "id", "type", "source_id", "run_id", "shop_id", "shop_name", "town", "categories",
+    "services", "availability", "name_exact", "categories_set", "services_set", "loc",
+)
+MULTI_FIELDS = ("categories", "services")
+_DERIVED_FIELDS = {"name_exact", "categories_set", "services_set", "loc"}
+_PLAIN_RAW_FIELDS = tuple(f for f in RAW_FIELDS if f not in _DERIVED_FIELDS and f not in MULTI_FIELDS)
+# Multi-valued facets are counted on one single-valued field holding the doc's whole set
+# ("Déco\x1fJouets"), then split in Python: 10-20x faster than a terms aggregation on the
+# multi-valued field, and still exact (each value appears once per set).
+SET_FIELDS = {"categories": "categories_set", "services": "services_set"}
+SET_SEPARATOR = "\x1f"
+
+# Like Elasticsearch's max_result_window: deep pages cost memory, nobody reads them.
+MAX_RESULT_WINDOW = 10_000
+MAX_PER_PAGE = 1_000
+TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
+
+_TIE_BITS = 20
+_TIE_MASK = (1 << _TIE_BITS) - 1
+_NULL_PRICE = 1 << 62  # sorts after every real price in both directions
+
+
+def record_key(record_id: str) -> int:
+    """Signed 64-bit hash of an id: the engine-side handle used for geo exclusion and ties."""
+    return int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:8], "big", signed=True)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+# Geo cells: a quadtree of lat/lon cells, every level indexed on each located document.
+# Level 0 cells are 1.28° x 1.92° (about 140 km square in France); level 9 cells 0.0025° x
+# 0.00375° (about 280 m). A circle becomes cells fully inside (matched by the engine) plus
+# a thin ring of boundary cells whose documents get an exact distance in Python.
+GEO_LEVELS = 10
+_CELL_LAT = [1.28 / (1 << level) for level in range(GEO_LEVELS)]
+_CELL_LON = [1.92 / (1 << level) for level in range(GEO_LEVELS)]
+
+
+def _cell_id(level: int, iy: int, ix: int) -> int:
+    return (level << 40) | (iy << 20) | ix
+
+
+@lru_cache(maxsize=65_536)  # a shop's products share its point
+def _geo_cells(lat: float, lon: float) -> tuple[int, ...]:
+    return tuple(geo_cells(lat, lon))
+
+
+def geo_cells(lat: float, lon: float) -> list[int]:
+    """The cell of every level holding this point."""
+    return [
+        _cell_id(level, int((lat + 90.0) // _CELL_LAT[level]), int((lon + 180.0) // _CELL_LON[level]))
+        for level in range(GEO_LEVELS)
+    ]
+
+
+def _loc(lat: float, lon: float) -> str:
+    """A point as a term; repr round-trips floats exactly, so distances computed from the
+    term equal distances computed from the document's fast fields."""
+    return f"{lat!r},{lon!r}"
+
+
+def _approx_km(lat0: float, lon0: float, lat: float, lon: float) -> float:
+    # Equirectangular at the mean latitude: within 0.1 % of haversine at these scales.
+    dx = (lon - lon0) * math.cos(math.radians((lat + lat0) / 2))
+    return KM_PER_DEGREE_LAT * math.hypot(lat - lat0, dx)
+
+
+def geo_cover(lat0: float, lon0: float, radius_km: float) -> tuple[list[int], list[int]]:
+    """Cells covering a circle: (fully inside, straddling the boundary).
+
+    Classification keeps a safety margin, so a cell called inside is inside and a cell
+    left out is outside; only boundary cells need exact distances.
+    """
+    finest = GEO_LEVELS - 1
+    while finest > 0 and _CELL_LAT[finest] * KM_PER_DEGREE_LAT < radius_km / 40:
+        finest -= 1
+    start = max(0, finest - 5)
+    margin = 0.002 * radius_km + 0.005
+    dlat = radius_km / KM_PER_DEGREE_LAT
+    dlon = min(180.0, radius_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(lat0)), 1e-6)))
+    slat, slon = _CELL_LAT[start], _CELL_LON[start]
+    stack = [
+        (start, iy, ix)
+        for iy in range(int((lat0 - dlat + 90) // slat), int((lat0 + dlat + 90) // slat) + 1)
+        for ix in range(int((lon0 - dlon + 180) // slon), int((lon0 + dlon + 180) // slon) + 1)
+    ]
+    inner: list[int] = []
+    boundary: list[int] = []
+    while stack:
+        level, iy, ix = stack.pop()
+        slat, slon = _CELL_LAT[level], _CELL_LON[level]
+        la0, lo0 = iy * slat - 90.0, ix * slon - 180.0
+        la1, lo1 = la0 + slat, lo0 + slon
+        nearest = _approx_km(lat0, lon0, min(max(lat0, la0), la1), min(max(lon0, lo0), lo1))
+        if nearest > radius_km + margin:
+            continue
+        farthest = max(
+            _approx_km(lat0, lon0, la, lo) for la in (la0, la1) for lo in (lo0, lo1)
+        )
+        if farthest < radius_km - margin:
+            inner.append(_cell_id(level, iy, ix))
+        elif level == finest:
+            boundary.append(_cell_id(level, iy, ix))
+        else:
+            for dy in (0, 1):
+                for dx in (0, 1):
+                    stack.append((level + 1, 2 * iy + dy, 2 * ix + dx))
+    return inner, boundary
+
+
+@lru_cache(maxsize=65_536)
+def _value_set(values: tuple) -> tuple:
+    return tuple(v for v in dict.fromkeys(values) if v)
+
+
+@lru_cache(maxsize=65_536)
+def _parse_seconds(value: str) -> int:
+    return _epoch_seconds(datetime.fromisoformat(value))
+
+
+def _epoch_seconds(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return _parse_seconds(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return int(value.timestamp())
+    return int(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return price_string(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in RAW_FIELDS:
+        sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=FRENCH, index_option="freq")
+    sb.add_text_field("name_words", tokenizer_name=FOLDED, index_option="basic")
+    for name in ("price", "lat", "lon"):
+        sb.add_float_field(name, indexed=True, fast=True)
+    sb.add_integer_field("key", indexed=True, fast=True)
+    sb.add_integer_field("geo_cell", indexed=True)
+    for name in ("first_seen", "last_seen", "sort_price_asc", "sort_price_desc", "sort_newest"):
+        sb.add_integer_field(name, fast=True)
+    sb.add_bytes_field("record", stored=True)
+    return sb.build()
+
+
+class TantivyBackend(SearchBackend):
+    """Products and shops in one tantivy index; ``type`` tells them apart."""
+
+    name = "tantivy"
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        readonly: bool = False,
+        writer_heap_bytes: int = 256_000_000,
+        writer_threads: int = 0,
+        facet_size: int = 50,
+        cache_size: int = 256,
+    ) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.facet_size = facet_size
+        self._facet_cache = _LRU(cache_size)
+        self._writer_heap = writer_heap_bytes
+        self._writer_threads = writer_threads
+        self._writer: tantivy.IndexWriter | None = None
+        self._lock = threading.RLock()
+        self.schema = build_schema()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            # reuse=True opens an existing index (and refuses one built with another schema).
+            self._index = Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" in str(exc):
+                raise BackendUnavailable(
+                    f"the index in {self.path} was built with another schema; "
+                    "delete that directory and index the run files again"
+                ) from exc
+            raise BackendUnavailable(f"cannot open the index in {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot open the index in {self.path}: {exc}") from exc
+        register_analyzers(self._index)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def __enter__(self) -> "TantivyBackend":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                writer, self._writer = self._writer, None
+                writer.wait_merging_threads()  # also releases the writer lock
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._index.reload()  # see commits made by other processes
+        return self._index.searcher()
+
+    def _generation(self) -> tuple[int, int] | None:
+        """Changes with every commit (meta.json is rewritten): the facet cache's key."""
+        try:
+            stat = os.stat(self.path / "meta.json")
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        if self.readonly:
+            raise PermissionError(f"{self.path}: this backend was opened read-only")
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(self._writer_heap, self._writer_threads)
+            except Exception as exc:  # LockBusy: another process is indexing
+                raise BackendUnavailable(f"cannot write the index in {self.path}: {exc}") from exc
+        return self._writer
+
+    def _commit(self) -> None:
+        assert self._writer is not None
+        try:
+            self._writer.commit()
+        except Exception as exc:
+            self._writer.rollback()
+            raise BackendUnavailable(f"commit failed in {self.path}: {exc}") from exc
+        self._index.reload()
+
+    def _term(self, field: str, value: Any) -> Query:
+        return Query.term_query(self.schema, field, value)
+
+    def _terms(self, field: str, values: Iterable[Any]) -> Query:
+        values = list(dict.fromkeys(values))
+        if len(values) == 1:
+            return self._term(field, values[0])
+        return Query.term_set_query(self.schema, field, values)
+
+    @staticmethod
+    def _and(parts: list[Query]) -> Query:
+        if not parts:
+            return Query.all_query()
+        if len(parts) == 1:
+            return parts[0]
+        return Query.boolean_query([(Occur.Must, part) for part in parts])
+
+    @staticmethod
+    def _records(searcher: tantivy.Searcher, addresses: Iterable[tantivy.DocAddress]) -> list[dict]:
+        return [json.loads(searcher.doc(address).get_first("record")) for address in addresses]
+
+    @staticmethod
+    def _all(searcher: tantivy.Searcher, query: Query) -> list[tantivy.DocAddress]:
+        """Every matching document's address (unordered)."""
+        count = searcher.search(query, 1, count=True).count
+        if not count:
+            return []
+        return [address for _, address in searcher.search(query, count, count=False).hits]
+
+    # ------------------------------------------------------------------ writing
+
+    def _document(self, record: dict[str, Any]) -> tuple[Document, dict[str, Any]]:
+        key = record_key(record["id"])
+        tie = key & _TIE_MASK
+        fields: dict[str, Any] = {"key": key}
+        get = record.get
+        for name in _PLAIN_RAW_FIELDS:
+            value = get(name)
+            if value is not None and value != "":
+                fields[name] = value if isinstance(value, str) else str(value)
+        for name in MULTI_FIELDS:
+            values = get(name)
+            if values:
+                values = _value_set(tuple(values))
+                if values:
+                    fields[name] = list(values)
+                    fields[SET_FIELDS[name]] = SET_SEPARATOR.join(sorted(values))
+        is_product = get("type") == "product"
+        for name in TEXT_FIELDS:
+            value = get(name)
+            if value:
+                fields[name] = value
+        lat, lon = get("lat"), get("lon")
+        if lat is not None and lon is not None:
+            lat, lon = fields["lat"], fields["lon"] = float(lat), float(lon)
+            if is_product:  # geo searches are product searches: shops get no cells
+                fields["geo_cell"] = list(_geo_cells(lat, lon))
+                fields["loc"] = _loc(lat, lon)
+        for name in ("first_seen", "last_seen"):
+            seconds = _epoch_seconds(get(name))
+            if seconds is not None:
+                fields[name] = seconds
+        if is_product:
+            fields["name_exact"] = fields["name_words"] = record["name"]
+            price = get("price")
+            if price is not None and price != "":
+                price = Decimal(str(price))
+                fields["price"] = float(price)
+                cents = int((price * 100).to_integral_value())
+                fields["sort_price_asc"] = fields["sort_price_desc"] = (cents << _TIE_BITS) | tie
+            else:
+                fields["sort_price_asc"] = _NULL_PRICE | tie
+                fields["sort_price_desc"] = -_NULL_PRICE + tie
+            fields["sort_newest"] = (fields.get("first_seen", 0) << _TIE_BITS) | tie
+        blob = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        fields["record"] = blob.encode()
+        return Document.from_dict(fields, self.schema), fields
+
+    def _existing(self, searcher: tantivy.Searcher, records: dict[str, dict]) -> set[str]:
+        """Ids of ``records`` already in the index; re-crawled products get their first_seen back."""
+        hits = searcher.search(self._terms("id", records), len(records), count=False).hits
+        if not hits:
+            return set()
+        addresses = [address for _, address in hits]
+        keys = searcher.fast_field_values("key", addresses)
+        seen = searcher.fast_field_values("first_seen", addresses)
+        by_key = {record_key(record_id): record for record_id, record in records.items()}
+        existing = set()
+        for address, key, old in zip(addresses, keys, seen):
+            record = by_key.get(key)
+            if record is None:
+                continue
+            existing.add(record["id"])
+            if record.get("type") != "product" or old is None:
+                continue
+            new = _epoch_seconds(record.get("first_seen"))
+            if new is None or old < new:
+                previous = json.loads(searcher.doc(address).get_first("record"))
+                if previous.get("id") == record["id"] and previous.get("first_seen"):
+                    record["first_seen"] = previous["first_seen"]
+        return existing
+
+    def upsert(self, records: Iterable[dict[str, Any]], *, batch_size: int = 5_000) -> int:
+        written = 0
+        added: set[str] = set()  # ids added by this call, not yet visible to the searcher
+        with self._lock:
+            writer = self._get_writer()
+            searcher = self._searcher()
+            try:
+                for batch in _batches(records, batch_size):
+                    # Last occurrence of an id wins; copies so callers' dicts stay untouched.
+                    unique = {record["id"]: dict(record) for record in batch}
+                    replaced = self._existing(searcher, unique) | (added & unique.keys())
+                    # A delete only hits documents added before it: delete first, then add.
+                    # Deleting only ids that exist keeps a first load cheap.
+                    if replaced:
+                        writer.delete_documents_by_query(self._terms("id", replaced))
+                    for record in unique.values():
+                        writer.add_document(self._document(record)[0])
+                    written += len(unique)
+                    added.update(unique)
+            except BaseException:
+                writer.rollback()
+                raise
+            if written:
+                self._commit()
+        return written
+
+    def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
+        query = self._term("source_id", source_id)
+        if keep_run is not None:
+            query = Query.boolean_query(
+                [(Occur.Must, query), (Occur.MustNot, self._term("run_id", keep_run))]
+            )
+        with self._lock:
+            writer = self._get_writer()
+            count = self._searcher().search(query, 1, count=True).count
+            if count:
+                writer.delete_documents_by_query(query)
+                self._commit()
+        return count
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        searcher = self._searcher()
+        hits = searcher.search(self._term("id", record_id), 1, count=False).hits
+        return self._records(searcher, [hits[0][1]])[0] if hits else None
+
+    def shops(self) -> list[dict[str, Any]]:
+        searcher = self._searcher()
+        shops = self._records(searcher, self._all(searcher, self._term("type", "shop")))
+        return sorted(shops, key=lambda s: (fold(s.get("town") or ""), fold(s["name"]), s["id"]))
+
+    def stats(self) -> dict[str, Any]:
+        searcher = self._searcher()
+        products = self._term("type", "product")
+        shops = searcher.search(self._term("type", "shop"), 1, count=True).count
+        agg = searcher.aggregate(
+            products, {"s": {"terms": {"field": "source_id", "size": 100_000, "segment_size": 100_000}}}
+        )
+        sources = {b["key"]: b["doc_count"] for b in agg["s"]["buckets"]}
+        return {
+            "products": searcher.search(products, 1, count=True).count,
+            "shops": shops,
+            "sources": dict(sorted(sources.items())),
+        }
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        tokens = analyze(prefix, FOLDED)
+        if not tokens or limit <= 0:
+            return []
+        searcher = self._searcher()
+        parts = [self._term("type", "product")]
+        complete = prefix[-1:].isspace() or not prefix[-1:].isalnum()
+        whole, last = (tokens, None) if complete else (tokens[:-1], tokens[-1])
+        parts += [self._term("name_words", token) for token in dict.fromkeys(whole)]
+        if last is not None:
+            words = [w for w, _ in searcher.terms_with_prefix("name_words", last, limit=64)]
+            if not words:
+                return []
+            parts.append(self._terms("name_words", words))
+        agg = searcher.aggregate(
+            self._and(parts),
+            {"n": {"terms": {"field": "name_exact", "size": limit * 5, "segment_size": 1_000}}},
+        )
+        # One entry per folded name: "Bougie" and "BOUGIE" are one suggestion, spelt the
+        # way most shops spell it.
+        names: dict[str, list] = {}
+        for bucket in agg["n"]["buckets"]:
+            entry = names.setdefault(fold(bucket["key"]), [0, bucket["key"], bucket["doc_count"]])
+            entry[0] += bucket["doc_count"]
+            if bucket["doc_count"] > entry[2]:
+                entry[1:] = [bucket["key"], bucket["doc_count"]]
+        start = fold(prefix)
+        ranked = sorted(
+            names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0])
+        )
+        return [entry[1] for _, entry in ranked[:limit]]
+
+    # ------------------------------------------------------------------ search
+
+    def _text_query(self, text: str, conjunction: bool) -> tuple[Query | None, int]:
+        tokens = list(dict.fromkeys(analyze(text)))
+        if not tokens:
+            return None, 0
+        per_token = [
+            Query.boolean_query(
+                [(Occur.Should, Query.boost_query(self._term(f, t), boost)) for f, boost in TEXT_FIELDS.items()]
+            )
+            for t in tokens
+        ]
+        if len(per_token) == 1:
+            return per_token[0], 1
+        occur = Occur.Must if conjunction else Occur.Should
+        return Query.boolean_query([(occur, q) for q in per_token]), len(tokens)
+
+    def _price_query(self, query: SearchQuery) -> Query | None:
+        if query.price_min is None and query.price_max is None:
+            return None
+        low = None if query.price_min is None else float(query.price_min)
+        high = None if query.price_max is None else float(query.price_max)
+        return Query.range_query(self.schema, "price", FieldType.Float, low, high)
+
+    def _cells(self, cells: list[int]) -> Query:
+        return self._terms("geo_cell", cells) if cells else Query.empty_query()
+
+    def _points(self, searcher: tantivy.Searcher, query: Query, near: Near) -> list[tuple[float, str, int]]:
+        """(distance, point term, documents) of every distinct point matching ``query``."""
+        agg = searcher.aggregate(query, {"p": {"terms": {"field": "loc", "size": 1_000_000, "segment_size": 1_000_000}}})
+        points = []
+        for bucket in agg["p"]["buckets"]:
+            lat, _, lon = bucket["key"].partition(",")
+            points.append((haversine_km(near.lat, near.lon, float(lat), float(lon)), bucket["key"], bucket["doc_count"]))
+        return points
+
+    def _circle(self, searcher: tantivy.Searcher, base: list[Query], near: Near) -> Query:
+        """The products of ``base`` within the radius, as an engine query (exact)."""
+        inner, boundary = geo_cover(near.lat, near.lon, near.radius_km)
+        parts = [self._cells(inner)] if inner else []
+        if boundary:
+            ring = self._points(searcher, self._and(base + [self._cells(boundary)]), near)
+            inside = [point for distance, point, _ in ring if distance <= near.radius_km]
+            if inside:
+                parts.append(self._terms("loc", inside))
+        if not parts:
+            return Query.empty_query()
+        if len(parts) == 1:
+            return parts[0]
+        return Query.boolean_query([(Occur.Should, part) for part in parts])
+
+    def _nearest(self, searcher, full: Query, near: Near, total: int, needed: int) -> list:
+        """The ``needed`` nearest products of ``full`` (already cut to the circle), as
+        ``(distance, key, address)`` sorted by distance then key.
+
+        Points (shops) are ranked first, in a small circle sized for the average density
+        and widened until it holds enough products; only the products of the nearest
+        points are then read, however many products the whole circle holds.
+        """
+        radius = near.radius_km
+        if total > 4 * needed:
+            radius = max(0.2, near.radius_km * math.sqrt(4 * max(needed, 1) / total))
+        while True:
+            if radius >= near.radius_km:
+                points = self._points(searcher, full, near)
+            else:
+                inner, boundary = geo_cover(near.lat, near.lon, radius)
+                points = self._points(searcher, self._and([full, self._cells(inner + boundary)]), near)
+                points = [p for p in points if p[0] <= radius]
+            if radius >= near.radius_km or sum(p[2] for p in points) >= needed:
+                break
+            radius = min(near.radius_km, radius * 2)
+        points.sort()
+        chosen, count = [], 0
+        for distance, point, docs in points:
+            if count >= needed and distance > chosen[-1][0]:
+                break
+            chosen.append((distance, point))
+            count += docs
+        if not chosen:
+            return []
+        distance_of = dict((point, distance) for distance, point in chosen)
+        addresses = self._all(searcher, self._and([full, self._terms("loc", list(distance_of))]))
+        lats = searcher.fast_field_values("lat", addresses)
+        lons = searcher.fast_field_values("lon", addresses)
+        keys = searcher.fast_field_values("key", addresses)
+        ranked = [
+            (distance_of[_loc(lat, lon)], key, address)
+            for lat, lon, key, address in zip(lats, lons, keys, addresses)
+        ]
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        return ranked
+
+    def _validate(self, query: SearchQuery) -> None:
+        unknown = [name for name in query.filters if name not in FILTER_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown filter {unknown[0]!r}; known: {', '.join(FILTER_FIELDS)}")
+        unknown = [name for name in query.facets if name not in FACETS]
+        if unknown:
+            raise ValueError(f"unknown facet {unknown[0]!r}; known: {', '.join(FACETS)}")
+        if query.sort not in SORTS:
+            raise ValueError(f"unknown sort {query.sort!r}; known: {', '.join(SORTS)}")
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._validate(query)
+        generation = self._generation()  # before the reload: never cache new counts under an old key
+        searcher = self._searcher()
+        near = query.near
+        product = self._term("type", "product")
+        price = self._price_query(query)
+        filters = {
+            name: self._terms(FILTER_FIELDS[name], values)
+            for name, values in query.filters.items()
+            if values
+        }
+        common = [price] if price is not None else []
+
+        text_q, n_tokens = self._text_query(query.text, conjunction=True)
+        if n_tokens > 1:
+            probe = [product] + common + [text_q] + list(filters.values())
+            if near:  # cells covering the circle: a superset, good enough for a probe
+                probe.append(self._cells(sum(geo_cover(near.lat, near.lon, near.radius_km), [])))
+            if searcher.search(self._and(probe), 1, count=True).count == 0:
+                text_q, _ = self._text_query(query.text, conjunction=False)  # any word, best first
+
+        base = common + ([text_q] if text_q is not None else [])
+        if near:
+            base.append(self._circle(searcher, base, near))  # only products carry geo terms
+        else:
+            base.insert(0, product)
+        full = self._and(base + list(filters.values()))
+
+        # Facets (and the total, counted in the same pass) do not depend on sort or page:
+        # paging and re-sorting reuse them.
+        facet_key = (generation, query.text, tuple(sorted((k, tuple(v)) for k, v in query.filters.items())),
+                     query.price_min, query.price_max, near, query.facets)
+        cached = self._facet_cache.get(facet_key) if generation else None
+        if cached is None:
+            cached = self._facets(searcher, query, base, filters)
+            if generation:
+                self._facet_cache.put(facet_key, cached)
+        facets_found, counted = cached
+
+        sort = query.sort if (query.sort != "distance" or near) else "relevance"
+        per_page = max(0, min(query.per_page, MAX_PER_PAGE))
+        offset = query.offset
+        limit = max(0, min(per_page, MAX_RESULT_WINDOW - offset))
+
+        if sort == "distance":
+            total = counted if counted is not None else searcher.search(full, 1, count=True).count
+            nearest = self._nearest(searcher, full, near, total, offset + limit) if limit and total > offset else []
+            page = [address for _, _, address in nearest[offset:offset + limit]]
+        elif sort == "relevance" and text_q is not None:
+            total, page = self._top_by_score(searcher, full, offset, limit)
+        else:
+            field, order = {
+                "relevance": ("key", Order.Asc),
+                "price_asc": ("sort_price_asc", Order.Asc),
+                "price_desc": ("sort_price_desc", Order.Desc),
+                "newest": ("sort_newest", Order.Desc),
+            }[sort]
+            result = searcher.search(
+                full, max(limit, 1), count=True, order_by_field=field, offset=offset, order=order
+            )
+            total = result.count
+            page = [address for _, address in result.hits][:limit]
+
+        hits = self._records(searcher, page)
+        if near:
+            for hit in hits:
+                hit["distance_km"] = round(haversine_km(near.lat, near.lon, hit["lat"], hit["lon"]), 1)
+        facets = {
+            name: [FacetValue(v.value, v.count, v.selected) for v in values]  # callers may mutate
+            for name, values in facets_found.items()
+        }
+        return SearchResult(total=total, hits=hits, facets=facets, page=max(query.page, 1), per_page=query.per_page)
+
+    def _top_by_score(self, searcher: tantivy.Searcher, query: Query, offset: int, limit: int):
+        """Hits ``offset:offset+limit`` by score, ties broken by key.
+
+        tantivy breaks score ties by document address, which moves when segments merge.
+        The window is widened once so that it usually holds every document tied with the
+        last one needed; a tie group larger than that keeps the engine's order (still
+        consistent from page to page for a given index state).
+        """
+        needed = offset + limit
+        result = searcher.search(query, needed + 16, count=True)
+        hits = result.hits
+        if limit == 0 or len(hits) <= offset:
+            return result.count, []
+        complete = len(hits) < needed + 16 or hits[-1][0] < hits[needed - 1][0]
+        if not complete:
+            result = searcher.search(query, needed + TIE_WINDOW, count=True)
+            hits = result.hits
+            complete = len(hits) < needed + TIE_WINDOW or hits[-1][0] < hits[needed - 1][0]
+        keys = searcher.fast_field_values("key", [address for _, address in hits])
+        last = hits[-1][0]
+        # Within a tie group cut by the window, the engine's order stands (rank = position).
+        ranked = sorted(
+            ((score, key if (complete or score != last) else position, address)
+             for position, ((score, address), key) in enumerate(zip(hits, keys))),
+            key=lambda h: (-h[0], h[1]),
+        )
+        return result.count, [address for _, _, address in ranked[offset:needed]]
+
+    def _facet_terms(self, name: str) -> dict:
+        field = FACETS[name]
+        if field in SET_FIELDS:  # every distinct set, split afterwards
+            return {"terms": {"field": SET_FIELDS[field], "size": 65_000, "segment_size": 65_000}}
+        # segment_size above the field's cardinality keeps the counts exact.
+        return {"terms": {"field": field, "size": self.facet_size, "segment_size": 65_000}}
+
+    def _facets(self, searcher, query: SearchQuery, base: list[Query], filters: dict[str, Query]):
+        """(facets, total or None): the total comes free with the shared aggregation."""
+        # Facets without a selected value share one aggregation over the full query; a
+        # facet with a selected value is counted without its own filter (disjunctive).
+        groups: list[tuple[list[str], Query]] = []
+        shared = [name for name in query.facets if name not in filters]
+        if shared or query.sort == "distance":
+            groups.append((shared, self._and(base + list(filters.values()))))
+        for name in query.facets:
+            if name in filters:
+                others = [q for other, q in filters.items() if other != name]
+                groups.append(([name], self._and(base + others)))
+        facets: dict[str, list[FacetValue]] = {}
+        total = None
+        for index, (names, group_query) in enumerate(groups):
+            spec = {name: self._facet_terms(name) for name in names}
+            if index == 0 and len(groups[0][0]) == len(shared):
+                spec["_total"] = {"value_count": {"field": "key"}}
+            result = searcher.aggregate(group_query, spec)
+            if "_total" in result:
+                total = int(result["_total"]["value"] or 0)
+            for name in names:
+                counts: dict[str, int] = {}
+                split = FACETS[name] in SET_FIELDS
+                for bucket in result[name]["buckets"]:
+                    for value in bucket["key"].split(SET_SEPARATOR) if split else (bucket["key"],):
+                        counts[value] = counts.get(value, 0) + bucket["doc_count"]
+                ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[: self.facet_size]
+                selected = set(query.filters.get(name, ()))
+                shown = {value for value, _ in ranked}
+                # A ticked value stays visible so it can be unticked, even at zero.
+                ranked += [(value, counts.get(value, 0)) for value in sorted(selected - shown)]
+                ranked.sort(key=lambda vc: (-vc[1], vc[0]))
+                facets[name] = [FacetValue(value, count, value in selected) for value, count in ranked]
+        return {name: facets[name] for name in query.facets}, total
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def put(self, key, value) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

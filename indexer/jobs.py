@@ -1,0 +1,55 @@
+"""Indexing jobs as the command line and the demo run them: open, load, report, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from emplettes.config import Config
+from indexer.backends.base import BackendUnavailable
+from indexer.load import LoadReport, load_pending, load_run
+from indexer.search import open_backend
+from indexer.state import IndexState
+
+
+def index_runs(config: Config, run_files: list[Path] | None = None, *, out: TextIO | None = None) -> list[LoadReport]:
+    """Load the given run files, or every finished run not yet indexed (oldest first).
+
+    An unreachable index leaves the run files untouched and unrecorded: the next call
+    picks them up again.
+    """
+
+    def show(report: LoadReport) -> None:
+        if out is not None:
+            print(f"  {'✓' if report.completed_well else '•'} {report.summary()}", file=out, flush=True)
+            for number, message in report.errors[:5]:
+                print(f"      {report.path}:{number}: {message}", file=out)
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    backend = open_backend(config)
+    state = IndexState(config.state_db)
+    try:
+        if run_files:
+            reports = []
+            for path in run_files:
+                report = load_run(path, backend, state=state, max_error_ratio=config.max_error_ratio)
+                show(report)
+                reports.append(report)
+        else:
+            reports = load_pending(
+                config.runs_dir, backend, state, max_error_ratio=config.max_error_ratio, on_report=show
+            )
+    except BackendUnavailable as exc:
+        if out is not None:
+            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
+        raise
+    finally:
+        state.close()
+        backend.close()
+    if out is not None:
+        if not reports:
+            print("  nothing to index: every finished run is already in the index", file=out)
+        else:
+            total = sum(r.products for r in reports)
+            print(f"  indexed {len(reports)} run(s), {total} products", file=out, flush=True)
+    return reports

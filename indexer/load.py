@@ -1,0 +1,204 @@
+"""Loading a run into the search backend: validate, upsert, then sweep only after a good run.
+
+The rule that keeps the portal honest: a run that completed well (Scrapy finished
+normally, few failed pages, few invalid lines, at least one record) replaces its source's
+older records; any other run only adds and refreshes records, it never shrinks the index.
+A product that vanished from a shop's site disappears at the next good run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from pydantic import ValidationError
+
+from indexer.backends.base import BackendUnavailable, SearchBackend
+from indexer.records import parse_record
+from indexer.runs import RunInfo, list_runs, read_run_lines, run_completed_well, run_info
+from indexer.state import IndexState
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTED_ERRORS = 20
+BATCH_SIZE = 5_000
+
+# Outcomes, as stored in the state table.
+COMPLETE = "complete"  # good run: upserted, older records swept
+PARTIAL = "partial"  # ended badly or too many errors: upserted, older records kept
+UNFINISHED = "unfinished"  # no finished manifest (killed): upserted, older records kept
+EMPTY = "empty"  # ended well but held no valid record: nothing swept
+
+
+@dataclass
+class LoadReport:
+    source_id: str
+    run_id: str
+    path: Path
+    records: int = 0  # valid records upserted
+    products: int = 0
+    shops: int = 0
+    rejected: int = 0  # lines that failed JSON or schema validation
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message), first ones
+    truncated: bool = False  # the last line was cut mid-write (not counted as rejected)
+    completed_well: bool = False
+    swept: int = 0
+    outcome: str = UNFINISHED
+    reason: str = ""  # why older records were kept, for people
+
+    def summary(self) -> str:
+        text = (
+            f"{self.source_id}/{self.run_id}: {self.records} records "
+            f"({self.products} products, {self.shops} shops), {self.rejected} rejected, "
+            f"{self.swept} older removed [{self.outcome}]"
+        )
+        return f"{text}: {self.reason}" if self.reason else text
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        loc = list(error["loc"])
+        if len(loc) > 1 and loc[0] in ("product", "shop"):
+            loc = loc[1:]  # the union's discriminator tag, not a field
+        location = ".".join(str(part) for part in loc) or "record"
+        parts.append(f"{location}: {error['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]]:
+    def reject(number: int, message: str) -> None:
+        report.rejected += 1
+        if len(report.errors) < MAX_REPORTED_ERRORS:
+            report.errors.append((number, message))
+
+    for line in read_run_lines(info.path):
+        if line.truncated:
+            report.truncated = True
+            continue
+        if line.data is None:
+            reject(line.number, line.error or "unreadable line")
+            continue
+        try:
+            record = parse_record(line.data)
+        except ValidationError as exc:
+            reject(line.number, _describe(exc))
+            continue
+        if record.source_id != info.source_id:
+            # A record of another source would escape this source's sweep.
+            reject(line.number, f"source_id: {record.source_id!r} in a run of {info.source_id!r}")
+            continue
+        data = record.model_dump(mode="json")
+        data["run_id"] = info.run_id  # the file is the truth: the sweep keeps this run
+        report.records += 1
+        if data["type"] == "product":
+            report.products += 1
+        else:
+            report.shops += 1
+        yield data
+
+
+def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -> tuple[bool, str, str]:
+    if not info.finished:
+        return False, UNFINISHED, "the crawl did not finish (no manifest or no finished_at)"
+    if not run_completed_well(info, max_error_ratio):
+        if info.finish_reason != "finished":
+            why = f"the crawl ended with {info.finish_reason!r}"
+        elif info.pages <= 0:
+            why = "the crawl fetched no page"
+        else:
+            why = f"{info.page_errors} of {info.pages} pages failed"
+        return False, PARTIAL, why
+    lines = report.records + report.rejected
+    if lines and report.rejected / lines > max_error_ratio:
+        return False, PARTIAL, f"{report.rejected} of {lines} lines were invalid"
+    if report.records == 0:
+        return False, EMPTY, "the run holds no valid record"
+    return True, COMPLETE, ""
+
+
+def load_run(
+    path: Path,
+    backend: SearchBackend,
+    *,
+    state: IndexState | None = None,
+    max_error_ratio: float = 0.2,
+    batch_size: int = BATCH_SIZE,
+) -> LoadReport:
+    """Validate and upsert one run file; sweep the source's older records after a good run.
+
+    Invalid lines are counted and the first ones reported with their line numbers; this
+    never raises on bad content. ``BackendUnavailable`` propagates and nothing is recorded
+    in ``state``, so the run is loaded again next time (upserts are idempotent).
+    """
+    info = run_info(Path(path))
+    report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path)
+    records = _valid_records(info, report)
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= batch_size:
+            backend.upsert(batch)
+            batch = []
+    if batch:
+        backend.upsert(batch)
+
+    sweep, report.outcome, report.reason = _sweep_decision(info, report, max_error_ratio)
+    report.completed_well = sweep
+    if sweep:
+        report.swept = backend.delete_source(info.source_id, keep_run=info.run_id)
+    if state is not None:
+        state.record_run(
+            info.source_id,
+            info.run_id,
+            info.path,
+            records=report.records,
+            rejected=report.rejected,
+            swept=report.swept,
+            outcome=report.outcome,
+        )
+    log.info("%s", report.summary())
+    return report
+
+
+def pending_runs(runs_dir: Path, state: IndexState) -> list[RunInfo]:
+    """Finished runs not yet indexed, oldest first.
+
+    A run older than the latest run already indexed for its source is skipped: loading it
+    would bring back stale offers and, after a good run, sweep the newer ones.
+    """
+    indexed = state.indexed_keys()
+    latest = state.latest_indexed()
+    return [
+        run
+        for run in list_runs(runs_dir)
+        if run.finished
+        and (run.source_id, run.run_id) not in indexed
+        and run.run_id > latest.get(run.source_id, "")
+    ]
+
+
+def load_pending(
+    runs_dir: Path,
+    backend: SearchBackend,
+    state: IndexState,
+    *,
+    max_error_ratio: float = 0.2,
+    on_report: Callable[[LoadReport], None] | None = None,
+) -> list[LoadReport]:
+    """Load every pending run in order. Stops at ``BackendUnavailable`` (re-raised): the
+    runs already loaded stay recorded, the others are retried next time."""
+    reports = []
+    for run in pending_runs(runs_dir, state):
+        try:
+            report = load_run(run.path, backend, state=state, max_error_ratio=max_error_ratio)
+        except BackendUnavailable:
+            log.warning("search backend unavailable; %s/%s left for next time", run.source_id, run.run_id)
+            raise
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return reports

@@ -1,0 +1,47 @@
+"""The façade the portal and the command line use to reach the configured search backend.
+
+    from indexer.search import open_backend, SearchQuery
+    backend = open_backend(readonly=True)      # SEARCH_BACKEND, DATA_DIR from the environment
+    result = backend.search(SearchQuery(text="théière", filters={"town": ("Laval",)}))
+"""
+
+from __future__ import annotations
+
+from emplettes.config import Config
+from indexer.backends.base import (  # re-exported: callers need only this module
+    FACETS,
+    SORTS,
+    BackendUnavailable,
+    FacetValue,
+    Near,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+)
+
+__all__ = [
+    "FACETS", "SORTS", "BackendUnavailable", "FacetValue", "Near", "SearchBackend",
+    "SearchQuery", "SearchResult", "open_backend",
+]
+
+BACKENDS = ("tantivy", "elasticsearch")
+
+
+def open_backend(config: Config | None = None, *, readonly: bool = False) -> SearchBackend:
+    """The backend named by ``SEARCH_BACKEND``.
+
+    ``readonly=True`` (the portal) never takes the index's writer lock, so a loader in
+    another process can write meanwhile; readers see its commits on their next search.
+    """
+    config = config or Config()
+    name = (config.search_backend or "tantivy").strip().lower()
+    if name == "tantivy":
+        from indexer.backends.tantivy_backend import TantivyBackend
+
+        return TantivyBackend(config.index_dir, readonly=readonly)
+    if name == "elasticsearch":
+        raise NotImplementedError(
+            "SEARCH_BACKEND=elasticsearch is not available yet (the Elasticsearch backend "
+            "comes in a later release); use SEARCH_BACKEND=tantivy"
+        )
+    raise ValueError(f"SEARCH_BACKEND={config.search_backend!r}: expected one of {', '.join(BACKENDS)}")

@@ -1,0 +1,120 @@
+"""What the indexer has done: one row per indexed run, in ``DATA_DIR/state.sqlite3``.
+
+``index`` with no arguments loads "every finished run not yet indexed"; this table is how
+it knows. WAL mode lets the portal's dashboard read while a loader writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS indexed_runs (
+    source_id  TEXT NOT NULL,
+    run_id     TEXT NOT NULL,
+    path       TEXT NOT NULL,
+    indexed_at TEXT NOT NULL,
+    records    INTEGER NOT NULL DEFAULT 0,  -- valid records upserted
+    rejected   INTEGER NOT NULL DEFAULT 0,  -- lines that failed validation
+    swept      INTEGER NOT NULL DEFAULT 0,  -- older records deleted after a good run
+    outcome    TEXT NOT NULL,               -- see indexer.load.Outcome
+    PRIMARY KEY (source_id, run_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class IndexedRun:
+    source_id: str
+    run_id: str
+    path: str
+    indexed_at: str
+    records: int
+    rejected: int
+    swept: int
+    outcome: str
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class IndexState:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.executescript(SCHEMA)
+
+    def __enter__(self) -> "IndexState":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_run(
+        self,
+        source_id: str,
+        run_id: str,
+        path: Path | str,
+        *,
+        records: int,
+        rejected: int,
+        swept: int,
+        outcome: str,
+    ) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO indexed_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (source_id, run_id, str(path), _now(), records, rejected, swept, outcome),
+            )
+
+    def is_indexed(self, source_id: str, run_id: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM indexed_runs WHERE source_id = ? AND run_id = ?", (source_id, run_id)
+            ).fetchone()
+        return row is not None
+
+    def indexed_keys(self) -> set[tuple[str, str]]:
+        with self._lock:
+            return {(r[0], r[1]) for r in self._db.execute("SELECT source_id, run_id FROM indexed_runs")}
+
+    def latest_indexed(self) -> dict[str, str]:
+        """source_id -> most recent run id indexed."""
+        with self._lock:
+            rows = self._db.execute("SELECT source_id, MAX(run_id) FROM indexed_runs GROUP BY source_id")
+            return {source_id: run_id for source_id, run_id in rows}
+
+    def runs(self, source_id: str | None = None, limit: int | None = None) -> list[IndexedRun]:
+        """Indexed runs, newest first."""
+        sql = "SELECT * FROM indexed_runs"
+        args: list[Any] = []
+        if source_id is not None:
+            sql += " WHERE source_id = ?"
+            args.append(source_id)
+        sql += " ORDER BY run_id DESC, source_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            return [IndexedRun(**dict(row)) for row in self._db.execute(sql, args)]
+
+
+def open_state(config=None) -> IndexState:
+    from emplettes.config import Config
+
+    return IndexState((config or Config()).state_db)

@@ -1,0 +1,38 @@
+"""The residents' portal: one regional search, links out to each shop's own product page.
+
+Flask application factory with blueprints (search pages, shop pages, JSON API). The web
+layer reads only through :mod:`indexer`'s search interface and never imports the crawler.
+
+    from portal import create_app
+    from portal.server import serve
+    serve(create_app(), "127.0.0.1", 8000)
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from emplettes.config import Config
+from indexer.search import SearchBackend
+
+
+def create_app(config: Config | None = None, backend: SearchBackend | None = None) -> Flask:
+    """Build the portal. Without ``backend``, the index named by ``config`` is opened
+    read-only on the first request that needs it (and retried while it does not exist)."""
+    from portal import api, backend as backend_state, errors, i18n, search, security, shops, templating
+
+    app = Flask(__name__)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    backend_state.init_app(app, config or Config(), backend)
+    i18n.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(search.bp)
+    app.register_blueprint(shops.bp)
+    app.register_blueprint(api.bp)
+    return app

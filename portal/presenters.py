@@ -1,0 +1,134 @@
+"""Search results as the portal shows them: one shape for the HTML pages and the JSON API.
+
+Hits come from the index, whose content was crawled: URLs are passed through
+:func:`safe_url` here, once, so neither templates nor API clients receive a
+``javascript:`` link. Text stays raw; Jinja escapes it when rendering.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from indexer.search import FACETS, FacetValue, SearchQuery, SearchResult
+from indexer.records import price_string
+from portal.formatting import (
+    availability_class,
+    availability_label,
+    facet_value_label,
+    format_distance,
+    format_price,
+    safe_url,
+    service_label,
+    shorten,
+)
+
+
+def _price(value: Any) -> str | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        price = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return price_string(price) if price.is_finite() and price >= 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _distance(value: Any) -> float | None:
+    try:
+        km = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(km, 2) if km == km and km >= 0 else None
+
+
+def product_view(hit: dict[str, Any]) -> dict[str, Any]:
+    """The documented ``/api/search`` result shape (templates use the same dict)."""
+    price = _price(hit.get("price"))
+    currency = _text(hit.get("currency")) or ("EUR" if price is not None else None)
+    availability = availability_class(hit.get("availability"))
+    distance = _distance(hit.get("distance_km"))
+    return {
+        "id": hit.get("id"),
+        "name": _text(hit.get("name")) or "",
+        "price": price,
+        "price_display": format_price(price, currency) if price is not None else "",
+        "currency": currency,
+        "availability": availability,
+        "availability_label": availability_label(availability),
+        "url": safe_url(hit.get("url")),
+        "image": safe_url(hit.get("image")),
+        "description": shorten(hit.get("description"), 180),
+        "brand": _text(hit.get("brand")),
+        "category": _text(hit.get("category")),
+        "shop": {
+            "id": _text(hit.get("shop_id")),
+            "name": _text(hit.get("shop_name")) or "",
+            "url": safe_url(hit.get("shop_url")),
+        },
+        "town": _text(hit.get("town")),
+        "postcode": _text(hit.get("postcode")),
+        "distance_km": distance,
+    }
+
+
+def facet_values_view(name: str, values: list[FacetValue], query: SearchQuery) -> list[dict[str, Any]]:
+    """Facet values with labels; a ticked value the backend did not return still shows,
+    so the resident can untick it."""
+    selected = set(query.filters.get(name, ()))
+    out = [
+        {
+            "value": v.value,
+            "count": int(v.count),
+            "selected": bool(v.selected or v.value in selected),
+            "label": facet_value_label(name, v.value),
+        }
+        for v in values
+    ]
+    present = {v["value"] for v in out}
+    out.extend(
+        {"value": value, "count": 0, "selected": True, "label": facet_value_label(name, value)}
+        for value in query.filters.get(name, ())
+        if value not in present
+    )
+    return out
+
+
+def facets_view(result: SearchResult, query: SearchQuery) -> dict[str, list[dict[str, Any]]]:
+    names = [name for name in FACETS if name in result.facets or name in query.filters]
+    return {name: facet_values_view(name, result.facets.get(name, []), query) for name in names}
+
+
+def search_view(result: SearchResult, query: SearchQuery) -> dict[str, Any]:
+    return {
+        "total": int(result.total),
+        "page": int(result.page),
+        "per_page": int(result.per_page),
+        "pages": int(result.pages),
+        "results": [product_view(hit) for hit in result.hits],
+        "facets": facets_view(result, query),
+    }
+
+
+def shop_view(shop: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": shop.get("id"),
+        "name": _text(shop.get("name")) or "",
+        "url": safe_url(shop.get("url")),
+        "address": _text(shop.get("address")),
+        "postcode": _text(shop.get("postcode")),
+        "town": _text(shop.get("town")),
+        "telephone": _text(shop.get("telephone")),
+        "opening_hours": [h for h in shop.get("opening_hours") or [] if isinstance(h, str) and h.strip()],
+        "services": [service_label(s) for s in shop.get("services") or [] if isinstance(s, str)],
+        "categories": [c for c in shop.get("categories") or [] if isinstance(c, str)],
+        "description": shorten(shop.get("description"), 600),
+    }
+
+
+def distance_display(km: float | None) -> str:
+    return format_distance(km) if km is not None else ""

@@ -1,0 +1,182 @@
+"""From a query string to a :class:`SearchQuery`: the one place parameters are validated.
+
+Every parameter lives in the query string so a search is bookmarkable and shareable:
+``q``, ``town``, ``category``, ``availability``, ``shop``, ``services`` (repeatable),
+``price_min``, ``price_max``, ``sort``, ``page``, ``per_page``, ``lat``, ``lon``, ``radius``.
+
+The HTML pages are lenient (a bad number is ignored, a resident never sees an error page
+for a hand-edited URL); the JSON API is strict (``strict=True`` raises :class:`BadQuery`,
+answered with a 400). Ranges are clamped in both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from indexer.search import FACETS, SORTS, Near, SearchQuery
+
+PER_PAGE = 20
+MAX_PER_PAGE = 50
+MAX_RESULTS_WINDOW = 10_000  # deepest offset served; nobody reads page 5000
+MAX_TEXT = 200
+MAX_VALUES_PER_FILTER = 20
+MAX_VALUE_LENGTH = 200
+DEFAULT_RADIUS_KM = 20.0
+MAX_RADIUS_KM = 300.0
+MAX_PRICE = Decimal("1e10")
+
+FILTER_PARAMS: tuple[str, ...] = tuple(FACETS)
+PARAMS: tuple[str, ...] = (
+    ("q",) + FILTER_PARAMS + ("price_min", "price_max", "sort", "page", "per_page", "lat", "lon", "radius")
+)
+
+
+class BadQuery(ValueError):
+    """A parameter the strict API refuses; the message names the parameter."""
+
+
+def _getlist(args: Any, name: str) -> list[str]:
+    if hasattr(args, "getlist"):
+        return [v for v in args.getlist(name) if isinstance(v, str)]
+    value = args.get(name) if isinstance(args, Mapping) else None
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, str)]
+    return [str(value)]
+
+
+def _first(args: Any, name: str) -> str:
+    values = _getlist(args, name)
+    return values[0].strip() if values else ""
+
+
+def _clean_text(value: str, limit: int) -> str:
+    # Control characters never belong in a query; collapse whitespace.
+    value = "".join(ch if ch.isprintable() else " " for ch in value)
+    return " ".join(value.split())[:limit]
+
+
+def _filter_values(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for raw in values:
+        value = _clean_text(raw, MAX_VALUE_LENGTH)
+        if value:
+            seen.setdefault(value, None)
+        if len(seen) >= MAX_VALUES_PER_FILTER:
+            break
+    return tuple(seen)
+
+
+class _Parser:
+    def __init__(self, args: Any, strict: bool):
+        self.args = args
+        self.strict = strict
+
+    def fail(self, message: str) -> None:
+        if self.strict:
+            raise BadQuery(message)
+
+    def integer(self, name: str) -> int | None:
+        raw = _first(self.args, name)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            self.fail(f"{name}: expected an integer, got {raw[:40]!r}")
+            return None
+
+    def number(self, name: str) -> float | None:
+        raw = _first(self.args, name)
+        if not raw:
+            return None
+        try:
+            value = float(raw.replace(",", "."))
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            self.fail(f"{name}: expected a number, got {raw[:40]!r}")
+            return None
+        return value
+
+    def price(self, name: str) -> Decimal | None:
+        raw = _first(self.args, name).replace("€", "").replace(" ", "").replace("\u00a0", "")
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw.replace(",", "."))
+        except InvalidOperation:
+            self.fail(f"{name}: expected a price such as 12.50, got {raw[:40]!r}")
+            return None
+        if not value.is_finite() or value < 0 or value > MAX_PRICE:
+            self.fail(f"{name}: expected a price between 0 and {MAX_PRICE:f}")
+            return None
+        return value
+
+
+def query_from_args(args: Any, *, strict: bool = False, per_page: int = PER_PAGE) -> SearchQuery:
+    """Build the backend query from request args (a ``MultiDict`` or a plain mapping).
+
+    Lenient by default: unparseable numbers are ignored, an unknown sort falls back to
+    relevance, ``price_min > price_max`` is swapped. ``strict=True`` raises
+    :class:`BadQuery` for those instead. Always: ``page >= 1`` and within the results
+    window, ``1 <= per_page <= 50``, text and filter values trimmed and bounded.
+    """
+    p = _Parser(args, strict)
+
+    text = _clean_text(_first(args, "q"), MAX_TEXT)
+    filters = {name: values for name in FILTER_PARAMS if (values := _filter_values(_getlist(args, name)))}
+
+    price_min, price_max = p.price("price_min"), p.price("price_max")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        p.fail("price_min: must not be greater than price_max")
+        price_min, price_max = price_max, price_min
+
+    near = None
+    lat, lon, radius = p.number("lat"), p.number("lon"), p.number("radius")
+    if lat is not None or lon is not None:
+        if lat is None or lon is None:
+            p.fail("lat, lon: give both to search near a place")
+        elif not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            p.fail("lat, lon: out of range")
+        else:
+            if radius is None or radius <= 0:
+                radius = DEFAULT_RADIUS_KM
+            near = Near(lat=lat, lon=lon, radius_km=min(radius, MAX_RADIUS_KM))
+
+    sort = _first(args, "sort") or ("distance" if near and not text else "relevance")
+    if sort not in SORTS:
+        p.fail(f"sort: expected one of {', '.join(SORTS)}")
+        sort = "relevance"
+    if sort == "distance" and near is None:
+        p.fail("sort: 'distance' needs lat and lon")
+        sort = "relevance"
+
+    size = p.integer("per_page")
+    size = per_page if size is None else size
+    size = max(1, min(size, MAX_PER_PAGE))
+    page = p.integer("page") or 1
+    page = max(1, min(page, MAX_RESULTS_WINDOW // size))
+
+    return SearchQuery(
+        text=text,
+        filters=filters,
+        price_min=price_min,
+        price_max=price_max,
+        near=near,
+        sort=sort,  # type: ignore[arg-type]
+        page=page,
+        per_page=size,
+    )
+
+
+def with_page(query: SearchQuery, page: int) -> SearchQuery:
+    return replace(query, page=max(1, page))
+
+
+def is_filtered(query: SearchQuery) -> bool:
+    return bool(query.filters or query.price_min is not None or query.price_max is not None or query.near)

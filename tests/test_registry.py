@@ -1,0 +1,116 @@
+"""The registry loads whole or not at all, and every problem names its line and field."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from crawler.registry import RegistryError, load_registry, parse_registry
+
+GOOD = textwrap.dedent(
+    """\
+    # Chambre de commerce — registre des boutiques
+    defaults:
+      schedule: every 6h
+      services: [click_and_collect]
+    sources:
+      - id: librairie-tours
+        name: Librairie du Vieux Tours
+        url: https://librairie.example.fr/
+        town: Tours
+        postcode: 37000
+        geo: {lat: 47.3941, lon: 0.6848}
+        categories: [Librairie, " papeterie "]
+      - id: cave-vouvray
+        name: Cave de Vouvray
+        url: https://cave.example.fr
+        town: Vouvray
+        postcode: "37210"
+        services: [delivery, gift_vouchers]
+        schedule: "0 4 * * *"
+    """
+)
+
+
+def test_valid_registry_applies_region_defaults():
+    registry = parse_registry(GOOD)
+    first, second = registry.sources
+    assert first.schedule == "every 6h" and first.services == ["click_and_collect"]
+    assert first.postcode == "37000"  # unquoted YAML number becomes the postcode string
+    assert first.categories == ["librairie", "papeterie"]
+    assert second.services == ["delivery", "gift_vouchers"] and second.schedule == "0 4 * * *"
+    assert first.allow_private is False and first.kind is None
+
+
+def test_each_problem_is_reported_with_file_line_and_field(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        GOOD
+        + textwrap.indent(textwrap.dedent(
+            """\
+              - id: Fromagerie Blois
+                name: Fromagerie
+                url: ftp://fromagerie.example.fr
+                town: Blois
+                postcode: "410"
+                services: [teleportation]
+                couleur: rouge
+              - id: librairie-tours
+                name: Doublon
+                url: https://doublon.example.fr
+                town: Tours
+                postcode: "37000"
+              - name: Sans identifiant
+                url: https://x.example.fr
+                town: Tours
+                postcode: "37000"
+            """
+        ), "  ")
+    )
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    problems = caught.value.problems
+    assert f"{path}:20: id: use lowercase letters, digits and dashes (e.g. 'boulangerie-martin')" in problems
+    assert any(p.startswith(f"{path}:22: url: must be an http:// or https:// address") for p in problems)
+    assert any(p.startswith(f"{path}:24: postcode:") for p in problems)
+    assert any(p.startswith(f"{path}:25: services.0:") for p in problems)
+    assert any(p.startswith(f"{path}:26: couleur: unknown field") for p in problems)
+    assert any(p.startswith(f"{path}:27: id: duplicate source id 'librairie-tours' (first at line 6)") for p in problems)
+    assert any(p.startswith(f"{path}:32: id: required field is missing") for p in problems)
+    assert len(problems) == 7
+
+
+def test_yaml_syntax_error_names_the_line():
+    with pytest.raises(RegistryError) as caught:
+        parse_registry("sources:\n  - id: a\n    name: [unclosed\n", "reg.yaml")
+    assert caught.value.problems[0].startswith("reg.yaml:")
+    assert ": yaml: " in caught.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "sources.yaml:1: sources: the file needs a top-level 'sources:' list"),
+        ("sources: 3\n", "sources.yaml:1: sources: must be a list of entries"),
+        ("sources: []\nsource: []\n", "sources.yaml:2: source: unknown top-level key"),
+        ("defaults:\n  schedule: sometimes\nsources: []\n", "sources.yaml:2: defaults.schedule: expected 'hourly'"),
+    ],
+)
+def test_structural_problems(text, expected):
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert caught.value.problems[0].startswith(expected)
+
+
+def test_missing_file_is_a_registry_error(tmp_path):
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_registry(tmp_path / "absent.yaml")
+
+
+def test_select_rejects_unknown_ids():
+    registry = parse_registry(GOOD)
+    assert [s.id for s in registry.select(["cave-vouvray"])] == ["cave-vouvray"]
+    assert len(registry.select(None)) == 2
+    with pytest.raises(RegistryError, match="unknown source id: nope"):
+        registry.select(["nope"])
