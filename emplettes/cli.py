@@ -148,8 +148,6 @@ def cmd_crawl(args, config: Config) -> int:
     failed = [o for o in outcomes if not o.ok]
     if args.index:
         cmd_index(argparse.Namespace(run_files=[]), config)
-    else:
-        print("next: emplettes index", file=sys.stderr)
     return 1 if failed and len(failed) == len(outcomes) else 0
 
 

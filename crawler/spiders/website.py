@@ -50,16 +50,19 @@ class WebsiteSpider(SitemapSpider):
         self.max_pages = source.max_pages or 500
         home = urlsplit(source.url)
         self.host = home.hostname or ""
-        self.allowed_domains = [self.host]
+        # the shop's host and its www./bare twin (a home page redirecting between them is common)
+        self.hosts = {self.host, self.host.removeprefix("www."), "www." + self.host.removeprefix("www.")}
+        self.allowed_domains = [self.host.removeprefix("www.")]
         self.home_url = source.url if home.path else source.url + "/"
         self.sitemap_urls = [source.sitemap] if source.sitemap else [urljoin(self.home_url, "/robots.txt")]
         # Hosts are compared by hand: LinkExtractor's allow_domains compares the netloc,
         # port included, so a shop on a non-default port would have no links at all.
         self.link_extractor = LinkExtractor(deny=_DENY, deny_extensions=_NOT_PAGES, unique=True)
-        self.scheduled_pages = 0
+        # discovery: "sitemaps" (declared) -> "sitemap.xml" (conventional) -> "links"
+        self.discovery = "sitemaps"
         self.sitemap_pages = 0
-        self.following_links = False
-        self.shop_sent = False
+        self.scheduled_pages = 0
+        self.budget_warned = False
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -88,36 +91,35 @@ class WebsiteSpider(SitemapSpider):
         self.logger.info("no usable sitemap at %s (%s)", failure.request.url, failure.getErrorMessage())
 
     def _on_idle(self, spider) -> None:
-        """Sitemaps exhausted without a single page: fall back to following links."""
-        if spider is not self or self.following_links or self.sitemap_pages:
+        """Sitemaps exhausted without a single page: try the next way of finding pages."""
+        if spider is not self or self.sitemap_pages or self.discovery == "links":
             return
-        self.following_links = True
-        if self.sitemap_urls[0].endswith("/robots.txt"):
+        if self.discovery == "sitemaps" and not self.source.sitemap:
             # robots.txt listed no sitemap: the conventional address is worth one request.
-            self.sitemap_urls = [urljoin(self.home_url, "/sitemap.xml")]
-            self.following_links = False
-            self.crawler.engine.crawl(Request(self.sitemap_urls[0], callback=self._parse_sitemap, errback=self.sitemap_failed))
-            raise DontCloseSpider
-        self.logger.info("no product pages in sitemaps: following links from %s", self.home_url)
-        self.crawler.engine.crawl(
-            Request(self.home_url, callback=self.parse_page, errback=self.page_failed, dont_filter=True)
-        )
+            self.discovery = "sitemap.xml"
+            request = Request(urljoin(self.home_url, "/sitemap.xml"), callback=self._parse_sitemap, errback=self.sitemap_failed)
+        else:
+            self.discovery = "links"
+            self.logger.info("no product pages in sitemaps: following links from %s", self.home_url)
+            request = Request(self.home_url, callback=self.parse_page, errback=self.page_failed, dont_filter=True)
+        self.crawler.engine.crawl(request)
         raise DontCloseSpider
 
     def _may_schedule(self) -> bool:
-        if self.scheduled_pages >= self.max_pages:
-            if self.scheduled_pages == self.max_pages:
-                self.logger.warning("max_pages=%d reached: further pages are left for the next run", self.max_pages)
-                self.scheduled_pages += 1
-            return False
-        self.scheduled_pages += 1
-        return True
+        """Spend one page of the run's budget; the rest of the site waits for the next run."""
+        if self.scheduled_pages < self.max_pages:
+            self.scheduled_pages += 1
+            return True
+        if not self.budget_warned:
+            self.budget_warned = True
+            self.logger.warning("max_pages=%d reached: further pages are left for the next run", self.max_pages)
+        return False
 
     def _follow_links(self, response: Response) -> Iterable[Request]:
-        if not self.following_links or not isinstance(response, TextResponse):
+        if self.discovery != "links" or not isinstance(response, TextResponse):
             return
         for link in self.link_extractor.extract_links(response):
-            if urlsplit(link.url).hostname != self.host:
+            if urlsplit(link.url).hostname not in self.hosts:
                 continue
             if not self._may_schedule():
                 return
@@ -127,15 +129,14 @@ class WebsiteSpider(SitemapSpider):
 
     def parse_home(self, response: Response) -> Iterable[Any]:
         extraction = self._extract(response)
+        self.hosts.add(urlsplit(response.url).hostname or self.host)  # after redirects
         yield build_shop(self.source, self.run_id, extraction.shops if extraction else [])
-        self.shop_sent = True
         if extraction:
             yield from self._products(extraction, response)
 
     def home_failed(self, failure) -> Iterable[Any]:
         self.page_failed(failure)
         yield build_shop(self.source, self.run_id, [])
-        self.shop_sent = True
 
     def page_failed(self, failure) -> None:
         """Count a page that could not be read, by kind (``http_500``, ``TimeoutError``...)."""
