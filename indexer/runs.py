@@ -12,7 +12,7 @@ still being written, or its crawler was killed. ``run_id`` strings sort chronolo
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 

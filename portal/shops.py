@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from flask import Blueprint, abort, render_template, request
 
@@ -29,18 +28,7 @@ def shop(shop_id: str):
     query = SearchQuery(
         filters={"shop_id": (shop_id,)}, sort="newest", page=page, per_page=PRODUCTS_PER_PAGE, facets=()
     )
-    try:
-        query, result = run_search(backend, query)
-    except ValueError:
-        if record is None:
-            abort(404)
-        # A backend without the shop_id filter: the shop facet (by name), with the town
-        # to tell apart two shops of the same name.
-        info = shop_view(record)
-        filters = {"shop": (info["name"],)}
-        if info["town"]:
-            filters["town"] = (info["town"],)
-        query, result = run_search(backend, replace(query, filters=filters))
+    query, result = run_search(backend, query)
     if record is None:
         # Products crawled before their shop record: describe the shop from a product.
         if not result.hits:

@@ -23,6 +23,8 @@ FACETS: dict[str, str] = {
     "shop": "shop_name",
     "services": "services",
 }
+# Filters that are not facets: a shop's page lists exactly that shop's offers.
+FILTERS: dict[str, str] = {**FACETS, "shop_id": "shop_id", "source_id": "source_id"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Near:
 @dataclass(frozen=True)
 class SearchQuery:
     """What a resident asked for. Values inside one filter are OR'ed, filters are AND'ed.
+
+    ``filters`` keys are the names of :data:`FILTERS` (facets plus ``shop_id``/``source_id``).
 
     Facet counts are *disjunctive*: each facet is counted with every filter applied except
     its own, so ticking one town still shows how many results the other towns have.

@@ -40,6 +40,7 @@ from tantivy import Document, FieldType, Index, Occur, Order, Query
 from indexer.analysis import FOLDED, FRENCH, analyze, fold, register_analyzers
 from indexer.backends.base import (
     FACETS,
+    FILTERS,
     SORTS,
     BackendUnavailable,
     FacetValue,
@@ -53,9 +54,8 @@ from indexer.records import price_string
 # Text fields a resident's words are matched against, with their boosts.
 TEXT_FIELDS: dict[str, float] = {"name": 3.0, "brand": 2.0, "category": 1.5, "description": 1.0}
 
-# Filter names -> raw fields. Facet names first; ``shop_id`` and ``source_id`` filter
-# without being facets (shop pages, chamber views).
-FILTER_FIELDS: dict[str, str] = {**FACETS, "shop_id": "shop_id", "source_id": "source_id"}
+# Filter names -> raw fields (facets, plus shop_id/source_id for shop pages and chambers).
+FILTER_FIELDS: dict[str, str] = FILTERS
 
 # Raw (untokenised) string fields: exact filters, facets and deletes.
 RAW_FIELDS: tuple[str, ...] = (
