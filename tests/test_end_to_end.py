@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,12 +26,6 @@ def emplettes(*args: str, env: dict, timeout: float = 300) -> subprocess.Complet
     return subprocess.run(
         [sys.executable, "-m", "emplettes.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,25 +45,13 @@ def crawled(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def portal(crawled):
-    from portal import create_app
+    """The real portal app over the index the ``emplettes index`` subprocess built."""
     from emplettes.config import Config
-    from waitress.server import create_server
+    from portal import create_app
+    from portal.server import serving_in_thread
 
-    config = Config(data_dir=crawled["root"] / "data")
-    app = create_app(config)
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(50):
-        try:
-            requests.get(base + "/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield base
-    server.close()
+    with serving_in_thread(create_app(Config(data_dir=crawled["root"] / "data"))) as base:
+        yield base
 
 
 def _manifests(root: Path) -> list[dict]:
