@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +24,13 @@ def write_json_atomically(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _pages(stats: dict) -> int:
+    """Pages fetched, each counted once: a response a retry middleware replaced by a new
+    request never reaches the engine, so a 500 retried twice is one failed page here (the
+    error ratio that decides the sweep is not diluted by retries)."""
+    return stats.get("response_received_count", 0)
 
 
 # Sent with ``manifest=`` once a run's files are complete (progress display, scheduler).
@@ -41,7 +49,12 @@ class RunManifest:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.feed_exporter_closed, signal=signals.feed_exporter_closed)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         return ext
+
+    def item_scraped(self, item, **_):
+        if isinstance(item, dict) and item.get("type") == "product":
+            self.crawler.stats.inc_value("emplettes/products")
 
     @property
     def path(self) -> Path:
@@ -56,31 +69,55 @@ class RunManifest:
             "started_at": _now(),
             "finished_at": None,
             "pid": os.getpid(),
+            "host": socket.gethostname(),  # with pid: tells a killed run from a running one
         }
+        shared = self.crawler.settings.get("EMPLETTES_SHARED_QUEUE")
+        if shared:  # a distributed crawl: this run holds only the pages this worker fetched
+            self.manifest["shared_queue"] = shared
         write_json_atomically(self.path, self.manifest)
+        # Counts so far, every few seconds: a run killed mid-way still tells what it did.
+        from twisted.internet.task import LoopingCall
+
+        self._progress = LoopingCall(self._write_progress)
+        self._progress.start(self.crawler.settings.getfloat("EMPLETTES_MANIFEST_INTERVAL", 10.0), now=False)
+
+    def _write_progress(self):
+        if self.manifest.get("finished_at"):
+            return
+        write_json_atomically(self.path, {**self.manifest, **self._counts()})
 
     def spider_closed(self, spider, reason):
         self.reason = reason
+        progress = getattr(self, "_progress", None)
+        if progress is not None and progress.running:
+            progress.stop()
 
     def feed_exporter_closed(self):
+        stats = self.crawler.stats.get_stats()
+        self.manifest.update(
+            finished_at=_now(),
+            finish_reason=self.reason or stats.get("finish_reason", "unknown"),
+            **self._counts(),
+        )
+        write_json_atomically(self.path, self.manifest)
+        self.crawler.signals.send_catch_log(run_finished, manifest=dict(self.manifest))
+
+    def _counts(self) -> dict:
         stats = self.crawler.stats.get_stats()
         errors = {
             key.removeprefix("emplettes/page_errors/"): value
             for key, value in stats.items()
             if key.startswith("emplettes/page_errors/")
         }
-        self.manifest.update(
-            finished_at=_now(),
-            finish_reason=self.reason or stats.get("finish_reason", "unknown"),
-            pages=stats.get("response_received_count", 0),
+        return dict(
+            pages=_pages(stats),
             page_errors=stats.get("emplettes/page_errors", 0),
             errors=errors,
             items=stats.get("item_scraped_count", 0),
+            products=stats.get("emplettes/products", 0),
             item_errors=stats.get("emplettes/invalid_products", 0),
             duplicates=stats.get("emplettes/duplicate_products", 0),
             refused_private=stats.get("emplettes/refused_private_address", 0),
             robots_forbidden=stats.get("robotstxt/forbidden", 0),
             bytes=stats.get("downloader/response_bytes", 0),
         )
-        write_json_atomically(self.path, self.manifest)
-        self.crawler.signals.send_catch_log(run_finished, manifest=dict(self.manifest))

@@ -54,3 +54,58 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
                 f"refused {url}: {host} is a private, loopback or link-local address ({address}); "
                 "set allow_private: true on the source (or --allow-private) only for a test or demo shop"
             )
+
+
+def _guarded_resolver_class():
+    """Built lazily: importing Scrapy/Twisted is not needed for :func:`check_url`."""
+    from scrapy.resolver import CachingThreadedResolver
+    from twisted.internet.error import DNSLookupError
+
+    class PrivateAddressLookup(DNSLookupError):
+        """A host name resolved to a private address: refused where the socket is opened."""
+
+    class GuardedResolver(CachingThreadedResolver):
+        """Scrapy's resolver, refusing private answers for hosts not explicitly allowed.
+
+        :class:`crawler.middlewares.PrivateAddressGuard` checks each URL before it is
+        fetched, but resolves the name itself: a DNS answer that changes between that check
+        and the connection (DNS rebinding) would slip through. This resolver checks the
+        address the connection actually uses. Hosts of sources with ``allow_private: true``
+        are listed in the ``EMPLETTES_PRIVATE_HOSTS`` setting.
+        """
+
+        allowed: frozenset[str] = frozenset()
+
+        @classmethod
+        def from_crawler(cls, crawler, reactor):
+            resolver = super().from_crawler(crawler, reactor)
+            resolver.allowed = frozenset(h.lower() for h in crawler.settings.getlist("EMPLETTES_PRIVATE_HOSTS"))
+            return resolver
+
+        def getHostByName(self, name, timeout=()):
+            deferred = super().getHostByName(name, timeout)
+            if name.lower() in self.allowed:
+                return deferred
+
+            def check(address: str) -> str:
+                try:
+                    public = is_public_ip(address)
+                except ValueError:
+                    public = False
+                if not public:
+                    raise PrivateAddressLookup(
+                        f"refused {name}: resolves to a private, loopback or link-local address ({address})"
+                    )
+                return address
+
+            return deferred.addCallback(check)
+
+    return GuardedResolver, PrivateAddressLookup
+
+
+def __getattr__(name: str):  # module attribute built on first use
+    if name in ("GuardedResolver", "PrivateAddressLookup"):
+        resolver, error = _guarded_resolver_class()
+        globals().update(GuardedResolver=resolver, PrivateAddressLookup=error)
+        return globals()[name]
+    raise AttributeError(name)

@@ -90,6 +90,9 @@ def build_product(source: Source, run_id: str, product: dict, *, page_url: str) 
         availability=product.get("availability") or "unknown",
         url=url,
         image=image,
+        store_code=product.get("store_code"),
+        pickup_method=product.get("pickup_method"),
+        pickup_sla=product.get("pickup_sla"),
         first_seen=now,
         last_seen=now,
     )

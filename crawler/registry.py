@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -48,6 +48,56 @@ class Defaults(BaseModel):
         return _check_schedule(value)
 
 
+_PLATFORM_FIELDS = Literal["name", "price", "currency", "availability", "image", "description", "brand", "sku", "gtin", "category"]
+
+
+def _check_selector(value: str) -> str:
+    """A CSS selector (``a.card::attr(href)``) or an XPath (starting with ``/`` or ``(``)."""
+    from parsel import Selector  # Scrapy's selectors; imported here to keep loading light
+
+    value = value.strip()
+    try:
+        probe = Selector(text="<html></html>")
+        probe.xpath(value) if value.startswith(("/", "(")) else probe.css(value)
+    except Exception as exc:  # cssselect and lxml raise several kinds
+        kind = "XPath" if value.startswith(("/", "(")) else "CSS selector"
+        raise ValueError(f"invalid {kind} {value!r}: {exc}") from None
+    return value
+
+
+class PlatformShop(BaseModel):
+    """Where one shop of a chamber platform is, when the platform's pages do not say."""
+
+    model_config = ConfigDict(extra="forbid")
+    town: str | None = None
+    postcode: str | None = Field(default=None, pattern=r"^\d{5}$")
+    address: str | None = None
+    geo: Geo | None = None
+
+
+class PlatformConfig(BaseModel):
+    """How to read a chamber-run platform (one site, many shops) with selectors, not Python."""
+
+    model_config = ConfigDict(extra="forbid")
+    listings: list[str] = Field(min_length=1, description="listing pages to start from (paths or URLs)")
+    product_links: str = Field(description="selector of product page links on a listing")
+    next_page: str | None = Field(default=None, description="selector of the next listing page's link")
+    shop_name: str = Field(description="selector, on a product page, of the name of the shop selling it")
+    shop_link: str | None = Field(default=None, description="selector of the link to that shop's page")
+    fields: dict[_PLATFORM_FIELDS, str] = Field(default_factory=dict, description="product fields the markup lacks")
+    shops: dict[str, PlatformShop] = Field(default_factory=dict, description="per shop name: town, postcode...")
+
+    @field_validator("product_links", "next_page", "shop_name", "shop_link")
+    @classmethod
+    def _selector(cls, value: str | None) -> str | None:
+        return None if value is None else _check_selector(value)
+
+    @field_validator("fields")
+    @classmethod
+    def _field_selectors(cls, value: dict) -> dict:
+        return {key: _check_selector(selector) for key, selector in value.items()}
+
+
 class Source(BaseModel):
     """One shop source (or one chamber platform holding many shops)."""
 
@@ -66,8 +116,20 @@ class Source(BaseModel):
     services: list[Service] | None = None
     schedule: str | None = None
     sitemap: str | None = Field(default=None, description="sitemap URL when robots.txt does not list it")
+    feed: str | None = Field(default=None, description="product feed URL (RSS/Atom with g: fields, CSV/TSV) for kind: feed")
     max_pages: int | None = Field(default=None, ge=1, le=100_000)
     allow_private: bool = Field(default=False, description="allow loopback/private addresses (tests, demo)")
+    platform: PlatformConfig | None = Field(default=None, description="kind: platform: how to read the chamber's platform")
+
+    @model_validator(mode="after")
+    def _platform_block(self) -> "Source":
+        if self.kind == "platform" and self.platform is None:
+            raise ValueError("kind: platform needs a 'platform:' block (listings, product_links, shop_name)")
+        if self.platform is not None and self.kind not in (None, "platform"):
+            raise ValueError(f"a 'platform:' block is only for kind: platform (this source is kind: {self.kind})")
+        if self.platform is not None:
+            self.kind = "platform"
+        return self
 
     @field_validator("postcode", mode="before")
     @classmethod
@@ -75,7 +137,7 @@ class Source(BaseModel):
         # Unquoted `postcode: 41000` arrives as an int; `01000` would lose its zero, so pad.
         return f"{value:05d}" if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @field_validator("url", "sitemap")
+    @field_validator("url", "sitemap", "feed")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/?#]+", value):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TextIO
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -107,13 +108,26 @@ def crawl_sources(
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         overrides.setdefault("LOG_FILE", str(log_file))
+    # One resolver serves every crawler of the process: it lets through the hosts of the
+    # sources that allow private addresses, and only those.
+    overrides.setdefault("EMPLETTES_PRIVATE_HOSTS", sorted({
+        (urlsplit(url).hostname or "").lower()
+        for source in sources if source.allow_private
+        for url in (source.url, source.sitemap, getattr(source, "feed", None)) if url
+    }))
     base = crawl_settings(config, **overrides)
     process = CrawlerProcess(Settings(base))
     if log_file is not None:
         logging.getLogger("scrapy.utils.log").setLevel(logging.WARNING)
 
     planned: list[RunOutcome] = []
+    held = []
     for source in sources:
+        lock = source_lock(config, source.id)
+        if lock is None:
+            print(f"  • {source.id}: already being crawled by another process: skipped", file=sys.stderr, flush=True)
+            continue
+        held.append(lock)  # released when this process ends, however it ends
         run_id = new_run_id()
         run_dir = config.runs_dir / source.id
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -122,6 +136,10 @@ def crawl_sources(
         settings = Settings(base)
         settings.set("FEEDS", feed_for(run_file))
         settings.set("EMPLETTES_MANIFEST", str(manifest_path))
+        if config.redis_url:  # distributed: this source's queue is shared with other workers
+            from crawler.distributed import crawl_round, redis_settings
+
+            settings.update(redis_settings(config.redis_url, source.id, crawl_round(config.crawl_round)))
         # The first crawler installs the reactor, as CrawlerProcess does for spider classes.
         crawler = Crawler(spider_for(source), settings, init_reactor=not planned)
         if progress is not None:
@@ -132,6 +150,8 @@ def crawl_sources(
         process.crawl(crawler, source=source, run_id=run_id)
         planned.append(RunOutcome(source.id, run_id, run_file, {}))
 
+    if not planned:
+        return planned
     if progress is not None:
         from twisted.internet.task import LoopingCall
 
@@ -143,6 +163,26 @@ def crawl_sources(
         manifest_path = outcome.run_file.with_suffix(".json")
         outcome.manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     return planned
+
+
+def source_lock(config: Config, source_id: str):
+    """An exclusive lock on ``DATA_DIR/locks/<source>.lock``, or None when another process
+    (the scheduler, or someone's manual `emplettes crawl`) is crawling that source.
+
+    One run per source at a time, across processes; the kernel releases the lock when
+    the holder dies, even by ``kill -9``.
+    """
+    import fcntl
+
+    directory = config.data_dir / "locks"
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = open(directory / f"{source_id}.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
 
 
 def _reporter(progress: Progress, source_id: str) -> Callable[..., None]:

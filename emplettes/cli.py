@@ -71,6 +71,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_files", nargs="*", metavar="RUN_FILE", type=Path)
     p.set_defaults(handler=cmd_index)
 
+    p = command(
+        "schedule",
+        "crawl and index every source on its own schedule (runs in the foreground)",
+        "Run the scheduler in the foreground (a service manager keeps it alive): one job per source of "
+        "SOURCES_FILE from its `schedule` (hourly, daily, weekly, 'every 6h' or cron), each crawl in a "
+        "subprocess with a time limit, then indexed. Edits to SOURCES_FILE are picked up while running.",
+    )
+    p.set_defaults(handler=cmd_schedule)
+
+    p = command("status", "print each source's last run and next run")
+    p.add_argument("--json", action="store_true", help="one JSON object per source")
+    p.add_argument("--runs", metavar="ID", help="list the recent runs of one source instead")
+    p.set_defaults(handler=cmd_status)
+
+    p = command(
+        "reindex",
+        "rebuild the search index from the run files on disk, then swap it in",
+        "Rebuild the whole search index (SEARCH_BACKEND) from DATA_DIR/runs: per source, its latest run that "
+        "completed well plus the finished runs after it. The new index is built aside and swapped in at the end "
+        "(tantivy: directory rename; Elasticsearch: alias move), so searches keep working meanwhile. Needed after "
+        "an upgrade that changes the index, or after editing the synonyms file.",
+    )
+    p.set_defaults(handler=cmd_reindex)
+
     p = command("serve", "serve the portal over the current index")
     p.add_argument("--port", type=int, help="default: PORT or 8000")
     p.add_argument("--host", help="default: HOST or 127.0.0.1")
@@ -85,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument("file", nargs="?", type=Path, help="default: SOURCES_FILE or sources.yaml")
     v.set_defaults(handler=cmd_sources_validate)
+    a = sources_sub.add_parser(
+        "add",
+        help="detect a shop's platform and append an entry to the registry",
+        description="Detect what the shop at URL runs, then append a valid, commented entry to the registry, "
+        "keeping its comments and order. Town and postcode come from the shop's markup, or give them.",
+    )
+    a.add_argument("url", metavar="URL")
+    a.add_argument("--file", type=Path, help="default: SOURCES_FILE or sources.yaml")
+    a.add_argument("--id", help="default: from the shop's name")
+    a.add_argument("--name", help="default: the name the shop's pages declare")
+    a.add_argument("--town")
+    a.add_argument("--postcode")
+    a.add_argument("--kind", choices=["website", "shopify", "woocommerce", "feed", "social"], help="do not detect: use this kind")
+    a.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
+    a.add_argument("--dry-run", action="store_true", help="print the entry, do not write the file")
+    a.set_defaults(handler=cmd_sources_add)
     p.set_defaults(handler=lambda args, config: p.print_help() or 2)
 
     p = command(
@@ -97,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON Lines output")
     p.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
     p.add_argument("--base-url", help="for a file: the address it was saved from (resolves relative links)")
+    p.add_argument("--kind", choices=["website", "shopify", "woocommerce", "feed", "social"],
+                   help="read the URL as this kind of source instead of detecting it")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="print at most N products (default: 20)")
     p.set_defaults(handler=cmd_check)
     return parser
 
@@ -116,6 +159,26 @@ def cmd_sources_validate(args, config: Config) -> int:
         print(f"{path}: {len(exc.problems)} problem(s); nothing was loaded", file=sys.stderr)
         return 1
     print(f"{path}: {len(registry.sources)} sources, all valid")
+    return 0
+
+
+def cmd_sources_add(args, config: Config) -> int:
+    from crawler.check import CheckError
+    from crawler.netguard import RefusedAddress
+    from crawler.sources_add import AddError, add_source
+
+    path = args.file or config.sources_file
+    try:
+        added = add_source(path, args.url, id=args.id, name=args.name, town=args.town, postcode=args.postcode,
+                           kind=args.kind, allow_private=args.allow_private, user_agent=config.user_agent,
+                           write=not args.dry_run)
+    except (AddError, RefusedAddress, CheckError, OSError) as exc:
+        print(f"sources add: {exc}", file=sys.stderr)
+        return 2
+    print(f"detected: {added.detection.summary()}")
+    print(added.entry_text, end="")
+    if not args.dry_run:
+        print(f"{path}: added {added.id!r}")
     return 0
 
 
@@ -163,6 +226,58 @@ def cmd_index(args, config: Config) -> int:
     return 0
 
 
+def cmd_schedule(args, config: Config) -> int:
+    from crawler.scheduler import run_scheduler
+
+    return run_scheduler(config)
+
+
+def cmd_status(args, config: Config) -> int:
+    from crawler.registry import RegistryError, load_registry
+    from indexer.runlog import run_records, scheduler_line, scheduler_status, source_statuses, status_table
+    from indexer.state import IndexState
+
+    try:
+        ids = [s.id for s in load_registry(config.sources_file).sources]
+    except RegistryError as exc:
+        print(f"{config.sources_file} is invalid ({len(exc.problems)} problem(s)): showing every source seen",
+              file=sys.stderr)
+        ids = None
+    with IndexState(config.state_db) as state:
+        if args.runs:
+            records = run_records(config.runs_dir, state, source_id=args.runs, limit=20,
+                                  max_error_ratio=config.max_error_ratio)
+            for r in records:
+                if args.json:
+                    print(json.dumps(r.to_json(), ensure_ascii=False))
+                else:
+                    errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "no error"
+                    print(f"{r.run_id}  {r.outcome:<10} {r.pages:>5} pages {r.products:>5} products  {errors}  "
+                          f"indexed: {r.index_outcome or 'yes' if r.indexed else 'no'}")
+            return 0
+        statuses = source_statuses(config.runs_dir, state, ids, max_error_ratio=config.max_error_ratio)
+    if args.json:
+        for status in statuses:
+            print(json.dumps(status.to_json(), ensure_ascii=False))
+    else:
+        print(status_table(statuses))
+        print(scheduler_line(scheduler_status(config.data_dir)))
+    return 0
+
+
+def cmd_reindex(args, config: Config) -> int:
+    from indexer.backends.base import BackendUnavailable
+    from indexer.reindex import reindex_job
+
+    print(f"rebuilding the {config.search_backend} index from {config.runs_dir}", file=sys.stderr)
+    try:
+        reindex_job(config, out=sys.stderr)
+    except BackendUnavailable as exc:
+        print(f"  search index unavailable ({exc}); the current index is unchanged", file=sys.stderr)
+        return 3
+    return 0
+
+
 def cmd_serve(args, config: Config) -> int:
     from portal import create_app
     from portal.server import serve
@@ -176,8 +291,32 @@ def cmd_serve(args, config: Config) -> int:
 
 
 def cmd_check(args, config: Config) -> int:
-    from crawler.check import CheckError, check, explain_empty
+    from urllib.parse import urlsplit
 
+    from crawler.check import CheckError, check, check_platform, explain_empty, fetch
+
+    if args.target.startswith(("http://", "https://")) and args.kind not in ("website", "social"):  # social: page markup
+        try:
+            found = check_platform(args.target, kind=args.kind, allow_private=args.allow_private,
+                                   user_agent=config.user_agent, limit=max(1, args.limit))
+        except CheckError as exc:
+            print(f"check: {exc}", file=sys.stderr)
+            return 2
+        print(f"detected: {found.detection.summary()}", file=sys.stderr if args.json else sys.stdout)
+        if found.detection.kind != "website":
+            for warning in found.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            for product in found.products:
+                if args.json:
+                    print(json.dumps(product, ensure_ascii=False))
+                else:
+                    price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+                    print(f"  product: {product['name']} — {price} — {product['availability']}")
+                    print(f"           {product['url']}")
+            if not found.products:
+                print(f"check: the {found.detection.kind} source answered but lists no product", file=sys.stderr)
+                return 1
+            return 0
     try:
         result = check(args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent)
     except CheckError as exc:
@@ -189,6 +328,26 @@ def cmd_check(args, config: Config) -> int:
             print(json.dumps(record, ensure_ascii=False))
     else:
         _print_readable(result)
+    home_page = args.target.startswith(("http://", "https://")) and urlsplit(result.url).path in ("", "/")
+    if not result.extraction.products and home_page and not result.extraction.login_required:
+        # A home page rarely declares products: look at the pages it links to, as the crawler would.
+        from crawler.check import explain_site, sample_site
+
+        _, body = fetch(result.url, allow_private=args.allow_private, user_agent=config.user_agent)
+        sample = sample_site(result.url, body, allow_private=args.allow_private, user_agent=config.user_agent,
+                             pages=max(args.limit, 1))
+        products = sample.products[: max(args.limit, 1)]
+        for product in products:
+            if args.json:
+                print(json.dumps(product, ensure_ascii=False))
+            else:
+                price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+                print(f"  product: {product['name']} — {price} — {product['availability']}")
+                print(f"           {product['url']}")
+        if products:
+            return 0
+        print(explain_site(result.url, sample), file=sys.stderr)
+        return 1
     if not result.extraction.products:
         print(explain_empty(result), file=sys.stderr)
         return 1 if not records else 0

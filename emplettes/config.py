@@ -18,9 +18,23 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "HOST": ("127.0.0.1", "address the portal listens on"),
     "SEARCH_BACKEND": ("tantivy", "embedded 'tantivy' or 'elasticsearch'"),
     "ELASTICSEARCH_URL": ("", "Elasticsearch URL when SEARCH_BACKEND=elasticsearch"),
+    "ELASTICSEARCH_API_KEY": ("", "Elasticsearch API key (base64 'id:key' as Kibana shows it)"),
+    "ELASTICSEARCH_USERNAME": ("", "Elasticsearch basic-auth user (when no API key)"),
+    "ELASTICSEARCH_PASSWORD": ("", "Elasticsearch basic-auth password"),
+    "ELASTICSEARCH_CA_CERTS": ("", "CA certificate file (PEM) of the Elasticsearch cluster"),
+    "ELASTICSEARCH_INDEX": ("emplettes", "Elasticsearch alias (and index name prefix) of the records"),
+    "SYNONYMS_FILE": ("", "synonyms file for search (default: the bundled indexer/synonyms_fr.txt)"),
     "CONTACT_URL": ("https://github.com/emplettes/emplettes", "contact URL sent in the crawler's User-Agent"),
     "MAX_ERROR_RATIO": ("0.2", "a run with more failed pages than this keeps older records"),
     "CRAWL_DELAY": ("0.5", "minimum seconds between two requests to one shop (AutoThrottle may wait longer)"),
+    "DOWNLOAD_TIMEOUT": ("20", "seconds before one request is abandoned"),
+    "DOWNLOAD_MAXSIZE": ("10485760", "largest response in bytes, after decompression (10 MB)"),
+    "CRAWL_TIME_LIMIT": ("3600", "seconds one source's crawl may last; the scheduler kills it 60 s later"),
+    "CRAWL_CONCURRENCY": ("2", "crawls the scheduler runs at the same time"),
+    "SCHEDULE_JITTER": ("1800", "seconds by which each scheduled start is spread at random"),
+    "RUNS_KEEP": ("10", "run files kept per source by the scheduler (plus any the index still needs)"),
+    "REDIS_URL": ("", "distributed crawling: workers share each source's request queue in this Redis (needs [distributed])"),
+    "CRAWL_ROUND": ("", "distributed crawling: the id all workers of one crawl round share (default: today's UTC date)"),
 }
 
 
@@ -36,9 +50,22 @@ class Config:
     host: str = field(default_factory=lambda: _env("HOST"))
     search_backend: str = field(default_factory=lambda: _env("SEARCH_BACKEND"))
     elasticsearch_url: str = field(default_factory=lambda: _env("ELASTICSEARCH_URL"))
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL"))
+    crawl_round: str = field(default_factory=lambda: _env("CRAWL_ROUND"))
+    elasticsearch_api_key: str = field(default_factory=lambda: _env("ELASTICSEARCH_API_KEY"))
+    elasticsearch_username: str = field(default_factory=lambda: _env("ELASTICSEARCH_USERNAME"))
+    elasticsearch_password: str = field(default_factory=lambda: _env("ELASTICSEARCH_PASSWORD"))
+    elasticsearch_ca_certs: str = field(default_factory=lambda: _env("ELASTICSEARCH_CA_CERTS"))
+    elasticsearch_index: str = field(default_factory=lambda: _env("ELASTICSEARCH_INDEX"))
     contact_url: str = field(default_factory=lambda: _env("CONTACT_URL"))
     max_error_ratio: float = field(default_factory=lambda: float(_env("MAX_ERROR_RATIO")))
     crawl_delay: float = field(default_factory=lambda: float(_env("CRAWL_DELAY")))
+    download_timeout: float = field(default_factory=lambda: float(_env("DOWNLOAD_TIMEOUT")))
+    download_maxsize: int = field(default_factory=lambda: int(_env("DOWNLOAD_MAXSIZE")))
+    crawl_time_limit: float = field(default_factory=lambda: float(_env("CRAWL_TIME_LIMIT")))
+    crawl_concurrency: int = field(default_factory=lambda: int(_env("CRAWL_CONCURRENCY")))
+    schedule_jitter: int = field(default_factory=lambda: int(_env("SCHEDULE_JITTER")))
+    runs_keep: int = field(default_factory=lambda: int(_env("RUNS_KEEP")))
 
     @property
     def runs_dir(self) -> Path:

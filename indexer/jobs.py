@@ -8,6 +8,7 @@ from typing import TextIO
 from emplettes.config import Config
 from indexer.backends.base import BackendUnavailable
 from indexer.load import LoadReport, load_pending, load_run
+from indexer.runs import reap_dead_runs
 from indexer.search import open_backend
 from indexer.state import IndexState
 
@@ -26,6 +27,12 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
                 print(f"      {report.path}:{number}: {message}", file=out)
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    if not run_files:
+        # A crawl killed mid-way (kill -9, out of memory) never closed its manifest: close it
+        # as "killed" so what it wrote is loaded (added, never sweeping) and the run is recorded.
+        for run in reap_dead_runs(config.runs_dir):
+            if out is not None:
+                print(f"  ✗ {run.source_id}/{run.run_id}: its crawler is gone: recorded as killed", file=out)
     backend = open_backend(config)
     state = IndexState(config.state_db)
     try:

@@ -75,6 +75,8 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
         if len(report.errors) < MAX_REPORTED_ERRORS:
             report.errors.append((number, message))
 
+    if not info.path.exists():
+        return  # the crawl ended before writing any record (killed early, timed out)
     for line in read_run_lines(info.path):
         if line.truncated:
             report.truncated = True
@@ -104,6 +106,10 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
 def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -> tuple[bool, str, str]:
     if not info.finished:
         return False, UNFINISHED, "the crawl did not finish (no manifest or no finished_at)"
+    if info.manifest and info.manifest.get("shared_queue"):
+        # One worker of a distributed crawl: the other workers read the rest of the shop,
+        # so what this run lacks has not vanished. Adds and refreshes only.
+        return False, PARTIAL, f"one worker of a shared crawl ({info.manifest['shared_queue']}): older records kept"
     if not run_completed_well(info, max_error_ratio):
         if info.finish_reason != "finished":
             why = f"the crawl ended with {info.finish_reason!r}"
@@ -117,6 +123,10 @@ def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -
         return False, PARTIAL, f"{report.rejected} of {lines} lines were invalid"
     if report.records == 0:
         return False, EMPTY, "the run holds no valid record"
+    if report.products == 0:
+        # A shop page that suddenly declares no product is far more often a redesign or a
+        # broken page than a shop that sold everything: keep what residents can find.
+        return False, EMPTY, "the run found no product (markup changed?): older products kept"
     return True, COMPLETE, ""
 
 

@@ -97,6 +97,11 @@ class ProductRecord(_Record):
     availability: Availability = "unknown"
     url: str = Field(pattern=r"^https?://")
     image: str | None = Field(default=None, pattern=r"^https?://")
+    # Local inventory, when the shop's feed declares it (Google local inventory words):
+    # which of the shop's stores holds it, and how and how fast it can be collected there.
+    store_code: str | None = Field(default=None, max_length=100)
+    pickup_method: str | None = Field(default=None, max_length=40)  # buy | reserve | ship_to_store | not_supported
+    pickup_sla: str | None = Field(default=None, max_length=40)  # same_day | next_day | 2_day ... | multi_week
 
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)

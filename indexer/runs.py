@@ -89,7 +89,11 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    runs = [run_info(path) for path in runs_dir.glob("*/*.jsonl") if path.is_file()]
+    paths = {path for path in runs_dir.glob("*/*.jsonl") if path.is_file()}
+    # A crawl killed before its first record has a manifest and no run file (the feed
+    # export creates it lazily): it is a run all the same, to be recorded.
+    paths |= {path.with_suffix(".jsonl") for path in runs_dir.glob("*/*.json") if path.is_file()}
+    runs = [run_info(path) for path in paths]
     return sorted(runs, key=lambda run: (run.run_id, run.source_id))
 
 
@@ -132,3 +136,107 @@ def read_run(path: Path) -> Iterator[dict[str, Any]]:
     for line in read_run_lines(path):
         if line.data is not None:
             yield line.data
+
+
+# Finish reasons written by :func:`finalize_run` for a crawl that could not write its own.
+KILLED = "killed"  # the crawl process died (kill -9, out of memory, machine restart)
+TIMED_OUT = "timeout"  # the scheduler killed it at its wall-clock limit
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _pid_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    try:  # a zombie (killed, not yet reaped by its parent) is dead for our purpose
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def finalize_run(info: RunInfo, reason: str) -> RunInfo:
+    """Close the manifest of a run whose crawler died without closing it.
+
+    The run file keeps what was written before the end (its last line may be cut); the
+    manifest gains ``finished_at``, ``finish_reason`` (``killed``/``timeout``) and counts
+    read from the run file. The indexer then loads it like any partial run: its records
+    are added or refreshed, nothing older is removed.
+    """
+    import os
+
+    manifest = dict(info.manifest or {"source_id": info.source_id, "run_id": info.run_id})
+    items = products = 0
+    if info.path.exists():
+        for line in read_run_lines(info.path):
+            if line.data is not None:
+                items += 1
+                products += line.data.get("type") == "product"
+    manifest.update(finished_at=_now(), finish_reason=reason, items=items, products=products)
+    manifest.setdefault("pages", 0)
+    manifest.setdefault("page_errors", 0)
+    manifest.setdefault("errors", {})
+    sidecar = info.manifest_path
+    tmp = sidecar.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, sidecar)
+    return run_info(info.path)
+
+
+def reap_dead_runs(runs_dir: Path, *, pid: int | None = None, reason: str = KILLED) -> list[RunInfo]:
+    """Finalize unfinished runs whose crawler process (on this machine) is gone.
+
+    With ``pid``: only that process's runs, whether it is alive or not (the scheduler
+    calls this after killing a crawl at its time limit).
+    """
+    import socket
+
+    here = socket.gethostname()
+    reaped = []
+    for run in list_runs(runs_dir):
+        if run.finished or not run.manifest:
+            continue
+        run_pid = run.manifest.get("pid")
+        if not isinstance(run_pid, int) or run.manifest.get("host", here) != here:
+            continue  # another machine's crawl: only it can tell
+        if pid is not None:
+            if run_pid != pid:
+                continue
+        elif _pid_alive(run_pid):
+            continue
+        reaped.append(finalize_run(run, reason))
+    return reaped
+
+
+def prune_runs(runs_dir: Path, indexed: dict[tuple[str, str], str], *, keep: int = 10) -> list[RunInfo]:
+    """Delete old run files, keeping per source the newest ``keep`` runs and every run the
+    index may still need: the latest run indexed as complete, everything after it, and any
+    run not indexed yet. ``indexed`` maps (source_id, run_id) to its load outcome.
+
+    A year of daily crawls of 500 shops is 180 000 files otherwise; the runs kept are
+    enough to rebuild the index (``emplettes reindex``) and to show recent history.
+    """
+    by_source: dict[str, list[RunInfo]] = {}
+    for run in list_runs(runs_dir):
+        by_source.setdefault(run.source_id, []).append(run)
+    removed = []
+    for runs in by_source.values():  # oldest first
+        complete = [r.run_id for r in runs if indexed.get((r.source_id, r.run_id)) == "complete"]
+        floor = complete[-1] if complete else ""
+        for run in runs[: max(0, len(runs) - keep)]:
+            if run.run_id >= floor or (run.source_id, run.run_id) not in indexed or not run.finished:
+                continue
+            for path in (run.path, run.manifest_path):
+                path.unlink(missing_ok=True)
+            removed.append(run)
+    return removed

@@ -40,8 +40,17 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
 
         return TantivyBackend(config.index_dir, readonly=readonly)
     if name == "elasticsearch":
-        raise NotImplementedError(
-            "SEARCH_BACKEND=elasticsearch is not available yet (the Elasticsearch backend "
-            "comes in a later release); use SEARCH_BACKEND=tantivy"
+        if not config.elasticsearch_url:
+            raise BackendUnavailable("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")
+        from indexer.backends.elasticsearch_backend import ElasticsearchBackend
+
+        return ElasticsearchBackend(
+            config.elasticsearch_url,
+            prefix=config.elasticsearch_index or "emplettes",
+            api_key=config.elasticsearch_api_key or None,
+            username=config.elasticsearch_username or None,
+            password=config.elasticsearch_password or None,
+            ca_certs=config.elasticsearch_ca_certs or None,
+            readonly=readonly,
         )
     raise ValueError(f"SEARCH_BACKEND={config.search_backend!r}: expected one of {', '.join(BACKENDS)}")

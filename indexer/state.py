@@ -25,6 +25,14 @@ CREATE TABLE IF NOT EXISTS indexed_runs (
     outcome    TEXT NOT NULL,               -- see indexer.load.Outcome
     PRIMARY KEY (source_id, run_id)
 );
+-- Written by the scheduler (`emplettes schedule`): when each source runs next. Also its
+-- persistent job store: a restarted scheduler resumes these times (misfires coalesced).
+CREATE TABLE IF NOT EXISTS schedule (
+    source_id   TEXT PRIMARY KEY,
+    schedule    TEXT NOT NULL,              -- as written in sources.yaml
+    next_run_at TEXT,                       -- ISO 8601 UTC; NULL while a run is going on
+    updated_at  TEXT NOT NULL
+);
 """
 
 
@@ -93,6 +101,11 @@ class IndexState:
         with self._lock:
             return {(r[0], r[1]) for r in self._db.execute("SELECT source_id, run_id FROM indexed_runs")}
 
+    def outcomes(self) -> dict[tuple[str, str], str]:
+        """(source_id, run_id) -> load outcome, for every indexed run."""
+        with self._lock:
+            return {(r[0], r[1]): r[2] for r in self._db.execute("SELECT source_id, run_id, outcome FROM indexed_runs")}
+
     def latest_indexed(self) -> dict[str, str]:
         """source_id -> most recent run id indexed."""
         with self._lock:
@@ -112,6 +125,29 @@ class IndexState:
             args.append(limit)
         with self._lock:
             return [IndexedRun(**dict(row)) for row in self._db.execute(sql, args)]
+
+
+    # -- the scheduler's table -------------------------------------------------------------
+
+    def set_next_run(self, source_id: str, schedule: str, next_run_at: datetime | None) -> None:
+        when = next_run_at.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z") if next_run_at else None
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?)", (source_id, schedule, when, _now())
+            )
+
+    def forget_schedule(self, source_id: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM schedule WHERE source_id = ?", (source_id,))
+
+    def schedules(self) -> dict[str, tuple[str, datetime | None]]:
+        """source_id -> (schedule, next run time in UTC or None)."""
+        with self._lock:
+            rows = self._db.execute("SELECT source_id, schedule, next_run_at FROM schedule").fetchall()
+        return {
+            source_id: (schedule, datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None)
+            for source_id, schedule, when in rows
+        }
 
 
 def open_state(config=None) -> IndexState:

@@ -46,8 +46,37 @@ def _distance(value: Any) -> float | None:
     return round(km, 2) if km == km and km >= 0 else None
 
 
+class ProductView(dict):
+    """The documented ``/api/search`` result shape, plus ``name_segments`` for templates
+    only (an attribute, so the JSON shape does not change)."""
+
+    name_segments: list[tuple[str, bool]] = []
+
+
+def name_segments(hit: dict[str, Any], name: str) -> list[tuple[str, bool]]:
+    """The backend's ``name_highlight`` as (text, matched) pairs, kept only when they are
+    plain strings that spell the name exactly; the template escapes each piece."""
+    segments = hit.get("name_highlight")
+    if not isinstance(segments, (list, tuple)):
+        return []
+    clean = []
+    for segment in segments:
+        if not (isinstance(segment, (list, tuple)) and len(segment) == 2 and isinstance(segment[0], str)):
+            return []
+        clean.append((segment[0], bool(segment[1])))
+    if "".join(text for text, _ in clean) != name or not any(matched for _, matched in clean):
+        return []
+    return clean
+
+
 def product_view(hit: dict[str, Any]) -> dict[str, Any]:
     """The documented ``/api/search`` result shape (templates use the same dict)."""
+    view = ProductView(_product_fields(hit))
+    view.name_segments = name_segments(hit, view["name"])
+    return view
+
+
+def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
     price = _price(hit.get("price"))
     currency = _text(hit.get("currency")) or ("EUR" if price is not None else None)
     availability = availability_class(hit.get("availability"))

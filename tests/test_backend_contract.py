@@ -29,10 +29,20 @@ def _tantivy(path: Path, readonly: bool = False) -> SearchBackend:
 
 
 def _elasticsearch(path: Path, readonly: bool = False) -> SearchBackend:
-    module = pytest.importorskip("indexer.backends.elasticsearch_backend")
-    # One index per test directory, so tests do not see each other's records.
-    return module.ElasticsearchBackend(
-        os.environ["ELASTICSEARCH_URL"], index=f"emplettes-test-{path.name.lower()}", readonly=readonly
+    from indexer.backends.elasticsearch_backend import ElasticsearchBackend
+
+    # One alias per test directory (its versioned indices behind it), so tests do not see
+    # each other's records; no replicas, so a one-node test cluster stays green.
+    prefix = "emplettes-test-" + "".join(c if c.isalnum() else "-" for c in f"{path.parent.name}-{path.name}".lower())
+    return ElasticsearchBackend(
+        os.environ["ELASTICSEARCH_URL"],
+        prefix=prefix[:200],
+        api_key=os.environ.get("ELASTICSEARCH_API_KEY") or None,
+        username=os.environ.get("ELASTICSEARCH_USERNAME") or None,
+        password=os.environ.get("ELASTICSEARCH_PASSWORD") or None,
+        ca_certs=os.environ.get("ELASTICSEARCH_CA_CERTS") or None,
+        readonly=readonly,
+        replicas=0,
     )
 
 
@@ -459,7 +469,9 @@ def test_pagination_totals_and_past_the_end(loaded):
 
 def test_hits_are_the_records_as_loaded(loaded):
     result = loaded.search(SearchQuery(text="théière fonte"))
-    assert result.hits[0] == BY_ID["theiere-bleue-p00"]
+    first = {k: v for k, v in result.hits[0].items() if k != "name_highlight"}
+    assert first == BY_ID["theiere-bleue-p00"]
+    assert ("fonte", True) in result.hits[0]["name_highlight"]
     assert result.hits[0]["price"] == "59.90"
 
 

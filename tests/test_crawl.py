@@ -88,3 +88,14 @@ def test_sitemap_shops_are_read_from_their_sitemaps_not_by_wandering(tmp_path, s
     found = {p["url"] for p in products_in_run(tmp_path, "brulerie-des-halles")}
     assert found == {p["url"] for p in expected_products(sites.base_urls, "brulerie-des-halles")}
     assert not any(p.startswith("/collections") and "page=" in p for p in paths), "no link-following needed"
+    assert not any(p.startswith(("/sitemap_pages", "/sitemap_collections")) for p in paths), "only product sitemaps"
+
+
+def test_a_yoast_sitemap_index_is_narrowed_to_its_product_sitemap(tmp_path):
+    with SampleSites(port=0, shops=["cave-du-vieux-chinon"]) as sites:
+        crawl(tmp_path, sites)
+        paths = [r.path for r in sites.requests_to("cave-du-vieux-chinon")]
+    assert "/product-sitemap.xml" in paths
+    assert "/page-sitemap.xml" not in paths and "/product_cat-sitemap.xml" not in paths
+    found = {p["url"] for p in products_in_run(tmp_path, "cave-du-vieux-chinon")}
+    assert found == {p["url"] for p in expected_products(sites.base_urls, "cave-du-vieux-chinon")}

@@ -3,11 +3,60 @@
 from __future__ import annotations
 
 from crawler.registry import Source
+from crawler.spiders.feed import FeedSpider
+from crawler.spiders.platform import PlatformSpider
+from crawler.spiders.shopify import ShopifySpider
+from crawler.spiders.social import SocialSpider
 from crawler.spiders.website import WebsiteSpider
+from crawler.spiders.woocommerce import WooCommerceSpider
 
-SPIDERS = {"website": WebsiteSpider}
+SPIDERS = {"website": WebsiteSpider, "shopify": ShopifySpider, "woocommerce": WooCommerceSpider, "feed": FeedSpider,
+           "platform": PlatformSpider, "social": SocialSpider}
 
 
 def spider_for(source: Source) -> type:
-    """The spider class for ``source``'s kind; structured-data website when unknown."""
-    return SPIDERS.get(source.kind or "website", WebsiteSpider)
+    """The spider class for ``source``'s kind; detected when the registry leaves it out
+    (two requests at most, see :mod:`crawler.detect`); structured-data website otherwise."""
+    return SPIDERS.get(source.kind or detected_kind(source), WebsiteSpider)
+
+
+DETECTION_TTL = 7 * 24 * 3600  # a shop rarely changes platform; re-detect weekly
+
+
+def detected_kind(source: Source) -> str:
+    """The kind :func:`crawler.detect.detect` finds for ``source``; ``website`` if it cannot tell.
+
+    The answer is kept a week in ``DATA_DIR/detected/<source>.json``: only the first crawl
+    of a source without ``kind`` pays the (at most three) detection requests.
+    """
+    import json
+    import logging
+    import time
+
+    from crawler.detect import detect, http_fetcher
+    from emplettes.config import Config
+
+    log = logging.getLogger(__name__)
+    config = Config()
+    cache = config.data_dir / "detected" / f"{source.id}.json"
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8"))
+        if known.get("url") == source.url and time.time() - known.get("at", 0) < DETECTION_TTL and known.get("kind") in SPIDERS:
+            return known["kind"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        found = detect(source.url, http_fetcher(allow_private=source.allow_private, user_agent=config.user_agent, timeout=5))
+    except Exception as exc:  # unreachable, refused address...: the website spider reports it
+        log.info("%s: kind not detected (%s): website", source.id, exc)
+        return "website"
+    kind = found.kind if found.kind in SPIDERS else "website"
+    log.info("%s: detected %s", source.id, found.summary())
+    if found.via.startswith(("home page answered", "robots.txt")):
+        return kind  # the home page could not be read this time: ask again next crawl
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"url": source.url, "kind": kind, "at": time.time(), "summary": found.summary()}))
+    except OSError:
+        pass
+    return kind

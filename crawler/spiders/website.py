@@ -8,19 +8,23 @@ goes through :func:`crawler.extract.extract_page`, a pure function.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
+from lxml import etree
 from pydantic import ValidationError
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
 
+from crawler.errors import UNPARSEABLE_HTML, html_problem
 from crawler.extract import extract_page
 from crawler.records import build_product, build_shop
+from crawler.spiders.accounting import PageAccounting
+from crawler.sitemaps import product_sitemaps
 from crawler.registry import Source
 
 # Paths a shopper's crawler has no business in: carts, accounts, searches, sorts.
@@ -34,7 +38,7 @@ _NOT_PAGES = (
 )
 
 
-class WebsiteSpider(SitemapSpider):
+class WebsiteSpider(PageAccounting, SitemapSpider):
     """One shop site (or any site that declares schema.org/OpenGraph products)."""
 
     name = "website"
@@ -79,13 +83,54 @@ class WebsiteSpider(SitemapSpider):
     # -- discovery ---------------------------------------------------------------------------
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
-        for request in super()._parse_sitemap(response):
+        self.sitemaps_read = getattr(self, "sitemaps_read", 0) + 1
+        requests = list(super()._parse_sitemap(response))  # fills self._carried via sitemap_filter
+        yield from self._carried_records()
+        for request in requests:
             if request.callback == self.parse_page:
                 if not self._may_schedule():
                     return
                 self.sitemap_pages += 1
                 request = request.replace(errback=self.page_failed)
             yield request
+
+    def sitemap_filter(self, entries):
+        """Pages whose ``lastmod`` predates the last good run are not fetched again: that
+        run's records of them are carried into this one (see :mod:`crawler.recrawl`).
+
+        In a sitemap index, only the product sitemaps are followed when it names any
+        (see :mod:`crawler.sitemaps`)."""
+        if getattr(entries, "type", None) == "sitemapindex":
+            listed = list(entries)
+            chosen = product_sitemaps(listed)
+            if len(chosen) < len(listed) and getattr(self, "crawler", None):
+                self.crawler.stats.inc_value("emplettes/skipped_sitemaps", len(listed) - len(chosen))
+            yield from chosen
+            return
+        previous = self._previous_run()
+        for entry in entries:
+            carried = previous.unchanged(entry.get("loc"), entry.get("lastmod")) if previous else None
+            if carried:
+                self._carried = getattr(self, "_carried", []) + carried
+                self.sitemap_pages += 1
+                continue
+            yield entry
+
+    def _previous_run(self):
+        if not hasattr(self, "_previous"):
+            from crawler.recrawl import PreviousRun
+
+            manifest = self.crawler.settings.get("EMPLETTES_MANIFEST") if getattr(self, "crawler", None) else None
+            self._previous = PreviousRun.load(Path(manifest).parent, self.run_id) if manifest else None
+        return self._previous
+
+    def _carried_records(self) -> Iterable[dict]:
+        from crawler.recrawl import carry
+
+        carried, self._carried = getattr(self, "_carried", []), []
+        if carried:
+            self.crawler.stats.inc_value("emplettes/unchanged_pages", len({r["url"] for r in carried}))
+            yield from carry(carried, self.run_id, self.source)
 
     def sitemap_failed(self, failure) -> None:
         self.logger.info("no usable sitemap at %s (%s)", failure.request.url, failure.getErrorMessage())
@@ -94,6 +139,9 @@ class WebsiteSpider(SitemapSpider):
         """Sitemaps exhausted without a single page: try the next way of finding pages."""
         if spider is not self or self.sitemap_pages or self.discovery == "links":
             return
+        shared = getattr(self, "_shared_queue_worker", None)  # crawler.distributed, with REDIS_URL
+        if shared is not None and not shared.owns_fallback(self):
+            return  # another worker read the sitemaps, or found product pages: no fallback here
         if self.discovery == "sitemaps" and not self.source.sitemap:
             # robots.txt listed no sitemap: the conventional address is worth one request.
             self.discovery = "sitemap.xml"
@@ -134,24 +182,6 @@ class WebsiteSpider(SitemapSpider):
         if extraction:
             yield from self._products(extraction, response)
 
-    def home_failed(self, failure) -> Iterable[Any]:
-        self.page_failed(failure)
-        yield build_shop(self.source, self.run_id, [])
-
-    def page_failed(self, failure) -> None:
-        """Count a page that could not be read, by kind (``http_500``, ``TimeoutError``...)."""
-        if failure.check(HttpError):
-            kind = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            return  # refused by robots.txt or the address guard: counted by those components
-        else:
-            kind = type(failure.value).__name__
-        self.logger.warning("page failed (%s): %s", kind, failure.request.url)
-        self._count_error(kind)
-
-    def _count_error(self, kind: str) -> None:
-        self.crawler.stats.inc_value("emplettes/page_errors")
-        self.crawler.stats.inc_value(f"emplettes/page_errors/{kind}")
 
     def parse_page(self, response: Response, listed: dict | None = None) -> Iterable[Any]:
         extraction = self._extract(response)
@@ -171,8 +201,17 @@ class WebsiteSpider(SitemapSpider):
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("emplettes/skipped_not_html")
             return None
+        problem = html_problem(response.body)
+        if problem:  # served as HTML, but junk, empty or bare text: the shop's page is broken
+            self.logger.warning("page failed (%s): %s", problem, response.url)
+            self._count_error(problem)
+            return None
         try:
             return extract_page(response.body, response.url)
+        except (etree.ParserError, etree.XMLSyntaxError) as exc:  # lxml could not build a tree
+            self.logger.warning("page failed (%s): %s: %s", UNPARSEABLE_HTML, response.url, exc)
+            self._count_error(UNPARSEABLE_HTML)
+            return None
         except Exception as exc:  # a hostile page must never stop the crawl
             self.logger.error("cannot extract %s: %s: %s", response.url, type(exc).__name__, exc)
             self._count_error(f"extract_{type(exc).__name__}")

@@ -59,6 +59,18 @@ class SearchQuery:
         return (max(self.page, 1) - 1) * self.per_page
 
 
+def validate_query(query: SearchQuery) -> None:
+    """Reject unknown filter, facet and sort names the same way on every backend."""
+    unknown = [name for name in query.filters if name not in FILTERS]
+    if unknown:
+        raise ValueError(f"unknown filter {unknown[0]!r}; known: {', '.join(FILTERS)}")
+    unknown = [name for name in query.facets if name not in FACETS]
+    if unknown:
+        raise ValueError(f"unknown facet {unknown[0]!r}; known: {', '.join(FACETS)}")
+    if query.sort not in SORTS:
+        raise ValueError(f"unknown sort {query.sort!r}; known: {', '.join(SORTS)}")
+
+
 @dataclass
 class FacetValue:
     value: str
@@ -122,3 +134,72 @@ class SearchBackend(abc.ABC):
 
     def close(self) -> None:  # pragma: no cover - optional
         """Release files or connections."""
+
+    def town_points(self) -> dict[str, tuple[str, list[tuple[float, float]]]]:
+        """Folded town name -> (town as spelt, its shops' points): for "près de <town>".
+        Backends cache it; this default reads every shop."""
+        towns: dict[str, tuple[str, list[tuple[float, float]]]] = {}
+        from indexer.analysis import fold
+
+        for shop in self.shops():
+            if not shop.get("town"):
+                continue
+            _, points = towns.setdefault(fold(shop["town"]), (shop["town"], []))
+            if shop.get("lat") is not None and shop.get("lon") is not None:
+                points.append((float(shop["lat"]), float(shop["lon"])))
+        return towns
+
+    # A full rebuild (``emplettes reindex``) fills a fresh, invisible index, then swaps it
+    # in at once: searches never see a half-built index.
+
+    def start_rebuild(self) -> "SearchBackend":
+        """A new, empty, writable index of the same kind, not yet serving searches."""
+        raise NotImplementedError(f"{self.name} cannot rebuild")
+
+    def finish_rebuild(self, fresh: "SearchBackend") -> None:
+        """Make ``fresh`` (from :meth:`start_rebuild`) the index searches use; drop the old."""
+        raise NotImplementedError(f"{self.name} cannot rebuild")
+
+    def abort_rebuild(self, fresh: "SearchBackend") -> None:
+        """Throw ``fresh`` away; the current index stays as it was."""
+        raise NotImplementedError(f"{self.name} cannot rebuild")
+
+
+# ---------------------------------------------------------------------------- relevance
+#
+# Both backends score text with the same constants, so the same query ranks the same
+# products in the same order on either engine (BM25 statistics differ between engines,
+# shards and segment layouts; these do not). Each clause of the query scores the best
+# field it matched; ties are broken by the record's ``key`` (a hash of its id).
+
+FIELD_WEIGHTS: dict[str, float] = {"name": 8.0, "brand": 4.0, "category": 3.0, "description": 1.0}
+FUZZY_FACTOR = 0.5  # a word matched with a typo counts half
+SYNONYM_FACTOR = 0.75  # "chandelle" finds bougies, but chandelles first
+HEAD_BONUS = 2.0  # the name starts with the word: "Vélo enfant" before "Casque vélo enfant"
+PHRASE_BONUS = 4.0  # the query's words side by side in the name ("huile d'olive")
+AVAILABILITY_BONUS: dict[str, float] = {"in_stock": 2.0, "preorder": 1.0, "unknown": 1.0}
+PLACE_RADIUS_KM = 10.0  # "près de Tours" without a radius
+
+
+def resolve_place(backend: "SearchBackend", query: SearchQuery) -> SearchQuery:
+    """``"jouets en bois près de Tours"``: when the words after "près de" name a town of the
+    index, search the words before them within 10 km of that town's shops (or in that
+    town when its shops publish no coordinates). Unknown places stay plain words."""
+    from dataclasses import replace
+
+    from indexer.analysis import fold, split_place
+
+    text, place = split_place(query.text)
+    if place is None or query.near is not None:
+        return query
+    town = backend.town_points().get(fold(place))
+    if town is None:
+        return query
+    town_name, points = town
+    if points:
+        lat = sum(p[0] for p in points) / len(points)
+        lon = sum(p[1] for p in points) / len(points)
+        return replace(query, text=text, near=Near(lat, lon, PLACE_RADIUS_KM))
+    filters = dict(query.filters)
+    filters.setdefault("town", (town_name,))
+    return replace(query, text=text, filters=filters)

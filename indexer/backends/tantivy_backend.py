@@ -13,6 +13,10 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
   facet counts computed by the engine stay exact, and no document is fetched for it.
 * Facet counts come from ``Searcher.aggregate`` terms aggregations, one call for the
   facets without a selected value and one per facet with its own filter (disjunctive).
+* Text is scored with the constants of :mod:`indexer.backends.base` (``const_score`` and
+  ``disjunction_max`` queries), not BM25, so both backends rank alike; the query words are
+  planned once in :func:`indexer.analysis.plan_words` (synonyms, plurals, typos).
+* After ``emplettes reindex`` swaps a rebuilt directory into ``path``, readers reopen it.
 * Ties are broken by ``key`` so pages do not shuffle: sort fields are i64 composites of the
   sort value and 20 bits of the key, and score ties are re-sorted in Python.
 * Only one process may hold the writer; it is opened lazily and never by a read-only
@@ -37,22 +41,41 @@ from typing import Any, Iterable, Iterator
 import tantivy
 from tantivy import Document, FieldType, Index, Occur, Order, Query
 
-from indexer.analysis import FOLDED, FRENCH, analyze, fold, register_analyzers
+from indexer.analysis import (
+    FOLDED,
+    FRENCH,
+    Clause,
+    analyze,
+    fold,
+    highlight_segments,
+    name_head,
+    plan_words,
+    register_analyzers,
+    word_forms,
+)
 from indexer.backends.base import (
+    AVAILABILITY_BONUS,
     FACETS,
+    FIELD_WEIGHTS,
+    FUZZY_FACTOR,
+    HEAD_BONUS,
+    PHRASE_BONUS,
+    SYNONYM_FACTOR,
     FILTERS,
-    SORTS,
     BackendUnavailable,
     FacetValue,
     Near,
     SearchBackend,
     SearchQuery,
     SearchResult,
+    resolve_place,
+    validate_query,
 )
 from indexer.records import price_string
 
-# Text fields a resident's words are matched against, with their boosts.
-TEXT_FIELDS: dict[str, float] = {"name": 3.0, "brand": 2.0, "category": 1.5, "description": 1.0}
+# Text fields a resident's words are matched against, with their weights (shared with
+# Elasticsearch: see base.FIELD_WEIGHTS).
+TEXT_FIELDS: dict[str, float] = FIELD_WEIGHTS
 
 # Filter names -> raw fields (facets, plus shop_id/source_id for shop pages and chambers).
 FILTER_FIELDS: dict[str, str] = FILTERS
@@ -214,8 +237,10 @@ def build_schema() -> tantivy.Schema:
     for name in RAW_FIELDS:
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
-        sb.add_text_field(name, tokenizer_name=FRENCH, index_option="freq")
+        # Positions in names only: the phrase bonus ("huile d'olive" side by side).
+        sb.add_text_field(name, tokenizer_name=FRENCH, index_option="position" if name == "name" else "freq")
     sb.add_text_field("name_words", tokenizer_name=FOLDED, index_option="basic")
+    sb.add_text_field("name_head", tokenizer_name="raw", index_option="basic")  # first stem of the name
     for name in ("price", "lat", "lon"):
         sb.add_float_field(name, indexed=True, fast=True)
     sb.add_integer_field("key", indexed=True, fast=True)
@@ -257,15 +282,38 @@ class TantivyBackend(SearchBackend):
         except ValueError as exc:
             if "schema does not match" in str(exc):
                 raise BackendUnavailable(
-                    f"the index in {self.path} was built with another schema; "
-                    "delete that directory and index the run files again"
+                    f"the index in {self.path} was built with another schema (an older "
+                    "version of emplettes); rebuild it from the run files with `emplettes reindex`"
                 ) from exc
             raise BackendUnavailable(f"cannot open the index in {self.path}: {exc}") from exc
         except OSError as exc:
             raise BackendUnavailable(f"cannot open the index in {self.path}: {exc}") from exc
         register_analyzers(self._index)
+        self._directory = self._dir_identity()
 
     # ------------------------------------------------------------------ plumbing
+
+    def _dir_identity(self) -> int | None:
+        try:
+            return os.stat(self.path).st_ino
+        except OSError:
+            return None
+
+    def _follow_swap(self) -> None:
+        """After ``emplettes reindex`` swapped a rebuilt index into ``path``, a long-lived
+        reader (the portal) reopens it instead of serving the old, deleted one."""
+        if self._writer is not None:
+            return
+        identity = self._dir_identity()
+        if identity is not None and identity != self._directory:
+            with self._lock:
+                try:
+                    index = Index(self.schema, path=str(self.path), reuse=True)
+                except (ValueError, OSError):
+                    return  # mid-swap: keep the old one until the next search
+                register_analyzers(index)
+                self._index, self._directory = index, identity
+                self._facet_cache = _LRU(self._facet_cache.size)
 
     def __enter__(self) -> "TantivyBackend":
         return self
@@ -280,6 +328,7 @@ class TantivyBackend(SearchBackend):
                 writer.wait_merging_threads()  # also releases the writer lock
 
     def _searcher(self) -> tantivy.Searcher:
+        self._follow_swap()
         self._index.reload()  # see commits made by other processes
         return self._index.searcher()
 
@@ -339,6 +388,64 @@ class TantivyBackend(SearchBackend):
             return []
         return [address for _, address in searcher.search(query, count, count=False).hits]
 
+    def town_points(self):
+        generation = self._generation()
+        cached = self._facet_cache.get(("town_points", generation)) if generation else None
+        if cached is None:
+            cached = super().town_points()
+            if generation:
+                self._facet_cache.put(("town_points", generation), cached)
+        return cached
+
+    # ------------------------------------------------------------------ rebuild
+
+    @classmethod
+    def for_rebuild(cls, path: Path, **options: Any) -> "TantivyBackend":
+        """A handle on ``path`` that does not open the index there (it may have been built
+        with another schema): only good for start/finish_rebuild, which replace it."""
+        self = cls.__new__(cls)
+        self.path = Path(path)
+        self.readonly = False
+        self.facet_size = options.get("facet_size", 50)
+        self._facet_cache = _LRU(options.get("cache_size", 256))
+        self._writer_heap = options.get("writer_heap_bytes", 256_000_000)
+        self._writer_threads = options.get("writer_threads", 0)
+        self._writer = None
+        self._lock = threading.RLock()
+        self.schema = build_schema()
+        self._index = None
+        self._directory = None
+        return self
+
+    def start_rebuild(self) -> "TantivyBackend":
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        fresh_path = self.path.with_name(f"{self.path.name}.rebuild-{stamp}")
+        return TantivyBackend(fresh_path, writer_heap_bytes=self._writer_heap, writer_threads=self._writer_threads)
+
+    def finish_rebuild(self, fresh: "TantivyBackend") -> None:
+        """Two renames swap the directories (readers in other processes follow the new
+        one on their next search); the old index is then deleted."""
+        import shutil
+
+        fresh.close()
+        with self._lock:
+            self.close()
+            old = self.path.with_name(f"{self.path.name}.old-{fresh.path.name.rsplit('-', 1)[-1]}")
+            if self.path.exists():
+                os.replace(self.path, old)
+            os.replace(fresh.path, self.path)
+            self._index = Index(self.schema, path=str(self.path), reuse=True)
+            register_analyzers(self._index)
+            self._directory = self._dir_identity()
+            self._facet_cache = _LRU(self._facet_cache.size)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort_rebuild(self, fresh: "TantivyBackend") -> None:
+        import shutil
+
+        fresh.close()
+        shutil.rmtree(fresh.path, ignore_errors=True)
+
     # ------------------------------------------------------------------ writing
 
     def _document(self, record: dict[str, Any]) -> tuple[Document, dict[str, Any]]:
@@ -374,6 +481,9 @@ class TantivyBackend(SearchBackend):
                 fields[name] = seconds
         if is_product:
             fields["name_exact"] = fields["name_words"] = record["name"]
+            head = name_head(record["name"])
+            if head:
+                fields["name_head"] = head
             price = get("price")
             if price is not None and price != "":
                 price = Decimal(str(price))
@@ -512,20 +622,73 @@ class TantivyBackend(SearchBackend):
 
     # ------------------------------------------------------------------ search
 
-    def _text_query(self, text: str, conjunction: bool) -> tuple[Query | None, int]:
-        tokens = list(dict.fromkeys(analyze(text)))
-        if not tokens:
-            return None, 0
-        per_token = [
-            Query.boolean_query(
-                [(Occur.Should, Query.boost_query(self._term(f, t), boost)) for f, boost in TEXT_FIELDS.items()]
+    def _field_match(self, field: str, clause: Clause, weight: float, fuzzy: bool) -> Query:
+        """The clause in one field, scored ``weight`` (less for a synonym or a typo)."""
+        options = []
+        for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
+            exact = []
+            for phrase in phrases:
+                stems = list(dict.fromkeys(analyze(" ".join(phrase))))
+                if len(stems) == 1:
+                    exact.append(self._term(field, stems[0]))
+                elif stems:
+                    exact.append(Query.boolean_query([(Occur.Must, self._term(field, t)) for t in stems]))
+            if exact:
+                options.append(Query.const_score_query(
+                    exact[0] if len(exact) == 1 else Query.boolean_query([(Occur.Should, q) for q in exact]),
+                    weight * factor,
+                ))
+        if fuzzy and clause.fuzzy:
+            stems = analyze(clause.words[0])
+            typos = [Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy) for stem in stems[:1]]
+            if field == "name":  # whole words too: "bougei" is one swap from "bougie", not from "boug"
+                typos += [
+                    Query.fuzzy_term_query(self.schema, "name_words", form, distance=clause.fuzzy)
+                    for form in word_forms(clause.words[0])  # and "bougeis" from "bougies"
+                ]
+            if typos:
+                options.append(Query.const_score_query(
+                    typos[0] if len(typos) == 1 else Query.boolean_query([(Occur.Should, q) for q in typos]),
+                    weight * FUZZY_FACTOR,
+                ))
+        if not options:
+            return Query.empty_query()
+        return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
+
+    def _text_query(self, clauses: list[Clause], mode: str) -> Query | None:
+        """``mode``: "strict" (every clause, exact), "fuzzy" (every clause, typos forgiven
+        in words of 5+ letters) or "any" (at least one clause, typos forgiven)."""
+        if not clauses:
+            return None
+        fuzzy = mode != "strict"
+        per_clause = [
+            Query.disjunction_max_query(
+                [self._field_match(f, clause, weight, fuzzy) for f, weight in TEXT_FIELDS.items()]
             )
-            for t in tokens
+            for clause in clauses
         ]
-        if len(per_token) == 1:
-            return per_token[0], 1
-        occur = Occur.Must if conjunction else Occur.Should
-        return Query.boolean_query([(occur, q) for q in per_token]), len(tokens)
+        occur = Occur.Should if mode == "any" else Occur.Must
+        return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(occur, q) for q in per_clause])
+
+    def _with_bonus(self, core: Query, clauses: list[Clause]) -> Query:
+        """The text query as scored for relevance: availability, phrase and head bonuses.
+        Only the ranked search pays for them; counts and facets use the core alone."""
+        bonus = [
+            Query.const_score_query(self._term("availability", value), score)
+            for value, score in AVAILABILITY_BONUS.items()
+        ]
+        words = [w for clause in clauses for w in clause.words]
+        stems = [stem for w in words for stem in analyze(w)]
+        if len(stems) > 1:
+            bonus.append(Query.const_score_query(Query.phrase_query(self.schema, "name", stems, slop=1), PHRASE_BONUS))
+        heads = list(dict.fromkeys(stem for clause in clauses for stem in clause.stems()))
+        if heads:
+            bonus.append(Query.const_score_query(self._terms("name_head", heads), HEAD_BONUS))
+        return Query.boolean_query([(Occur.Must, core)] + [(Occur.Should, q) for q in bonus])
+
+    @staticmethod
+    def _unscored(query: Query) -> Query:
+        return Query.const_score_query(query, 0.0)
 
     def _price_query(self, query: SearchQuery) -> Query | None:
         if query.price_min is None and query.price_max is None:
@@ -603,18 +766,9 @@ class TantivyBackend(SearchBackend):
         ranked.sort(key=lambda r: (r[0], r[1]))
         return ranked
 
-    def _validate(self, query: SearchQuery) -> None:
-        unknown = [name for name in query.filters if name not in FILTER_FIELDS]
-        if unknown:
-            raise ValueError(f"unknown filter {unknown[0]!r}; known: {', '.join(FILTER_FIELDS)}")
-        unknown = [name for name in query.facets if name not in FACETS]
-        if unknown:
-            raise ValueError(f"unknown facet {unknown[0]!r}; known: {', '.join(FACETS)}")
-        if query.sort not in SORTS:
-            raise ValueError(f"unknown sort {query.sort!r}; known: {', '.join(SORTS)}")
-
     def search(self, query: SearchQuery) -> SearchResult:
-        self._validate(query)
+        validate_query(query)
+        query = resolve_place(self, query)
         generation = self._generation()  # before the reload: never cache new counts under an old key
         searcher = self._searcher()
         near = query.near
@@ -627,31 +781,39 @@ class TantivyBackend(SearchBackend):
         }
         common = [price] if price is not None else []
 
-        text_q, n_tokens = self._text_query(query.text, conjunction=True)
-        if n_tokens > 1:
-            probe = [product] + common + [text_q] + list(filters.values())
-            if near:  # cells covering the circle: a superset, good enough for a probe
-                probe.append(self._cells(sum(geo_cover(near.lat, near.lon, near.radius_km), [])))
-            if searcher.search(self._and(probe), 1, count=True).count == 0:
-                text_q, _ = self._text_query(query.text, conjunction=False)  # any word, best first
+        clauses = plan_words(query.text)
+        # Nothing with every word as typed: forgive typos, then accept any word. The facet
+        # pass counts the matches anyway, so trying a mode costs no extra search.
+        modes: list[str | None] = [None]
+        if clauses:
+            modes = ["strict"] + (["fuzzy"] if any(c.fuzzy for c in clauses) else [])
+            modes += ["any"] if len(clauses) > 1 else []
+        filter_key = tuple(sorted((k, tuple(v)) for k, v in query.filters.items()))
+        for attempt, mode in enumerate(modes):
+            text_q = self._text_query(clauses, mode) if mode else None
+            base = common + ([text_q] if text_q is not None else [])
+            if near:
+                base.append(self._circle(searcher, base, near))  # only products carry geo terms
+            else:
+                base.insert(0, product)
+            full = self._and(base + list(filters.values()))
 
-        base = common + ([text_q] if text_q is not None else [])
-        if near:
-            base.append(self._circle(searcher, base, near))  # only products carry geo terms
-        else:
-            base.insert(0, product)
-        full = self._and(base + list(filters.values()))
-
-        # Facets (and the total, counted in the same pass) do not depend on sort or page:
-        # paging and re-sorting reuse them.
-        facet_key = (generation, query.text, tuple(sorted((k, tuple(v)) for k, v in query.filters.items())),
-                     query.price_min, query.price_max, near, query.facets)
-        cached = self._facet_cache.get(facet_key) if generation else None
-        if cached is None:
-            cached = self._facets(searcher, query, base, filters)
-            if generation:
-                self._facet_cache.put(facet_key, cached)
-        facets_found, counted = cached
+            # Facets (and the total, counted in the same pass) do not depend on sort or page:
+            # paging and re-sorting reuse them.
+            facet_key = (generation, query.text, mode, filter_key, query.price_min, query.price_max, near,
+                         query.facets)
+            cached = self._facet_cache.get(facet_key) if generation else None
+            if cached is None:
+                cached = self._facets(searcher, query, base, filters)
+                if generation:
+                    self._facet_cache.put(facet_key, cached)
+            facets_found, counted = cached
+            if attempt == len(modes) - 1:
+                break
+            found = counted if counted is not None else searcher.search(full, 1, count=True).count
+            if found:
+                break
+        mode = mode or "strict"
 
         sort = query.sort if (query.sort != "distance" or near) else "relevance"
         per_page = max(0, min(query.per_page, MAX_PER_PAGE))
@@ -663,7 +825,14 @@ class TantivyBackend(SearchBackend):
             nearest = self._nearest(searcher, full, near, total, offset + limit) if limit and total > offset else []
             page = [address for _, _, address in nearest[offset:offset + limit]]
         elif sort == "relevance" and text_q is not None:
-            total, page = self._top_by_score(searcher, full, offset, limit)
+            # Only the text scores: filters, cells and the product term count zero.
+            others = [q for q in base if q is not text_q] + list(filters.values())
+            if not near:
+                others.append(product)
+            scored = Query.boolean_query([
+                (Occur.Must, self._with_bonus(text_q, clauses)), (Occur.Must, self._unscored(self._and(others))),
+            ])
+            total, page = self._top_by_score(searcher, scored, offset, limit, counted)
         else:
             field, order = {
                 "relevance": ("key", Order.Asc),
@@ -681,13 +850,17 @@ class TantivyBackend(SearchBackend):
         if near:
             for hit in hits:
                 hit["distance_km"] = round(haversine_km(near.lat, near.lon, hit["lat"], hit["lon"]), 1)
+        if clauses:
+            for hit in hits:
+                hit["name_highlight"] = highlight_segments(hit.get("name") or "", clauses, fuzzy=mode != "strict")
         facets = {
             name: [FacetValue(v.value, v.count, v.selected) for v in values]  # callers may mutate
             for name, values in facets_found.items()
         }
         return SearchResult(total=total, hits=hits, facets=facets, page=max(query.page, 1), per_page=query.per_page)
 
-    def _top_by_score(self, searcher: tantivy.Searcher, query: Query, offset: int, limit: int):
+    def _top_by_score(self, searcher: tantivy.Searcher, query: Query, offset: int, limit: int,
+                      total: int | None = None):
         """Hits ``offset:offset+limit`` by score, ties broken by key.
 
         tantivy breaks score ties by document address, which moves when segments merge.
@@ -696,13 +869,14 @@ class TantivyBackend(SearchBackend):
         consistent from page to page for a given index state).
         """
         needed = offset + limit
-        result = searcher.search(query, needed + 16, count=True)
+        result = searcher.search(query, needed + 16, count=total is None)  # the facets counted it already
+        total = result.count if total is None else total
         hits = result.hits
         if limit == 0 or len(hits) <= offset:
-            return result.count, []
+            return total, []
         complete = len(hits) < needed + 16 or hits[-1][0] < hits[needed - 1][0]
         if not complete:
-            result = searcher.search(query, needed + TIE_WINDOW, count=True)
+            result = searcher.search(query, needed + TIE_WINDOW, count=False)
             hits = result.hits
             complete = len(hits) < needed + TIE_WINDOW or hits[-1][0] < hits[needed - 1][0]
         keys = searcher.fast_field_values("key", [address for _, address in hits])
@@ -713,7 +887,7 @@ class TantivyBackend(SearchBackend):
              for position, ((score, address), key) in enumerate(zip(hits, keys))),
             key=lambda h: (-h[0], h[1]),
         )
-        return result.count, [address for _, _, address in ranked[offset:needed]]
+        return total, [address for _, _, address in ranked[offset:needed]]
 
     def _facet_terms(self, name: str) -> dict:
         field = FACETS[name]

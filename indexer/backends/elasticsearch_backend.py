@@ -1,0 +1,690 @@
+"""The Elasticsearch backend: for regions that outgrow one machine.
+
+Same contract as the embedded backend (tests/test_backend_contract.py runs against both),
+reached through the official ``elasticsearch`` client. Which client for which cluster:
+
+* an Elasticsearch **9.x** cluster needs ``elasticsearch>=9,<10``;
+* an Elasticsearch **8.x** cluster needs ``elasticsearch>=8,<9`` (a 9.x client refuses an
+  8.x server: it sends ``compatible-with=9`` headers).
+
+Shape of the index (see :func:`index_template`):
+
+* **Versioned indices behind an alias.** Records live in ``<prefix>-v<timestamp>``; every
+  read and write goes through the alias ``<prefix>``. ``emplettes reindex`` fills a new
+  version, then one atomic ``_aliases`` call moves the alias: searches never see a
+  half-built index. An index template (``<prefix>-template``, pattern ``<prefix>-v*``)
+  carries settings and mappings, so every version gets the same ones.
+* **French analysis**: ``elision`` (``articles_case: true``), ``lowercase``, ``stop``
+  (``_french_``), ``asciifolding`` (after the accented stop list, before stemming, as on
+  tantivy), the folded stop words tantivy also drops, then the ``light_french`` stemmer.
+  The search analyzer adds ``synonym_graph`` with the rules of the shared synonyms file
+  (``indexer/synonyms_fr.txt``, or ``SYNONYMS_FILE``), copied inline into the index
+  settings: a chamber's edit reaches Elasticsearch at the next ``emplettes reindex``.
+* Facets use ``keyword`` sub-fields, shops' coordinates a ``geo_point``, suggestions a
+  ``search_as_you_type`` sub-field of ``name``.
+* Scores are the constants of :mod:`indexer.backends.base` (``constant_score`` and
+  ``dis_max``), ties broken by ``key``: the same order as on tantivy.
+* One primary shard by default: terms aggregations are then exact (a region's catalogue
+  of a few million offers fits one shard); ``number_of_shards`` can be raised, with
+  ``shard_size`` keeping facet counts exact for the values shown.
+
+Bulk writes use ``helpers.streaming_bulk`` with retries and back-off on 429 (the helper)
+and 502/503/504 (the transport); documents Elasticsearch still rejects are reported in
+``last_rejected`` and logged, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from indexer.analysis import (
+    FOLDED_STOP_WORDS,
+    Clause,
+    analyze,
+    fold,
+    highlight_segments,
+    name_head,
+    plan_words,
+    read_synonym_lines,
+)
+from indexer.backends.base import (
+    AVAILABILITY_BONUS,
+    FACETS,
+    FIELD_WEIGHTS,
+    FILTERS,
+    FUZZY_FACTOR,
+    HEAD_BONUS,
+    PHRASE_BONUS,
+    SYNONYM_FACTOR,
+    BackendUnavailable,
+    FacetValue,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    resolve_place,
+    validate_query,
+)
+from indexer.backends.tantivy_backend import _TIE_MASK, MAX_PER_PAGE, MAX_RESULT_WINDOW, haversine_km, record_key
+
+log = logging.getLogger(__name__)
+
+# Record field -> field searched or aggregated in Elasticsearch.
+FACET_FIELDS: dict[str, str] = {
+    "town": "town.keyword",
+    "categories": "categories.keyword",
+    "availability": "availability",
+    "shop_name": "shop_name.keyword",
+    "services": "services",
+    "shop_id": "shop_id",
+    "source_id": "source_id",
+}
+# Fields added to each record for the engine; removed again from hits.
+ENGINE_FIELDS = ("key", "tie", "location", "name_head")
+ELISION_ARTICLES = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
+RETRY_STATUSES = (429, 502, 503, 504)
+MAX_FACET_VALUES = 50
+
+
+def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
+    """Analyzers: ``fr_index`` for documents, ``fr_search`` (with synonyms) for queries,
+    ``fr_fold`` for as-you-type suggestions."""
+    rules = read_synonym_lines() if synonyms is None else synonyms
+    index_chain = ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_folded_stop", "fr_stemmer"]
+    search_chain = ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_synonyms", "fr_folded_stop", "fr_stemmer"]
+    return {
+        "filter": {
+            "fr_elision": {"type": "elision", "articles_case": True, "articles": ELISION_ARTICLES},
+            "fr_stop": {"type": "stop", "stopwords": "_french_"},
+            "fr_folded_stop": {"type": "stop", "stopwords": list(FOLDED_STOP_WORDS)},
+            "fr_stemmer": {"type": "stemmer", "language": "light_french"},
+            # lenient: a rule made only of stop words is skipped instead of failing the index.
+            "fr_synonyms": {"type": "synonym_graph", "synonyms": rules, "lenient": True},
+        },
+        "analyzer": {
+            "fr_index": {"type": "custom", "tokenizer": "standard", "filter": index_chain},
+            "fr_search": {"type": "custom", "tokenizer": "standard", "filter": search_chain},
+            "fr_fold": {"type": "custom", "tokenizer": "standard", "filter": ["fr_elision", "lowercase", "asciifolding"]},
+        },
+    }
+
+
+def _text(extra: dict | None = None) -> dict[str, Any]:
+    return {"type": "text", "analyzer": "fr_index", "search_analyzer": "fr_search", **(extra or {})}
+
+
+def _text_with_keyword() -> dict[str, Any]:
+    return _text({"fields": {"keyword": {"type": "keyword", "ignore_above": 512}}})
+
+
+def mappings() -> dict[str, Any]:
+    """Products and shops in one index (``type`` tells them apart), as on tantivy."""
+    return {
+        "dynamic": False,  # other record fields stay in _source, unindexed
+        "properties": {
+            "id": {"type": "keyword"},
+            "type": {"type": "keyword"},
+            "source_id": {"type": "keyword"},
+            "run_id": {"type": "keyword"},
+            "shop_id": {"type": "keyword"},
+            "shop_name": _text_with_keyword(),
+            "town": _text_with_keyword(),
+            "postcode": {"type": "keyword"},
+            "categories": _text_with_keyword(),
+            "services": {"type": "keyword"},
+            "availability": {"type": "keyword"},
+            "name": _text({
+                "fields": {
+                    "keyword": {"type": "keyword", "ignore_above": 512},
+                    "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
+                },
+            }),
+            "description": _text(),
+            "brand": _text(),
+            "category": _text(),
+            "price": {"type": "scaled_float", "scaling_factor": 100},
+            "currency": {"type": "keyword"},
+            "location": {"type": "geo_point"},
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "key": {"type": "long"},
+            "tie": {"type": "long"},
+            # Stem of the name's first word, computed by emplettes (the same on both backends).
+            "name_head": {"type": "keyword"},
+        },
+    }
+
+
+def index_template(prefix: str, *, shards: int = 1, replicas: int = 1, synonyms: list[str] | None = None) -> dict:
+    """The body of ``PUT _index_template/<prefix>-template``."""
+    return {
+        "index_patterns": [f"{prefix}-v*"],
+        "priority": 200,
+        "template": {
+            "settings": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "max_result_window": MAX_RESULT_WINDOW,
+                "analysis": analysis_settings(synonyms),
+            },
+            "mappings": mappings(),
+        },
+        "_meta": {"managed_by": "emplettes"},
+    }
+
+
+def document(record: dict[str, Any]) -> dict[str, Any]:
+    """The _source stored for a record: the record plus the engine's fields."""
+    doc = dict(record)
+    key = record_key(record["id"])
+    doc["key"], doc["tie"] = key, key & _TIE_MASK
+    if record.get("type") == "product":
+        if record.get("lat") is not None and record.get("lon") is not None:
+            doc["location"] = {"lat": float(record["lat"]), "lon": float(record["lon"])}
+        head = name_head(record.get("name") or "")
+        if head:
+            doc["name_head"] = head
+    return doc
+
+
+def _record(source: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in source.items() if k not in ENGINE_FIELDS}
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+def _field_match(field: str, clause: Clause, weight: float, fuzzy: bool) -> dict:
+    options = []
+    for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
+        exact = [{"match": {field: {"query": " ".join(phrase), "operator": "and"}}} for phrase in phrases]
+        if exact:
+            options.append({"constant_score": {
+                "filter": {"bool": {"should": exact, "minimum_should_match": 1}}, "boost": weight * factor,
+            }})
+    if fuzzy and clause.fuzzy:
+        typo: dict = {"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}}
+        if field == "name":  # whole (unstemmed) words too, as on tantivy
+            typo = {"bool": {"should": [
+                typo, {"match": {"name.suggest": {"query": clause.words[0], "fuzziness": clause.fuzzy}}},
+            ], "minimum_should_match": 1}}
+        options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
+    return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
+
+
+def text_query(clauses: list[Clause], mode: str) -> dict | None:
+    """The same scoring as the tantivy backend: per clause the best field's weight, plus
+    availability and phrase bonuses. ``mode``: "strict", "fuzzy" or "any"."""
+    if not clauses:
+        return None
+    fuzzy = mode != "strict"
+    per_clause = [
+        {"dis_max": {"queries": [_field_match(f, clause, w, fuzzy) for f, w in FIELD_WEIGHTS.items()]}}
+        for clause in clauses
+    ]
+    if len(per_clause) == 1:
+        core = per_clause[0]
+    elif mode == "any":
+        core = {"bool": {"should": per_clause, "minimum_should_match": 1}}
+    else:
+        core = {"bool": {"must": per_clause}}
+    should: list[dict] = [
+        {"constant_score": {"filter": {"term": {"availability": value}}, "boost": score}}
+        for value, score in AVAILABILITY_BONUS.items()
+    ]
+    words = [w for clause in clauses for w in clause.words]
+    if len([s for w in words for s in analyze(w)]) > 1:
+        should.append({"constant_score": {
+            "filter": {"match_phrase": {"name": {"query": " ".join(words), "slop": 1}}}, "boost": PHRASE_BONUS,
+        }})
+    heads = list(dict.fromkeys(stem for clause in clauses for stem in clause.stems()))
+    if heads:
+        should.append({"constant_score": {"filter": {"terms": {"name_head": heads}}, "boost": HEAD_BONUS}})
+    return {"bool": {"must": [core], "should": should}}
+
+
+def _terms_filter(name: str, values: Iterable[str]) -> dict:
+    return {"terms": {FACET_FIELDS[FILTERS[name]]: list(dict.fromkeys(values))}}
+
+
+def sort_clause(query: SearchQuery, has_text: bool) -> list:
+    sort = query.sort if (query.sort != "distance" or query.near) else "relevance"
+    # The tie-breakers mirror the tantivy backend's composite sort fields.
+    if sort == "relevance":
+        return (["_score"] if has_text else []) + [{"key": {"order": "asc"}}]
+    if sort == "price_asc":
+        return [{"price": {"order": "asc", "missing": "_last"}}, {"tie": {"order": "asc"}}]
+    if sort == "price_desc":
+        return [{"price": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]
+    if sort == "newest":
+        return [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]
+    near = query.near
+    return [
+        {"_geo_distance": {"location": {"lat": near.lat, "lon": near.lon}, "order": "asc", "unit": "km",
+                           "distance_type": "arc"}},
+        {"key": {"order": "asc"}},
+    ]
+
+
+def search_body(query: SearchQuery, text_q: dict | None, *, facet_size: int = MAX_FACET_VALUES) -> dict:
+    """The request body of one search: filters that are facets go to ``post_filter`` so
+    each facet's aggregation can drop its own filter (disjunctive counts)."""
+    base: list[dict] = [{"term": {"type": "product"}}]
+    if query.price_min is not None or query.price_max is not None:
+        price: dict[str, float] = {}
+        if query.price_min is not None:
+            price["gte"] = float(query.price_min)
+        if query.price_max is not None:
+            price["lte"] = float(query.price_max)
+        base.append({"range": {"price": price}})
+    if query.near:
+        base.append({"geo_distance": {
+            "distance": f"{query.near.radius_km}km",
+            "distance_type": "arc",
+            "location": {"lat": query.near.lat, "lon": query.near.lon},
+        }})
+    facet_filters: dict[str, dict] = {}
+    for name, values in query.filters.items():
+        if not values:
+            continue
+        if name in FACETS:
+            facet_filters[name] = _terms_filter(name, values)
+        else:
+            base.append(_terms_filter(name, values))
+    bool_query: dict[str, Any] = {"filter": base}
+    if text_q is not None:
+        bool_query["must"] = [text_q]
+    per_page = max(0, min(query.per_page, MAX_PER_PAGE))
+    offset = query.offset
+    body: dict[str, Any] = {
+        "query": {"bool": bool_query},
+        "from": min(offset, MAX_RESULT_WINDOW),
+        "size": max(0, min(per_page, MAX_RESULT_WINDOW - offset)),
+        "track_total_hits": True,
+        "sort": sort_clause(query, text_q is not None),
+    }
+    if facet_filters:
+        body["post_filter"] = {"bool": {"filter": list(facet_filters.values())}}
+    aggs = {}
+    for name in query.facets:
+        field = FACET_FIELDS[FACETS[name]]
+        others = [f for other, f in facet_filters.items() if other != name]
+        inner: dict[str, Any] = {"values": {"terms": {
+            "field": field, "size": facet_size, "shard_size": 65_000,
+            "order": [{"_count": "desc"}, {"_key": "asc"}],
+        }}}
+        selected = list(query.filters.get(name, ()))
+        if selected:  # a ticked value stays visible with its count, even outside the top
+            inner["selected"] = {"terms": {"field": field, "include": selected, "size": len(selected)}}
+        aggs[name] = {"filter": {"bool": {"filter": others}}, "aggs": inner}
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def probe_body(query: SearchQuery, text_q: dict) -> dict:
+    """Is there at least one hit? Every filter applied, nothing fetched or counted."""
+    body = search_body(query, text_q, facet_size=1)
+    bool_query = body["query"]["bool"]
+    if "post_filter" in body:
+        bool_query["filter"] = bool_query["filter"] + body["post_filter"]["bool"]["filter"]
+    return {"query": body["query"], "size": 0, "track_total_hits": 1, "terminate_after": 1}
+
+
+# ---------------------------------------------------------------------------- backend
+
+
+def make_client(url: str, *, api_key: str | None = None, username: str | None = None,
+                password: str | None = None, ca_certs: str | None = None, **options: Any):
+    """An ``Elasticsearch`` client that retries whole requests on 429/502/503/504."""
+    from elasticsearch import Elasticsearch
+
+    kwargs: dict[str, Any] = dict(
+        retry_on_status=RETRY_STATUSES, retry_on_timeout=True, max_retries=5, request_timeout=30,
+    )
+    if api_key:
+        kwargs["api_key"] = api_key
+    elif username:
+        kwargs["basic_auth"] = (username, password or "")
+    if ca_certs:
+        kwargs["ca_certs"] = ca_certs
+    kwargs.update(options)
+    return Elasticsearch(url, **kwargs)
+
+
+class ElasticsearchBackend(SearchBackend):
+    """Products and shops in one Elasticsearch index behind the alias ``prefix``."""
+
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        prefix: str = "emplettes",
+        api_key: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ca_certs: str | None = None,
+        readonly: bool = False,
+        client: Any = None,
+        shards: int = 1,
+        replicas: int = 1,
+        chunk_size: int = 1_000,
+        max_retries: int = 5,
+        initial_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        facet_size: int = MAX_FACET_VALUES,
+        _target: str | None = None,
+    ) -> None:
+        if prefix != prefix.lower() or not prefix or prefix.startswith(("-", "_", "+")):
+            raise ValueError(f"index prefix {prefix!r}: lowercase, not starting with -, _ or +")
+        if client is None:
+            if not url:
+                raise BackendUnavailable("ELASTICSEARCH_URL is not set")
+            client = make_client(url, api_key=api_key, username=username, password=password, ca_certs=ca_certs)
+        self.client = client
+        self.prefix = self.alias = prefix
+        self.readonly = readonly
+        self.shards, self.replicas = shards, replicas
+        self.chunk_size = chunk_size
+        self.max_retries, self.initial_backoff, self.max_backoff = max_retries, initial_backoff, max_backoff
+        self.facet_size = facet_size
+        self.last_rejected: list[dict[str, Any]] = []  # documents the last upsert could not write
+        self._target = _target  # a rebuild writes to its own version, not through the alias
+        self._ready = _target is not None
+        self._towns: tuple[float, dict] | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _call(self, method, **kwargs):
+        from elasticsearch import ApiError, TransportError
+
+        try:
+            return method(**kwargs)
+        except TransportError as exc:  # connection refused, timeouts, TLS
+            raise BackendUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        except ApiError as exc:
+            if getattr(exc, "status_code", None) in RETRY_STATUSES or getattr(exc, "status_code", None) in (401, 403):
+                raise BackendUnavailable(f"Elasticsearch refused the request: {exc}") from exc
+            raise
+
+    @property
+    def _write_index(self) -> str:
+        return self._target or self.alias
+
+    def new_index_name(self) -> str:
+        return f"{self.prefix}-v{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
+
+    def ensure_index(self) -> None:
+        """The template, and a first version behind the alias when there is none."""
+        if self._ready:
+            return
+        self._call(self.client.indices.put_index_template, name=f"{self.prefix}-template",
+                   **index_template(self.prefix, shards=self.shards, replicas=self.replicas))
+        exists = self._call(self.client.indices.exists_alias, name=self.alias)
+        if not exists:
+            from elasticsearch import BadRequestError
+
+            try:
+                self._call(self.client.indices.create, index=self.new_index_name(),
+                           aliases={self.alias: {"is_write_index": True}})
+            except BadRequestError as exc:  # another process created it meanwhile
+                if "already_exists" not in str(exc) and "resource_already_exists" not in str(exc):
+                    raise
+        self._ready = True
+
+    def _exists(self) -> bool:
+        if self._ready:
+            return True
+        return bool(self._call(self.client.indices.exists_alias, name=self.alias))
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+        self.ensure_index()
+
+    def close(self) -> None:
+        if self._target is None:
+            try:
+                self.client.close()
+            except Exception:  # pragma: no cover - closing is best effort
+                pass
+
+    # ------------------------------------------------------------------ writing
+
+    def _keep_first_seen(self, records: dict[str, dict]) -> None:
+        products = [rid for rid, r in records.items() if r.get("type") == "product"]
+        if not products:
+            return
+        found = self._call(self.client.mget, index=self._write_index, ids=products, source_includes=["first_seen"])
+        for doc in found.get("docs", []):
+            old = (doc.get("_source") or {}).get("first_seen") if doc.get("found") else None
+            record = records.get(doc.get("_id"))
+            if old and record is not None:
+                new = record.get("first_seen")
+                if not new or _instant(old) < _instant(new):
+                    record["first_seen"] = old
+
+    def _bulk_kwargs(self) -> dict[str, Any]:
+        from elasticsearch import helpers
+
+        kwargs: dict[str, Any] = dict(
+            chunk_size=self.chunk_size, max_retries=self.max_retries, initial_backoff=self.initial_backoff,
+            max_backoff=self.max_backoff, raise_on_error=False, raise_on_exception=True, yield_ok=True,
+        )
+        if "retry_on_status" in inspect.signature(helpers.streaming_bulk).parameters:  # 9.x helpers
+            kwargs["retry_on_status"] = (429, 503)
+        return kwargs
+
+    def upsert(self, records: Iterable[dict[str, Any]]) -> int:
+        from elasticsearch import helpers
+
+        self._writable()
+        self.last_rejected = []
+        written = 0
+        index = self._write_index
+
+        def actions():
+            batch: dict[str, dict] = {}
+            for record in records:
+                batch[record["id"]] = dict(record)  # last occurrence wins, callers' dicts untouched
+                if len(batch) >= self.chunk_size:
+                    yield from flush(batch)
+                    batch = {}
+            if batch:
+                yield from flush(batch)
+
+        def flush(batch: dict[str, dict]):
+            self._keep_first_seen(batch)
+            for record_id, record in batch.items():
+                yield {"_op_type": "index", "_index": index, "_id": record_id, "_source": document(record)}
+
+        try:
+            for ok, item in helpers.streaming_bulk(self.client, actions(), **self._bulk_kwargs()):
+                if ok:
+                    written += 1
+                else:
+                    detail = next(iter(item.values()), {})
+                    self.last_rejected.append(
+                        {"id": detail.get("_id"), "status": detail.get("status"), "error": detail.get("error")}
+                    )
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            from elasticsearch import ApiError, TransportError
+
+            if isinstance(exc, (TransportError, ApiError)):
+                raise BackendUnavailable(f"bulk indexing failed: {exc}") from exc
+            raise
+        if self.last_rejected:
+            log.warning("%s: %d document(s) rejected, first: %s", index, len(self.last_rejected), self.last_rejected[0])
+        self._call(self.client.indices.refresh, index=index)
+        return written
+
+    def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
+        self._writable()
+        query: dict[str, Any] = {"bool": {"filter": [{"term": {"source_id": source_id}}]}}
+        if keep_run is not None:
+            query["bool"]["must_not"] = [{"term": {"run_id": keep_run}}]
+        result = self._call(self.client.delete_by_query, index=self._write_index, query=query,
+                            refresh=True, conflicts="proceed")
+        return int(result.get("deleted", 0))
+
+    def town_points(self):
+        """Cached for a minute: shops move rarely, and this costs one search."""
+        import time
+
+        now = time.monotonic()
+        if self._towns is None or now - self._towns[0] > 60:
+            self._towns = (now, super().town_points())
+        return self._towns[1]
+
+    # ------------------------------------------------------------------ rebuild
+
+    def start_rebuild(self) -> "ElasticsearchBackend":
+        if self.readonly:
+            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+        self._call(self.client.indices.put_index_template, name=f"{self.prefix}-template",
+                   **index_template(self.prefix, shards=self.shards, replicas=self.replicas))
+        name = self.new_index_name()
+        self._call(self.client.indices.create, index=name)
+        return ElasticsearchBackend(
+            client=self.client, prefix=self.prefix, chunk_size=self.chunk_size, max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff, max_backoff=self.max_backoff, facet_size=self.facet_size,
+            _target=name,
+        )
+
+    def finish_rebuild(self, fresh: "ElasticsearchBackend") -> None:
+        """One ``_aliases`` call moves the alias (atomic), then the old versions go."""
+        from elasticsearch import NotFoundError
+
+        new = fresh._write_index
+        self._call(self.client.indices.refresh, index=new)
+        try:
+            old = list(self._call(self.client.indices.get_alias, name=self.alias).keys())
+        except NotFoundError:
+            old = []
+        actions: list[dict] = [{"remove": {"index": name, "alias": self.alias}} for name in old if name != new]
+        actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+        self._call(self.client.indices.update_aliases, actions=actions)
+        for name in old:
+            if name != new:
+                self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
+        self._ready = True
+
+    def abort_rebuild(self, fresh: "ElasticsearchBackend") -> None:
+        self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        from elasticsearch import NotFoundError
+
+        try:
+            found = self._call(self.client.get, index=self.alias, id=record_id)
+        except NotFoundError:
+            return None
+        return _record(found["_source"]) if found.get("found") else None
+
+    def _search(self, **body: Any) -> dict:
+        from elasticsearch import NotFoundError
+
+        try:
+            return self._call(self.client.search, index=self.alias, **body)
+        except NotFoundError:  # no index yet (nothing loaded)
+            return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
+
+    def shops(self) -> list[dict[str, Any]]:
+        found = self._search(query={"term": {"type": "shop"}}, size=MAX_RESULT_WINDOW, sort=[{"key": "asc"}])
+        shops = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
+        return sorted(shops, key=lambda s: (fold(s.get("town") or ""), fold(s["name"]), s["id"]))
+
+    def stats(self) -> dict[str, Any]:
+        found = self._search(
+            query={"term": {"type": "product"}}, size=0, track_total_hits=True,
+            aggs={"s": {"terms": {"field": "source_id", "size": 65_000}}},  # under search.max_buckets
+        )
+        shops = self._search(query={"term": {"type": "shop"}}, size=0, track_total_hits=True)
+        buckets = (found.get("aggregations") or {}).get("s", {}).get("buckets", [])
+        return {
+            "products": int(found["hits"]["total"]["value"]),
+            "shops": int(shops["hits"]["total"]["value"]),
+            "sources": dict(sorted((b["key"], b["doc_count"]) for b in buckets)),
+        }
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        tokens = analyze(prefix, "fr_fold")
+        if not tokens or limit <= 0:
+            return []
+        found = self._search(
+            query={"bool": {
+                "filter": [{"term": {"type": "product"}}],
+                "must": [{"multi_match": {
+                    "query": " ".join(tokens) + (" " if prefix[-1:].isspace() else ""),
+                    "type": "bool_prefix",
+                    "operator": "and",
+                    "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
+                }}],
+            }},
+            size=0,
+            aggs={"n": {"terms": {"field": "name.keyword", "size": limit * 5}}},
+        )
+        names: dict[str, list] = {}
+        for bucket in (found.get("aggregations") or {}).get("n", {}).get("buckets", []):
+            entry = names.setdefault(fold(bucket["key"]), [0, bucket["key"], bucket["doc_count"]])
+            entry[0] += bucket["doc_count"]
+            if bucket["doc_count"] > entry[2]:
+                entry[1:] = [bucket["key"], bucket["doc_count"]]
+        start = fold(prefix)
+        ranked = sorted(names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0]))
+        return [entry[1] for _, entry in ranked[:limit]]
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        validate_query(query)
+        query = resolve_place(self, query)
+        clauses = plan_words(query.text)
+        text_q = text_query(clauses, "strict")
+        mode = "strict"
+        if text_q is not None:
+            # As on tantivy: nothing with every word as typed -> forgive typos -> any word.
+            modes = ["fuzzy"] if any(c.fuzzy for c in clauses) else []
+            modes += ["any"] if len(clauses) > 1 else []
+            for fallback in modes:
+                if self._search(**probe_body(query, text_q))["hits"]["total"]["value"]:
+                    break
+                mode, text_q = fallback, text_query(clauses, fallback)
+        body = search_body(query, text_q, facet_size=self.facet_size)
+        found = self._search(**body)
+        hits = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
+        if query.near:
+            for hit in hits:
+                hit["distance_km"] = round(haversine_km(query.near.lat, query.near.lon, hit["lat"], hit["lon"]), 1)
+        if clauses:
+            for hit in hits:
+                hit["name_highlight"] = highlight_segments(hit.get("name") or "", clauses, fuzzy=mode != "strict")
+        aggregations = found.get("aggregations") or {}
+        facets: dict[str, list[FacetValue]] = {}
+        for name in query.facets:
+            agg = aggregations.get(name, {})
+            counts = {b["key"]: b["doc_count"] for b in agg.get("values", {}).get("buckets", [])}
+            for bucket in agg.get("selected", {}).get("buckets", []):
+                counts[bucket["key"]] = bucket["doc_count"]
+            selected = set(query.filters.get(name, ()))
+            for value in selected:
+                counts.setdefault(value, 0)
+            ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))
+            shown = ranked[: self.facet_size]
+            shown += [vc for vc in ranked[self.facet_size:] if vc[0] in selected]
+            shown.sort(key=lambda vc: (-vc[1], vc[0]))
+            facets[name] = [FacetValue(value, count, value in selected) for value, count in shown]
+        return SearchResult(
+            total=int(found["hits"]["total"]["value"]), hits=hits, facets=facets,
+            page=max(query.page, 1), per_page=query.per_page,
+        )
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

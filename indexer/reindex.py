@@ -1,0 +1,125 @@
+"""Rebuilding the whole search index from the run files on disk (``emplettes reindex``).
+
+When: after an upgrade that changes the index schema or the analysis (the embedded index
+then refuses to open), after editing the synonyms file (Elasticsearch copies it into the
+index settings), on a new Elasticsearch cluster, or when the index was lost.
+
+What: for each source, its latest run that completed well, then every finished run newer
+than it (partial runs add and refresh offers, never remove them), loaded with the usual
+rules of :func:`indexer.load.load_run` into a **fresh** index. The fresh index replaces the
+old one in one step only when every run loaded (tantivy: directory swap; Elasticsearch:
+alias swap), so the portal keeps answering from the old index meanwhile, and a failure
+leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from indexer.backends.base import SearchBackend
+from indexer.load import LoadReport, load_run
+from indexer.runs import RunInfo, list_runs, run_completed_well
+from indexer.state import IndexState
+
+
+@dataclass
+class ReindexReport:
+    runs: list[LoadReport] = field(default_factory=list)
+    skipped: list[RunInfo] = field(default_factory=list)  # older than a good run, or unfinished
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return sum(r.records for r in self.runs)
+
+    @property
+    def products(self) -> int:
+        return sum(r.products for r in self.runs)
+
+    def summary(self) -> str:
+        rate = self.records / self.seconds if self.seconds else 0.0
+        return (
+            f"rebuilt from {len(self.runs)} run(s): {self.products} products, {self.records} records "
+            f"in {self.seconds:.1f} s ({rate:,.0f} records/s); {len(self.skipped)} older or unfinished run(s) skipped"
+        )
+
+
+def runs_to_rebuild(runs_dir: Path, max_error_ratio: float) -> tuple[list[RunInfo], list[RunInfo]]:
+    """(runs to load, oldest first; runs skipped). Per source: the latest good run and the
+    finished runs after it; a source without any good run keeps all its finished runs
+    (none of them ever removed anything, so the live index holds them all too)."""
+    by_source: dict[str, list[RunInfo]] = defaultdict(list)
+    for run in list_runs(runs_dir):
+        by_source[run.source_id].append(run)
+    chosen: list[RunInfo] = []
+    skipped: list[RunInfo] = []
+    for source_runs in by_source.values():
+        finished = [run for run in source_runs if run.finished]
+        skipped += [run for run in source_runs if not run.finished]
+        good = [i for i, run in enumerate(finished) if run_completed_well(run, max_error_ratio)]
+        start = good[-1] if good else 0
+        skipped += finished[:start]
+        chosen += finished[start:]
+    chosen.sort(key=lambda run: (run.run_id, run.source_id))
+    return chosen, skipped
+
+
+def reindex(
+    runs_dir: Path,
+    backend: SearchBackend,
+    *,
+    state: IndexState | None = None,
+    max_error_ratio: float = 0.2,
+    on_report: Callable[[LoadReport], None] | None = None,
+) -> ReindexReport:
+    """Rebuild ``backend`` from the run files in ``runs_dir`` into a fresh index, then swap."""
+    started = time.perf_counter()
+    chosen, skipped = runs_to_rebuild(runs_dir, max_error_ratio)
+    report = ReindexReport(skipped=skipped)
+    fresh = backend.start_rebuild()
+    try:
+        for run in chosen:
+            loaded = load_run(run.path, fresh, state=state, max_error_ratio=max_error_ratio)
+            report.runs.append(loaded)
+            if on_report is not None:
+                on_report(loaded)
+    except BaseException:
+        backend.abort_rebuild(fresh)
+        raise
+    backend.finish_rebuild(fresh)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def reindex_job(config, *, out=None) -> ReindexReport:
+    """``emplettes reindex``: open the configured backend (an embedded index too old to
+    open is rebuilt all the same), rebuild, report."""
+    from indexer.backends.base import BackendUnavailable
+    from indexer.search import open_backend
+
+    def show(report: LoadReport) -> None:
+        if out is not None:
+            print(f"  {'✓' if report.completed_well else '•'} {report.summary()}", file=out, flush=True)
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        backend = open_backend(config)
+    except BackendUnavailable:
+        if (config.search_backend or "tantivy").strip().lower() != "tantivy":
+            raise
+        from indexer.backends.tantivy_backend import TantivyBackend
+
+        backend = TantivyBackend.for_rebuild(config.index_dir)  # built with another schema
+    state = IndexState(config.state_db)
+    try:
+        report = reindex(config.runs_dir, backend, state=state, max_error_ratio=config.max_error_ratio, on_report=show)
+    finally:
+        state.close()
+        backend.close()
+    if out is not None:
+        print(f"  {report.summary()}", file=out, flush=True)
+    return report

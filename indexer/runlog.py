@@ -1,0 +1,229 @@
+"""Every crawl run, as a chamber reads it: `emplettes status` and the portal's dashboard.
+
+A run record joins the run's manifest (written by the crawler: start, end, finish reason,
+pages, products, errors by kind, bytes) with the state table (written by the indexer:
+indexed or not, and what the load did). Next run times come from the scheduler's table.
+Nothing here writes; the portal may call it on every request.
+
+    from indexer.runlog import run_records, source_statuses
+    for status in source_statuses(config, ["boulangerie-martin"]):
+        status.last_run.outcome, status.next_run_at
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well
+from indexer.state import IndexState
+
+# Crawl outcomes, from best to worst.
+OK = "ok"  # finished normally with few failed pages: it may remove vanished products
+PARTIAL = "partial"  # finished, but too many pages failed: adds and refreshes only
+TIME_LIMIT = "time_limit"  # stopped itself at CRAWL_TIME_LIMIT (closespider_timeout)
+RUNNING = "running"
+OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed")
+
+
+@dataclass
+class RunRecord:
+    source_id: str
+    run_id: str
+    started_at: str | None
+    finished_at: str | None
+    outcome: str  # one of OUTCOMES
+    finish_reason: str | None
+    pages: int
+    products: int
+    records: int  # products and shop records written to the run file
+    page_errors: int
+    errors: dict[str, int] = field(default_factory=dict)  # by kind: http_500, timeout, too_large...
+    bytes: int = 0
+    indexed: bool = False
+    index_outcome: str | None = None  # complete / partial / unfinished / empty (indexer.load)
+    indexed_at: str | None = None
+    path: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        if not (self.started_at and self.finished_at):
+            return None
+        return (_parse(self.finished_at) - _parse(self.started_at)).total_seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["duration"] = self.duration
+        return data
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def crawl_outcome(info: RunInfo, max_error_ratio: float = 0.2) -> str:
+    manifest = info.manifest or {}
+    if not info.finished:
+        pid = manifest.get("pid")
+        return RUNNING if isinstance(pid, int) and _pid_alive(pid) else KILLED
+    reason = info.finish_reason
+    if reason in (KILLED, TIMED_OUT):
+        return reason
+    if reason == "closespider_timeout":
+        return TIME_LIMIT
+    if reason == "finished":
+        return OK if run_completed_well(info, max_error_ratio) else PARTIAL
+    return "failed"
+
+
+def _record(info: RunInfo, indexed: dict[tuple[str, str], Any], max_error_ratio: float) -> RunRecord:
+    manifest = info.manifest or {}
+    row = indexed.get((info.source_id, info.run_id))
+    errors = manifest.get("errors") if isinstance(manifest.get("errors"), dict) else {}
+    return RunRecord(
+        source_id=info.source_id,
+        run_id=info.run_id,
+        started_at=manifest.get("started_at"),
+        finished_at=manifest.get("finished_at"),
+        outcome=crawl_outcome(info, max_error_ratio),
+        finish_reason=info.finish_reason,
+        pages=info.pages,
+        products=info.count("products"),
+        records=info.items,
+        page_errors=info.page_errors,
+        errors=dict(errors),
+        bytes=info.count("bytes"),
+        indexed=row is not None,
+        index_outcome=row.outcome if row else None,
+        indexed_at=row.indexed_at if row else None,
+        path=str(info.path),
+    )
+
+
+def run_records(
+    runs_dir: Path,
+    state: IndexState,
+    *,
+    source_id: str | None = None,
+    limit: int | None = None,
+    max_error_ratio: float = 0.2,
+) -> list[RunRecord]:
+    """Runs newest first (all sources, or one)."""
+    indexed = {(r.source_id, r.run_id): r for r in state.runs(source_id)}
+    runs = [r for r in reversed(list_runs(runs_dir)) if source_id is None or r.source_id == source_id]
+    if limit is not None:
+        runs = runs[:limit]
+    return [_record(info, indexed, max_error_ratio) for info in runs]
+
+
+@dataclass
+class SourceStatus:
+    source_id: str
+    schedule: str | None
+    next_run_at: datetime | None
+    last_run: RunRecord | None
+    last_ok_run: str | None  # run id of the last run that completed well
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "schedule": self.schedule,
+            "next_run_at": self.next_run_at.isoformat() if self.next_run_at else None,
+            "last_run": self.last_run.to_json() if self.last_run else None,
+            "last_ok_run": self.last_ok_run,
+        }
+
+
+def source_statuses(
+    runs_dir: Path, state: IndexState, source_ids: Iterable[str] | None = None, *, max_error_ratio: float = 0.2
+) -> list[SourceStatus]:
+    """One line per source: ``source_ids`` in order (the registry's), or every source seen."""
+    records = run_records(runs_dir, state, max_error_ratio=max_error_ratio)
+    schedules = state.schedules()
+    if source_ids is not None:
+        ids = list(dict.fromkeys(source_ids))
+    else:
+        ids = sorted({r.source_id for r in records} | set(schedules))
+    latest: dict[str, RunRecord] = {}
+    last_ok: dict[str, str] = {}
+    for record in records:  # newest first
+        latest.setdefault(record.source_id, record)
+        if record.outcome == OK:
+            last_ok.setdefault(record.source_id, record.run_id)
+    out = []
+    for sid in ids:
+        schedule, next_run = schedules.get(sid, (None, None))
+        out.append(SourceStatus(sid, schedule, next_run, latest.get(sid), last_ok.get(sid)))
+    return out
+
+
+def _ago(when: str | datetime | None, now: datetime) -> str:
+    if when is None:
+        return "—"
+    moment = _parse(when) if isinstance(when, str) else when
+    seconds = (moment - now).total_seconds()
+    span = abs(seconds)
+    text = f"{span:.0f}s" if span < 120 else f"{span / 60:.0f}min" if span < 7200 else (
+        f"{span / 3600:.0f}h" if span < 172800 else f"{span / 86400:.0f}d")
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> str:
+    """The table `emplettes status` prints."""
+    now = now or datetime.now(timezone.utc)
+    header = ("SOURCE", "LAST RUN", "OUTCOME", "PAGES", "PRODUCTS", "ERRORS", "INDEXED", "NEXT RUN")
+    rows = [header]
+    for s in statuses:
+        r = s.last_run
+        if r is None:
+            rows.append((s.source_id, "never", "—", "", "", "", "", _ago(s.next_run_at, now)))
+            continue
+        errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "—"
+        rows.append((
+            s.source_id, _ago(r.started_at, now), r.outcome, str(r.pages), str(r.products), errors,
+            (r.index_outcome or "yes") if r.indexed else "no", _ago(s.next_run_at, now),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def scheduler_status(data_dir: Path, now: datetime | None = None) -> dict[str, Any]:
+    """Is `emplettes schedule` alive? From its heartbeat file (rewritten every few seconds).
+
+    ``state`` is ``running``, ``stopped`` (it shut down cleanly), ``not responding`` (no
+    heartbeat for 3 polls, or its process is gone) or ``never started``.
+    """
+    import json
+
+    path = Path(data_dir) / "scheduler" / "heartbeat.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"state": "never started"}
+    now = now or datetime.now(timezone.utc)
+    age = (now - _parse(data["seen_at"])).total_seconds() if data.get("seen_at") else None
+    if not data.get("running"):
+        state = "stopped"
+    elif age is None or age > 3 * float(data.get("poll") or 5) + 5 or not _pid_alive(int(data.get("pid", 0))):
+        state = "not responding"
+    else:
+        state = "running"
+    return {**data, "state": state, "age": age}
+
+
+def scheduler_line(status: dict[str, Any]) -> str:
+    """One line for `emplettes status`."""
+    state = status["state"]
+    if state == "never started":
+        return "scheduler: never started (run `emplettes schedule` under a service manager)"
+    since = status.get("started_at") or "?"
+    text = f"scheduler: {state} (pid {status.get('pid')}, since {since}, last seen {status.get('age', 0):.0f} s ago)"
+    if status.get("crawling"):
+        text += f"; crawling {', '.join(status['crawling'])}"
+    if status.get("index_pending"):
+        text += "; indexing waits for the search index"
+    if status.get("registry_error"):
+        text += "; sources file refused, last valid registry in force"
+    return text

@@ -1,0 +1,111 @@
+"""`emplettes reindex`: rebuild the index from run files, aside, then swap it in.
+
+Real run files, a real tantivy index, the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import tantivy
+
+from emplettes.config import Config
+from indexer.backends.base import SearchQuery
+from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.reindex import reindex, reindex_job, runs_to_rebuild
+from indexer.runs import list_runs
+from test_load import RUN1, RUN2, RUN3, manifest, product, shop, write_run
+
+RUN0 = "20261031T080000Z-zzzz"
+
+
+def _ids(backend) -> set[str]:
+    result = backend.search(SearchQuery(per_page=1000))
+    return {hit["id"] for hit in result.hits}
+
+
+def test_runs_chosen_are_the_latest_good_run_and_the_finished_runs_after_it(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, RUN0, [product(0)])  # superseded by RUN1
+    write_run(runs, RUN1, [product(1)])  # latest good run
+    write_run(runs, RUN2, [product(2)], sidecar=manifest(RUN2, finish_reason="shutdown"))  # partial, newer
+    write_run(runs, RUN3, [product(3)], sidecar=False)  # still being written
+    write_run(runs, RUN0, [product(9, source_id="autre")], source_id="autre",
+              sidecar=manifest(RUN0, "autre", pages=0))  # never a good run: kept
+    chosen, skipped = runs_to_rebuild(runs, 0.2)
+    assert [(r.source_id, r.run_id) for r in chosen] == [("autre", RUN0), ("cire-meche", RUN1), ("cire-meche", RUN2)]
+    assert sorted(r.run_id for r in skipped) == [RUN0, RUN3]
+
+
+def test_reindex_replaces_the_index_and_open_readers_follow(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [shop()] + [product(n) for n in range(4)])
+    write_run(runs, RUN2, [product(0, name="Bougie renommée")], sidecar=manifest(RUN2, finish_reason="shutdown"))
+    writer = TantivyBackend(tmp_path / "index")
+    writer.upsert([product(50, run_id=RUN1), product(51, run_id=RUN1)])  # nothing on disk says so any more
+    reader = TantivyBackend(tmp_path / "index", readonly=True)
+    assert _ids(reader) == {"cire-meche-50", "cire-meche-51"}
+
+    report = reindex(runs, writer)
+    assert report.products == 5 and len(report.runs) == 2
+    expected = {f"cire-meche-{n}" for n in range(4)}
+    assert _ids(writer) == expected
+    assert _ids(reader) == expected  # the portal's reader sees the new index on its next search
+    assert reader.get("cire-meche-0")["name"] == "Bougie renommée"
+    assert writer.get("cire-meche-shop") is not None
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index")] == ["index"]  # nothing left over
+    writer.upsert([product(7, run_id=RUN2)])  # still writable after the swap
+    assert "cire-meche-7" in _ids(reader)
+    reader.close()
+    writer.close()
+
+
+def test_reindex_rebuilds_an_index_built_with_another_schema(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [shop()] + [product(n) for n in range(3)])
+    old = tmp_path / "index"
+    old.mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("title", stored=True)
+    tantivy.Index(builder.build(), path=str(old))  # an index of an older release
+    config = Config(data_dir=tmp_path, search_backend="tantivy")
+    report = reindex_job(config)
+    assert report.products == 3
+    with TantivyBackend(config.index_dir, readonly=True) as backend:
+        assert backend.stats()["products"] == 3
+
+
+def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [product(n) for n in range(3)])
+    backend = TantivyBackend(tmp_path / "index")
+    backend.upsert([product(40, run_id=RUN1)])
+
+    import indexer.reindex as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(module, "load_run", broken)
+    try:
+        reindex(runs, backend)
+    except RuntimeError:
+        pass
+    assert _ids(backend) == {"cire-meche-40"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index")] == ["index"]
+    backend.close()
+
+
+def test_reindex_command(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [shop()] + [product(n) for n in range(3)])
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "SEARCH_BACKEND": "tantivy"}
+    done = subprocess.run([sys.executable, "-m", "emplettes.cli", "reindex"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "rebuilt from 1 run(s): 3 products" in done.stderr
+    assert len(list_runs(runs)) == 1
+    with TantivyBackend(tmp_path / "index", readonly=True) as backend:
+        assert backend.stats()["products"] == 3
