@@ -21,6 +21,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/adapters.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

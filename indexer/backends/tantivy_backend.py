@@ -26,7 +26,9 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -107,6 +109,10 @@ _TIE_MASK = (1 << _TIE_BITS) - 1
 _NULL_PRICE = 1 << 62  # sorts after every real price in both directions
 
 
+def _neg_score(hit: tuple) -> float:
+    return -hit[0]
+
+
 def record_key(record_id: str) -> int:
     """Signed 64-bit hash of an id: the engine-side handle used for geo exclusion and ties."""
     return int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:8], "big", signed=True)
@@ -178,18 +184,23 @@ def geo_cover(lat0: float, lon0: float, radius_km: float) -> tuple[list[int], li
     ]
     inner: list[int] = []
     boundary: list[int] = []
+    # _approx_km inlined (same operations, so the same cells): this loop is the hot part
+    # of a geo search.
+    cos, radians, hypot, k = math.cos, math.radians, math.hypot, KM_PER_DEGREE_LAT
+    outside, within = radius_km + margin, radius_km - margin
     while stack:
         level, iy, ix = stack.pop()
         slat, slon = _CELL_LAT[level], _CELL_LON[level]
         la0, lo0 = iy * slat - 90.0, ix * slon - 180.0
         la1, lo1 = la0 + slat, lo0 + slon
-        nearest = _approx_km(lat0, lon0, min(max(lat0, la0), la1), min(max(lon0, lo0), lo1))
-        if nearest > radius_km + margin:
+        la = la0 if lat0 < la0 else (la1 if lat0 > la1 else lat0)  # min(max(lat0, la0), la1)
+        lo = lo0 if lon0 < lo0 else (lo1 if lon0 > lo1 else lon0)
+        if k * hypot(la - lat0, (lo - lon0) * cos(radians((la + lat0) / 2))) > outside:
             continue
-        farthest = max(
-            _approx_km(lat0, lon0, la, lo) for la in (la0, la1) for lo in (lo0, lo1)
-        )
-        if farthest < radius_km - margin:
+        c0, c1 = cos(radians((la0 + lat0) / 2)), cos(radians((la1 + lat0) / 2))
+        d0, d1, e0, e1 = lo0 - lon0, lo1 - lon0, la0 - lat0, la1 - lat0
+        if (k * hypot(e0, d0 * c0) < within and k * hypot(e0, d1 * c0) < within
+                and k * hypot(e1, d0 * c1) < within and k * hypot(e1, d1 * c1) < within):
             inner.append(_cell_id(level, iy, ix))
         elif level == finest:
             boundary.append(_cell_id(level, iy, ix))
@@ -270,6 +281,7 @@ class TantivyBackend(SearchBackend):
         self.readonly = readonly
         self.facet_size = facet_size
         self._facet_cache = _LRU(cache_size)
+        self._availability_cache: tuple | None = None
         self._writer_heap = writer_heap_bytes
         self._writer_threads = writer_threads
         self._writer: tantivy.IndexWriter | None = None
@@ -314,6 +326,7 @@ class TantivyBackend(SearchBackend):
                 register_analyzers(index)
                 self._index, self._directory = index, identity
                 self._facet_cache = _LRU(self._facet_cache.size)
+                self._availability_cache = None
 
     def __enter__(self) -> "TantivyBackend":
         return self
@@ -408,6 +421,7 @@ class TantivyBackend(SearchBackend):
         self.readonly = False
         self.facet_size = options.get("facet_size", 50)
         self._facet_cache = _LRU(options.get("cache_size", 256))
+        self._availability_cache = None
         self._writer_heap = options.get("writer_heap_bytes", 256_000_000)
         self._writer_threads = options.get("writer_threads", 0)
         self._writer = None
@@ -438,6 +452,7 @@ class TantivyBackend(SearchBackend):
             register_analyzers(self._index)
             self._directory = self._dir_identity()
             self._facet_cache = _LRU(self._facet_cache.size)
+            self._availability_cache = None
         shutil.rmtree(old, ignore_errors=True)
 
     def abort_rebuild(self, fresh: "TantivyBackend") -> None:
@@ -627,8 +642,9 @@ class TantivyBackend(SearchBackend):
         options = []
         for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
             exact = []
-            for phrase in phrases:
-                stems = list(dict.fromkeys(analyze(" ".join(phrase))))
+            # "bougie" and "bougies" share their stem: one term query for both (same matches,
+            # same constant score, half the postings to merge).
+            for stems in dict.fromkeys(tuple(dict.fromkeys(analyze(" ".join(phrase)))) for phrase in phrases):
                 if len(stems) == 1:
                     exact.append(self._term(field, stems[0]))
                 elif stems:
@@ -670,12 +686,41 @@ class TantivyBackend(SearchBackend):
         occur = Occur.Should if mode == "any" else Occur.Must
         return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(occur, q) for q in per_clause])
 
-    def _with_bonus(self, core: Query, clauses: list[Clause]) -> Query:
+    def _availability_shift(self, searcher: tantivy.Searcher, generation) -> list[tuple[str, float]] | None:
+        """The availability bonus minus its maximum, per value present: ``None`` unless
+        every product carries a value (and the index is known to be at ``generation``).
+
+        Adding the same constant to every score leaves the ranking unchanged (the bonuses
+        are small dyadic numbers, so the sums stay exact), and the clauses then cover the
+        products not in stock instead of the two thirds in stock: a cheaper union.
+        """
+        if not generation or generation != self._generation():
+            return None
+        cached = self._availability_cache
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        agg = searcher.aggregate(self._term("type", "product"), {
+            "a": {"terms": {"field": "availability", "size": 65_000, "segment_size": 65_000}},
+            "n": {"value_count": {"field": "key"}},
+        })
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in agg["a"]["buckets"]}
+        shift = None
+        if sum(counts.values()) == int(agg["n"]["value"] or 0):
+            top = max((AVAILABILITY_BONUS.get(value, 0.0) for value in counts), default=0.0)
+            shift = [
+                (value, AVAILABILITY_BONUS.get(value, 0.0) - top)
+                for value in sorted(counts)
+                if AVAILABILITY_BONUS.get(value, 0.0) != top
+            ]
+        self._availability_cache = (generation, shift)
+        return shift
+
+    def _with_bonus(self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None) -> Query:
         """The text query as scored for relevance: availability, phrase and head bonuses.
         Only the ranked search pays for them; counts and facets use the core alone."""
         bonus = [
             Query.const_score_query(self._term("availability", value), score)
-            for value, score in AVAILABILITY_BONUS.items()
+            for value, score in (AVAILABILITY_BONUS.items() if shift is None else shift)
         ]
         words = [w for clause in clauses for w in clause.words]
         stems = [stem for w in words for stem in analyze(w)]
@@ -830,7 +875,7 @@ class TantivyBackend(SearchBackend):
             if not near:
                 others.append(product)
             scored = Query.boolean_query([
-                (Occur.Must, self._with_bonus(text_q, clauses)), (Occur.Must, self._unscored(self._and(others))),
+                (Occur.Must, self._with_bonus(text_q, clauses, self._availability_shift(searcher, generation))), (Occur.Must, self._unscored(self._and(others))),
             ])
             total, page = self._top_by_score(searcher, scored, offset, limit, counted)
         else:
@@ -869,25 +914,31 @@ class TantivyBackend(SearchBackend):
         consistent from page to page for a given index state).
         """
         needed = offset + limit
-        result = searcher.search(query, needed + 16, count=total is None)  # the facets counted it already
+        # With fixed per-field scores ties are the norm, so the widened window is asked for
+        # at once (one search instead of two); the ranking is the same as widening on demand.
+        window = needed + TIE_WINDOW if limit else 1
+        result = searcher.search(query, window, count=total is None)  # the facets counted it already
         total = result.count if total is None else total
         hits = result.hits
         if limit == 0 or len(hits) <= offset:
             return total, []
-        complete = len(hits) < needed + 16 or hits[-1][0] < hits[needed - 1][0]
-        if not complete:
-            result = searcher.search(query, needed + TIE_WINDOW, count=False)
-            hits = result.hits
-            complete = len(hits) < needed + TIE_WINDOW or hits[-1][0] < hits[needed - 1][0]
-        keys = searcher.fast_field_values("key", [address for _, address in hits])
-        last = hits[-1][0]
-        # Within a tie group cut by the window, the engine's order stands (rank = position).
-        ranked = sorted(
-            ((score, key if (complete or score != last) else position, address)
-             for position, ((score, address), key) in enumerate(zip(hits, keys))),
-            key=lambda h: (-h[0], h[1]),
-        )
-        return total, [address for _, _, address in ranked[offset:needed]]
+        complete = len(hits) < window or hits[-1][0] < hits[needed - 1][0] if len(hits) >= needed else True
+        # Only hits scoring at least the last needed one can reach the page: those above it
+        # (few), then the group tied with it, ranked by key unless the window cut it.
+        cut = hits[min(needed, len(hits)) - 1][0]
+        # Hits come by decreasing score: bisect on the negated score.
+        above = bisect.bisect_left(hits, -cut, key=_neg_score)
+        end = bisect.bisect_right(hits, -cut, lo=above, key=_neg_score)
+        by_key = complete or cut != hits[-1][0]
+        keys = searcher.fast_field_values("key", [address for _, address in hits[:end if by_key else above]])
+        # sorted() is stable: equal keys keep the engine's order, as before.
+        order = sorted(range(above), key=lambda i: (-hits[i][0], keys[i]))
+        group = range(above, end)
+        if by_key:
+            order += heapq.nsmallest(needed - above, group, key=keys.__getitem__)
+        else:
+            order += group[:needed - above]
+        return total, [hits[i][1] for i in order[offset:needed]]
 
     def _facet_terms(self, name: str) -> dict:
         field = FACETS[name]
