@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from crawling import crawl_registry
 from samples.platforms import PlatformShop, PlatformSites
 
 FIELDS = ("name", "price", "currency", "availability", "url", "image", "brand", "category", "sku", "gtin", "description")
@@ -66,18 +67,7 @@ def crawled(tmp_path_factory):
             if kind == "feed" and shop.id != "feed-atom":  # feed-atom: found from the home page's <link>
                 lines.append(f"    feed: {url}feeds/products.{shop.kind.split('-')[1]}")
             entries.append("\n".join(lines))
-        registry = tmp / "sources.yaml"
-        registry.write_text("sources:\n" + "\n\n".join(entries) + "\n")
-        env = {**os.environ, "DATA_DIR": str(tmp / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
-        result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                                capture_output=True, text=True, timeout=300)
-        runs = {}
-        for shop in SHOPS:
-            run_dir = tmp / "data" / "runs" / shop.id
-            (run_file,) = run_dir.glob("*.jsonl")
-            (manifest,) = run_dir.glob("*.json")
-            records = [json.loads(line) for line in run_file.read_text().splitlines()]
-            runs[shop.id] = (records, json.loads(manifest.read_text()), run_file)
+        result, runs, _ = crawl_registry(tmp, entries)
         yield result, runs, sites, {s.id: s for s in SHOPS}
 
 

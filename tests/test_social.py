@@ -6,12 +6,12 @@ says so too."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
+from crawling import crawl_registry
 from samples.platforms import PlatformSites
 from samples.social import SocialPage
 
@@ -29,17 +29,7 @@ def crawled(tmp_path_factory):
                 f"  - id: {page.id}", f"    name: Atelier {page.id}", f"    url: {sites.base_urls[page.id]}",
                 "    kind: social", "    town: Amboise", '    postcode: "37400"', "    allow_private: true",
             ] + (["    max_pages: 2"] if page.id == "borne" else [])))
-        registry = tmp / "sources.yaml"
-        registry.write_text("sources:\n" + "\n\n".join(entries) + "\n")
-        env = {**os.environ, "DATA_DIR": str(tmp / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
-        result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                                capture_output=True, text=True, timeout=300)
-        runs = {}
-        for page in PAGES:
-            run_dir = tmp / "data" / "runs" / page.id
-            (run_file,) = run_dir.glob("*.jsonl")
-            (manifest,) = run_dir.glob("*.json")
-            runs[page.id] = ([json.loads(line) for line in run_file.read_text().splitlines()], json.loads(manifest.read_text()))
+        result, runs, env = crawl_registry(tmp, entries)
         yield result, runs, sites, env
 
 
