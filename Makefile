@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TOOLS  := tools/node_modules/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench lighthouse tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Browser-quality tools from the npm registry (axe-core for tests/test_accessibility.py,
+# Lighthouse for bench/lighthouse.py), pinned by tools/package-lock.json. Without npm the
+# accessibility tests skip (under CI they fail: .ci/run installs npm).
+tools:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(TOOLS); \
+	else echo "npm not found: tools/ not installed, accessibility tests will skip"; fi
+
+$(TOOLS): tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: $(STAMP)
 	$(BIN)/emplettes demo
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -24,5 +36,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/adapters.py
 
+# Lighthouse scores of the home, results and shop pages (needs Chromium and npm).
+lighthouse: $(STAMP) tools
+	$(BIN)/python bench/lighthouse.py
+
 clean:
-	rm -rf $(VENV) data build *.egg-info
+	rm -rf $(VENV) data build *.egg-info tools/node_modules

@@ -10,12 +10,18 @@ times faceted searches and 10 km geo searches sorted by distance through
 
 Targets at 1M products: faceted p50 about 2-3 ms, p99 <= 13 ms; geo p99 <= 36 ms;
 indexing >= 15,000 docs/s. This prints figures; it asserts nothing.
+
+The machine may be shared: the load average is printed before each round, and
+``--rounds N`` repeats the timed sets so the quietest round can be read. A browse with
+no words, price or place reads its facet counts from a table computed once per index
+generation (commit); the "browse all" line says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import resource
 import shutil
@@ -128,11 +134,15 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
         }
 
 
-def percentiles(samples: list[float]) -> str:
+def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return (f"p50 {statistics.median(ordered):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms  "
+    line = (f"p50 {statistics.median(ordered):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms  "
             f"max {ordered[-1]:6.2f} ms  (n={len(ordered)})")
+    if cpu:  # CPU time of the searching thread: what a busy machine inflates least
+        cpu = sorted(cpu)
+        line += f"  cpu p50 {statistics.median(cpu):5.2f} p99 {cpu[min(len(cpu) - 1, int(0.99 * len(cpu)))]:6.2f}"
+    return line
 
 
 def faceted_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:
@@ -164,14 +174,15 @@ def geo_queries(rng: random.Random, n: int) -> list[SearchQuery]:
     return queries
 
 
-def time_queries(backend: TantivyBackend, queries: list[SearchQuery]) -> tuple[list[float], list[int]]:
-    times, totals = [], []
+def time_queries(backend: TantivyBackend, queries: list[SearchQuery]) -> tuple[list[float], list[int], list[float]]:
+    times, totals, cpu = [], [], []
     for query in queries:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         result = backend.search(query)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
         totals.append(result.total)
-    return times, totals
+    return times, totals, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +194,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--index", type=Path, default=None, help="index directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="reuse an existing --index instead of rebuilding")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the timed sets (compare with the load)")
+    parser.add_argument("--backend-file", type=Path, help="time another tantivy_backend.py (an old copy: A/B)")
     args = parser.parse_args(argv)
+    global TantivyBackend
+    if args.backend_file:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("other_tantivy_backend", args.backend_file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        TantivyBackend = module.TantivyBackend
 
     rng = random.Random(args.seed)
     shops = make_shops(args.shops or max(10, args.products // 200), rng)
@@ -220,19 +241,24 @@ def main(argv: list[str] | None = None) -> int:
         time_queries(reader, warm)
 
         faceted = faceted_queries(shops, qrng, args.queries)
-        times, totals = time_queries(reader, faceted)
-        print(f"faceted (all 5 facets, disjunctive): {percentiles(times)}  median hits {statistics.median(totals):,.0f}")
         plain = [q for q in faceted if not q.filters and q.text]
-        times_plain, _ = time_queries(reader, plain)
-        print(f"  of which text only, no filter:      {percentiles(times_plain)}")
         browse = [SearchQuery(per_page=20, page=1 + n % 3) for n in range(50)]
-        print(f"  browse all (no text), with facets:  {percentiles(time_queries(reader, browse)[0])}")
-        print(f"  same, facet cache warm:              {percentiles(time_queries(cached, browse)[0])}")
-
         geo = geo_queries(qrng, args.queries)
-        times, totals = time_queries(reader, geo)
-        print(f"geo 10 km, sort=distance, facets:     {percentiles(times)}  median hits {statistics.median(totals):,.0f}"
-              f"  max hits {max(totals):,}")
+        for round_ in range(1, args.rounds + 1):
+            load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+            print(f"round {round_}/{args.rounds}, load average (1, 5, 15 min): {load}")
+            times, totals, cpu = time_queries(reader, faceted)
+            print(f"faceted (all 5 facets, disjunctive): {percentiles(times, cpu)}  median hits "
+                  f"{statistics.median(totals):,.0f}")
+            times, _, cpu = time_queries(reader, plain)
+            print(f"  of which text only, no filter:      {percentiles(times, cpu)}")
+            times, _, cpu = time_queries(reader, browse)
+            print(f"  browse all (no text), with facets:  {percentiles(times, cpu)}  (counts: per-generation table)")
+            times, _, cpu = time_queries(cached, browse)
+            print(f"  same, facet cache warm:              {percentiles(times, cpu)}")
+            times, totals, cpu = time_queries(reader, geo)
+            print(f"geo 10 km, sort=distance, facets:     {percentiles(times, cpu)}  median hits "
+                  f"{statistics.median(totals):,.0f}  max hits {max(totals):,}")
 
         start = time.perf_counter()
         for prefix in ["b", "bo", "bou", "boug", "the", "thei", "mie", "pu", "con", "sav"] * 10:

@@ -95,9 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_reindex)
 
-    p = command("serve", "serve the portal over the current index")
+    p = command(
+        "serve",
+        "serve the portal over the current index",
+        "Serve the portal over the current index: waitress in one process by default; with --workers N > 1, "
+        "gunicorn with N worker processes (sync workers, or gthread with --threads > 1). Searching uses about "
+        "one core per process: on a machine with C cores, --workers C (README \"Production\").",
+    )
     p.add_argument("--port", type=int, help="default: PORT or 8000")
     p.add_argument("--host", help="default: HOST or 127.0.0.1")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes; N > 1 uses gunicorn (default: 1, waitress)")
+    p.add_argument("--threads", type=int, default=None, metavar="T",
+                   help="threads per process (default: 8 for waitress, 1 for gunicorn: sync workers)")
     p.set_defaults(handler=cmd_serve)
 
     p = command("sources", "work with the registry of sources")
@@ -126,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--dry-run", action="store_true", help="print the entry, do not write the file")
     a.set_defaults(handler=cmd_sources_add)
     p.set_defaults(handler=lambda args, config: p.print_help() or 2)
+
+    p = command(
+        "clicks",
+        "print the clicks from the portal to each shop, per day",
+        "Print the clicks counted by /go/ (DATA_DIR/clicks.sqlite3): one line per day and shop, tab-separated "
+        "(day, shop id, clicks). Nothing personal is stored, only these counts.",
+    )
+    p.add_argument("--since", help="first day, YYYY-MM-DD (default: all)")
+    p.add_argument("--until", help="last day, YYYY-MM-DD (default: all)")
+    p.add_argument("--shop", metavar="ID", help="only this shop")
+    p.set_defaults(handler=cmd_clicks)
 
     p = command(
         "check",
@@ -280,13 +301,39 @@ def cmd_reindex(args, config: Config) -> int:
 
 def cmd_serve(args, config: Config) -> int:
     from portal import create_app
-    from portal.server import serve
+    from portal.server import serve, serve_workers
 
     host = args.host or config.host
     port = args.port or config.port
+    if args.workers < 1 or (args.threads is not None and args.threads < 1):
+        print("serve: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        threads = args.threads or 1
+        kind = f"gunicorn, {args.workers} workers" + (f" x {threads} threads" if threads > 1 else "")
+        print(f"portal: http://{host}:{port}/ ({kind})", flush=True)
+        serve_workers(lambda: create_app(config), host, port, workers=args.workers, threads=threads)
+        return 0
+    threads = args.threads or 8
     app = create_app(config)
-    print(f"portal: http://{host}:{port}/", flush=True)
-    serve(app, host, port)
+    print(f"portal: http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
+    serve(app, host, port, threads=threads)
+    return 0
+
+
+def cmd_clicks(args, config: Config) -> int:
+    from datetime import date
+
+    from portal.clicks import FILENAME, read_clicks
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+        until = date.fromisoformat(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"clicks: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    for row in read_clicks(config.data_dir / FILENAME, since=since, until=until, shop_id=args.shop):
+        print(f"{row.day}\t{row.shop_id}\t{row.count}")
     return 0
 
 

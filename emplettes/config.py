@@ -35,6 +35,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "RUNS_KEEP": ("10", "run files kept per source by the scheduler (plus any the index still needs)"),
     "REDIS_URL": ("", "distributed crawling: workers share each source's request queue in this Redis (needs [distributed])"),
     "CRAWL_ROUND": ("", "distributed crawling: the id all workers of one crawl round share (default: today's UTC date)"),
+    "API_RATE_LIMIT": ("120/minute", "requests per client to /api/ on average (per server process; 'off' disables)"),
+    "API_RATE_BURST": ("60", "requests per client to /api/ allowed at once before API_RATE_LIMIT applies"),
+    "PUBLIC_URL": ("", "public base URL of the portal for canonical links and the sitemap (default: the request's host)"),
+    "MAP_TILE_URL": ("", "map tile URL template such as https://tile.example/{z}/{x}/{y}.png (empty: no maps, lists only)"),
+    "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
+    "TRUSTED_PROXIES": ("", "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed"),
+    "HSTS_MAX_AGE": ("0", "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)"),
 }
 
 
@@ -66,6 +73,13 @@ class Config:
     crawl_concurrency: int = field(default_factory=lambda: int(_env("CRAWL_CONCURRENCY")))
     schedule_jitter: int = field(default_factory=lambda: int(_env("SCHEDULE_JITTER")))
     runs_keep: int = field(default_factory=lambda: int(_env("RUNS_KEEP")))
+    api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT"))
+    api_rate_burst: str = field(default_factory=lambda: _env("API_RATE_BURST"))
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL"))
+    map_tile_url: str = field(default_factory=lambda: _env("MAP_TILE_URL"))
+    map_attribution: str = field(default_factory=lambda: _env("MAP_ATTRIBUTION"))
+    trusted_proxies: str = field(default_factory=lambda: _env("TRUSTED_PROXIES"))
+    hsts_max_age: int = field(default_factory=lambda: int(_env("HSTS_MAX_AGE") or 0))
 
     @property
     def runs_dir(self) -> Path:

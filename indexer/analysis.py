@@ -76,7 +76,14 @@ def analyze(text: str, name: str = FRENCH) -> list[str]:
     """Tokens of ``text`` as the index sees them: ``"Théières"`` -> ``["theier"]``."""
     if not text:
         return []
+    if len(text) <= 40:  # words and short phrases: queries and highlights repeat them
+        return list(_analyze_short(text, name))
     return analyzer(name).analyze(text)
+
+
+@lru_cache(maxsize=50_000)
+def _analyze_short(text: str, name: str) -> tuple[str, ...]:
+    return tuple(analyzer(name).analyze(text))
 
 
 def name_head(name: str) -> str | None:

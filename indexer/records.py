@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator, model_validator
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "unknown"]
 AVAILABILITIES: tuple[str, ...] = ("in_stock", "out_of_stock", "preorder", "unknown")
@@ -51,6 +51,9 @@ class _Record(BaseModel):
     id: str
     source_id: str
     run_id: str = ""
+    # The registry URL of the source this record was crawled from: the portal's /go/ only
+    # redirects to URLs that belong to it.
+    source_url: str | None = Field(default=None, pattern=r"^https?://")
 
 
 class ShopRecord(_Record):
@@ -93,6 +96,9 @@ class ProductRecord(_Record):
     sku: str | None = None
     gtin: str | None = None
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
+    # Highest price when the product has several offers or variants (``price`` is then the
+    # lowest): the portal shows "à partir de". Absent when there is one price.
+    price_high: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     availability: Availability = "unknown"
     url: str = Field(pattern=r"^https?://")
@@ -113,7 +119,14 @@ class ProductRecord(_Record):
             return value[:4999] + "…"
         return value
 
-    @field_serializer("price")
+    @model_validator(mode="after")
+    def _price_range(self) -> "ProductRecord":
+        # A "range" of one price, or a high without a low, is no range: keep one price.
+        if self.price_high is not None and (self.price is None or self.price_high <= self.price):
+            self.price_high = None
+        return self
+
+    @field_serializer("price", "price_high")
     def _price_as_string(self, price: Decimal | None) -> str | None:
         return None if price is None else price_string(price)
 

@@ -26,13 +26,24 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    backend_state.init_app(app, config or Config(), backend)
+    config = config or Config()
+    backend_state.init_app(app, config, backend)
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    from portal import assets, compression, proxies, ratelimit
+
+    assets.init_app(app)  # /static/ under content-hashed names, asset_url() in templates
+    compression.init_app(app)
+    proxies.init_app(app, config.trusted_proxies)
+    ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
     errors.init_app(app)
 
     app.register_blueprint(search.bp)
     app.register_blueprint(shops.bp)
     app.register_blueprint(api.bp)
+    from portal import discovery, go
+
+    app.register_blueprint(go.bp)
+    app.register_blueprint(discovery.bp)
     return app

@@ -1,22 +1,31 @@
 """The JSON API: the same search as the HTML pages, for apps and the chamber's tools.
 
 ``GET /api/search`` takes the page's parameters (strictly validated: a bad value is a 400
-with a message), ``GET /api/suggest?q=`` completes what a resident types, ``GET /healthz``
-tells a service manager whether the index can be read.
+with a message), ``GET /api/suggest?q=`` completes what a resident types (also in the
+OpenSearch suggestions format browsers ask for), ``GET /api/shops`` lists the shops (by town
+and category) and ``GET /api/shops/<id>`` describes one, ``GET /healthz`` tells a service
+manager whether the index can be read. ``/api/openapi.json`` describes all of them.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, abort, json, jsonify, request
 
-from indexer.search import BackendUnavailable
+from indexer.analysis import fold
+from indexer.search import BackendUnavailable, SearchQuery
 from portal.backend import get_backend
+from portal.hours import now_in_paris
 from portal.presenters import search_view
 from portal.query import BadQuery, query_from_args
+from portal.search import town_points
+from portal.shops import find_shop, product_counts, shop_json
 
 bp = Blueprint("api", __name__)
 
 MAX_SUGGESTIONS = 20
+SHOPS_PER_PAGE = 50
+MAX_SHOPS_PER_PAGE = 200
+SUGGEST_FORMATS = ("json", "opensearch")
 
 
 def bad_request(message: str):
@@ -25,11 +34,13 @@ def bad_request(message: str):
 
 @bp.get("/api/search")
 def api_search():
+    backend = get_backend()
+    towns = town_points(backend) if request.args.get("near") else None  # "près de <commune>"
     try:
-        query = query_from_args(request.args, strict=True)
+        query = query_from_args(request.args, strict=True, towns=towns)
     except BadQuery as exc:
         return bad_request(str(exc))
-    result = get_backend().search(query)
+    result = backend.search(query)
     return jsonify(search_view(result, query))
 
 
@@ -42,10 +53,73 @@ def api_suggest():
     except ValueError:
         return bad_request(f"limit: expected an integer, got {raw_limit[:40]!r}")
     limit = max(1, min(limit, MAX_SUGGESTIONS))
-    if not prefix:
-        return jsonify(suggestions=[])
-    suggestions = [s for s in get_backend().suggest(prefix, limit=limit) if isinstance(s, str)]
-    return jsonify(suggestions=suggestions[:limit])
+    output = request.args.get("format", "json")
+    if output not in SUGGEST_FORMATS:
+        return bad_request(f"format: expected one of {', '.join(SUGGEST_FORMATS)}")
+    suggestions: list[str] = []
+    if prefix:
+        suggestions = [s for s in get_backend().suggest(prefix, limit=limit) if isinstance(s, str)][:limit]
+    if output == "opensearch":
+        # The OpenSearch suggestions extension: [query, [completions]], for browsers' address bars.
+        body = json.dumps([prefix, suggestions], ensure_ascii=False)
+        return Response(body, mimetype="application/x-suggestions+json")
+    return jsonify(suggestions=suggestions)
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadQuery(f"{name}: expected an integer, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise BadQuery(f"{name}: expected an integer between {low} and {high}")
+    return value
+
+
+def _values(name: str) -> set[str]:
+    return {fold(v.strip()) for v in request.args.getlist(name) if v.strip()}
+
+
+@bp.get("/api/shops")
+def api_shops():
+    """Shops sorted by town then name; ``town`` and ``category`` are repeatable (OR'ed)."""
+    try:
+        page = _int_arg("page", 1, 1, 100_000)
+        per_page = _int_arg("per_page", SHOPS_PER_PAGE, 1, MAX_SHOPS_PER_PAGE)
+    except BadQuery as exc:
+        return bad_request(str(exc))
+    towns, categories = _values("town"), _values("category")
+    backend = get_backend()
+    shops = [
+        s for s in backend.shops()
+        if isinstance(s.get("id"), str)
+        and (not towns or fold(str(s.get("town") or "")) in towns)
+        and (not categories or categories & {fold(c) for c in s.get("categories") or [] if isinstance(c, str)})
+    ]
+    total = len(shops)
+    counts = product_counts(backend)
+    now = now_in_paris()
+    chunk = shops[(page - 1) * per_page : page * per_page]
+    return jsonify(
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=max(1, -(-total // per_page)),
+        shops=[shop_json(s, products=counts.get(str(s.get("source_id") or s["id"])), now=now) for s in chunk],
+    )
+
+
+@bp.get("/api/shops/<path:shop_id>")
+def api_shop(shop_id: str):
+    backend = get_backend()
+    record = find_shop(backend, shop_id)
+    if record is None:
+        abort(404, description="shop not found")
+    products = backend.search(SearchQuery(filters={"shop_id": (shop_id,)}, per_page=1, facets=())).total
+    return jsonify(shop_json(record, products=int(products)))
 
 
 @bp.get("/healthz")

@@ -7,10 +7,11 @@ hostile: :func:`safe_url` is the only way a crawled URL reaches an ``href`` or `
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from portal.i18n import _
+from portal.i18n import _, ngettext
 
 CURRENCY_SYMBOLS = {"EUR": "€"}
 
@@ -24,7 +25,7 @@ AVAILABILITY_LABELS = {
 SERVICE_LABELS = {
     "click_and_collect": "Retrait en boutique",
     "delivery": "Livraison",
-    "gift_vouchers": "Chèques cadeaux locaux",
+    "gift_vouchers": "Chèques cadeaux locaux acceptés",
 }
 SORT_LABELS = {
     "relevance": "Pertinence",
@@ -71,6 +72,60 @@ def format_price(price: Decimal | str | int | float | None, currency: str | None
     number = sign + " ".join(groups) + ("," + fraction if fraction else "")
     code = (currency or "EUR").strip().upper()
     return f"{number} {CURRENCY_SYMBOLS.get(code, code)}"
+
+
+def price_label(price: object, price_high: object = None, currency: str | None = "EUR") -> str:
+    """``12,50 €``, or ``à partir de 12,50 €`` when the product has dearer offers too."""
+    text = format_price(price, currency)  # type: ignore[arg-type]
+    if not text:
+        return ""
+    try:
+        ranged = price_high is not None and Decimal(str(price_high)) > Decimal(str(price))
+    except (InvalidOperation, ValueError):
+        ranged = False
+    return _("à partir de %(price)s", price=text) if ranged else text
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware UTC datetime from a record's ISO time (``...Z`` or an offset), else ``None``."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # records are written in UTC
+    return moment.astimezone(timezone.utc)
+
+
+def freshness(last_seen: object, now: datetime, *, price: bool = True) -> str:
+    """How long ago a crawl last read this offer: ``prix vérifié il y a 3 h``.
+
+    ``now`` is injected so the rule is tested without a clock. A time in the future (clock
+    skew between the crawler and the portal) reads as "just now"; no time, no text.
+    """
+    moment = parse_time(last_seen)
+    if moment is None:
+        return ""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    seconds = (now - moment).total_seconds()
+    minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
+    if minutes < 1:
+        ago = _("à l'instant")
+    elif hours < 1:
+        ago = ngettext("il y a %(num)s min", "il y a %(num)s min", minutes)
+    elif days < 1:
+        ago = ngettext("il y a %(num)s h", "il y a %(num)s h", hours)
+    elif days < 60:
+        ago = ngettext("il y a %(num)s jour", "il y a %(num)s jours", days)
+    else:
+        ago = ngettext("il y a %(num)s mois", "il y a %(num)s mois", days // 30)
+    return _("prix vérifié %(ago)s", ago=ago) if price else _("vérifié %(ago)s", ago=ago)
 
 
 def availability_label(availability: str | None) -> str:
@@ -145,6 +200,20 @@ def shorten(text: object, limit: int = 180) -> str:
     head = text[: limit + 1]  # one more character: a cut just before a space keeps the word
     cut = head.rsplit(" ", 1)[0] if " " in head else text[:limit]
     return cut.rstrip(" ,;:.-") + "…"
+
+
+RADIUS_CHOICES_KM: tuple[int, ...] = (1, 5, 10, 25)
+
+
+def radius_label(km: object) -> str:
+    """``1 km``, ``2,5 km``: a radius as the picker shows it."""
+    try:
+        value = float(km)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if value != value or value <= 0:
+        return ""
+    return (f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")) + " km"
 
 
 def format_distance(km: object) -> str:

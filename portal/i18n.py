@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import gettext as _gettext
 
-_translations: _gettext.NullTranslations = _gettext.NullTranslations()
+
+class FrenchSource(_gettext.NullTranslations):
+    """No catalogue: the source strings are French, so plurals follow the French rule
+    (0 and 1 take the singular: "0 produit"), not gettext's default English one."""
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return msgid1 if n in (0, 1) else msgid2
+
+
+_translations: _gettext.NullTranslations = FrenchSource()
 
 
 def gettext(message: str, **variables) -> str:
@@ -29,7 +38,7 @@ _ = gettext
 
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    app.jinja_env.install_gettext_translations(_translations, newstyle=True)  # type: ignore[attr-defined]
 
 
 def install_translations(app, translations: _gettext.NullTranslations) -> None:

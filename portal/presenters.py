@@ -16,8 +16,10 @@ from portal.formatting import (
     availability_class,
     availability_label,
     facet_value_label,
+    SERVICE_LABELS,
     format_distance,
-    format_price,
+    parse_time,
+    price_label,
     safe_url,
     service_label,
     shorten,
@@ -36,6 +38,10 @@ def _price(value: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
 
 
 def _distance(value: Any) -> float | None:
@@ -78,14 +84,18 @@ def product_view(hit: dict[str, Any]) -> dict[str, Any]:
 
 def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
     price = _price(hit.get("price"))
+    high = _price(hit.get("price_high")) if price is not None else None
+    if high is not None and Decimal(high) <= Decimal(price):  # type: ignore[arg-type]
+        high = None  # one price is no range, whatever the index holds
     currency = _text(hit.get("currency")) or ("EUR" if price is not None else None)
     availability = availability_class(hit.get("availability"))
     distance = _distance(hit.get("distance_km"))
+    seen = parse_time(hit.get("last_seen"))
     return {
         "id": hit.get("id"),
         "name": _text(hit.get("name")) or "",
         "price": price,
-        "price_display": format_price(price, currency) if price is not None else "",
+        "price_display": price_label(price, high, currency) if price is not None else "",
         "currency": currency,
         "availability": availability,
         "availability_label": availability_label(availability),
@@ -102,6 +112,9 @@ def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
         "town": _text(hit.get("town")),
         "postcode": _text(hit.get("postcode")),
         "distance_km": distance,
+        "price_high": high,
+        "services": [s for s in dict.fromkeys(_strings(hit.get("services"))) if s in SERVICE_LABELS],
+        "last_seen": seen.isoformat().replace("+00:00", "Z") if seen else None,
     }
 
 

@@ -2,7 +2,9 @@
 
 Every parameter lives in the query string so a search is bookmarkable and shareable:
 ``q``, ``town``, ``category``, ``availability``, ``shop``, ``services`` (repeatable),
-``price_min``, ``price_max``, ``sort``, ``page``, ``per_page``, ``lat``, ``lon``, ``radius``.
+``price_min``, ``price_max``, ``sort``, ``page``, ``per_page``, ``lat``, ``lon``, ``radius``,
+``near`` (a town of the registered shops: ``near=Tours&radius=5``, resolved to the town's
+point server-side, so "près de Tours" is a plain link that works without JavaScript).
 
 The HTML pages are lenient (a bad number is ignored, a resident never sees an error page
 for a hand-edited URL); the JSON API is strict (``strict=True`` raises :class:`BadQuery`,
@@ -12,7 +14,8 @@ answered with a 400). Ranges are clamped in both.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+import statistics
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -25,13 +28,51 @@ MAX_TEXT = 200
 MAX_VALUES_PER_FILTER = 20
 MAX_VALUE_LENGTH = 200
 DEFAULT_RADIUS_KM = 20.0
+TOWN_RADIUS_KM = 10.0  # "près de Tours" without a radius, as in the search box
 MAX_RADIUS_KM = 300.0
 MAX_PRICE = Decimal("1e10")
 
 FILTER_PARAMS: tuple[str, ...] = tuple(FACETS)
 PARAMS: tuple[str, ...] = (
-    ("q",) + FILTER_PARAMS + ("price_min", "price_max", "sort", "page", "per_page", "lat", "lon", "radius")
+    ("q",) + FILTER_PARAMS + ("price_min", "price_max", "sort", "page", "per_page", "lat", "lon", "radius", "near")
 )
+PLACE_PARAMS: tuple[str, ...] = ("near", "lat", "lon", "radius")
+
+# Folded town name -> (town as spelt, its shops' points): ``SearchBackend.town_points()``.
+Towns = Mapping[str, tuple[str, list[tuple[float, float]]]]
+
+
+@dataclass(frozen=True)
+class Town:
+    """A town of the registered shops, with the point "près de" it means (None when none of
+    its shops publishes coordinates)."""
+
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+def find_town(towns: Towns, name: str) -> Town | None:
+    """The town called ``name`` (accents and case ignored), placed at the median of its
+    shops' points: the median, not the mean, so one shop in a far hamlet of the commune
+    does not drag the centre out of town and empty a 1 km search."""
+    from indexer.analysis import fold
+
+    name = _clean_text(name or "", MAX_VALUE_LENGTH)
+    entry = towns.get(fold(name)) if name else None
+    if entry is None:
+        return None
+    spelt, points = entry
+    if not points:
+        return Town(spelt)
+    return Town(spelt, statistics.median(p[0] for p in points), statistics.median(p[1] for p in points))
+
+
+def town_choices(towns: Towns) -> list[str]:
+    """Town names for the picker, in French alphabetical order (accents ignored)."""
+    from indexer.analysis import fold
+
+    return sorted((spelt for spelt, _ in towns.values()), key=lambda name: (fold(name), name))
 
 
 class BadQuery(ValueError):
@@ -118,13 +159,20 @@ class _Parser:
         return value
 
 
-def query_from_args(args: Any, *, strict: bool = False, per_page: int = PER_PAGE) -> SearchQuery:
+def query_from_args(
+    args: Any, *, strict: bool = False, per_page: int = PER_PAGE, towns: Towns | None = None
+) -> SearchQuery:
     """Build the backend query from request args (a ``MultiDict`` or a plain mapping).
 
     Lenient by default: unparseable numbers are ignored, an unknown sort falls back to
     relevance, ``price_min > price_max`` is swapped. ``strict=True`` raises
     :class:`BadQuery` for those instead. Always: ``page >= 1`` and within the results
     window, ``1 <= per_page <= 50``, text and filter values trimmed and bounded.
+
+    ``near`` (a town name) is resolved with ``towns`` (``backend.town_points()``) to a
+    circle of ``radius`` km (10 by default) around the town, or to a town filter when its
+    shops publish no coordinates; it wins over ``lat``/``lon``, since the picker sits next
+    to them in one form. An unknown town is ignored (strict: refused).
     """
     p = _Parser(args, strict)
 
@@ -138,7 +186,18 @@ def query_from_args(args: Any, *, strict: bool = False, per_page: int = PER_PAGE
 
     near = None
     lat, lon, radius = p.number("lat"), p.number("lon"), p.number("radius")
-    if lat is not None or lon is not None:
+    town_name = _first(args, "near")
+    town = find_town(towns, town_name) if town_name and towns is not None else None
+    if town_name and town is None and towns is not None:
+        p.fail(f"near: unknown town {town_name[:40]!r}")
+    if town is not None and town.lat is not None and town.lon is not None:
+        if radius is None or radius <= 0:
+            radius = TOWN_RADIUS_KM
+        near = Near(lat=town.lat, lon=town.lon, radius_km=min(radius, MAX_RADIUS_KM))
+    elif town is not None:
+        town_filter = filters.get("town", ())
+        filters["town"] = town_filter if town.name in town_filter else (*town_filter, town.name)
+    elif lat is not None or lon is not None:
         if lat is None or lon is None:
             p.fail("lat, lon: give both to search near a place")
         elif not (-90 <= lat <= 90 and -180 <= lon <= 180):

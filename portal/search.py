@@ -1,21 +1,51 @@
 """Search pages: the home page with its big search box, and the results page.
 
 ``/recherche`` carries everything in the query string, so a search can be bookmarked,
-shared and reloaded; ``/`` with search parameters redirects there.
+shared and reloaded; ``/`` with search parameters redirects there. "Près de [commune]" is
+``near=Tours&radius=5``, resolved here with the backend's towns (a town typed in the box,
+"livre près de Tours", is redirected to that form); a search without results asks
+:mod:`portal.alternatives` for a spelling, nearby towns and broader categories.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
 from flask import Blueprint, redirect, render_template, request
 
+from indexer.analysis import split_place
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, SearchResult
+from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.presenters import search_view
-from portal.formatting import facet_value_label
-from portal.query import PARAMS, PER_PAGE, is_filtered, query_from_args, with_page
+from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
+from portal.query import (
+    PARAMS,
+    PER_PAGE,
+    TOWN_RADIUS_KM,
+    Towns,
+    find_town,
+    is_filtered,
+    query_from_args,
+    town_choices,
+    with_page,
+)
 from portal.templating import search_url
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("search", __name__)
+
+
+@bp.app_template_filter("freshness")
+def freshness_filter(last_seen: object, price: bool = True) -> str:
+    """``prix vérifié il y a 3 h``, against the clock of this request."""
+    return freshness(last_seen, datetime.now(timezone.utc), price=price)
+
+
+bp.add_app_template_filter(radius_label, "radius")
 
 
 def run_search(backend: SearchBackend, query: SearchQuery) -> tuple[SearchQuery, SearchResult]:
@@ -25,6 +55,60 @@ def run_search(backend: SearchBackend, query: SearchQuery) -> tuple[SearchQuery,
         query = with_page(query, result.pages)
         result = backend.search(query)
     return query, result
+
+
+def town_points(backend: SearchBackend) -> Towns:
+    """The towns of the registered shops (cached by the backend); none when unreadable,
+    so a page never fails on the town picker."""
+    try:
+        return backend.town_points()
+    except BackendUnavailable:
+        raise
+    except Exception as exc:
+        log.warning("town points unavailable: %s", exc)
+        return {}
+
+
+_choices: list[Any] = [None, []]  # (the towns mapping, its sorted names)
+
+
+def sorted_towns(towns: Towns) -> list[str]:
+    """:func:`town_choices`, sorted once per towns mapping (backends cache that mapping
+    until the index changes), not on every page."""
+    cached_for, names = _choices
+    if cached_for is not towns:
+        names = town_choices(towns)
+        _choices[:] = [towns, names]
+    return names
+
+
+def place_view(args: Mapping[str, Any], query: SearchQuery, towns: Towns) -> dict[str, Any]:
+    """Where the resident searches around, for the picker and the removable chip:
+    ``kind`` is ``"town"`` (``near=``), ``"me"`` (``lat``/``lon`` from "près de moi") or None."""
+    town = find_town(towns, args.get("near", "")) if args.get("near") else None
+    radius = query.near.radius_km if query.near else TOWN_RADIUS_KM
+    kind = "town" if town is not None else ("me" if query.near is not None else None)
+    radii = sorted({*RADIUS_CHOICES_KM, radius}) if kind else list(RADIUS_CHOICES_KM)
+    return {
+        "kind": kind,
+        "town": town.name if town is not None else None,
+        "radius_km": radius,
+        "radii": radii,
+        "towns": sorted_towns(towns),
+    }
+
+
+def typed_place_url(args: Mapping[str, Any], towns: Towns) -> str | None:
+    """``q=livre près de Tours`` -> ``q=livre&near=Tours``: the place typed in the box
+    becomes the picker's place, so the chip, the radius choice and "Distance" show it.
+    ``None`` when the words name no town of the registered shops (they stay words)."""
+    if args.get("near") or args.get("lat"):
+        return None
+    text, place = split_place(" ".join((args.get("q") or "").split()))
+    town = find_town(towns, place) if place else None
+    if town is None:
+        return None
+    return search_url(q=text.strip(), near=town.name)
 
 
 def catalogue_is_empty(backend: SearchBackend) -> bool:
@@ -51,6 +135,7 @@ def home():
             "total": result.total,
             "towns": result.facets.get("town", [])[:12],
             "categories": result.facets.get("category", [])[:12],
+            "place": place_view({}, SearchQuery(), town_points(backend)),
         }
     except BackendUnavailable:
         empty = True
@@ -59,20 +144,32 @@ def home():
 
 @bp.get("/recherche")
 def results():
-    query = query_from_args(request.args)
     backend = get_backend()
+    towns = town_points(backend)
+    place_link = typed_place_url(request.args, towns)
+    if place_link:
+        return redirect(place_link, code=302)
+    query = query_from_args(request.args, towns=towns)
     query, result = run_search(backend, query)
     empty_catalogue = result.total == 0 and catalogue_is_empty(backend)
     if empty_catalogue:
         return render_template("building.html", q=query.text)
     view = search_view(result, query)
+    # Chips untick what the URL ticked: a town filter that stands for "near=" (a town whose
+    # shops publish no coordinates) is removed with the place chip instead.
+    ticked = {(name, " ".join(value.split())) for name in query.filters for value in request.args.getlist(name)}
     return render_template(
         "results.html",
         query=query,
         view=view,
+        place=place_view(request.args, query, towns),
+        alternatives=zero_results_help(backend, query, towns) if result.total == 0 else None,
         filtered=is_filtered(query),
         selected_filters=[
-            (name, value, facet_value_label(name, value)) for name, values in query.filters.items() for value in values
+            (name, value, facet_value_label(name, value))
+            for name, values in query.filters.items()
+            for value in values
+            if (name, value) in ticked
         ],
         default_per_page=PER_PAGE,
         sorts=["relevance", "price_asc", "price_desc", "newest"] + (["distance"] if query.near else []),

@@ -1,40 +1,295 @@
-"""Shop pages: who the shop is, where to find it, and its products on the portal."""
+"""Shop pages and the directory: who each shop is, when it is open, where it is, what it sells.
+
+``/boutique/<id>`` shows one shop (hours with "ouvert maintenant" on Paris's clock, its
+products searchable with ``q``); ``/boutiques`` lists every shop by town, filterable by
+town and category with plain links, so both work without JavaScript. Maps are an extra
+drawn by ``static/map.js`` from a JSON block when ``MAP_TILE_URL`` is set; the lists are
+always in the page.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import datetime
+from typing import Any, Iterable
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
-from indexer.search import SearchQuery
-from portal.backend import get_backend
-from portal.presenters import search_view, shop_view
-from portal.query import query_from_args
+from indexer.analysis import fold
+from indexer.search import SearchBackend, SearchQuery
+from portal.backend import get_backend, get_config
+from portal.discovery import absolute_url
+from portal.formatting import safe_url, service_label, shorten, tel_href
+from portal.hours import now_in_paris, opening_status, parse_opening_hours, weekly_table
+from portal.i18n import _
+from portal.presenters import search_view
+from portal.query import MAX_TEXT, query_from_args
 from portal.search import run_search
 
 bp = Blueprint("shops", __name__)
 
 PRODUCTS_PER_PAGE = 12
+MAX_FILTER_LENGTH = 200
+DIRECTORY_PER_PAGE = 120  # shops per directory page: a region has hundreds, a phone wants less
+COUNTS_TTL = 60.0  # seconds
+COUNTS_EXTENSION = "emplettes.shop_counts"
 SHOP_FROM_PRODUCT = {"id": "shop_id", "name": "shop_name", "url": "shop_url", "town": "town",
-                     "postcode": "postcode", "services": "services", "categories": "categories"}
+                     "postcode": "postcode", "lat": "lat", "lon": "lon", "services": "services",
+                     "categories": "categories", "source_id": "source_id"}
 
+
+# ------------------------------------------------------------------------- shop records
+
+def _text(value: Any) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _strings(values: Any) -> list[str]:
+    if not isinstance(values, (list, tuple)):
+        return []
+    return [v for v in (_text(x) for x in values) if v]
+
+
+def _coordinate(value: Any, limit: float) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and -limit <= number <= limit else None
+
+
+def find_shop(backend: SearchBackend, shop_id: str) -> dict[str, Any] | None:
+    """The shop record, or one described from its first product when the shop's own
+    record is missing (products crawled before their shop); ``None`` when unknown."""
+    record = backend.get(shop_id)
+    if isinstance(record, dict):
+        return record if record.get("type", "shop") == "shop" else None
+    result = backend.search(SearchQuery(filters={"shop_id": (shop_id,)}, per_page=1, facets=()))
+    if not result.hits:
+        return None
+    hit = result.hits[0]
+    return {"type": "shop", **{key: hit.get(src) for key, src in SHOP_FROM_PRODUCT.items()}}
+
+
+def shop_info(record: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """What the pages show of a shop: crawled text kept raw (Jinja escapes it), URLs checked,
+    service keys turned into French labels, hours read into a table and a status."""
+    schedule = parse_opening_hours(record.get("opening_hours"))
+    status = opening_status(schedule, now or now_in_paris())
+    telephone = _text(record.get("telephone"))
+    lat, lon = _coordinate(record.get("lat"), 90), _coordinate(record.get("lon"), 180)
+    return {
+        "id": record.get("id"),
+        "name": _text(record.get("name")) or str(record.get("id") or ""),
+        "url": safe_url(record.get("url")),
+        "address": _text(record.get("address")),
+        "postcode": _text(record.get("postcode")),
+        "town": _text(record.get("town")),
+        "telephone": telephone,
+        "tel_href": tel_href(telephone),
+        "services": [service_label(s) for s in _strings(record.get("services"))],
+        "categories": _strings(record.get("categories")),
+        "description": shorten(record.get("description"), 600),
+        "hours_table": weekly_table(schedule),
+        "hours_unparsed": schedule.unparsed,
+        "status": status,
+        "lat": lat if lon is not None else None,
+        "lon": lon if lat is not None else None,
+    }
+
+
+def shop_json(record: dict[str, Any], *, products: int | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The documented ``/api/shops`` shape (see ``/api/openapi.json``, schema ``Shop``)."""
+    info = shop_info(record, now)
+    shop_id = info["id"]
+    return {
+        "id": shop_id,
+        "name": info["name"],
+        "url": info["url"],
+        "page_url": absolute_url("shops.shop", shop_id=shop_id) if isinstance(shop_id, str) else None,
+        "address": info["address"],
+        "postcode": info["postcode"],
+        "town": info["town"],
+        "lat": info["lat"],
+        "lon": info["lon"],
+        "telephone": info["telephone"],
+        "opening_hours": _strings(record.get("opening_hours")),
+        "open_now": info["status"].is_open if info["status"] else None,
+        "opening_status": info["status"].text if info["status"] else None,
+        "categories": info["categories"],
+        "services": [s for s in _strings(record.get("services"))],
+        "description": info["description"] or None,
+        "products": products,
+    }
+
+
+def map_settings() -> dict[str, str] | None:
+    """Tile URL and credit when maps are configured (``MAP_TILE_URL``); ``None``: lists only."""
+    config = get_config()
+    tiles = (config.map_tile_url or "").strip()
+    if not tiles:
+        return None
+    if not (safe_url(tiles) or (tiles.startswith("/") and not tiles.startswith("//") and "\\" not in tiles)):
+        return None
+    return {"tiles": tiles, "attribution": (config.map_attribution or "").strip()}
+
+
+def map_points(shops: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Markers for ``map.js``: only numbers and plain strings, written as JSON (never HTML)."""
+    return [
+        {"lat": s["lat"], "lon": s["lon"], "name": s["name"], "town": s["town"] or "",
+         "url": url_for("shops.shop", shop_id=s["id"])}
+        for s in shops
+        if s["lat"] is not None and s["lon"] is not None and isinstance(s["id"], str)
+    ]
+
+
+def product_counts(backend: SearchBackend) -> dict[str, int]:
+    """Products per source (a shop's ``source_id``); empty when the backend cannot say.
+
+    Counting every product is the dear part of the directory at a million products, and
+    the index changes a few times a day: the counts are kept :data:`COUNTS_TTL` seconds.
+    """
+    cache = current_app.extensions.setdefault(COUNTS_EXTENSION, {})
+    now = time.monotonic()
+    if cache.get("backend") is backend and now - cache.get("at", -COUNTS_TTL) < COUNTS_TTL:
+        return cache["counts"]
+    try:
+        sources = backend.stats().get("sources") or {}
+    except Exception:  # counts are a nicety; never fail the directory on them
+        return {}
+    counts = {str(k): int(v) for k, v in sources.items() if isinstance(v, (int, float))}
+    cache.update(backend=backend, at=now, counts=counts)
+    return counts
+
+
+# ---------------------------------------------------------------------------- shop page
 
 @bp.get("/boutique/<path:shop_id>")
 def shop(shop_id: str):
     backend = get_backend()
-    record = backend.get(shop_id)
-    if record is not None and record.get("type", "shop") != "shop":
+    record = find_shop(backend, shop_id)
+    if record is None:
         abort(404)
-    page = query_from_args(request.args, per_page=PRODUCTS_PER_PAGE).page
+    asked = query_from_args(request.args, per_page=PRODUCTS_PER_PAGE)
     query = SearchQuery(
-        filters={"shop_id": (shop_id,)}, sort="newest", page=page, per_page=PRODUCTS_PER_PAGE, facets=()
+        text=asked.text[:MAX_TEXT], filters={"shop_id": (shop_id,)}, sort="relevance" if asked.text else "newest",
+        page=asked.page, per_page=PRODUCTS_PER_PAGE, facets=(),
     )
     query, result = run_search(backend, query)
-    if record is None:
-        # Products crawled before their shop record: describe the shop from a product.
-        if not result.hits:
-            abort(404)
-        hit = result.hits[0]
-        record = {key: hit.get(src) for key, src in SHOP_FROM_PRODUCT.items()}
-    view = search_view(result, query)
-    info = shop_view(record)
-    return render_template("shop.html", shop=info, view=view, query=query)
+    info = shop_info(record)
+    maps = map_settings()
+    return render_template(
+        "shop.html",
+        shop=info,
+        view=search_view(result, query),
+        shop_query=query,
+        canonical=absolute_url("shops.shop", shop_id=shop_id),
+        map=maps,
+        points=map_points([info]) if maps else [],
+        structured_data=structured_data(record, info),
+    )
+
+
+def structured_data(record: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+    """schema.org ``LocalBusiness`` for search engines (a JSON block, not executed)."""
+    data: dict[str, Any] = {"@context": "https://schema.org", "@type": "LocalBusiness", "name": info["name"]}
+    if info["url"]:
+        data["url"] = info["url"]
+    if info["telephone"]:
+        data["telephone"] = info["telephone"]
+    if info["address"] or info["town"]:
+        data["address"] = {"@type": "PostalAddress", "streetAddress": info["address"], "postalCode": info["postcode"],
+                           "addressLocality": info["town"], "addressCountry": "FR"}
+    if info["lat"] is not None:
+        data["geo"] = {"@type": "GeoCoordinates", "latitude": info["lat"], "longitude": info["lon"]}
+    hours = _strings(record.get("opening_hours"))
+    if hours and not info["hours_unparsed"]:
+        data["openingHours"] = hours
+    return data
+
+
+# ---------------------------------------------------------------------------- directory
+
+def _choice(name: str) -> str | None:
+    value = _text(request.args.get(name, ""))
+    return value[:MAX_FILTER_LENGTH] if value else None
+
+
+def _count_values(shops: list[dict[str, Any]], key: str) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for shop in shops:
+        values = shop[key] if isinstance(shop[key], list) else [shop[key]]
+        for value in {v for v in values if v}:
+            folded = fold(value)
+            spelling.setdefault(folded, value)
+            counts[folded] = counts.get(folded, 0) + 1
+    return sorted(((spelling[k], n) for k, n in counts.items()), key=lambda vn: fold(vn[0]))
+
+
+def _matches(shop: dict[str, Any], town: str | None, category: str | None) -> bool:
+    if town and fold(shop["town"] or "") != fold(town):
+        return False
+    if category and fold(category) not in {fold(c) for c in shop["categories"]}:
+        return False
+    return True
+
+
+def directory_url(town: str | None, category: str | None, page: int = 1) -> str:
+    params: dict[str, Any] = {k: v for k, v in (("town", town), ("category", category)) if v}
+    if page > 1:
+        params["page"] = page
+    return url_for("shops.directory", **params)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+@bp.get("/boutiques")
+def directory():
+    backend = get_backend()
+    now = now_in_paris()
+    counts = product_counts(backend)
+    shops = []
+    for record in backend.shops():
+        if not isinstance(record.get("id"), str):
+            continue
+        info = shop_info(record, now)
+        info["products"] = counts.get(str(record.get("source_id") or record["id"]))
+        shops.append(info)
+    town, category = _choice("town"), _choice("category")
+    # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
+    towns = [(value, n, bool(town) and fold(value) == fold(town or ""))
+             for value, n in _count_values([s for s in shops if _matches(s, None, category)], "town")]
+    categories = [(value, n, bool(category) and fold(value) == fold(category or ""))
+                  for value, n in _count_values([s for s in shops if _matches(s, town, None)], "categories")]
+    shown = [s for s in shops if _matches(s, town, category)]
+    pages = max(1, -(-len(shown) // DIRECTORY_PER_PAGE))
+    page = min(_page_number(), pages)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    on_page = shown[(page - 1) * DIRECTORY_PER_PAGE : page * DIRECTORY_PER_PAGE]
+    for s in on_page:
+        groups.setdefault(s["town"] or _("Commune non précisée"), []).append(s)
+    maps = map_settings()
+    return render_template(
+        "directory.html",
+        groups=list(groups.items()),
+        total=len(shown),
+        all_total=len(shops),
+        towns=towns,
+        categories=categories,
+        town=town,
+        category=category,
+        directory_url=directory_url,
+        page=page,
+        pages=pages,
+        canonical=absolute_url("shops.directory"),
+        map=maps,
+        points=map_points(on_page) if maps else [],
+    )

@@ -16,6 +16,7 @@ and one withdrawn product whose link answers 404 (``gone``).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Mapping
 
 from samples.catalogue import HIDDEN_REASONS, ProductSpec, ShopSpec, load_catalogue
@@ -53,6 +54,12 @@ def _selection(base_urls: Mapping[str, str] | str | None, shop_id: str | None) -
     return shops, base_urls
 
 
+def _price_high(product: ProductSpec) -> str | None:
+    """``"29.90"``: the dearest variant when variants differ in price ("à partir de"), else None."""
+    high = max((v.price for v in product.variants), default=product.price)
+    return format(high.quantize(Decimal("0.01")), "f") if high > product.price else None
+
+
 def _record(spec: ShopSpec, product: ProductSpec, base_urls: Mapping[str, str] | None) -> dict:
     base = base_urls[spec.id] if base_urls is not None else ""
     theme = theme_for(spec, base)
@@ -60,6 +67,7 @@ def _record(spec: ShopSpec, product: ProductSpec, base_urls: Mapping[str, str] |
         "shop_id": spec.id,
         "name": product.name,
         "price": product.price_text,
+        "price_high": _price_high(product),
         "currency": product.currency,
         "availability": product.availability,
         "url": theme.canonical(product),
@@ -84,6 +92,7 @@ def expected_products(
 
     Each record: ``shop_id``, ``name`` (entities decoded: the raw text, even for the hostile
     ``Bougie <script>…`` name), ``price`` (``"12.50"``; with variants the lowest),
+    ``price_high`` (the dearest variant when variants differ in price, else None),
     ``currency`` (``EUR``), ``availability`` (``in_stock``/``out_of_stock``/``preorder``/
     ``unknown``; with variants ``in_stock`` if any variant is), ``url`` (canonical: no
     tracking parameters, Shopify's ``/products/<handle>`` rather than the collection path),

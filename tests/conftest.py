@@ -6,11 +6,16 @@ real app under waitress on a free port; used by test_portal.py and test_portal_b
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from indexer.records import ProductRecord, ShopRecord
+
+# Every test client is 127.0.0.1: one API rate-limit bucket for the whole session would
+# fail unrelated tests. tests/test_security.py turns the limit on for its own apps.
+os.environ.setdefault("API_RATE_LIMIT", "off")
 
 HOSTILE_NAME = 'Bougie <script>alert("xss")</script> vanille'
 HOSTILE_URL = "javascript:alert(document.cookie)"

@@ -34,11 +34,23 @@ def raw(**changes) -> dict:
 def test_variants_fold_into_one_product_lowest_price_in_stock_if_any():
     (product,) = shopify.parse(payload(raw()), BASE, currency="EUR").products
     assert product == {
-        "type": "product", "name": "Café de Tours 250 g", "price": "8.30", "currency": "EUR",
+        "type": "product", "name": "Café de Tours 250 g", "price": "8.30", "price_high": "9.50", "currency": "EUR",
         "availability": "in_stock", "url": "https://boutique.example.fr/products/cafe-de-tours",
         "image": "https://cdn.shopify.com/s/files/1/cafe.jpg?v=1", "description": "Torréfié ici.",
         "brand": "Brûlerie des Halles", "sku": "CAF-2", "gtin": None, "category": "Café",
     }
+
+
+def test_variants_at_one_price_make_no_range():
+    variants = [{"sku": "A", "price": "5.00", "available": True}, {"sku": "B", "price": "5.0", "available": True}]
+    (product,) = shopify.parse(payload(raw(variants=variants)), BASE, currency="EUR").products
+    assert product["price"] == "5.00" and "price_high" not in product
+
+
+def test_product_js_price_range_in_cents():
+    single = raw(variants=[], price_min=1250, price_max=1990)
+    (product,) = shopify.parse(json.dumps(single).encode(), BASE, currency="EUR").products
+    assert (product["price"], product["price_high"]) == ("12.50", "19.90")
 
 
 def test_all_variants_sold_out_is_out_of_stock():

@@ -49,6 +49,15 @@ def test_minor_units(prices, expected):
     assert (product["price"], product["currency"]) == expected
 
 
+def test_variable_product_price_range_gives_the_high_price():
+    prices = {"price": "1990", "currency_minor_unit": 2, "currency_code": "EUR",
+              "price_range": {"min_amount": "1590", "max_amount": "2990"}}
+    (product,) = woocommerce.parse(json.dumps([item(prices=prices)]), BASE).products
+    assert (product["price"], product["price_high"]) == ("15.90", "29.90")
+    (simple,) = woocommerce.parse(json.dumps([item()]), BASE).products
+    assert "price_high" not in simple
+
+
 @pytest.mark.parametrize(
     "flags, availability",
     [({"is_in_stock": False}, "out_of_stock"), ({"is_in_stock": False, "is_on_backorder": True}, "preorder"),

@@ -368,6 +368,31 @@ def test_filters_and_disjunctive_facet_counts_are_exact(loaded, filters):
         assert {fv.value for fv in got if fv.selected} == set(filters.get(name, ()))
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"town": ("Laval",)},
+        {"town": ("Laval", "Mayenne"), "availability": ("in_stock",)},
+        {"category": ("Décoration",), "services": ("delivery",)},
+        # Ticked values are data, never query syntax, whatever they contain.
+        {"shop": ("Atelier Cire & Mèche", 'x" OR town:"Laval', "back\\slash\\", "(*)")},
+    ],
+    ids=lambda f: ",".join(f"{k}={'|'.join(v)}" for k, v in f.items()),
+)
+def test_disjunctive_facet_counts_with_words_are_exact(loaded, filters):
+    matched = everything(loaded, SearchQuery(text="bougie", per_page=100))
+    result = loaded.search(SearchQuery(text="bougie", filters=filters, per_page=100))
+    expected = [r for r in matched if matches(r, filters)]
+    assert result.total == len(expected)
+    assert sorted(ids(result)) == sorted(r["id"] for r in expected)
+    for name in FACETS:
+        others = {k: v for k, v in filters.items() if k != name}
+        counts = expected_facet([r for r in matched if matches(r, others)], name)
+        for value in filters.get(name, ()):
+            counts.setdefault(value, 0)
+        assert {fv.value: fv.count for fv in result.facets[name]} == counts, name
+
+
 def test_facets_can_be_limited(loaded):
     result = loaded.search(SearchQuery(facets=("town",)))
     assert list(result.facets) == ["town"]

@@ -24,7 +24,7 @@ def jsonld(text: str) -> str:
 def only_product(result: PageExtraction) -> dict:
     assert len(result.products) == 1, result.products
     product = result.products[0]
-    assert set(product) == PRODUCT_KEYS
+    assert set(product) - {"price_high"} == PRODUCT_KEYS  # price_high only with several prices
     return product
 
 
@@ -119,6 +119,7 @@ def test_aggregate_offer_gives_the_low_price_and_in_stock_if_any_offer_is():
         {"@type": "Offer", "price": "5.29", "availability": "http://schema.org/InStock"}]}}"""))
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == ("5.29", "EUR", "in_stock")
+    assert product["price_high"] == "9.56"
 
 
 def test_offer_arrays_give_the_lowest_price():
@@ -127,6 +128,41 @@ def test_offer_arrays_give_the_lowest_price():
         {"@type": "Offer", "price": 19.99, "priceCurrency": "EUR", "availability": "SoldOut"}]}"""))
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["availability"]) == ("19.99", "out_of_stock")
+    assert product["price_high"] == "39.98"
+
+
+def test_aggregate_offer_high_price_alone_makes_a_range():
+    html = page(jsonld("""{"@type": "Product", "name": "Micro-ondes", "offers": {"@type": "AggregateOffer",
+        "lowPrice": 109.0, "highPrice": "129", "priceCurrency": "EUR", "offerCount": 3}}"""))
+    product = only_product(extract_page(html, PAGE_URL))
+    assert (product["price"], product["price_high"]) == ("109.00", "129.00")
+
+
+def test_one_price_or_equal_prices_make_no_range():
+    single = page(jsonld("""{"@type": "Product", "name": "Bol", "offers": {"@type": "Offer",
+        "price": "12.50", "priceCurrency": "EUR"}}"""))
+    assert "price_high" not in only_product(extract_page(single, PAGE_URL))
+    same = page(jsonld("""{"@type": "Product", "name": "Bol", "offers": [
+        {"@type": "Offer", "price": "12.50", "priceCurrency": "EUR"},
+        {"@type": "Offer", "price": "12.5", "priceCurrency": "EUR"}]}"""))
+    assert "price_high" not in only_product(extract_page(same, PAGE_URL))
+
+
+def test_offers_in_another_currency_make_no_range():
+    html = page(jsonld("""{"@type": "Product", "name": "Montre", "offers": [
+        {"@type": "Offer", "price": "100", "priceCurrency": "EUR"},
+        {"@type": "Offer", "price": "130", "priceCurrency": "CHF"},
+        {"@type": "Offer", "price": "120", "priceCurrency": "EUR"}]}"""))
+    product = only_product(extract_page(html, PAGE_URL))
+    assert (product["price"], product["currency"], product["price_high"]) == ("100.00", "EUR", "120.00")
+
+
+def test_variants_of_a_product_group_give_the_price_range():
+    html = page(jsonld("""{"@type": "ProductGroup", "name": "Pull marin", "hasVariant": [
+        {"@type": "Product", "name": "Pull marin S", "offers": {"@type": "Offer", "price": "59", "priceCurrency": "EUR"}},
+        {"@type": "Product", "name": "Pull marin XL", "offers": {"@type": "Offer", "price": "65", "priceCurrency": "EUR"}}]}"""))
+    product = next(p for p in extract_page(html, PAGE_URL).products if p["name"] == "Pull marin")
+    assert (product["price"], product["price_high"]) == ("59.00", "65.00")
 
 
 def test_price_only_in_price_specification_skips_the_list_price():
@@ -137,6 +173,7 @@ def test_price_only_in_price_specification_skips_the_list_price():
         {"@type": "UnitPriceSpecification", "price": "149.00", "priceCurrency": "EUR"}]}}"""))
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == ("149.00", "EUR", "preorder")
+    assert "price_high" not in product  # a list price is not a dearer offer
 
 
 def test_an_empty_offer_price_stays_none_without_dropping_the_product():

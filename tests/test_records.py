@@ -61,3 +61,18 @@ def test_product_ids_are_stable_per_source_and_url():
     assert product_id("cave", url) == product_id("cave", url, sku="X")
     assert product_id("cave", url) != product_id("autre", url)
     assert product_id("cave", None, sku="A1") != product_id("cave", None, sku="A2")
+
+
+def test_price_high_is_kept_only_above_the_price():
+    ranged = parse_record({**PRODUCT, "price": "9.5", "price_high": "19"}).model_dump(mode="json")
+    assert (ranged["price"], ranged["price_high"]) == ("9.50", "19.00")
+    for high in ("9.50", "5", None):
+        assert parse_record({**PRODUCT, "price": "9.5", "price_high": high}).price_high is None
+    assert parse_record({**PRODUCT, "price": None, "price_high": "19"}).price_high is None
+
+
+def test_source_url_is_an_http_url():
+    record = parse_record({**PRODUCT, "source_url": "https://cave.example.fr/"})
+    assert record.source_url == "https://cave.example.fr/"
+    with pytest.raises(ValidationError):
+        parse_record({**PRODUCT, "source_url": "javascript:alert(1)"})

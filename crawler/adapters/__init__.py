@@ -26,6 +26,8 @@ PRODUCT_KEYS = ("type", "name", "price", "currency", "availability", "url", "ima
                 "brand", "sku", "gtin", "category")
 # Local-inventory fields (Google local inventory feeds): present only when a feed declares them.
 LOCAL_KEYS = ("store_code", "pickup_method", "pickup_sla")
+# Present only when a product has several prices (variants): the dearest one, "à partir de".
+RANGE_KEYS = ("price_high",)
 
 
 class MalformedPayload(ValueError):
@@ -45,12 +47,13 @@ def product(**fields) -> dict:
     out = {key: None for key in PRODUCT_KEYS}
     out["type"] = "product"
     out["availability"] = "unknown"
-    unknown = set(fields) - set(PRODUCT_KEYS) - set(LOCAL_KEYS)
+    unknown = set(fields) - set(PRODUCT_KEYS) - set(LOCAL_KEYS) - set(RANGE_KEYS)
     if unknown:
         raise TypeError(f"unknown product fields: {sorted(unknown)}")
-    out.update({k: v for k, v in fields.items() if v is not None})  # local keys only when known
-    if isinstance(out["price"], Decimal):
-        out["price"] = format_amount(out["price"])
+    out.update({k: v for k, v in fields.items() if v is not None})  # local/range keys only when known
+    for key in ("price", "price_high"):
+        if isinstance(out.get(key), Decimal):
+            out[key] = format_amount(out[key])
     for key in ("name", "description", "brand", "category", "sku"):
         out[key] = clean_text(out[key]) if out[key] is not None else None
     return out

@@ -87,8 +87,10 @@ def fold_product(raw: dict, base_url: str, currency: str | None) -> dict | None:
     priced = [(p, v) for v in variants if (p := _money(v.get("price"))) is not None]
     cheapest = min(priced, key=lambda pv: pv[0]) if priced else (None, variants[0] if variants else {})
     price, chosen = cheapest
+    high = max((p for p, _ in priced), default=None)
     if price is None:
         price = _money(raw.get("price_min", raw.get("price")))
+        high = _money(raw.get("price_max"))
     availability = "unknown"
     flags = [v.get("available") for v in variants if isinstance(v.get("available"), bool)]
     if not flags and isinstance(raw.get("available"), bool):
@@ -109,6 +111,7 @@ def fold_product(raw: dict, base_url: str, currency: str | None) -> dict | None:
     return product(
         name=raw.get("title"),
         price=price,
+        price_high=high if price is not None and high is not None and high > price else None,
         currency=currency if price is not None else None,
         availability=availability,
         url=url,

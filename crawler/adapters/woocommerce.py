@@ -54,8 +54,10 @@ def store_product(raw: dict, base_url: str) -> dict | None:
     # declare price_range, whose min_amount is the "from" price.
     price = _minor(prices.get("price"), minor_unit)
     price_range = prices.get("price_range") if isinstance(prices.get("price_range"), dict) else None
+    high = None
     if price_range and _minor(price_range.get("min_amount"), minor_unit) is not None:
         price = _minor(price_range.get("min_amount"), minor_unit)
+        high = _minor(price_range.get("max_amount"), minor_unit)
     if raw.get("is_in_stock") is True:
         availability = "in_stock"
     elif raw.get("is_on_backorder") is True:
@@ -70,6 +72,7 @@ def store_product(raw: dict, base_url: str) -> dict | None:
     return product(
         name=raw.get("name"),
         price=price,
+        price_high=high if price is not None and high is not None and high > price else None,
         currency=normalise_currency(prices.get("currency_code")) if price is not None else None,
         availability=availability,
         url=absolute(raw.get("permalink"), base_url),

@@ -27,6 +27,7 @@ from crawler.extract.rdfa import extract_rdfa, has_rdfa_products
 from crawler.extract.schemaorg import (
     Graph,
     finalise_product,
+    highest_price,
     is_product,
     is_real_product,
     is_shop,
@@ -125,6 +126,7 @@ def _merge_into(target: dict, source: dict) -> dict:
     """Fill what ``target`` lacks from ``source``; the price keeps its own currency."""
     if target["price"] is None and source["price"] is not None:
         target["price"] = source["price"]
+        target["price_high"] = source.get("price_high")
         target["currency"] = source["currency"] or target["currency"]
     elif target["currency"] is None and source["currency"] and source["price"] in (None, target["price"]):
         target["currency"] = source["currency"]
@@ -160,8 +162,10 @@ def _fold_variants(records: list[dict]) -> list[dict]:
             folded.append(dict(record))
             continue
         states = [match["availability"], record["availability"]]
+        prices = [(p, r["currency"]) for r in (match, record) for p in (r["price"], r.get("price_high")) if p is not None]
         if record["price"] is not None and (match["price"] is None or record["price"] < match["price"]):
             match["price"], match["currency"] = record["price"], record["currency"] or match["currency"]
+        match["price_high"] = highest_price(prices, match["price"], match["currency"])
         _merge_into(match, record)
         match["availability"] = av.combine(states)
     return folded

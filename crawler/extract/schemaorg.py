@@ -171,6 +171,29 @@ def _offer_price(offer: dict, graph: Graph) -> tuple[Decimal | None, str | None]
     return amount, normalise_currency(currency) or parsed_currency
 
 
+def _offer_high_price(offer: dict) -> tuple[Decimal | None, str | None]:
+    """An AggregateOffer's ``highPrice`` (the dearest of its offers), when declared."""
+    high = first(prop(offer, "highPrice"))
+    if high in (None, "", {}) or isinstance(high, (dict, list)):
+        return None, None
+    currency = first(prop(offer, "priceCurrency"))
+    amount, parsed_currency = parse_declared_price(high, currency if isinstance(currency, str) else None)
+    return amount, normalise_currency(currency) or parsed_currency
+
+
+def highest_price(candidates: list[tuple[Decimal, str | None]], price: Decimal | None, currency: str | None) -> Decimal | None:
+    """The dearest offer in ``price``'s currency, when it is dearer than ``price``.
+
+    Offers in another currency are not comparable, so they never make a range; an
+    offer without a currency is taken to be in the product's currency.
+    """
+    if price is None:
+        return None
+    same = [a for a, c in candidates if a is not None and a >= 0 and (c is None or currency is None or c == currency)]
+    high = max(same, default=None)
+    return high if high is not None and high > price else None
+
+
 def _offers(node: dict, graph: Graph) -> list[dict]:
     """Offers of a product, AggregateOffer children included."""
     offers = []
@@ -215,12 +238,18 @@ def product_record(node: dict, graph: Graph, base: str | None, syntax: str, is_s
     priced = []
     states = []
     currencies = []
+    highs = []
     for offer in offers:
         amount, currency = _offer_price(offer, graph)
+        high, high_currency = _offer_high_price(offer)
         if syntax == "microdata" and _maybe_cents(amount) and is_shopify():
             amount, currency = _fix_shopify_cents(amount, currency, html_node)
+            if high is not None:
+                high, high_currency = _fix_shopify_cents(high, high_currency, html_node)
         if amount is not None:
             priced.append((amount, currency))
+        if high is not None:
+            highs.append((high, high_currency))
         if currency:
             currencies.append(currency)
         states.append(av.normalise_availability(prop(offer, "availability")))
@@ -229,8 +258,11 @@ def product_record(node: dict, graph: Graph, base: str | None, syntax: str, is_s
         for variant in variants:
             for offer in _offers(variant, graph):
                 amount, currency = _offer_price(offer, graph)
+                high, high_currency = _offer_high_price(offer)
                 if amount is not None:
                     priced.append((amount, currency))
+                if high is not None:
+                    highs.append((high, high_currency))
                 if currency:
                     currencies.append(currency)
                 states.append(av.normalise_availability(prop(offer, "availability")))
@@ -239,6 +271,7 @@ def product_record(node: dict, graph: Graph, base: str | None, syntax: str, is_s
     priced = [(a, c) for a, c in priced if a >= 0]
     price, currency = min(priced, key=lambda pair: pair[0]) if priced else (None, None)
     currency = currency or (currencies[0] if currencies else None)
+    price_high = highest_price(priced + highs, price, currency)
 
     def from_offers(name):
         for offer in offers:
@@ -264,6 +297,7 @@ def product_record(node: dict, graph: Graph, base: str | None, syntax: str, is_s
         "type": "product",
         "name": clean_text(prop(node, "name")),
         "price": price,
+        "price_high": price_high,
         "currency": currency,
         "availability": av.combine(states),
         "url": declared_url,
@@ -308,6 +342,10 @@ def is_real_product(record: dict) -> bool:
 def finalise_product(record: dict) -> dict:
     out = {key: value for key, value in record.items() if not key.startswith("_")}
     out["price"] = format_amount(record["price"]) if isinstance(record["price"], Decimal) else record["price"]
+    # Only products with several prices carry a high one (the shape stays the same otherwise).
+    high = out.pop("price_high", None)
+    if isinstance(high, Decimal):
+        out["price_high"] = format_amount(high)
     return out
 
 

@@ -1,0 +1,179 @@
+"""Lighthouse scores of the portal's main pages, in the system Chromium.
+
+    make lighthouse                                   # or:
+    .venv/bin/python bench/lighthouse.py              # sample index, mobile (Lighthouse's default)
+    .venv/bin/python bench/lighthouse.py --preset desktop
+    .venv/bin/python bench/lighthouse.py --data-dir data --shop <shop id>   # an existing index
+
+Builds the test suite's sample index (tests/conftest.py ``portal_records``: 6 shops, 29
+products) in a temporary DATA_DIR, starts the portal with the production server
+(``emplettes serve``: waitress), serves the product images from a second local port (they
+live on the shops' own hosts in real life), and runs Lighthouse (npm, pinned in
+tools/package-lock.json: ``make tools``) on the home, results, all-products, shop and directory pages.
+Prints the four category scores per page and the audits that cost points.
+
+Targets (issue #6): accessibility, best practices and SEO >= 95 on every page,
+performance >= 90 on the results page. Exits 1 when one is missed.
+Needs Chromium (CHROME_PATH, default /usr/bin/chromium) and Node.js.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+LIGHTHOUSE = ROOT / "tools" / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+TARGETS = {"accessibility": 95, "best-practices": 95, "seo": 95}
+PERFORMANCE_TARGET = ("results", 90)
+CHROME_FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A flat-colour PNG: product photos stand-in, sized like a shop's catalogue image."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
+
+
+class ImageHandler(BaseHTTPRequestHandler):
+    """The shops' image hosts: any path answers a 480 px square tinted by the path."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        hue = zlib.crc32(self.path.encode())
+        body = png(480, 480, (160 + hue % 80, 150 + (hue >> 8) % 90, 140 + (hue >> 16) % 100))
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "public, max-age=86400")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def sample_data_dir(image_base: str) -> Path:
+    """A DATA_DIR whose index holds the test suite's sample records, images on ``image_base``."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from conftest import portal_records  # noqa: E402  (the tests' realistic sample)
+
+    from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
+
+    records = portal_records()
+    for record in records:
+        if record.get("image", "").startswith("https://"):
+            record["image"] = image_base + urlsplit(record["image"]).path
+    data_dir = Path(tempfile.mkdtemp(prefix="emplettes-lighthouse-"))
+    with TantivyBackend(data_dir / "index") as backend:
+        backend.upsert(records)
+    return data_dir
+
+
+def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off"}
+    portal = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return portal
+        except OSError:
+            if portal.poll() is not None:
+                raise SystemExit(f"the portal did not start:\n{portal.stderr.read().decode()}")
+            time.sleep(0.2)
+    portal.kill()
+    raise SystemExit("the portal did not answer within 20 s")
+
+
+def audit(url: str, preset: str | None, out: Path) -> dict:
+    command = [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
+               f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
+    if preset:
+        command.append(f"--preset={preset}")
+    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
+    subprocess.run(command, check=True, env=env, timeout=300)
+    return json.loads(out.read_text())
+
+
+def lost_points(report: dict) -> list[str]:
+    """The audits that count in a category's score and did not fully pass."""
+    lines = []
+    for category in CATEGORIES:
+        for ref in report["categories"][category]["auditRefs"]:
+            result = report["audits"][ref["id"]]
+            if ref["weight"] and result["score"] is not None and result["score"] < 1:
+                value = result.get("displayValue", "")
+                lines.append(f"    {category}: {ref['id']} {result['score']:.2f} {value}".rstrip())
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="audit this DATA_DIR's index instead of the sample")
+    parser.add_argument("--shop", default="senteurs-loire", help="shop id of the shop page (default: a sample shop)")
+    parser.add_argument("--preset", choices=["desktop"], help="Lighthouse's desktop preset (default: mobile)")
+    parser.add_argument("--reports", type=Path, default=ROOT / "artifacts" / "lighthouse",
+                        help="where the JSON reports go (default: artifacts/lighthouse)")
+    args = parser.parse_args()
+    if not LIGHTHOUSE.exists():
+        raise SystemExit("Lighthouse is not installed: run `make tools` (npm ci --prefix tools)")
+
+    images = ThreadingHTTPServer(("127.0.0.1", 0), ImageHandler)
+    threading.Thread(target=images.serve_forever, daemon=True).start()
+    data_dir = args.data_dir or sample_data_dir(f"http://127.0.0.1:{images.server_address[1]}")
+    port = free_port()
+    portal = start_portal(data_dir, port)
+    base = f"http://127.0.0.1:{port}"
+    pages = {"home": "/", "results": "/recherche?q=bougie", "all-products": "/recherche",
+             "shop": f"/boutique/{args.shop}", "directory": "/boutiques"}
+    args.reports.mkdir(parents=True, exist_ok=True)
+    missed = []
+    try:
+        print(f"Lighthouse {subprocess.run([str(LIGHTHOUSE), '--version'], capture_output=True, text=True).stdout.strip()}"
+              f", {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}")
+        print(f"{'page':<14}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}  url")
+        for name, path in pages.items():
+            report = audit(base + path, args.preset, args.reports / f"{name}-{args.preset or 'mobile'}.json")
+            scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
+            print(f"{name:<14}" + "".join(f"{scores[c]:>6}" for c in CATEGORIES) + f"  {path}", flush=True)
+            for line in lost_points(report):
+                print(line)
+            missed += [f"{name} {c} {scores[c]} < {t}" for c, t in TARGETS.items() if scores[c] < t]
+            if name == PERFORMANCE_TARGET[0] and scores["performance"] < PERFORMANCE_TARGET[1]:
+                missed.append(f"{name} performance {scores['performance']} < {PERFORMANCE_TARGET[1]}")
+    finally:
+        portal.terminate()
+        portal.wait(timeout=10)
+        images.shutdown()
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    print("targets met" if not missed else "targets missed: " + "; ".join(missed))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

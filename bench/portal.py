@@ -1,0 +1,365 @@
+"""Serving benchmark: the portal under its production server, driven by wrk on loopback.
+
+    .venv/bin/python bench/portal.py                                  # 1,000,000 products, temporary index
+    .venv/bin/python bench/portal.py --index /tmp/portal1m --keep     # build once, reuse afterwards
+    .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 1x8,2x1,3x1,2x4
+
+Builds (or reuses) a tantivy index of ``--products`` synthetic products with the generator
+of ``bench/search.py``, starts ``emplettes serve --workers W --threads T`` as a subprocess
+on 127.0.0.1 for each server shape (``1xT`` = waitress with T threads, ``Wx1`` = gunicorn
+sync workers, ``WxT`` = gunicorn gthread workers), and drives ``/api/search`` and the
+results page ``/recherche`` with wrk through a Lua script that cycles through several
+hundred distinct URLs made by the search benchmark's query generators (text, filters,
+sorts, pages, near a town), sending ``Accept-Encoding: gzip`` as browsers do. The API
+rate limit is switched off for the run (``API_RATE_LIMIT=off``). All servers start first,
+then take turns for ``--rounds`` rounds, so a burst of load from elsewhere on this shared
+machine does not fall on one of them only; prints p50/p90/p99 and requests/s per endpoint
+and shape with the load average, then the median of the rounds.
+
+Targets at 1M products (issue 6): p99 <= 30 ms and >= 300 requests/s for each endpoint.
+This prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from search import TOWNS, faceted_queries, geo_queries, make_products, make_shops  # noqa: E402
+
+from indexer.backends.base import SearchQuery  # noqa: E402
+
+WRK_MISSING = "wrk not found: install it with `apt-get update && apt-get install -y wrk` (Debian's package)"
+ENDPOINTS = {"api": "/api/search", "page": "/recherche"}
+RADII = (1, 5, 10, 25)
+
+
+# ---------------------------------------------------------------- the catalogue
+
+def shop_records(shops: list[dict]) -> list[dict]:
+    """The bench's shops as shop records, so the directory and town picker have them too."""
+    return [
+        {"type": "shop", "id": s["id"], "source_id": s["source_id"], "run_id": "20261120T080000Z-bench",
+         "name": s["name"], "url": "https://example.fr/", "town": s["town"], "lat": s["lat"], "lon": s["lon"],
+         "categories": s["categories"], "services": s["services"], "opening_hours": ["Mo-Sa 09:30-19:00"],
+         "last_seen": "2026-11-20T00:00:00Z"}
+        for s in shops
+    ]
+
+
+def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, keep: bool, batch: int = 20_000) -> int:
+    """Index ``products`` bench products (unless ``keep`` and the index has some); returns the count."""
+    from indexer.backends.tantivy_backend import TantivyBackend
+
+    backend = TantivyBackend(index_dir)
+    try:
+        have = int(backend.stats().get("products") or 0)
+        if keep and have:
+            print(f"index: reusing {index_dir} ({have:,} products)")
+            return have
+        print(f"index: building {products:,} products from {len(shops):,} shops in {index_dir}", flush=True)
+        start = time.perf_counter()
+        backend.upsert(shop_records(shops))
+        done = 0
+        while done < products:
+            records = list(make_products(min(batch, products - done), shops, seed, done))
+            backend.upsert(records, batch_size=len(records))
+            done += len(records)
+            if done % 200_000 == 0:
+                print(f"  {done:,} products, {time.perf_counter() - start:.0f} s", flush=True)
+    finally:
+        backend.close()  # waits for merges
+    print(f"index: built in {time.perf_counter() - start:.0f} s")
+    return products
+
+
+# ---------------------------------------------------------------- the URLs
+
+def query_params(query: SearchQuery, rng: random.Random, towns: list = TOWNS) -> list[tuple[str, str]]:
+    """The query string a resident's browser would send for ``query`` (``towns``: the picker's)."""
+    pairs: list[tuple[str, str]] = []
+    if query.text:
+        pairs.append(("q", query.text))
+    for name, values in query.filters.items():
+        pairs.extend((name, value) for value in values)
+    if query.near and rng.random() < 0.5:  # the town picker: "près de Laval", 1 to 25 km
+        town = min(towns, key=lambda t: (t[1] - query.near.lat) ** 2 + (t[2] - query.near.lon) ** 2)[0]
+        pairs += [("near", town), ("radius", str(rng.choice(RADII)))]
+    elif query.near:  # "près de moi": the browser's position
+        pairs += [("lat", f"{query.near.lat:.4f}"), ("lon", f"{query.near.lon:.4f}"), ("radius", str(rng.choice(RADII)))]
+    if rng.random() < 0.1:
+        pairs.append(("price_max", rng.choice(["10", "20", "50"])))
+    if rng.random() < 0.1:
+        pairs.append(("services", rng.choice(["click_and_collect", "delivery"])))
+    if query.sort != ("distance" if query.near and not query.text else "relevance"):
+        pairs.append(("sort", query.sort))
+    if query.page > 1:
+        pairs.append(("page", str(query.page)))
+    return pairs
+
+
+def bench_urls(shops: list[dict], seed: int, count: int) -> list[str]:
+    """``count`` distinct query strings (without the path), shuffled: 2/3 faceted, 1/3 near a town."""
+    rng = random.Random(seed + 2)
+    queries = faceted_queries(shops, rng, count * 2) + geo_queries(rng, count)
+    with_shops = {shop["town"] for shop in shops}
+    towns = [town for town in TOWNS if town[0] in with_shops]
+    seen: dict[str, None] = {}
+    for query in queries:
+        seen.setdefault(urlencode(query_params(query, rng, towns)), None)
+    urls = list(seen)
+    rng.shuffle(urls)
+    return urls[:count]
+
+
+def lua_script(path: str, query_strings: list[str]) -> str:
+    """A wrk script cycling through the URLs; each wrk thread starts at another offset."""
+    def quote(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    items = ",\n".join(quote(f"{path}?{qs}" if qs else path) for qs in query_strings)
+    return f"""-- generated by bench/portal.py
+local paths = {{
+{items}
+}}
+local n = #paths
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br"  -- as every browser sends: the cost of gzip is counted
+local i = 0
+local counter = 0
+function setup(thread)
+  thread:set("i", counter * 97)
+  counter = counter + 1
+end
+function request()
+  i = i + 1
+  return wrk.format("GET", paths[(i % n) + 1])
+end
+"""
+
+
+# ---------------------------------------------------------------- the server
+
+@dataclass(frozen=True)
+class Shape:
+    workers: int
+    threads: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shape":
+        workers, _, threads = text.partition("x")
+        return cls(int(workers), int(threads or 1))
+
+    @property
+    def kind(self) -> str:
+        if self.workers == 1:
+            return f"waitress, 1 process x {self.threads} threads"
+        worker_class = "gthread" if self.threads > 1 else "sync"
+        return f"gunicorn {worker_class}, {self.workers} workers x {self.threads} threads"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("server not ready in time")
+
+
+def start_server(shape: Shape, data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off", "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "emplettes.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(shape.workers), "--threads", str(shape.threads)]
+    with open(log, "ab") as out:  # a file, not a pipe: a full pipe would stall the server
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # gunicorn's arbiter stops its workers; waitress exits
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# ---------------------------------------------------------------- wrk
+
+@dataclass
+class WrkResult:
+    p50: float
+    p90: float
+    p99: float
+    rps: float
+    requests: int
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Percentiles, throughput and failures from ``wrk --latency`` output."""
+    pct = {m.group(1): _ms(m.group(2)) for m in re.finditer(r"^\s+(50|90|99)%\s+(\S+)", output, re.M)}
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(map(int, socket_errors.groups()))
+    return WrkResult(pct["50"], pct["90"], pct["99"], rps, requests, errors)
+
+
+def run_wrk(url: str, script: Path, *, duration: float, connections: int, threads: int) -> WrkResult:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
+               "-s", str(script), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def median_result(runs: list[WrkResult]) -> WrkResult:
+    pick = lambda values: statistics.median(values)  # noqa: E731
+    return WrkResult(pick([r.p50 for r in runs]), pick([r.p90 for r in runs]), pick([r.p99 for r in runs]),
+                     pick([r.rps for r in runs]), sum(r.requests for r in runs), sum(r.errors for r in runs))
+
+
+def print_header() -> None:
+    print(f"{'server':<44} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6}  "
+          f"load (1 min/5 min) before -> after")
+
+
+def print_row(shape: "Shape", endpoint: str, result: WrkResult, loads: str) -> None:
+    verdict = "ok" if result.p99 <= 30 and result.rps >= 300 and not result.errors else "MISS"
+    print(f"{shape.kind:<44} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
+          f"{result.rps:7.0f} {result.errors:6d}  {verdict:<4}  {loads}", flush=True)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--shops", type=int, default=None, help="default: one per 200 products")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--index", type=Path, default=None, help="index directory (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="reuse an existing --index instead of rebuilding")
+    parser.add_argument("--servers", default="1x8,2x1,2x4",
+                        help="server shapes WORKERSxTHREADS, comma-separated: 1xT waitress, Wx1 gunicorn sync, "
+                             "WxT gunicorn gthread (default: 1x8,2x1,2x4)")
+    parser.add_argument("--urls", type=int, default=600, help="distinct URLs per endpoint (default: 600)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each measured wrk run")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load per server and endpoint")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--endpoints", default="api,page", help="api, page or both (default: api,page)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured runs per server and endpoint (default: 3)")
+    args = parser.parse_args(argv)
+
+    if not shutil.which("wrk"):
+        print(WRK_MISSING, file=sys.stderr)
+        return 2
+    shapes = [Shape.parse(s) for s in args.servers.split(",") if s.strip()]
+    endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
+
+    rng = random.Random(args.seed)  # the same draws as bench/search.py: same shops for the same seed
+    shops = make_shops(args.shops or max(10, args.products // 200), rng)
+    workdir = Path(tempfile.mkdtemp(prefix="emplettes-bench-portal-"))
+    index_dir = args.index or workdir / "index"
+    try:
+        products = build_index(index_dir, args.products, shops, args.seed, args.keep)
+        data_dir = workdir / "data"
+        data_dir.mkdir()
+        (data_dir / "index").symlink_to(index_dir.resolve(), target_is_directory=True)
+
+        query_strings = bench_urls(shops, args.seed, args.urls)
+        scripts = {}
+        for name in endpoints:
+            scripts[name] = workdir / f"{name}.lua"
+            scripts[name].write_text(lua_script(ENDPOINTS[name], query_strings))
+
+        print(f"\n{products:,} products, {len(query_strings)} distinct URLs per endpoint, {os.cpu_count()} CPUs, "
+              f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s --latency, gzip accepted; "
+              f"{args.rounds} round(s), the servers taking turns (the machine's load varies)")
+        servers: dict[Shape, tuple[subprocess.Popen, str]] = {}
+        log = workdir / "server.log"
+        try:
+            for shape in shapes:  # all started first, then driven in turn: idle ones cost nothing
+                port = free_port()
+                servers[shape] = (start_server(shape, data_dir, port, log), f"http://127.0.0.1:{port}")
+            for shape, (proc, base) in servers.items():
+                wait_ready(base, proc)
+                for name in endpoints:
+                    if args.warmup:
+                        run_wrk(base, scripts[name], duration=args.warmup, connections=args.connections,
+                                threads=args.wrk_threads)
+            results: dict[tuple[Shape, str], list[tuple[WrkResult, str]]] = {}
+            for round_number in range(1, args.rounds + 1):
+                print(f"\nround {round_number}")
+                print_header()
+                for name in endpoints:
+                    for shape, (proc, base) in servers.items():
+                        before = load()
+                        result = run_wrk(base, scripts[name], duration=args.duration, connections=args.connections,
+                                         threads=args.wrk_threads)
+                        loads = f"{before} -> {load()}"
+                        results.setdefault((shape, name), []).append((result, loads))
+                        print_row(shape, name, result, loads)
+            if args.rounds > 1:
+                print("\nmedian of the rounds")
+                print_header()
+                for (shape, name), runs in results.items():
+                    print_row(shape, name, median_result([r for r, _ in runs]), "")
+        except Exception:
+            print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+            raise
+        finally:
+            for proc, _ in servers.values():
+                stop_server(proc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\ntargets (issue 6): p99 <= 30 ms and >= 300 req/s per endpoint, wrk on loopback, 1M products")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Rate limiting of the JSON API (``/api/...``) per client: a token bucket per address.
+
+Each client may make ``API_RATE_BURST`` requests at once, then ``API_RATE_LIMIT`` (e.g.
+``120/minute``) on average; past that it gets a 429 with a JSON error and ``Retry-After``.
+The HTML pages are not limited: they are what residents use, and an address may be a whole
+mobile network behind carrier NAT. The client is the socket's peer, or what a proxy listed
+in ``TRUSTED_PROXIES`` forwarded (see :mod:`portal.proxies`).
+
+The buckets live in each server process. Under ``emplettes serve --workers N`` a client's
+connections are spread over the workers, so it may get up to N times the limit: divide
+the setting by N, or limit at the reverse proxy when an exact shared limit matters.
+A hand-made bucket rather than Flask-Limiter: this is all the limiting the portal needs
+and its in-memory storage would be per process just the same (sharing needs Redis).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask, current_app, jsonify, request
+
+EXTENSION = "emplettes.ratelimit"
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+OFF = {"", "0", "off", "none", "false", "no"}
+_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``period`` seconds on average, ``burst`` at once."""
+
+    count: int
+    period: float
+    burst: int
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.period
+
+
+def parse_rate(limit: str, burst: str | int = "") -> Rate | None:
+    """``"120/minute"`` (also ``120 per minute``, ``10/30second``) -> Rate; None when off.
+
+    The burst defaults to one period's worth of requests, capped at 60.
+    """
+    if limit.strip().lower() in OFF:
+        return None
+    match = _RATE.match(limit)
+    if not match:
+        raise ValueError(f"API_RATE_LIMIT: expected e.g. '120/minute', got {limit!r}")
+    count, multiple, unit = int(match[1]), int(match[2] or 1), match[3].lower()
+    if count <= 0 or multiple <= 0:
+        return None
+    burst_value = int(burst) if str(burst).strip() else min(count, 60)
+    if burst_value < 1:
+        raise ValueError(f"API_RATE_BURST: expected a positive integer, got {burst!r}")
+    return Rate(count=count, period=multiple * PERIODS[unit], burst=burst_value)
+
+
+class TokenBuckets:
+    """One bucket of ``rate.burst`` tokens per key, refilled at ``rate.per_second``.
+
+    Memory stays bounded: a bucket that has refilled completely is the same as none, so
+    those are dropped on a sweep, and past ``max_keys`` the least recently seen go first.
+    """
+
+    def __init__(self, rate: Rate, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
+        self.rate = rate
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+        self._lock = threading.Lock()
+        self._swept = clock()
+
+    def _level(self, key: str, now: float) -> float:
+        tokens, at = self._buckets.get(key, (self.rate.burst, now))
+        return min(self.rate.burst, tokens + (now - at) * self.rate.per_second)
+
+    def take(self, key: str) -> float:
+        """Spend one token for ``key``: 0.0 when allowed, else the seconds until one is there."""
+        with self._lock:
+            now = self.clock()
+            tokens = self._level(key, now)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                self._buckets.move_to_end(key)
+                wait = 0.0
+            else:
+                self._buckets[key] = (tokens, now)
+                wait = (1 - tokens) / self.rate.per_second
+            if now - self._swept > self.rate.period or len(self._buckets) > self.max_keys:
+                self._sweep(now)
+            return wait
+
+    def _sweep(self, now: float) -> None:
+        self._swept = now
+        for key in [k for k in self._buckets if self._level(k, now) >= self.rate.burst]:
+            del self._buckets[key]
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+def is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def limit_api():
+    """``before_request`` hook: a 429 instead of the view when the client's bucket is empty."""
+    if not is_api(request.path):
+        return None
+    wait = current_app.extensions[EXTENSION].take(request.remote_addr or "unknown")
+    if not wait:
+        return None
+    retry_after = max(1, math.ceil(wait))
+    response = jsonify(error="too many requests: slow down and retry later", retry_after=retry_after)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def init_app(app: Flask, limit: str, burst: str | int = "") -> None:
+    """Limit ``/api/`` per client at ``limit`` (``API_RATE_LIMIT``); ``off`` disables it."""
+    rate = parse_rate(limit, burst)
+    if rate is None:
+        return
+    app.extensions[EXTENSION] = TokenBuckets(rate)
+    app.before_request(limit_api)
