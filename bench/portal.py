@@ -14,7 +14,9 @@ sorts, pages, near a town), sending ``Accept-Encoding: gzip`` as browsers do. Th
 rate limit is switched off for the run (``API_RATE_LIMIT=off``). All servers start first,
 then take turns for ``--rounds`` rounds, so a burst of load from elsewhere on this shared
 machine does not fall on one of them only; prints p50/p90/p99 and requests/s per endpoint
-and shape with the load average, then the median of the rounds.
+and shape with the load average, then the median of the rounds. It also prints the server
+processes' CPU time per request, which that other load barely changes: two idle cores
+serve at most about 2000 / (CPU ms per request) requests/s.
 
 Targets at 1M products (issue 6): p99 <= 30 ms and >= 300 requests/s for each endpoint.
 This prints figures; it asserts nothing.
@@ -225,6 +227,7 @@ class WrkResult:
     rps: float
     requests: int
     errors: int
+    cpu_ms: float = 0.0  # server CPU per request: what the figures would be without other load
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -257,18 +260,43 @@ def run_wrk(url: str, script: Path, *, duration: float, connections: int, thread
 def median_result(runs: list[WrkResult]) -> WrkResult:
     pick = lambda values: statistics.median(values)  # noqa: E731
     return WrkResult(pick([r.p50 for r in runs]), pick([r.p90 for r in runs]), pick([r.p99 for r in runs]),
-                     pick([r.rps for r in runs]), sum(r.requests for r in runs), sum(r.errors for r in runs))
+                     pick([r.rps for r in runs]), sum(r.requests for r in runs), sum(r.errors for r in runs),
+                     pick([r.cpu_ms for r in runs]))
 
 
 def print_header() -> None:
-    print(f"{'server':<44} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6}  "
-          f"load (1 min/5 min) before -> after")
+    print(f"{'server':<44} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
+          f"{'CPU ms/req':>10}        load (1 min/5 min) before -> after")
 
 
 def print_row(shape: "Shape", endpoint: str, result: WrkResult, loads: str) -> None:
     verdict = "ok" if result.p99 <= 30 and result.rps >= 300 and not result.errors else "MISS"
     print(f"{shape.kind:<44} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
-          f"{result.rps:7.0f} {result.errors:6d}  {verdict:<4}  {loads}", flush=True)
+          f"{result.rps:7.0f} {result.errors:6d} {result.cpu_ms:10.2f}  {verdict:<4}  {loads}", flush=True)
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its child processes (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 def load() -> str:
@@ -338,9 +366,10 @@ def main(argv: list[str] | None = None) -> int:
                 print_header()
                 for name in endpoints:
                     for shape, (proc, base) in servers.items():
-                        before = load()
+                        before, cpu = load(), process_tree_cpu(proc.pid)
                         result = run_wrk(base, scripts[name], duration=args.duration, connections=args.connections,
                                          threads=args.wrk_threads)
+                        result.cpu_ms = (process_tree_cpu(proc.pid) - cpu) * 1000 / max(result.requests, 1)
                         loads = f"{before} -> {load()}"
                         results.setdefault((shape, name), []).append((result, loads))
                         print_row(shape, name, result, loads)
@@ -358,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\ntargets (issue 6): p99 <= 30 ms and >= 300 req/s per endpoint, wrk on loopback, 1M products")
+    print("CPU ms/req: the server processes' CPU time per request, whatever else runs on the machine: "
+          "two idle cores serve at most about 2000 / (that + wrk's share) requests/s")
     return 0
 
 

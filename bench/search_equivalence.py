@@ -9,6 +9,11 @@ benchmark's catalogue and writes, per query, everything a caller sees: total, id
 facet values/counts/selection, highlights and distances. ``--check`` compares and prints the
 first differences; it exits 1 when anything differs. Each query runs twice (the facet
 cache on, then served from it) and once more on a backend without a cache.
+
+Compare on one index: a rebuild changes the segment layout, and a group of equally scored
+products larger than the tie window keeps the engine's (layout) order. To check a change
+to indexing, build with the new code, dump with the old one on that index
+(``--backend-file old_tantivy_backend.py --dump``), then ``--check`` with the new code.
 """
 
 from __future__ import annotations
@@ -172,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"DIFFERS: {old['query']}")
                 for key in old["result"]:
                     if old["result"][key] != new["result"][key]:
-                        print(f"  {key}: was {str(old['result'][key])[:300]}\n  {' ' * len(key)}  now {str(new['result'][key])[:300]}")
+                        print(f"  {key}: was {str(old['result'][key])[:300]}")
+                        print(f"  {' ' * len(key)}  now {str(new['result'][key])[:300]}")
     print("identical" if not differ else f"{differ} of {len(rows)} queries differ ({kinds})")
     return 1 if differ else 0
 

@@ -57,7 +57,10 @@ def parse_rate(limit: str, burst: str | int = "") -> Rate | None:
     count, multiple, unit = int(match[1]), int(match[2] or 1), match[3].lower()
     if count <= 0 or multiple <= 0:
         return None
-    burst_value = int(burst) if str(burst).strip() else min(count, 60)
+    try:
+        burst_value = int(burst) if str(burst).strip() else min(count, 60)
+    except ValueError:
+        burst_value = 0
     if burst_value < 1:
         raise ValueError(f"API_RATE_BURST: expected a positive integer, got {burst!r}")
     return Rate(count=count, period=multiple * PERIODS[unit], burst=burst_value)

@@ -147,8 +147,9 @@ def test_parse_rate_burst_and_off():
     for bad in ["fast", "120", "120/fortnight"]:
         with pytest.raises(ValueError, match="API_RATE_LIMIT"):
             parse_rate(bad)
-    with pytest.raises(ValueError, match="API_RATE_BURST"):
-        parse_rate("120/minute", "0")
+    for bad_burst in ["0", "lots"]:
+        with pytest.raises(ValueError, match="API_RATE_BURST"):
+            parse_rate("120/minute", bad_burst)
 
 
 def test_bucket_allows_the_burst_then_the_rate():

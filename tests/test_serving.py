@@ -209,3 +209,15 @@ def test_pages_and_json_are_gzipped_for_browsers_that_accept_it(portal_url, path
 def test_small_responses_stay_plain(portal_url):
     response = requests.get(portal_url + "/healthz", headers={"Accept-Encoding": "gzip"}, stream=True, timeout=10)
     assert "Content-Encoding" not in response.headers
+
+
+def test_bench_counts_the_cpu_of_a_process_and_its_children(bench):
+    before = bench.process_tree_cpu(os.getpid())
+    code = "sum(i * i for i in range(3_000_000)); print('done', flush=True); import time; time.sleep(5)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline() == b"done\n"  # it has worked, and is still our child
+        assert bench.process_tree_cpu(os.getpid()) - before >= 0.05
+    finally:
+        child.kill()
+        child.wait()

@@ -11,8 +11,14 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
   "cells fully inside" OR "points of the boundary cells within the radius", the points
   found by a terms aggregation and their haversine distance computed in Python: totals and
   facet counts computed by the engine stay exact, and no document is fetched for it.
-* Facet counts come from ``Searcher.aggregate`` terms aggregations, one call for the
-  facets without a selected value and one per facet with its own filter (disjunctive).
+* Facet counts come from ``Searcher.aggregate`` terms aggregations: the facets without a
+  selected value over the full query, each facet with a selected value without its own
+  filter (disjunctive). With words, price or place that is one call, the groups' filters
+  as "filter" sub-aggregations (query strings, values quoted); a plain browse reads a
+  table of counts computed once per index generation. The shop facet (thousands of
+  values in every segment) is counted on ``shop_name_hash``, a u64 fast field, and the
+  buckets mapped back to names: a terms aggregation on a str field looks every bucket
+  of every segment up in that segment's dictionary, about twice the cost at 9 segments.
 * Text is scored with the constants of :mod:`indexer.backends.base` (``const_score`` and
   ``disjunction_max`` queries), not BM25, so both backends rank alike; the query words are
   planned once in :func:`indexer.analysis.plan_words` (synonyms, plurals, typos).
@@ -20,8 +26,8 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
 * Ties are broken by ``key`` so pages do not shuffle: sort fields are i64 composites of the
   sort value and 20 bits of the key, and score ties are re-sorted in Python.
 * Only one process may hold the writer; it is opened lazily and never by a read-only
-  instance (the portal). Readers call ``reload()`` before each read to see other
-  processes' commits (about 20 µs).
+  instance (the portal). Readers call ``reload()`` (about 0.2 ms at 1M products) before a
+  read when ``meta.json`` changed, to see other processes' commits.
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ MAX_RESULT_WINDOW = 10_000
 MAX_PER_PAGE = 1_000
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
+SEEK_BONUS_BELOW = 60_000  # matches under which bonuses are sought per match (see _with_bonus)
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
@@ -186,29 +193,42 @@ def geo_cover(lat0: float, lon0: float, radius_km: float) -> tuple[list[int], li
     inner: list[int] = []
     boundary: list[int] = []
     # _approx_km inlined (same operations, so the same cells): this loop is the hot part
-    # of a geo search.
+    # of a geo search. What depends on a cell's row alone (latitudes, cosines) or on its
+    # column alone is computed once per row or column, not once per cell.
     cos, radians, hypot, k = math.cos, math.radians, math.hypot, KM_PER_DEGREE_LAT
     outside, within = radius_km + margin, radius_km - margin
+    middle = cos(radians((lat0 + lat0) / 2))
+    rows: dict[tuple[int, int], tuple] = {}
+    columns: dict[tuple[int, int], tuple] = {}
     while stack:
         level, iy, ix = stack.pop()
-        slat, slon = _CELL_LAT[level], _CELL_LON[level]
-        la0, lo0 = iy * slat - 90.0, ix * slon - 180.0
-        la1, lo1 = la0 + slat, lo0 + slon
-        la = la0 if lat0 < la0 else (la1 if lat0 > la1 else lat0)  # min(max(lat0, la0), la1)
-        lo = lo0 if lon0 < lo0 else (lo1 if lon0 > lo1 else lon0)
-        if k * hypot(la - lat0, (lo - lon0) * cos(radians((la + lat0) / 2))) > outside:
+        row = rows.get((level, iy))
+        if row is None:
+            la0 = iy * _CELL_LAT[level] - 90.0
+            la1 = la0 + _CELL_LAT[level]
+            c0, c1 = cos(radians((la0 + lat0) / 2)), cos(radians((la1 + lat0) / 2))
+            # The cell's nearest latitude to the centre: min(max(lat0, la0), la1).
+            near = (la0 - lat0, c0) if lat0 < la0 else ((la1 - lat0, c1) if lat0 > la1 else (lat0 - lat0, middle))
+            row = rows[(level, iy)] = (*near, c0, c1, la0 - lat0, la1 - lat0)
+        column = columns.get((level, ix))
+        if column is None:
+            lo0 = ix * _CELL_LON[level] - 180.0
+            lo1 = lo0 + _CELL_LON[level]
+            lo = lo0 if lon0 < lo0 else (lo1 if lon0 > lo1 else lon0)
+            column = columns[(level, ix)] = (lo - lon0, lo0 - lon0, lo1 - lon0)
+        e, c, c0, c1, e0, e1 = row
+        d, d0, d1 = column
+        if k * hypot(e, d * c) > outside:
             continue
-        c0, c1 = cos(radians((la0 + lat0) / 2)), cos(radians((la1 + lat0) / 2))
-        d0, d1, e0, e1 = lo0 - lon0, lo1 - lon0, la0 - lat0, la1 - lat0
         if (k * hypot(e0, d0 * c0) < within and k * hypot(e0, d1 * c0) < within
                 and k * hypot(e1, d0 * c1) < within and k * hypot(e1, d1 * c1) < within):
-            inner.append(_cell_id(level, iy, ix))
+            inner.append((level << 40) | (iy << 20) | ix)
         elif level == finest:
-            boundary.append(_cell_id(level, iy, ix))
+            boundary.append((level << 40) | (iy << 20) | ix)
         else:
-            for dy in (0, 1):
-                for dx in (0, 1):
-                    stack.append((level + 1, 2 * iy + dy, 2 * ix + dx))
+            level += 1
+            stack += ((level, 2 * iy, 2 * ix), (level, 2 * iy, 2 * ix + 1),
+                      (level, 2 * iy + 1, 2 * ix), (level, 2 * iy + 1, 2 * ix + 1))
     return inner, boundary
 
 
@@ -244,7 +264,25 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
-def build_schema() -> tantivy.Schema:
+# What json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=...) does,
+# without building an encoder per document (indexing is bound by this Python thread).
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default,
+                                   check_circular=False)
+
+
+SHOP_HASH = "shop_name_hash"
+ALL_BUCKETS = 65_000  # as "segment_size": above any facet's cardinality, so counts stay exact
+
+
+@lru_cache(maxsize=65_536)
+def shop_name_hash(name: str) -> int:
+    """A stable 63-bit number per shop name, never 0 (0: no shop name)."""
+    return max(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1, 1)
+
+
+def build_schema(shop_hash: bool = True) -> tantivy.Schema:
+    """``shop_hash=False``: the schema of indexes built before ``shop_name_hash``, still
+    opened (their shop facet is counted on the str field)."""
     sb = tantivy.SchemaBuilder()
     for name in RAW_FIELDS:
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -260,7 +298,25 @@ def build_schema() -> tantivy.Schema:
     for name in ("first_seen", "last_seen", "sort_price_asc", "sort_price_desc", "sort_newest"):
         sb.add_integer_field(name, fast=True)
     sb.add_bytes_field("record", stored=True)
+    if shop_hash:
+        sb.add_unsigned_field(SHOP_HASH, fast=True)
     return sb.build()
+
+
+def _open_index(path: Path) -> tuple[Index, tantivy.Schema, bool]:
+    """(index, schema, has shop_name_hash): reuse=True opens an existing index and refuses
+    one built with another schema, so an index of the previous schema is tried next."""
+    schema = build_schema()
+    try:
+        return Index(schema, path=str(path), reuse=True), schema, True
+    except ValueError as exc:
+        if "schema does not match" not in str(exc):
+            raise
+        legacy = build_schema(shop_hash=False)
+        try:
+            return Index(legacy, path=str(path), reuse=True), legacy, False
+        except ValueError:
+            raise exc from None
 
 
 class TantivyBackend(SearchBackend):
@@ -290,11 +346,10 @@ class TantivyBackend(SearchBackend):
         self._writer_threads = writer_threads
         self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.RLock()
-        self.schema = build_schema()
+        self._shop_names: tuple | None = None  # (generation, {hash: name} or None on a collision)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            # reuse=True opens an existing index (and refuses one built with another schema).
-            self._index = Index(self.schema, path=str(self.path), reuse=True)
+            self._index, self.schema, self._shop_hash = _open_index(self.path)
         except ValueError as exc:
             if "schema does not match" in str(exc):
                 raise BackendUnavailable(
@@ -324,11 +379,12 @@ class TantivyBackend(SearchBackend):
         if identity is not None and identity != self._directory:
             with self._lock:
                 try:
-                    index = Index(self.schema, path=str(self.path), reuse=True)
+                    index, schema, shop_hash = _open_index(self.path)
                 except (ValueError, OSError):
                     return  # mid-swap: keep the old one until the next search
                 register_analyzers(index)
                 self._index, self._directory = index, identity
+                self.schema, self._shop_hash, self._shop_names = schema, shop_hash, None
                 self._facet_cache = _LRU(self._facet_cache.size)
                 self._availability_cache = None
                 self._browse_cache = None
@@ -443,6 +499,7 @@ class TantivyBackend(SearchBackend):
         self._writer = None
         self._lock = threading.RLock()
         self.schema = build_schema()
+        self._shop_hash, self._shop_names = True, None
         self._index = None
         self._directory = None
         return self
@@ -464,7 +521,8 @@ class TantivyBackend(SearchBackend):
             if self.path.exists():
                 os.replace(self.path, old)
             os.replace(fresh.path, self.path)
-            self._index = Index(self.schema, path=str(self.path), reuse=True)
+            self._index, self.schema, self._shop_hash = _open_index(self.path)
+            self._shop_names = None
             register_analyzers(self._index)
             self._directory = self._dir_identity()
             self._facet_cache = _LRU(self._facet_cache.size)
@@ -529,7 +587,10 @@ class TantivyBackend(SearchBackend):
                 fields["sort_price_asc"] = _NULL_PRICE | tie
                 fields["sort_price_desc"] = -_NULL_PRICE + tie
             fields["sort_newest"] = (fields.get("first_seen", 0) << _TIE_BITS) | tie
-        blob = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        if self._shop_hash:  # every document: a dense column is counted faster
+            shop_name = fields.get("shop_name")
+            fields[SHOP_HASH] = shop_name_hash(shop_name) if shop_name else 0
+        blob = _RECORD_ENCODER.encode(record)
         fields["record"] = blob.encode()
         return Document.from_dict(fields, self.schema), fields
 
@@ -735,9 +796,23 @@ class TantivyBackend(SearchBackend):
         self._availability_cache = (generation, shift)
         return shift
 
-    def _with_bonus(self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None) -> Query:
+    def _with_bonus(self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None,
+                    seek: bool = False) -> Query:
         """The text query as scored for relevance: availability, phrase and head bonuses.
-        Only the ranked search pays for them; counts and facets use the core alone."""
+        Only the ranked search pays for them; counts and facets use the core alone.
+
+        ``seek`` (for a few tens of thousands of matches at most): each availability bonus
+        gets its own level, so the engine seeks its postings once per match instead of
+        scanning a union of a third of the index. The scores are the same sums (small
+        dyadic numbers add exactly in f32), so the same hits come in the same order.
+        """
+        if seek and shift:
+            query = self._with_bonus(core, clauses, [])
+            for value, score in shift:
+                query = Query.boolean_query([
+                    (Occur.Must, query), (Occur.Should, Query.const_score_query(self._term("availability", value), score)),
+                ])
+            return query
         bonus = [
             Query.const_score_query(self._term("availability", value), score)
             for value, score in (AVAILABILITY_BONUS.items() if shift is None else shift)
@@ -895,7 +970,8 @@ class TantivyBackend(SearchBackend):
                          query.facets)
             cached = self._facet_cache.get(facet_key) if generation else None
             if cached is None:
-                cached = self._facets(searcher, query, base, filters, generation if plain else None)
+                cached = self._facets(searcher, query, base, filters, generation if plain else None,
+                                      generation=generation)
                 if generation:
                     self._facet_cache.put(facet_key, cached)
             facets_found, counted = cached
@@ -913,15 +989,19 @@ class TantivyBackend(SearchBackend):
 
         if sort == "distance":
             total = counted if counted is not None else searcher.search(full, 1, count=True).count
-            nearest = self._nearest(searcher, full, rest, near, total, offset + limit) if limit and total > offset else []
+            nearest = []
+            if limit and total > offset:
+                nearest = self._nearest(searcher, full, rest, near, total, offset + limit)
             page = [address for _, _, address in nearest[offset:offset + limit]]
         elif sort == "relevance" and text_q is not None:
             # Only the text scores: filters, cells and the product term count zero.
             others = [q for q in base if q is not text_q] + list(filters.values())
             if not near:
                 others.append(product)
+            shift = self._availability_shift(searcher, generation)
+            seek = counted is not None and counted < SEEK_BONUS_BELOW
             scored = Query.boolean_query([
-                (Occur.Must, self._with_bonus(text_q, clauses, self._availability_shift(searcher, generation))), (Occur.Must, self._unscored(self._and(others))),
+                (Occur.Must, self._with_bonus(text_q, clauses, shift, seek)), (Occur.Must, self._unscored(self._and(others))),
             ])
             total, page = self._top_by_score(searcher, scored, offset, limit, counted)
         else:
@@ -957,7 +1037,7 @@ class TantivyBackend(SearchBackend):
     def _browse_page(self, searcher: tantivy.Searcher, generation, full: Query, field: str, order) -> tuple:
         """(total, first ``BROWSE_WINDOW`` addresses) of every product sorted on ``field``:
         the same for every browse without words, filter, price or place at one index
-        generation, so sorted once per commit and sort instead of once per page view."""
+        generation: sorted once per commit and sort order, not once per page view."""
         pages = self._browse_pages
         if pages[0] != generation:
             pages = (generation, {})
@@ -1006,33 +1086,83 @@ class TantivyBackend(SearchBackend):
             order += group[:needed - above]
         return total, [hits[i][1] for i in order[offset:needed]]
 
-    def _facet_terms(self, name: str) -> dict:
+    def _facet_terms(self, name: str, hashed: bool = False) -> dict:
         field = FACETS[name]
         if field in SET_FIELDS:  # every distinct set, split afterwards
-            return {"terms": {"field": SET_FIELDS[field], "size": 65_000, "segment_size": 65_000}}
+            return {"terms": {"field": SET_FIELDS[field], "size": ALL_BUCKETS, "segment_size": ALL_BUCKETS}}
+        if hashed and name == "shop":  # twice the shown values: see _shop_buckets
+            return {"terms": {"field": SHOP_HASH, "size": 2 * self.facet_size, "segment_size": ALL_BUCKETS}}
         # segment_size above the field's cardinality keeps the counts exact.
-        return {"terms": {"field": field, "size": self.facet_size, "segment_size": 65_000}}
+        return {"terms": {"field": field, "size": self.facet_size, "segment_size": ALL_BUCKETS}}
 
-    def _browse_counts(self, searcher: tantivy.Searcher, generation) -> dict:
+    def _shop_name_map(self, searcher: tantivy.Searcher, generation, refresh: bool = False) -> dict | None:
+        """{shop_name_hash: shop name} of every name in the index, read from its term
+        dictionary once per generation; None (count on the names) for an index without
+        the field or when two names share a hash."""
+        if not self._shop_hash or not generation:
+            return None
+        cached = self._shop_names
+        if cached is not None and cached[0] == generation and not refresh:
+            return cached[1]
+        names: dict[int, str] | None = {}
+        for name, _ in searcher.terms_with_prefix("shop_name", ""):
+            if names.setdefault(shop_name_hash(name), name) != name:
+                names = None
+                break
+        self._shop_names = (generation, names)
+        return names
+
+    def _shop_buckets(self, searcher, buckets: list[dict], names: dict, generation, recount) -> list[dict]:
+        """Hashed shop buckets as named ones. The top 2 x facet_size counts were asked
+        for: enough unless the facet_size-th count ties past the end of the list (the
+        facet shows the top by count, then name); then every shop is counted again."""
+        size = self.facet_size
+        if len(buckets) >= 2 * size and buckets[-1]["doc_count"] >= buckets[size - 1]["doc_count"]:
+            buckets = recount({"terms": {"field": SHOP_HASH, "size": ALL_BUCKETS, "segment_size": ALL_BUCKETS}})
+        if any(b["key"] and b["key"] not in names for b in buckets):
+            # A commit landed between the generation's stat and this searcher's reload.
+            names = self._shop_name_map(searcher, generation, refresh=True)
+            if names is None or any(b["key"] and b["key"] not in names for b in buckets):
+                return recount(self._facet_terms("shop"))
+        return [{"key": names[b["key"]], "doc_count": b["doc_count"]} for b in buckets if b["key"]]
+
+    def _browse_counts(self, searcher: tantivy.Searcher, generation, hashed: bool = False) -> dict:
         """Every facet and the total over all products: the same for every browse (no
         words, price or place) at one index generation, so computed once per commit."""
         cached = self._browse_cache
-        if cached is not None and cached[0] == generation:
+        if cached is not None and cached[0] == (generation, hashed):
             return cached[1]
-        spec = {name: self._facet_terms(name) for name in FACETS}
+        spec = {name: self._facet_terms(name, hashed) for name in FACETS}
         spec["_total"] = {"value_count": {"field": "key"}}
         result = searcher.aggregate(self._term("type", "product"), spec)
         if generation == self._generation():  # the searcher saw that commit, not a later one
-            self._browse_cache = (generation, result)
+            self._browse_cache = ((generation, hashed), result)
         return result
 
     def _facets(self, searcher, query: SearchQuery, base: list[Query], filters: dict[str, Query],
-                browse_generation=None):
+                browse_generation=None, generation=None):
         """(facets, total or None): the total comes free with the shared aggregation.
 
         ``browse_generation``: ``base`` is the product term alone, so a group without
         filters reads the per-generation table of :meth:`_browse_counts`.
         """
+        names = self._shop_name_map(searcher, generation) if "shop" in query.facets else None
+        hashed = names is not None
+        recounts: list[tuple[Query, str | None]] = []  # per group: query and own filter
+
+        def rank(name: str, result: dict, index: int) -> None:
+            if hashed and name == "shop":
+                group_query, own_filter = recounts[index]
+
+                def recount(terms: dict) -> list[dict]:
+                    if own_filter:
+                        spec = {"_g": {"filter": own_filter, "aggs": {"x": terms}}}
+                        return searcher.aggregate(group_query, spec)["_g"]["x"]["buckets"]
+                    return searcher.aggregate(group_query, {"x": terms})["x"]["buckets"]
+
+                result = {"buckets": self._shop_buckets(searcher, result["buckets"], names, generation, recount)}
+            self._rank_facet(query, name, result, facets)
+
         # Facets without a selected value share one aggregation over the full query; a
         # facet with a selected value is counted without its own filter (disjunctive).
         groups: list[tuple[list[str], Query, bool]] = []
@@ -1053,35 +1183,39 @@ class TantivyBackend(SearchBackend):
             # filters, each group's own filters as "filter" sub-aggregations, instead of
             # one search per group (each evaluating the words, or the circle, again).
             common = [q for name, q in filters.items() if name not in ticked]
+            combined_query = self._and(base + common)
             spec: dict[str, Any] = {}
-            for index, (names, _, _) in enumerate(groups):
-                group_spec = {name: self._facet_terms(name) for name in names}
-                own = ticked if index == 0 and has_shared else [name for name in ticked if name not in names]
-                if own:
-                    spec[f"_g{index}"] = {"filter": self._filter_string(query, own), "aggs": group_spec}
+            for index, (group_names, _, _) in enumerate(groups):
+                group_spec = {name: self._facet_terms(name, hashed) for name in group_names}
+                own = ticked if index == 0 and has_shared else [name for name in ticked if name not in group_names]
+                own_filter = self._filter_string(query, own) if own else None
+                recounts.append((combined_query, own_filter))
+                if own_filter:
+                    spec[f"_g{index}"] = {"filter": own_filter, "aggs": group_spec}
                 else:
                     spec.update(group_spec)
-            combined = searcher.aggregate(self._and(base + common), spec)
+            combined = searcher.aggregate(combined_query, spec)
             for index in range(len(groups)):
                 results.append(combined.get(f"_g{index}", combined))
             if has_shared:
                 total = int(results[0]["doc_count"])  # the shared group always has a filter here
-        for index, (names, group_query, unfiltered) in enumerate(groups):
+        for index, (group_names, group_query, unfiltered) in enumerate(groups):
             if results:
-                for name in names:
-                    self._rank_facet(query, name, results[index][name], facets)
+                for name in group_names:
+                    rank(name, results[index][name], index)
                 continue
-            spec = {name: self._facet_terms(name) for name in names}
+            recounts.append((group_query, None))
+            spec = {name: self._facet_terms(name, hashed) for name in group_names}
             if index == 0 and has_shared:
                 spec["_total"] = {"value_count": {"field": "key"}}
             if unfiltered and browse_generation:
-                result = self._browse_counts(searcher, browse_generation)
+                result = self._browse_counts(searcher, browse_generation, hashed)
             else:
                 result = searcher.aggregate(group_query, spec)
             if "_total" in spec:
                 total = int(result["_total"]["value"] or 0)
-            for name in names:
-                self._rank_facet(query, name, result[name], facets)
+            for name in group_names:
+                rank(name, result[name], index)
         return {name: facets[name] for name in query.facets}, total
 
     @staticmethod
@@ -1092,7 +1226,7 @@ class TantivyBackend(SearchBackend):
             return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
         return " AND ".join(
-            "(" + " OR ".join(f"{FILTER_FIELDS[name]}:{quoted(value)}" for value in dict.fromkeys(query.filters[name])) + ")"
+            "(" + " OR ".join(f"{FILTER_FIELDS[name]}:{quoted(v)}" for v in dict.fromkeys(query.filters[name])) + ")"
             for name in names
         )
 
