@@ -3,19 +3,30 @@
     .venv/bin/python bench/portal.py                                  # 1,000,000 products, temporary index
     .venv/bin/python bench/portal.py --index /tmp/portal1m --keep     # build once, reuse afterwards
     .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 1x8,2x1,3x1,2x4
+    .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 2x1 --cold   # worst case only
 
 Builds (or reuses) a tantivy index of ``--products`` synthetic products with the generator
 of ``bench/search.py``, starts ``emplettes serve --workers W --threads T`` as a subprocess
 on 127.0.0.1 for each server shape (``1xT`` = waitress with T threads, ``Wx1`` = gunicorn
 sync workers, ``WxT`` = gunicorn gthread workers), and drives ``/api/search`` and the
-results page ``/recherche`` with wrk through a Lua script that cycles through several
-hundred distinct URLs made by the search benchmark's query generators (text, filters,
-sorts, pages, near a town), sending ``Accept-Encoding: gzip`` as browsers do. The API
-rate limit is switched off for the run (``API_RATE_LIMIT=off``). All servers start first,
-then take turns for ``--rounds`` rounds, so a burst of load from elsewhere on this shared
-machine does not fall on one of them only; prints p50/p90/p99 and requests/s per endpoint
-and shape with the load average, then the median of the rounds. It also prints the server
-processes' CPU time per request, which that other load barely changes: two idle cores
+results page ``/recherche`` with wrk through a Lua script, sending ``Accept-Encoding:
+gzip`` as browsers do. The searches are made by the search benchmark's query generators
+(text, filters, sorts, pages, near a town or a position), and come as two kinds of traffic:
+
+* ``zipf`` — what a portal sees: a pool of ``--pool`` distinct searches (20,000), the
+  simplest the most popular, drawn with a seeded Zipf law P(rank r) ~ 1/r^s (``--zipf``,
+  s = 1), so popular searches repeat and the long tail does not. Each server is first
+  sent ``--prime`` requests of that stream (a portal that has served a while has), then
+  every run continues the stream. It prints the share of distinct URLs and the facet
+  cache hit ratio that stream should give (an LRU of ``SEARCH_CACHE_SIZE`` per process);
+* ``cold`` (``--cold`` alone) — the worst case: every request a search whose facets no
+  other request of the run shares, so every facet count is computed.
+
+The API rate limit is switched off for the run (``API_RATE_LIMIT=off``). All servers start
+first, then take turns for ``--rounds`` rounds, so a burst of load from elsewhere on this
+shared machine does not fall on one of them only; prints p50/p90/p99 and requests/s per
+traffic, endpoint and shape with the load average, then the median of the rounds. It also
+prints the server processes' CPU time per request, which that other load barely changes: two idle cores
 serve at most about 2000 / (CPU ms per request) requests/s.
 
 Targets at 1M products (issue 6): p99 <= 30 ms and >= 300 requests/s for each endpoint.
@@ -119,40 +130,102 @@ def query_params(query: SearchQuery, rng: random.Random, towns: list = TOWNS) ->
 
 
 def bench_urls(shops: list[dict], seed: int, count: int) -> list[str]:
-    """``count`` distinct query strings (without the path), shuffled: 2/3 faceted, 1/3 near a town."""
+    """``count`` distinct query strings (without the path), the simplest first: 2/3 faceted,
+    1/3 near a town or a position. Rank is popularity: "miel" is searched far more often
+    than "thé" in two towns under 20 € sorted by price, and positions ("près de moi") are
+    nearly all different."""
     rng = random.Random(seed + 2)
-    queries = faceted_queries(shops, rng, count * 2) + geo_queries(rng, count)
     with_shops = {shop["town"] for shop in shops}
     towns = [town for town in TOWNS if town[0] in with_shops]
-    seen: dict[str, None] = {}
-    for query in queries:
-        seen.setdefault(urlencode(query_params(query, rng, towns)), None)
+    seen: dict[str, int] = {}
+    for _ in range(20):  # the generators repeat themselves: draw until there are enough
+        want = count - len(seen) + 100
+        for query in faceted_queries(shops, rng, want * 2 // 3 + 1) + geo_queries(rng, want // 3 + 1):
+            pairs = query_params(query, rng, towns)
+            seen.setdefault(urlencode(pairs), len(pairs))
+        if len(seen) >= count:
+            break
     urls = list(seen)
     rng.shuffle(urls)
+    urls.sort(key=seen.__getitem__)  # stable: random within the same number of parameters
     return urls[:count]
 
 
-def lua_script(path: str, query_strings: list[str]) -> str:
-    """A wrk script cycling through the URLs; each wrk thread starts at another offset."""
+def facet_key(query_string: str) -> str:
+    """What the backend's facet cache keys on: the query without its sort and page."""
+    return "&".join(p for p in query_string.split("&") if not p.startswith(("sort=", "page=")))
+
+
+def zipf_draws(pool: int, exponent: float, count: int, seed: int) -> list[int]:
+    """``count`` ranks in ``range(pool)`` drawn with probability proportional to 1 / (rank + 1) ** s."""
+    weights = [1 / (rank + 1) ** exponent for rank in range(pool)]
+    return random.Random(seed + 3).choices(range(pool), weights=weights, k=count)
+
+
+def cache_hit_ratio(keys: list[str], processes: int, cache_size: int, seed: int, skip: int = 0) -> float:
+    """The share of ``keys[skip:]`` an LRU of ``cache_size`` per process would answer, each
+    request going to one of ``processes`` at random (sync workers accept in turn, unordered)."""
+    from collections import OrderedDict
+
+    caches = [OrderedDict() for _ in range(processes)]
+    rng = random.Random(seed + 4)
+    hits = 0
+    for n, key in enumerate(keys):
+        cache = caches[rng.randrange(processes)]
+        if key in cache:
+            cache.move_to_end(key)
+            hits += n >= skip
+        elif cache_size > 0:
+            cache[key] = None
+            if len(cache) > cache_size:
+                cache.popitem(last=False)
+    return hits / max(len(keys) - skip, 1)
+
+
+def prime(base: str, paths: list[str], connections: int) -> None:
+    """Send ``paths`` (the start of a stream of traffic) as fast as the server answers: a
+    portal that has served for a while has its popular searches' facets in its caches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path: str) -> None:
+        request = urllib.request.Request(base + path, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(get, paths))
+
+
+def lua_script(path: str, query_strings: list[str], sequence: list[int] | None = None) -> str:
+    """A wrk script sending the URLs in ``sequence`` order (default: each in turn), from the
+    position given after ``--`` on wrk's command line, so that successive runs continue one
+    stream of traffic instead of replaying it; wrk thread ``k`` starts ``k * 7919`` further on."""
     def quote(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     items = ",\n".join(quote(f"{path}?{qs}" if qs else path) for qs in query_strings)
+    order = ",".join(str(i + 1) for i in (sequence if sequence is not None else range(len(query_strings))))
     return f"""-- generated by bench/portal.py
 local paths = {{
 {items}
 }}
-local n = #paths
+local order = {{{order}}}
+local n = #order
 wrk.headers["Accept-Encoding"] = "gzip, deflate, br"  -- as every browser sends: the cost of gzip is counted
-local i = 0
+local start = 0
 local counter = 0
 function setup(thread)
-  thread:set("i", counter * 97)
+  thread:set("k", counter)
   counter = counter + 1
 end
+function init(args)
+  start = tonumber(args[1] or "0") + (k or 0) * 7919
+end
+local i = -1  -- wrk asks for one request it does not send when a thread starts
 function request()
+  local path = paths[order[((start + i) % n) + 1]]
   i = i + 1
-  return wrk.format("GET", paths[(i % n) + 1])
+  return wrk.format("GET", path)
 end
 """
 
@@ -198,8 +271,9 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("server not ready in time")
 
 
-def start_server(shape: Shape, data_dir: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off", "PYTHONUNBUFFERED": "1"}
+def start_server(shape: Shape, data_dir: Path, port: int, log: Path, cache_size: int) -> subprocess.Popen:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off", "PYTHONUNBUFFERED": "1",
+           "SEARCH_CACHE_SIZE": str(cache_size)}
     command = [sys.executable, "-m", "emplettes.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(shape.workers), "--threads", str(shape.threads)]
     with open(log, "ab") as out:  # a file, not a pipe: a full pipe would stall the server
@@ -250,9 +324,9 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(pct["50"], pct["90"], pct["99"], rps, requests, errors)
 
 
-def run_wrk(url: str, script: Path, *, duration: float, connections: int, threads: int) -> WrkResult:
+def run_wrk(url: str, script: Path, *, duration: float, connections: int, threads: int, start: int = 0) -> WrkResult:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
-               "-s", str(script), url]
+               "-s", str(script), url, "--", str(start)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 
@@ -265,13 +339,13 @@ def median_result(runs: list[WrkResult]) -> WrkResult:
 
 
 def print_header() -> None:
-    print(f"{'server':<44} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
+    print(f"{'server':<44} {'traffic':<7} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
           f"{'CPU ms/req':>10}        load (1 min/5 min) before -> after")
 
 
-def print_row(shape: "Shape", endpoint: str, result: WrkResult, loads: str) -> None:
+def print_row(shape: "Shape", traffic: str, endpoint: str, result: WrkResult, loads: str) -> None:
     verdict = "ok" if result.p99 <= 30 and result.rps >= 300 and not result.errors else "MISS"
-    print(f"{shape.kind:<44} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
+    print(f"{shape.kind:<44} {traffic:<7} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
           f"{result.rps:7.0f} {result.errors:6d} {result.cpu_ms:10.2f}  {verdict:<4}  {loads}", flush=True)
 
 
@@ -314,7 +388,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="1x8,2x1,2x4",
                         help="server shapes WORKERSxTHREADS, comma-separated: 1xT waitress, Wx1 gunicorn sync, "
                              "WxT gunicorn gthread (default: 1x8,2x1,2x4)")
-    parser.add_argument("--urls", type=int, default=600, help="distinct URLs per endpoint (default: 600)")
+    parser.add_argument("--traffic", default="zipf,cold",
+                        help="zipf (popular searches repeat), cold (every request a new search) or both "
+                             "(default: zipf,cold)")
+    parser.add_argument("--cold", action="store_const", const="cold", dest="traffic",
+                        help="cold traffic only: the worst case")
+    parser.add_argument("--pool", type=int, default=20_000,
+                        help="distinct searches of the zipf traffic (default: 20000)")
+    parser.add_argument("--zipf", type=float, default=1.0, help="exponent s of the zipf traffic (default: 1.0)")
+    parser.add_argument("--prime", type=int, default=6_000,
+                        help="requests of the zipf traffic sent before it is measured, as a portal that has "
+                             "served a while has had (default: 6000)")
+    parser.add_argument("--cold-urls", type=int, default=8_000,
+                        help="distinct searches per endpoint of the cold traffic (default: 8000; more are reused)")
+    parser.add_argument("--cache-size", type=int, default=None,
+                        help="the servers' SEARCH_CACHE_SIZE (default: the setting's, from the environment)")
     parser.add_argument("--duration", type=float, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load per server and endpoint")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
@@ -328,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     shapes = [Shape.parse(s) for s in args.servers.split(",") if s.strip()]
     endpoints = [e.strip() for e in args.endpoints.split(",") if e.strip()]
+    traffics = [t.strip() for t in args.traffic.split(",") if t.strip()]
+    if set(traffics) - {"zipf", "cold"}:
+        parser.error("--traffic: zipf, cold or zipf,cold")
+    from emplettes.config import Config
+
+    cache_size = Config().search_cache_size if args.cache_size is None else args.cache_size
 
     rng = random.Random(args.seed)  # the same draws as bench/search.py: same shops for the same seed
     shops = make_shops(args.shops or max(10, args.products // 200), rng)
@@ -339,45 +433,100 @@ def main(argv: list[str] | None = None) -> int:
         data_dir.mkdir()
         (data_dir / "index").symlink_to(index_dir.resolve(), target_is_directory=True)
 
-        query_strings = bench_urls(shops, args.seed, args.urls)
-        scripts = {}
+        # One pool: the zipf traffic's searches first, by popularity; the cold traffic's are
+        # further ones whose facets no zipf search shares, a separate slice per endpoint
+        # (both endpoints of a server share its processes' cache).
+        cold_needed = args.cold_urls * len(endpoints) if "cold" in traffics else 0
+        urls = bench_urls(shops, args.seed, args.pool + cold_needed * 2)
+        pool = urls[:args.pool]
+        taken = {facet_key(u) for u in pool}
+        cold: list[str] = []
+        for url in urls[args.pool:]:
+            if facet_key(url) not in taken:
+                taken.add(facet_key(url))
+                cold.append(url)
+        random.Random(args.seed + 5).shuffle(cold)
+        draws = zipf_draws(len(pool), args.zipf, 200_000, args.seed)
+        scripts: dict[tuple[str, str], Path] = {}
         for name in endpoints:
-            scripts[name] = workdir / f"{name}.lua"
-            scripts[name].write_text(lua_script(ENDPOINTS[name], query_strings))
+            if "zipf" in traffics:
+                scripts["zipf", name] = workdir / f"zipf-{name}.lua"
+                scripts["zipf", name].write_text(lua_script(ENDPOINTS[name], pool, draws))
+            if "cold" in traffics:
+                share = cold[endpoints.index(name)::len(endpoints)][:args.cold_urls]
+                scripts["cold", name] = workdir / f"cold-{name}.lua"
+                scripts["cold", name].write_text(lua_script(ENDPOINTS[name], share))
+        cold_each = len(cold) // len(endpoints) if cold else 0
 
-        print(f"\n{products:,} products, {len(query_strings)} distinct URLs per endpoint, {os.cpu_count()} CPUs, "
-              f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s --latency, gzip accepted; "
-              f"{args.rounds} round(s), the servers taking turns (the machine's load varies)")
+        print(f"\n{products:,} products, {os.cpu_count()} CPUs, wrk -t{args.wrk_threads} -c{args.connections} "
+              f"-d{args.duration:g}s --latency, gzip accepted; SEARCH_CACHE_SIZE={cache_size} (facet counts "
+              f"per process); {args.rounds} round(s), the servers taking turns (the machine's load varies)")
+        if "zipf" in traffics:
+            sample = args.prime + 10_000
+            keys = [facet_key(pool[rank]) for rank in draws[:sample]]
+            distinct_urls = len(set(draws[:sample])) / sample
+            ratios = ", ".join(
+                f"{w} process{'es' if w > 1 else ''} {cache_hit_ratio(keys, w, cache_size, args.seed, args.prime):.0%}"
+                for w in sorted({shape.workers for shape in shapes}))
+            print(f"zipf traffic: {len(pool):,} distinct searches drawn with P(rank r) ~ 1/r^{args.zipf:g}; "
+                  f"of {sample:,} requests {distinct_urls:.0%} are distinct URLs; {args.prime:,} sent first "
+                  f"(--prime), then expected facet-cache hits in the next 10,000: {ratios}")
+        if "cold" in traffics:
+            print(f"cold traffic: every request a search no other request of the run shares facets with "
+                  f"({min(cold_each, args.cold_urls):,} per endpoint; beyond that they come round again); "
+                  f"expected facet-cache hits 0 %")
         servers: dict[Shape, tuple[subprocess.Popen, str]] = {}
         log = workdir / "server.log"
+        position: dict[tuple, int] = {}  # where each server's stream of traffic is
+        sent: dict[tuple, int] = {}
+
+        def drive(traffic: str, name: str, shape: Shape, base: str, duration: float) -> WrkResult:
+            stream = (shape, traffic) if traffic == "zipf" else (shape, traffic, name)
+            result = run_wrk(base, scripts[traffic, name], duration=duration, connections=args.connections,
+                             threads=args.wrk_threads, start=position.get(stream, 0))
+            position[stream] = position.get(stream, 0) + result.requests
+            sent[shape, traffic, name] = sent.get((shape, traffic, name), 0) + result.requests
+            return result
+
         try:
             for shape in shapes:  # all started first, then driven in turn: idle ones cost nothing
                 port = free_port()
-                servers[shape] = (start_server(shape, data_dir, port, log), f"http://127.0.0.1:{port}")
+                servers[shape] = (start_server(shape, data_dir, port, log, cache_size), f"http://127.0.0.1:{port}")
             for shape, (proc, base) in servers.items():
                 wait_ready(base, proc)
+                if "zipf" in traffics and args.prime:
+                    started = time.perf_counter()
+                    prime(base, [f"{ENDPOINTS['api']}?{pool[rank]}" for rank in draws[:args.prime]],
+                          args.connections)
+                    position[shape, "zipf"] = args.prime
+                    print(f"{shape.kind}: primed with {args.prime:,} requests in "
+                          f"{time.perf_counter() - started:.0f} s", flush=True)
                 for name in endpoints:
-                    if args.warmup:
-                        run_wrk(base, scripts[name], duration=args.warmup, connections=args.connections,
-                                threads=args.wrk_threads)
-            results: dict[tuple[Shape, str], list[tuple[WrkResult, str]]] = {}
-            for round_number in range(1, args.rounds + 1):
-                print(f"\nround {round_number}")
-                print_header()
-                for name in endpoints:
-                    for shape, (proc, base) in servers.items():
-                        before, cpu = load(), process_tree_cpu(proc.pid)
-                        result = run_wrk(base, scripts[name], duration=args.duration, connections=args.connections,
-                                         threads=args.wrk_threads)
-                        result.cpu_ms = (process_tree_cpu(proc.pid) - cpu) * 1000 / max(result.requests, 1)
-                        loads = f"{before} -> {load()}"
-                        results.setdefault((shape, name), []).append((result, loads))
-                        print_row(shape, name, result, loads)
+                    if args.warmup:  # the traffic measured first; cold traffic does not warm a cache
+                        drive(traffics[0], name, shape, base, args.warmup)
+            results: dict[tuple[Shape, str, str], list[tuple[WrkResult, str]]] = {}
+            for traffic in traffics:  # zipf first: cold searches would push its popular ones out
+                for round_number in range(1, args.rounds + 1):
+                    print(f"\n{traffic} traffic, round {round_number}")
+                    print_header()
+                    for name in endpoints:
+                        for shape, (proc, base) in servers.items():
+                            before, cpu = load(), process_tree_cpu(proc.pid)
+                            result = drive(traffic, name, shape, base, args.duration)
+                            result.cpu_ms = (process_tree_cpu(proc.pid) - cpu) * 1000 / max(result.requests, 1)
+                            loads = f"{before} -> {load()}"
+                            results.setdefault((shape, traffic, name), []).append((result, loads))
+                            print_row(shape, traffic, name, result, loads)
             if args.rounds > 1:
                 print("\nmedian of the rounds")
                 print_header()
-                for (shape, name), runs in results.items():
-                    print_row(shape, name, median_result([r for r, _ in runs]), "")
+                for (shape, traffic, name), runs in results.items():
+                    print_row(shape, traffic, name, median_result([r for r, _ in runs]), "")
+            if "cold" in traffics and cold_each:
+                most = max(n for (_, t, _), n in sent.items() if t == "cold")
+                if most > min(cold_each, args.cold_urls):
+                    print(f"note: {most:,} cold requests to one endpoint of one server, more than its "
+                          f"{min(cold_each, args.cold_urls):,} distinct searches: raise --cold-urls")
         except Exception:
             print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
             raise

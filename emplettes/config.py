@@ -40,7 +40,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "PUBLIC_URL": ("", "public base URL of the portal for canonical links and the sitemap (default: the request's host)"),
     "MAP_TILE_URL": ("", "map tile URL template such as https://tile.example/{z}/{x}/{y}.png (empty: no maps, lists only)"),
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
+    "CLICK_COUNT_LIMIT": ("20/hour", "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)"),
     "TRUSTED_PROXIES": ("", "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed"),
+    "SEARCH_CACHE_SIZE": ("4096", "searches whose facet counts each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"),
     "HSTS_MAX_AGE": ("0", "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)"),
 }
 
@@ -75,11 +77,13 @@ class Config:
     runs_keep: int = field(default_factory=lambda: int(_env("RUNS_KEEP")))
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT"))
     api_rate_burst: str = field(default_factory=lambda: _env("API_RATE_BURST"))
+    click_count_limit: str = field(default_factory=lambda: _env("CLICK_COUNT_LIMIT"))
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL"))
     map_tile_url: str = field(default_factory=lambda: _env("MAP_TILE_URL"))
     map_attribution: str = field(default_factory=lambda: _env("MAP_ATTRIBUTION"))
     trusted_proxies: str = field(default_factory=lambda: _env("TRUSTED_PROXIES"))
     hsts_max_age: int = field(default_factory=lambda: int(_env("HSTS_MAX_AGE") or 0))
+    search_cache_size: int = field(default_factory=lambda: int(_env("SEARCH_CACHE_SIZE") or 0))
 
     @property
     def runs_dir(self) -> Path:

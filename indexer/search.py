@@ -32,13 +32,15 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
 
     ``readonly=True`` (the portal) never takes the index's writer lock, so a loader in
     another process can write meanwhile; readers see its commits on their next search.
+    A reader keeps the facet counts of its last ``SEARCH_CACHE_SIZE`` searches: popular
+    searches repeat, and counting facets over a million products is most of a search's cost.
     """
     config = config or Config()
     name = (config.search_backend or "tantivy").strip().lower()
     if name == "tantivy":
         from indexer.backends.tantivy_backend import TantivyBackend
 
-        return TantivyBackend(config.index_dir, readonly=readonly)
+        return TantivyBackend(config.index_dir, readonly=readonly, cache_size=config.search_cache_size)
     if name == "elasticsearch":
         if not config.elasticsearch_url:
             raise BackendUnavailable("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")

@@ -8,7 +8,10 @@ falling back to the host of ``shop_url`` for records crawled before ``source_url
 A leading ``www.`` of that host is ignored, so ``www.shop.fr`` and ``shop.fr`` are one
 shop. Anything else gets a French page saying the link was not followed.
 
-Each redirect counts one click for the shop (see :mod:`portal.clicks`).
+Each redirect counts one click for the shop (see :mod:`portal.clicks`), up to
+``CLICK_COUNT_LIMIT`` per client and shop: a robot replaying links still gets redirected
+but stops adding to the chamber's figures. That budget lives in the process's memory
+only (a token bucket per address and shop, forgotten once refilled), never on disk.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from portal.backend import get_backend, get_config
 from portal.clicks import FILENAME, ClickCounter
+from portal.ratelimit import TokenBuckets, parse_rate
 
 bp = Blueprint("go", __name__)
 
 EXTENSION = "emplettes_clicks"
+BUDGET = "emplettes_click_budget"
 MAX_URL_LENGTH = 4096
 REFERRER_POLICY = "strict-origin"  # the shop sees the portal sent the visitor, not the search
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -130,6 +135,20 @@ def click_counter() -> ClickCounter:
     return counter
 
 
+def click_budget() -> TokenBuckets | None:
+    """Per client and shop, how many more clicks count (``None``: every click counts)."""
+    extensions = current_app.extensions
+    if BUDGET not in extensions:
+        rate = parse_rate(get_config().click_count_limit)
+        extensions[BUDGET] = TokenBuckets(rate) if rate else None
+    return extensions[BUDGET]
+
+
+def counts_as_click(shop_id: str) -> bool:
+    budget = click_budget()
+    return budget is None or budget.take(f"{request.remote_addr}\x00{shop_id}") == 0.0
+
+
 def is_prefetch() -> bool:
     """Browsers announce speculative loads; those are not a resident's click."""
     purpose = (request.headers.get("Sec-Purpose") or request.headers.get("Purpose") or "").lower()
@@ -155,6 +174,7 @@ def product(record_id: str):
                                shop_name=record.get("shop_name") or "")
         return _no_store(make_response(page, 403))
     shop_id = record.get("shop_id")
-    if request.method == "GET" and isinstance(shop_id, str) and shop_id and not is_prefetch():
+    if (request.method == "GET" and isinstance(shop_id, str) and shop_id and not is_prefetch()
+            and counts_as_click(shop_id)):
         click_counter().count(shop_id)
     return _no_store(redirect(target, code=302))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-from urllib.parse import urlencode
+from typing import Any, Callable, Iterable
+from urllib.parse import quote, urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 
 from portal import formatting
 from portal.presenters import distance_display
@@ -57,6 +57,26 @@ def search_url(
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
+_MARK = "\x00"  # no route or id holds it; quoted, it marks where the value goes
+_PATH_SAFE = "!$&'()*+,/:;=@"  # what werkzeug's converters leave unquoted in a path part
+
+
+def link_for(endpoint: str, **value: Any) -> str:
+    """``url_for(endpoint, name=value)`` for a route with one string part, as fast as a
+    string join: the route is built once per request and the quoted value set in place.
+    20 product cards made 40 ``url_for`` calls, a tenth of a results page's rendering."""
+    (name, part), = value.items()
+    links = g.setdefault("_links", {})
+    pattern = links.get((endpoint, name))
+    if pattern is None:
+        built = url_for(endpoint, **{name: _MARK})
+        mark = quote(_MARK)
+        pattern = links[endpoint, name] = built.split(mark) if built.count(mark) == 1 else ()
+    if not pattern:
+        return url_for(endpoint, **value)
+    return f"{pattern[0]}{quote(str(part), safe=_PATH_SAFE)}{pattern[1]}"
+
+
 def page_window(page: int, pages: int, width: int = 2) -> list[int | None]:
     """Page numbers to show around ``page``; ``None`` marks a gap (rendered as …)."""
     shown = {1, pages, *range(max(1, page - width), min(pages, page + width) + 1)}
@@ -70,8 +90,38 @@ def page_window(page: int, pages: int, width: int = 2) -> list[int | None]:
     return out
 
 
+_KEYS_FIRST: dict[type, frozenset[str] | None] = {}  # per dict type: its attribute names, None: not safe
+
+
+def keys_first(jinja_getattr: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    """Jinja's ``obj.name``, answering a dict's key without first failing on the attribute.
+
+    Jinja tries ``getattr`` first and the key after: on the dicts the views are made of,
+    every field raised and caught an AttributeError, a quarter of a results page's
+    rendering time. Same answers: the key is used only when the dict's type and instance
+    have no attribute of that name (``d.items`` is still the method).
+    """
+    def getattr_(obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict):
+            kind = type(obj)
+            names = _KEYS_FIRST.get(kind, ())
+            if names == ():
+                custom = kind.__getattribute__ is not dict.__getattribute__ or hasattr(kind, "__getattr__")
+                names = _KEYS_FIRST[kind] = None if custom else frozenset(dir(kind))
+            if (names is not None and attribute not in names
+                    and (kind is dict or attribute not in getattr(obj, "__dict__", ()))):
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+        return jinja_getattr(obj, attribute)
+
+    return getattr_
+
+
 def init_app(app: Flask) -> None:
     env = app.jinja_env
+    env.getattr = keys_first(env.getattr)  # type: ignore[method-assign]
     env.filters.update(
         price=formatting.format_price,
         availability_label=formatting.availability_label,
@@ -84,6 +134,7 @@ def init_app(app: Flask) -> None:
     )
     env.globals.update(
         search_url=search_url,
+        link_for=link_for,
         page_window=page_window,
         facet_label=formatting.facet_label,
         sort_label=formatting.sort_label,

@@ -16,6 +16,7 @@ from indexer.records import ProductRecord, ShopRecord
 # Every test client is 127.0.0.1: one API rate-limit bucket for the whole session would
 # fail unrelated tests. tests/test_security.py turns the limit on for its own apps.
 os.environ.setdefault("API_RATE_LIMIT", "off")
+os.environ.setdefault("CLICK_COUNT_LIMIT", "off")  # every test client is 127.0.0.1
 
 HOSTILE_NAME = 'Bougie <script>alert("xss")</script> vanille'
 HOSTILE_URL = "javascript:alert(document.cookie)"

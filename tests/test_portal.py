@@ -566,3 +566,63 @@ def test_backend_unavailable(tmp_path):
             response = get(base, path)
             assert response.status_code == 503 and response.headers["Content-Type"].startswith("application/json")
 
+
+
+# ---------------------------------------------------------------- rendering speed-ups, same output
+
+@pytest.mark.parametrize("record_id", ["p1", "src:abc/123", "é à ?#%&=+", "a b", "x%2Fy", "../etc"])
+def test_link_for_builds_what_url_for_builds(record_id):
+    from flask import url_for
+
+    from portal import create_app
+    from portal.templating import link_for
+
+    app = create_app(backend=object())  # no search: only routes are built
+    for script_root in ("", "/portail"):
+        with app.test_request_context("/recherche", base_url=f"http://localhost{script_root}"):
+            for _ in range(2):  # the second call uses the route built by the first
+                assert link_for("go.product", record_id=record_id) == url_for("go.product", record_id=record_id)
+                assert link_for("shops.shop", shop_id=record_id) == url_for("shops.shop", shop_id=record_id)
+
+
+def test_templates_read_dict_keys_as_jinja_does():
+    """Keys first on dicts, but only where Jinja's attribute-first lookup gives the key too."""
+    import jinja2
+
+    from portal import create_app
+    from portal.presenters import ProductView
+
+    class Attributes(dict):
+        def __getattr__(self, name):
+            return "attribute"
+
+    app = create_app(backend=object())
+    view = ProductView(name="clé", items="a key")
+    view.name_segments = [("clé", True)]
+    render = app.jinja_env.from_string(
+        "{{ d.value }} {{ d.items is callable }} {{ d.missing is undefined }} {{ v.name }} {{ v.name_segments|length }}"
+        " {{ v.items is callable }} {{ a.value }} {{ a.other }}")
+    values = dict(d={"value": 1, "items": 2}, v=view, a=Attributes(value="key"))
+    with app.test_request_context("/"):
+        out = render.render(**values)
+    assert out == "1 True True clé 1 True attribute attribute"
+    plain = jinja2.Environment(autoescape=True).from_string(
+        "{{ d.value }} {{ d.items is callable }} {{ d.missing is undefined }} {{ v.name }} {{ v.name_segments|length }}"
+        " {{ v.items is callable }} {{ a.value }} {{ a.other }}")
+    assert plain.render(**values) == out  # what Jinja's own lookup gives
+
+
+def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
+    from emplettes.config import Config
+    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.search import open_backend
+
+    TantivyBackend(tmp_path / "index").close()
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert Config().search_cache_size == 4096
+    monkeypatch.setenv("SEARCH_CACHE_SIZE", "10")
+    backend = open_backend(Config(), readonly=True)
+    try:
+        assert backend._facet_cache.size == 10
+    finally:
+        backend.close()

@@ -282,3 +282,19 @@ def test_the_command_line_prints_clicks_per_day_and_shop(tmp_path, monkeypatch, 
     assert main(["clicks", "--since", "2026-11-21", "--shop", "fromagerie"]) == 0
     assert capsys.readouterr().out == "2026-11-21\tfromagerie\t1\n"
     assert main(["clicks", "--since", "hier"]) == 2
+
+
+def test_a_client_replaying_links_is_redirected_but_counted_only_up_to_the_limit(tmp_path_factory):
+    from emplettes.config import Config
+    from indexer.backends.tantivy_backend import TantivyBackend
+    from portal import create_app
+    from portal.server import serving_in_thread
+
+    config = Config(data_dir=tmp_path_factory.mktemp("go-limit"), click_count_limit="3/hour")
+    with TantivyBackend(config.index_dir) as backend:
+        backend.upsert(RECORDS)
+    with serving_in_thread(create_app(config)) as url:
+        statuses = [requests.get(f"{url}/go/cave-bon", allow_redirects=False, timeout=5).status_code
+                    for _ in range(5)]
+    assert statuses == [302] * 5
+    assert _clicks(config.data_dir / FILENAME) == 3

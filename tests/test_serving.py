@@ -176,6 +176,64 @@ def test_bench_urls_are_distinct_and_valid_for_the_strict_api(bench):
     assert any(q.page > 1 for q in queries)
     script = bench.lua_script("/api/search", urls)
     assert script.count('\n"/api/search') == 300
+    assert script.index("miel") < script.index("radius=") or "miel" not in script  # the simplest first
+
+
+def test_bench_zipf_traffic_repeats_popular_searches_and_is_seeded(bench):
+    draws = bench.zipf_draws(20_000, 1.0, 10_000, seed=42)
+    assert draws == bench.zipf_draws(20_000, 1.0, 10_000, seed=42)
+    assert draws.count(0) > draws.count(9) > draws.count(999)  # P(rank r) ~ 1/r
+    assert 0.2 < len(set(draws)) / len(draws) < 0.5  # most requests repeat an earlier search
+    keys = [str(rank) for rank in draws]
+    assert bench.cache_hit_ratio(keys, 2, 4096, seed=42, skip=2_000) > 0.5
+    assert bench.cache_hit_ratio(keys, 2, 0, seed=42) == 0
+
+
+def test_bench_cache_model_gives_no_hit_to_a_cycle_longer_than_the_cache(bench):
+    """The old bench's traffic: 600 URLs in turn against 256 entries per process."""
+    keys = [str(n % 600) for n in range(6000)]
+    assert bench.cache_hit_ratio(keys, 1, 256, seed=1) == 0
+    assert bench.cache_hit_ratio(keys, 1, 1000, seed=1) == pytest.approx(0.9)
+
+
+def test_bench_facet_key_ignores_sort_and_page_as_the_backend_cache_does(bench):
+    assert bench.facet_key("q=miel&town=Laval&sort=price_asc&page=3") == "q=miel&town=Laval"
+    assert bench.facet_key("q=pages&sorting=x") == "q=pages&sorting=x"
+
+
+def test_bench_script_sends_the_drawn_order_from_a_given_position(bench, tmp_path):
+    """wrk itself runs the script against a tiny server that records the paths it gets."""
+    import http.server
+    import shutil
+    import threading
+
+    if not shutil.which("wrk"):
+        pytest.skip("wrk not installed (apt-get install wrk)")
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        script = tmp_path / "zipf.lua"
+        script.write_text(bench.lua_script("/api/search", ["q=a", "q=b", "q=c"], [2, 0, 0, 1]))
+        bench.run_wrk(f"http://127.0.0.1:{server.server_port}", script, duration=1, connections=1, threads=1,
+                      start=1)
+    finally:
+        server.shutdown()
+    assert seen[:5] == ["/api/search?q=a", "/api/search?q=a", "/api/search?q=b", "/api/search?q=c",
+                        "/api/search?q=a"]
 
 
 # ---------------------------------------------------------------- compression

@@ -1,0 +1,64 @@
+"""The tantivy shop facet is counted on a u64 hash of the shop name (see
+``shop_name_hash``): its values and counts must be exactly those of the names, also
+at ties across the cut, after a commit, and on an index built before the field existed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import tantivy
+
+from indexer.backends.base import SearchQuery
+from indexer.backends.tantivy_backend import TantivyBackend, build_schema
+from test_backend_contract import PRODUCTS, product_record
+
+# 3 shops with 3 products, then 40 shops with 1 (ties far past the facet's cut).
+SHOP_NAMES = [f"Boutique {n:02d}" for n in range(3) for _ in range(3)] + [f"Échoppe {n:02d}" for n in range(40)]
+RECORDS = [
+    product_record(i % len(PRODUCTS), id=f"p-{i}", shop_name=name) for i, name in enumerate(SHOP_NAMES)
+]
+
+
+def expected(records: list[dict], size: int) -> list[tuple[str, int]]:
+    counts = Counter(record["shop_name"] for record in records)
+    return sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[:size]
+
+
+def shop_facet(backend: TantivyBackend, **query) -> list[tuple[str, int]]:
+    result = backend.search(SearchQuery(facets=("shop",), **query))
+    return [(value.value, value.count) for value in result.facets["shop"]]
+
+
+def test_shop_counts_are_exact_when_ties_run_past_the_cut(tmp_path):
+    backend = TantivyBackend(tmp_path / "index", facet_size=5)
+    backend.upsert(RECORDS)
+    assert backend._shop_hash
+    assert shop_facet(backend) == expected(RECORDS, 5)
+    assert shop_facet(backend, filters={"town": (RECORDS[0]["town"],)}) == expected(
+        [r for r in RECORDS if r["town"] == RECORDS[0]["town"]], 5
+    )
+
+
+def test_a_shop_added_by_another_process_is_named(tmp_path):
+    writer = TantivyBackend(tmp_path / "index")
+    writer.upsert(RECORDS[:10])
+    reader = TantivyBackend(tmp_path / "index", readonly=True)
+    assert shop_facet(reader) == expected(RECORDS[:10], 50)
+    new = [product_record(0, id=f"new-{n}", shop_name="Nouvelle boutique") for n in range(5)]
+    writer.upsert(new)
+    assert shop_facet(reader) == expected(RECORDS[:10] + new, 50)
+    reader._shop_names = (reader._generation(), {})  # a name table older than the searcher
+    town = new[0]["town"]
+    assert shop_facet(reader, filters={"town": (town,)}) == expected(
+        [r for r in RECORDS[:10] + new if r["town"] == town], 50
+    )
+
+
+def test_an_index_built_without_the_hash_field_still_counts_shops(tmp_path):
+    (tmp_path / "index").mkdir()
+    tantivy.Index(build_schema(shop_hash=False), path=str(tmp_path / "index"))  # an index of the previous release
+    backend = TantivyBackend(tmp_path / "index", facet_size=5)
+    assert not backend._shop_hash
+    backend.upsert(RECORDS)
+    assert shop_facet(backend) == expected(RECORDS, 5)
