@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 from urllib.parse import quote, urlencode
 
-from flask import Flask, g, request, url_for
+from flask import Flask, request, url_for
 
 from portal import formatting
 from portal.presenters import distance_display
@@ -66,7 +66,7 @@ def link_for(endpoint: str, **value: Any) -> str:
     string join: the route is built once per request and the quoted value set in place.
     20 product cards made 40 ``url_for`` calls, a tenth of a results page's rendering."""
     (name, part), = value.items()
-    links = g.setdefault("_links", {})
+    links = request.environ.setdefault("emplettes.links", {})  # this request's, whatever its app context
     pattern = links.get((endpoint, name))
     if pattern is None:
         built = url_for(endpoint, **{name: _MARK})
