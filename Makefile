@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := tools/node_modules/.installed
 
-.PHONY: demo test bench lighthouse tools clean
+.PHONY: demo test bench bench-portal lighthouse tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/adapters.py
+
+# The portal under gunicorn at 1M products, driven by wrk (apt-get install wrk).
+bench-portal: $(STAMP)
+	$(BIN)/python bench/portal.py
 
 # Lighthouse scores of the home, results and shop pages (needs Chromium and npm).
 lighthouse: $(STAMP) tools

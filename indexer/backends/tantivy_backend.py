@@ -338,6 +338,7 @@ class TantivyBackend(SearchBackend):
         self.readonly = readonly
         self.facet_size = facet_size
         self._facet_cache = _LRU(cache_size)
+        self._page_cache = _LRU(cache_size)  # (total, addresses...) per search
         self._availability_cache: tuple | None = None
         self._browse_cache: tuple | None = None
         self._browse_pages: tuple = (None, {})
@@ -386,6 +387,7 @@ class TantivyBackend(SearchBackend):
                 self._index, self._directory = index, identity
                 self.schema, self._shop_hash, self._shop_names = schema, shop_hash, None
                 self._facet_cache = _LRU(self._facet_cache.size)
+                self._page_cache = _LRU(self._page_cache.size)
                 self._availability_cache = None
                 self._browse_cache = None
 
@@ -490,6 +492,7 @@ class TantivyBackend(SearchBackend):
         self.readonly = False
         self.facet_size = options.get("facet_size", 50)
         self._facet_cache = _LRU(options.get("cache_size", 256))
+        self._page_cache = _LRU(self._facet_cache.size)
         self._availability_cache = None
         self._browse_cache = None
         self._browse_pages = (None, {})
@@ -526,6 +529,7 @@ class TantivyBackend(SearchBackend):
             register_analyzers(self._index)
             self._directory = self._dir_identity()
             self._facet_cache = _LRU(self._facet_cache.size)
+            self._page_cache = _LRU(self._page_cache.size)
             self._availability_cache = None
             self._browse_cache = None
         shutil.rmtree(old, ignore_errors=True)
@@ -934,6 +938,34 @@ class TantivyBackend(SearchBackend):
         query = resolve_place(self, query)
         generation = self._generation()  # before the reload: never cache new counts under an old key
         searcher = self._searcher(generation)
+        # A page of results is a pure function of the query and the index state: the same
+        # search at the same generation is answered from the addresses found last time
+        # (popular searches repeat), and only the documents are read again.
+        page_key = (generation, query.text, tuple(sorted((k, tuple(v)) for k, v in query.filters.items())),
+                    query.price_min, query.price_max, query.near, query.facets, query.sort, query.page,
+                    query.per_page)
+        located = self._page_cache.get(page_key) if generation else None
+        if located is None:
+            located = self._locate(searcher, query, generation)
+            if generation and generation == self._generation():  # the searcher saw that commit only
+                self._page_cache.put(page_key, located)
+        total, page, mode, facets_found, clauses = located
+        near = query.near
+        hits = self._records(searcher, page)
+        if near:
+            for hit in hits:
+                hit["distance_km"] = round(haversine_km(near.lat, near.lon, hit["lat"], hit["lon"]), 1)
+        if clauses:
+            for hit in hits:
+                hit["name_highlight"] = highlight_segments(hit.get("name") or "", clauses, fuzzy=mode != "strict")
+        facets = {
+            name: [FacetValue(v.value, v.count, v.selected) for v in values]  # callers may mutate
+            for name, values in facets_found.items()
+        }
+        return SearchResult(total=total, hits=hits, facets=facets, page=max(query.page, 1), per_page=query.per_page)
+
+    def _locate(self, searcher: tantivy.Searcher, query: SearchQuery, generation) -> tuple:
+        """(total, addresses of the page, text mode used, facets, planned clauses)."""
         near = query.near
         product = self._term("type", "product")
         price = self._price_query(query)
@@ -1020,19 +1052,7 @@ class TantivyBackend(SearchBackend):
                 )
                 total = result.count if counted is None else counted
                 page = [address for _, address in result.hits][:limit]
-
-        hits = self._records(searcher, page)
-        if near:
-            for hit in hits:
-                hit["distance_km"] = round(haversine_km(near.lat, near.lon, hit["lat"], hit["lon"]), 1)
-        if clauses:
-            for hit in hits:
-                hit["name_highlight"] = highlight_segments(hit.get("name") or "", clauses, fuzzy=mode != "strict")
-        facets = {
-            name: [FacetValue(v.value, v.count, v.selected) for v in values]  # callers may mutate
-            for name, values in facets_found.items()
-        }
-        return SearchResult(total=total, hits=hits, facets=facets, page=max(query.page, 1), per_page=query.per_page)
+        return total, page, mode, facets_found, clauses
 
     def _browse_page(self, searcher: tantivy.Searcher, generation, full: Query, field: str, order) -> tuple:
         """(total, first ``BROWSE_WINDOW`` addresses) of every product sorted on ``field``:
