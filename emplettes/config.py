@@ -42,7 +42,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
     "CLICK_COUNT_LIMIT": ("20/hour", "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)"),
     "TRUSTED_PROXIES": ("", "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed"),
-    "SEARCH_CACHE_SIZE": ("4096", "searches whose facet counts each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"),
+    "SEARCH_CACHE_SIZE": ("4096", "searches (facet counts and page of results) each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"),
     "HSTS_MAX_AGE": ("0", "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)"),
 }
 
