@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator, model_validator
@@ -39,10 +39,13 @@ def product_id(source_id: str, url: str | None, sku: str | None = None, name: st
 
 
 def price_string(price: Decimal) -> str:
-    """``Decimal('12.5')`` -> ``"12.50"``: two decimals unless the shop declared more."""
-    if price.as_tuple().exponent >= -2:  # type: ignore[operator]
-        return format(price.quantize(Decimal("0.01")), "f")
-    return format(price.normalize(), "f")
+    """``12.5`` and ``12.500`` -> ``"12.50"``; ``0.125`` -> ``"0.125"``: two decimals, more
+    only when the price has significant digits beyond the cent."""
+    try:
+        cents = price.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds: no rounding to show
+        return format(price, "f")
+    return format(cents if cents == price else price.normalize(), "f")
 
 
 class _Record(BaseModel):

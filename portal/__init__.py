@@ -19,7 +19,10 @@ from indexer.search import SearchBackend
 def create_app(config: Config | None = None, backend: SearchBackend | None = None) -> Flask:
     """Build the portal. Without ``backend``, the index named by ``config`` is opened
     read-only on the first request that needs it (and retried while it does not exist)."""
-    from portal import api, backend as backend_state, errors, i18n, search, security, shops, templating
+    from portal import (
+        api, assets, backend as backend_state, compression, discovery, errors, go, i18n, proxies, ratelimit, search,
+        security, shops, templating,
+    )
 
     app = Flask(__name__)
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
@@ -27,23 +30,23 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     config = config or Config()
+    public_url = (config.public_url or "").strip()
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ValueError(f"PUBLIC_URL: expected an http(s) address such as https://emplettes.region.fr, got {public_url!r}")
     backend_state.init_app(app, config, backend)
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
-    from portal import assets, compression, proxies, ratelimit
-
     assets.init_app(app)  # /static/ under content-hashed names, asset_url() in templates
     compression.init_app(app)
     proxies.init_app(app, config.trusted_proxies)
     ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
+    go.init_app(app, config.click_count_limit)
     errors.init_app(app)
 
     app.register_blueprint(search.bp)
     app.register_blueprint(shops.bp)
     app.register_blueprint(api.bp)
-    from portal import discovery, go
-
     app.register_blueprint(go.bp)
     app.register_blueprint(discovery.bp)
     return app

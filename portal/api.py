@@ -9,7 +9,9 @@ manager whether the index can be read. ``/api/openapi.json`` describes all of th
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, json, jsonify, request
+import time
+
+from flask import Blueprint, Response, abort, current_app, json, jsonify, request
 
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchQuery
@@ -122,11 +124,23 @@ def api_shop(shop_id: str):
     return jsonify(shop_json(record, products=int(products)))
 
 
+HEALTH_TTL = 10.0  # seconds: a service manager polling /healthz must not make the portal count
+
+
+def recent_stats(backend) -> dict:
+    """``backend.stats()`` at most every :data:`HEALTH_TTL` seconds (it counts the index)."""
+    cache = current_app.extensions.setdefault("emplettes.health", {})
+    now = time.monotonic()
+    if cache.get("backend") is not backend or now - cache.get("at", -HEALTH_TTL) >= HEALTH_TTL:
+        cache.update(backend=backend, at=now, stats=backend.stats())
+    return cache["stats"]
+
+
 @bp.get("/healthz")
 def healthz():
     try:
         backend = get_backend()
-        stats = backend.stats()
+        stats = recent_stats(backend)
     except BackendUnavailable:
         return jsonify(status="unavailable"), 503
     return jsonify(

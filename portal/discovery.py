@@ -16,6 +16,12 @@ from portal.backend import get_backend, get_config
 bp = Blueprint("discovery", __name__)
 
 CACHE_SHORT = "public, max-age=3600"
+CACHE_PRIVATE = "private, max-age=3600"  # absolute URLs from the request's Host: no shared cache
+
+
+def discovery_cache() -> str:
+    """Shared caches may keep these answers only when their URLs come from ``PUBLIC_URL``."""
+    return CACHE_SHORT if (get_config().public_url or "").strip() else CACHE_PRIVATE
 
 
 def public_base() -> str:
@@ -45,7 +51,7 @@ def robots():
         f"Sitemap: {absolute_url('discovery.sitemap')}",
         "",
     ])
-    return Response(body, mimetype="text/plain", headers={"Cache-Control": CACHE_SHORT})
+    return Response(body, mimetype="text/plain", headers={"Cache-Control": discovery_cache()})
 
 
 @bp.get("/sitemap.xml")
@@ -63,7 +69,7 @@ def sitemap():
     for loc, lastmod in entries:
         lines.append(f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>")
-    return Response("\n".join(lines) + "\n", mimetype="application/xml", headers={"Cache-Control": CACHE_SHORT})
+    return Response("\n".join(lines) + "\n", mimetype="application/xml", headers={"Cache-Control": discovery_cache()})
 
 
 @bp.get("/opensearch.xml")
@@ -76,7 +82,7 @@ def opensearch():
         home_url=absolute_url("search.home"),
         self_url=absolute_url("discovery.opensearch"),
     )
-    return Response(body, mimetype="application/opensearchdescription+xml", headers={"Cache-Control": CACHE_SHORT})
+    return Response(body, mimetype="application/opensearchdescription+xml", headers={"Cache-Control": discovery_cache()})
 
 
 # ------------------------------------------------------------------------------ OpenAPI
@@ -308,6 +314,6 @@ def openapi_document() -> dict:
 @bp.get("/api/openapi.json")
 def openapi():
     response = jsonify(openapi_document())
-    response.headers["Cache-Control"] = CACHE_SHORT
+    response.headers["Cache-Control"] = discovery_cache()
     response.headers["Access-Control-Allow-Origin"] = "*"  # readable by API explorers on other sites
     return response

@@ -58,10 +58,12 @@ def format_price(price: Decimal | str | int | float | None, currency: str | None
         return ""
     if not value.is_finite():
         return ""
-    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
-        value = value.quantize(Decimal("0.01"))
-    else:
-        value = value.normalize()
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # beyond the decimal context: not a price anyone charges
+        return ""
+    # Two decimals (12,50 € for 12.5 or 12.500); more only when they matter (0,125 €).
+    value = cents if cents == value else value.normalize()
     sign = "-" if value < 0 else ""
     integer, _dot, fraction = format(abs(value), "f").partition(".")
     groups = []

@@ -24,7 +24,7 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from portal.backend import get_backend, get_config
 from portal.clicks import FILENAME, ClickCounter
-from portal.ratelimit import TokenBuckets, parse_rate
+from portal.ratelimit import TokenBuckets, client_key, parse_rate
 
 bp = Blueprint("go", __name__)
 
@@ -113,6 +113,8 @@ def outbound_url(url: object, allowed_host: str | None) -> str | None:
     host = ascii_host(parts.hostname)
     if host is None or not host_belongs(host, allowed_host):
         return None
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((
         scheme,
@@ -135,18 +137,17 @@ def click_counter() -> ClickCounter:
     return counter
 
 
-def click_budget() -> TokenBuckets | None:
-    """Per client and shop, how many more clicks count (``None``: every click counts)."""
-    extensions = current_app.extensions
-    if BUDGET not in extensions:
-        rate = parse_rate(get_config().click_count_limit)
-        extensions[BUDGET] = TokenBuckets(rate) if rate else None
-    return extensions[BUDGET]
+def init_app(app, click_count_limit: str) -> None:
+    """Read ``CLICK_COUNT_LIMIT`` when the portal starts: a bad value stops it there, not
+    on every resident's click."""
+    rate = parse_rate(click_count_limit, name="CLICK_COUNT_LIMIT")
+    app.extensions[BUDGET] = TokenBuckets(rate) if rate else None
 
 
 def counts_as_click(shop_id: str) -> bool:
-    budget = click_budget()
-    return budget is None or budget.take(f"{request.remote_addr}\x00{shop_id}") == 0.0
+    """Per client and shop, whether this click still counts (no budget: every one does)."""
+    budget = current_app.extensions.get(BUDGET)
+    return budget is None or budget.take(f"{client_key(request.remote_addr)}\x00{shop_id}") == 0.0
 
 
 def is_prefetch() -> bool:

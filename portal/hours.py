@@ -219,6 +219,8 @@ def _when(moment: datetime, today: date) -> str:
     if delta == 0:
         return _("à %(time)s", time=hhmm)
     if delta == 1:
+        if hhmm == "00:00":  # the end of today: "ferme à minuit", not "demain à 00:00"
+            return _("à minuit")
         return _("demain à %(time)s", time=hhmm)
     return _("%(day)s à %(time)s", day=day_name(local.weekday()), time=hhmm)
 

@@ -4,8 +4,10 @@
 the connection comes from a proxy listed in ``TRUSTED_PROXIES`` (addresses or networks,
 comma-separated). Then the client is the right-most address of the header that is not one
 of those proxies: addresses further left were written by the client itself and may be
-invented to dodge the API rate limit. ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` from a
-trusted proxy set the scheme (HSTS, canonical URLs) and host in the same way.
+invented to dodge the API rate limit. ``X-Forwarded-Proto`` from a trusted proxy sets the
+scheme (HSTS, canonical URLs). ``X-Forwarded-Host`` is never believed: many proxies pass a
+client's own header through, and absolute URLs (sitemap, OpenSearch, canonical links) would
+then name the client's host in cached responses; set ``PUBLIC_URL`` instead.
 
 Without ``TRUSTED_PROXIES`` the headers are ignored and the client is the socket's peer.
 """
@@ -59,7 +61,7 @@ def _last(value: str | None) -> str:
 
 
 class TrustedProxies:
-    """WSGI middleware: rewrites ``REMOTE_ADDR``, the scheme and the host from a trusted proxy's headers."""
+    """WSGI middleware: rewrites ``REMOTE_ADDR`` and the scheme from a trusted proxy's headers."""
 
     def __init__(self, app: Callable, networks: tuple[Network, ...]):
         self.app = app
@@ -73,9 +75,6 @@ class TrustedProxies:
             proto = _last(environ.get("HTTP_X_FORWARDED_PROTO")).lower()
             if proto in ("http", "https"):
                 environ["wsgi.url_scheme"] = proto
-            host = _last(environ.get("HTTP_X_FORWARDED_HOST"))
-            if host:
-                environ["HTTP_HOST"] = host
         return self.app(environ, start_response)
 
 

@@ -15,6 +15,7 @@ and its in-memory storage would be per process just the same (sharing needs Redi
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import threading
@@ -44,7 +45,7 @@ class Rate:
         return self.count / self.period
 
 
-def parse_rate(limit: str, burst: str | int = "") -> Rate | None:
+def parse_rate(limit: str, burst: str | int = "", *, name: str = "API_RATE_LIMIT") -> Rate | None:
     """``"120/minute"`` (also ``120 per minute``, ``10/30second``) -> Rate; None when off.
 
     The burst defaults to one period's worth of requests, capped at 60.
@@ -53,7 +54,7 @@ def parse_rate(limit: str, burst: str | int = "") -> Rate | None:
         return None
     match = _RATE.match(limit)
     if not match:
-        raise ValueError(f"API_RATE_LIMIT: expected e.g. '120/minute', got {limit!r}")
+        raise ValueError(f"{name}: expected e.g. '120/minute', got {limit!r}")
     count, multiple, unit = int(match[1]), int(match[2] or 1), match[3].lower()
     if count <= 0 or multiple <= 0:
         return None
@@ -97,8 +98,10 @@ class TokenBuckets:
             else:
                 self._buckets[key] = (tokens, now)
                 wait = (1 - tokens) / self.rate.per_second
-            if now - self._swept > self.rate.period or len(self._buckets) > self.max_keys:
+            if now - self._swept > self.rate.period:
                 self._sweep(now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
             return wait
 
     def _sweep(self, now: float) -> None:
@@ -112,6 +115,17 @@ class TokenBuckets:
         return len(self._buckets)
 
 
+def client_key(address: str | None) -> str:
+    """The bucket of an address: itself for IPv4, its /64 for IPv6 (one subscriber's
+    machine can take any address of its /64, so per-address buckets would not limit it)."""
+    if address and ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            pass
+    return address or "unknown"
+
+
 def is_api(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
 
@@ -120,7 +134,7 @@ def limit_api():
     """``before_request`` hook: a 429 instead of the view when the client's bucket is empty."""
     if not is_api(request.path):
         return None
-    wait = current_app.extensions[EXTENSION].take(request.remote_addr or "unknown")
+    wait = current_app.extensions[EXTENSION].take(client_key(request.remote_addr))
     if not wait:
         return None
     retry_after = max(1, math.ceil(wait))

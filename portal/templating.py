@@ -44,7 +44,9 @@ def search_url(
     dropped = set(drop) | set(set_values)
     if not keep_page:
         dropped.add("page")
-    pairs = [(k, v) for k, v in pairs if k not in dropped and (k, v) != remove]
+    if remove is not None:  # filter values are read with spaces collapsed (query.py): compare alike
+        remove = (remove[0], " ".join(str(remove[1]).split()))
+    pairs = [(k, v) for k, v in pairs if k not in dropped and (k, " ".join(v.split())) != remove]
     for name, value in set_values.items():
         if value is None or value == "":
             continue

@@ -164,3 +164,9 @@ def test_status_is_always_given_for_readable_hours(rules, now):
     entries = [f"{d} {h1:02d}:{m1:02d}-{h2:02d}:{0 if h2 == 24 else m2:02d}" for d, h1, m1, h2, m2 in rules]
     found = opening_status(parse_opening_hours(entries), now)
     assert found is not None and found.text.startswith("Ouvert maintenant" if found.is_open else "Fermé")
+
+
+def test_closing_at_midnight_reads_as_midnight_not_tomorrow():
+    schedule = parse_opening_hours(["Mo-Sa 09:00-24:00"])
+    saturday_evening = datetime(2026, 11, 28, 20, 0, tzinfo=PARIS)
+    assert opening_status(schedule, saturday_evening).text == "Ouvert maintenant · ferme à minuit"

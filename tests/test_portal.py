@@ -47,6 +47,9 @@ SHOPS = [r for r in portal_records() if r["type"] == "shop"]
         (Decimal("1299.00"), None, "1 299,00 €"),
         ("1234567.8", "EUR", "1 234 567,80 €"),
         ("999.999", "EUR", "999,999 €"),  # more decimals than cents: kept, not rounded
+        ("12.500", "EUR", "12,50 €"),  # feeds write three decimals: still cents
+        ("10.000", "EUR", "10,00 €"),
+        ("1e30", "EUR", ""),  # beyond any price and the decimal context: nothing, not a 500
         ("0", "EUR", "0,00 €"),
         ("12.5", "USD", "12,50 USD"),
         ("12.5", "chf", "12,50 CHF"),

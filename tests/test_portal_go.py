@@ -298,3 +298,7 @@ def test_a_client_replaying_links_is_redirected_but_counted_only_up_to_the_limit
                     for _ in range(5)]
     assert statuses == [302] * 5
     assert _clicks(config.data_dir / FILENAME) == 3
+
+
+def test_an_ipv6_literal_host_keeps_its_brackets():
+    assert outbound_url("http://[::1]:8080/x", "::1") == "http://[::1]:8080/x"

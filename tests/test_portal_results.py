@@ -193,6 +193,12 @@ def test_facet_filter_then_remove_its_chip(results_url):
     assert len(page(results_url, chip["href"]).select("li.product")) > len(soup.select("li.product"))
 
 
+def test_a_chip_for_a_value_typed_with_extra_spaces_still_removes_it(results_url):
+    soup = page(results_url, q="bougie", availability=" in_stock ")
+    chip = soup.select_one(".chips--active a")
+    assert params_of(chip["href"]) == {"q": ["bougie"]}
+
+
 def test_near_me_position_shows_a_removable_chip_and_the_radius(results_url):
     soup = page(results_url, lat="47.394", lon="0.685", radius="5")
     chip = soup.select_one(".chips--active a")

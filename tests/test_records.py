@@ -37,6 +37,7 @@ def test_prices_keep_two_decimals_unless_more_were_declared():
     assert parse_record(PRODUCT).model_dump(mode="json")["price"] == "14.50"
     assert price_string(Decimal("1299")) == "1299.00"
     assert price_string(Decimal("0.125")) == "0.125"
+    assert price_string(Decimal("12.500")) == "12.50" and price_string(Decimal("10.000")) == "10.00"
 
 
 @pytest.mark.parametrize(

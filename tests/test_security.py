@@ -276,3 +276,50 @@ def test_browser_accepts_the_headers_and_keeps_assets_in_cache(portal_url):
             assert not problems, problems
         finally:
             chromium.close()
+
+
+def test_a_forwarded_host_never_reaches_absolute_urls(behind_proxy):
+    """Proxies often pass a client's X-Forwarded-Host through: believing it would let one
+    request write another host into the sitemap and OpenSearch answers caches keep."""
+    forged = {"X-Forwarded-For": "198.51.100.40", "X-Forwarded-Host": "evil.example"}
+    for path in ("/robots.txt", "/sitemap.xml", "/opensearch.xml"):
+        response = requests.get(behind_proxy + path, headers=forged, timeout=10)
+        assert response.status_code == 200 and "evil.example" not in response.text, path
+        # without PUBLIC_URL the URLs come from the request's Host: no shared cache keeps them
+        assert response.headers["Cache-Control"].startswith("private"), path
+
+
+def test_with_public_url_discovery_answers_name_it_and_may_be_shared(portal_config):
+    from portal import create_app
+
+    app = create_app(replace(portal_config, public_url="https://emplettes.region.fr"))
+    response = app.test_client().get("/robots.txt", headers={"Host": "evil.example"})
+    assert "Sitemap: https://emplettes.region.fr/sitemap.xml" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"].startswith("public")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("public_url", "emplettes.region.fr", "PUBLIC_URL"),
+    ("click_count_limit", "5 clicks a day", "CLICK_COUNT_LIMIT"),
+])
+def test_bad_settings_stop_the_portal_at_startup_naming_the_setting(portal_config, field, value, message):
+    from portal import create_app
+
+    with pytest.raises(ValueError, match=message):
+        create_app(replace(portal_config, **{field: value}))
+
+
+def test_past_max_keys_the_oldest_buckets_go_without_a_full_scan():
+    clock = Clock()
+    buckets = TokenBuckets(Rate(count=60, period=60, burst=5), clock=clock, max_keys=100)
+    for i in range(1000):
+        buckets.take(f"client-{i}")
+        assert len(buckets) <= 100
+    assert buckets._swept == 1000.0  # no sweep ran: the clock never moved a period
+
+
+def test_an_ipv6_client_is_one_bucket_per_64():
+    assert ratelimit.client_key("2001:db8:1:2:aaaa::1") == ratelimit.client_key("2001:db8:1:2:bbbb::9")
+    assert ratelimit.client_key("2001:db8:1:3::1") != ratelimit.client_key("2001:db8:1:2::1")
+    assert ratelimit.client_key("198.51.100.7") == "198.51.100.7"
+    assert ratelimit.client_key(None) == "unknown"
