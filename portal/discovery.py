@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
+from portal.assets import asset_url
 from portal.backend import get_backend, get_config
 
 bp = Blueprint("discovery", __name__)
@@ -39,6 +40,12 @@ def absolute_url(endpoint: str, **values) -> str:
     if root and path.startswith(root):
         path = path[len(root):]
     return public_base() + path
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Crawlers and old browsers ask for ``/favicon.ico`` without reading the page's link."""
+    return redirect(asset_url("favicon.svg"), code=301)
 
 
 @bp.get("/robots.txt")

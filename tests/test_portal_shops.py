@@ -246,6 +246,14 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_bots_off_go_and_api(shops_ur
     assert f"Sitemap: {PUBLIC}/sitemap.xml" in lines
 
 
+def test_favicon_ico_leads_to_the_hashed_icon(shops_url):
+    response = requests.get(f"{shops_url}/favicon.ico", allow_redirects=False, timeout=10)
+    assert response.status_code == 301
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{8}\.svg", response.headers["Location"])
+    icon = requests.get(shops_url + response.headers["Location"], timeout=10)
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+
+
 def test_sitemap_lists_home_directory_and_every_shop_page(shops_url):
     response = get(shops_url, "/sitemap.xml")
     assert response.headers["Content-Type"].startswith("application/xml")
