@@ -205,10 +205,18 @@ def _merge(spans):
 
 
 def _instant(day: date, minutes: int) -> datetime:
-    """The UTC instant of a Paris wall-clock time (``minutes`` after that day's midnight)."""
+    """The UTC instant of a Paris wall-clock time (``minutes`` after that day's midnight).
+
+    A time the spring change skips (02:30 that night) is the moment the clocks jump: a
+    shop closing at 02:30 has closed at 03:00, not at 03:30.
+    """
     extra_days, minutes = divmod(minutes, MINUTES_PER_DAY)
-    local = datetime.combine(day + timedelta(days=extra_days), time(minutes // 60, minutes % 60), tzinfo=PARIS)
-    return local.astimezone(timezone.utc)
+    wall = datetime.combine(day + timedelta(days=extra_days), time(minutes // 60, minutes % 60))
+    while True:
+        instant = wall.replace(tzinfo=PARIS).astimezone(timezone.utc)
+        if instant.astimezone(PARIS).replace(tzinfo=None) == wall:
+            return instant
+        wall += timedelta(minutes=1)  # inside the gap: at most an hour of steps, one night a year
 
 
 def _when(moment: datetime, today: date) -> str:

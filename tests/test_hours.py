@@ -170,3 +170,11 @@ def test_closing_at_midnight_reads_as_midnight_not_tomorrow():
     schedule = parse_opening_hours(["Mo-Sa 09:00-24:00"])
     saturday_evening = datetime(2026, 11, 28, 20, 0, tzinfo=PARIS)
     assert opening_status(schedule, saturday_evening).text == "Ouvert maintenant · ferme à minuit"
+
+
+def test_a_closing_time_the_spring_change_skips_is_the_jump():
+    schedule = parse_opening_hours(["Mo-Su 01:00-02:30"])
+    before_jump = datetime(2026, 3, 29, 0, 50, tzinfo=timezone.utc)  # 01:50 CET
+    assert opening_status(schedule, before_jump).text == "Ouvert maintenant · ferme à 03:00"
+    after_jump = datetime(2026, 3, 29, 1, 10, tzinfo=timezone.utc)  # 03:10 CEST
+    assert opening_status(schedule, after_jump).is_open is False
