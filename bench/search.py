@@ -134,6 +134,16 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
         }
 
 
+def backend_class_from(path: Path) -> type:
+    """``TantivyBackend`` of another copy of tantivy_backend.py (an old one, for A/B runs)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("other_tantivy_backend", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TantivyBackend
+
+
 def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
@@ -199,12 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     global TantivyBackend
     if args.backend_file:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("other_tantivy_backend", args.backend_file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        TantivyBackend = module.TantivyBackend
+        TantivyBackend = backend_class_from(args.backend_file)
 
     rng = random.Random(args.seed)
     shops = make_shops(args.shops or max(10, args.products // 200), rng)

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search import (  # noqa: E402
-    CATEGORIES, SERVICES, TOWNS, faceted_queries, geo_queries, make_products, make_shops,
+    CATEGORIES, SERVICES, TOWNS, backend_class_from, faceted_queries, geo_queries, make_products, make_shops,
 )
 from indexer.backends.base import Near, SearchQuery  # noqa: E402
 from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
@@ -110,14 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index even if it exists")
     parser.add_argument("--backend-file", type=Path, help="another tantivy_backend.py to run (an old copy)")
     args = parser.parse_args(argv)
-    backend_class = TantivyBackend
-    if args.backend_file:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location("other_tantivy_backend", args.backend_file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        backend_class = module.TantivyBackend
+    backend_class = backend_class_from(args.backend_file) if args.backend_file else TantivyBackend
 
     rng = random.Random(args.seed)
     shops = make_shops(max(10, args.products // 200), rng)

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}  # a cheap Android phone
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 def find_chromium() -> str | None:
@@ -125,6 +126,15 @@ class Tab:
         assert not self.dialogs, f"a dialog fired: {self.dialogs}"
         assert not self.problems, self.problems
         self.context.close()
+
+
+def open_tab(browser, base: str, viewport: str, path: str) -> Tab:
+    """A :class:`Tab` of ``viewport`` size ("desktop" or "phone") on ``path``, loaded."""
+    size = VIEWPORTS[viewport]
+    tab = Tab(browser, base, size["width"], size["height"])
+    tab.goto(path)
+    tab.page.wait_for_load_state("load")
+    return tab
 
 
 @functools.cache

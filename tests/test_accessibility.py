@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from browser import DESKTOP, PHONE, ROOT, Tab, browser, describe_violations, run_axe  # noqa: F401
+from browser import ROOT, browser, describe_violations, open_tab, run_axe  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -32,14 +32,8 @@ BLOCKING = {"serious", "critical"}
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("name", PAGES)
 def test_no_serious_accessibility_violation(browser, portal_url, name, viewport):
-    size = DESKTOP if viewport == "desktop" else PHONE
-    tab = Tab(browser, portal_url, size["width"], size["height"])
+    tab = open_tab(browser, portal_url, viewport, PAGES[name])
     try:
-        response = tab.page.goto(portal_url + PAGES[name])
-        if name == "directory" and response.status == 404:
-            pytest.skip("/boutiques answers 404: the shop directory is not built yet")
-        assert response.ok
-        tab.page.wait_for_load_state("load")
         if viewport == "phone" and tab.page.locator("#filtres-panneau > summary").count():
             tab.page.locator("#filtres-panneau > summary").click()  # check the folded filters too
         violations = run_axe(tab.page)
