@@ -57,7 +57,7 @@ def test_a_shop_added_by_another_process_is_named(tmp_path):
 
 def test_an_index_built_without_the_hash_field_still_counts_shops(tmp_path):
     (tmp_path / "index").mkdir()
-    tantivy.Index(build_schema(shop_hash=False), path=str(tmp_path / "index"))  # an index of the previous release
+    tantivy.Index(build_schema(version=1), path=str(tmp_path / "index"))  # an index of an earlier release
     backend = TantivyBackend(tmp_path / "index", facet_size=5)
     assert not backend._shop_hash
     backend.upsert(RECORDS)

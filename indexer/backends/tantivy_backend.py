@@ -107,7 +107,12 @@ MAX_RESULT_WINDOW = 10_000
 MAX_PER_PAGE = 1_000
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
+KEY_BUCKET = "key_bucket"  # indexed: the products of the smallest keys, without reading every key
+KEY_BUCKET_BITS = 12
+KEY_BUCKETS = 1 << KEY_BUCKET_BITS
 SEEK_BONUS_BELOW = 60_000  # matches under which bonuses are sought per match (see _with_bonus)
+TIER_BUCKETS_ABOVE = 20_000  # matches above which the top tier is first sought in a few key buckets
+TIER_BUCKETS_MAX = KEY_BUCKETS // 16  # more buckets than this read about as much as the whole tier
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
@@ -280,9 +285,13 @@ def shop_name_hash(name: str) -> int:
     return max(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1, 1)
 
 
-def build_schema(shop_hash: bool = True) -> tantivy.Schema:
-    """``shop_hash=False``: the schema of indexes built before ``shop_name_hash``, still
-    opened (their shop facet is counted on the str field)."""
+SCHEMA_VERSION = 3
+
+
+def build_schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
+    """The index schema; older versions are still opened: 1 has no ``shop_name_hash``
+    (its shop facet is counted on the str field), 2 no ``key_bucket`` (its relevance
+    pages are found without the key-ordered shortcut of :meth:`TantivyBackend._tier_page`)."""
     sb = tantivy.SchemaBuilder()
     for name in RAW_FIELDS:
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -298,25 +307,32 @@ def build_schema(shop_hash: bool = True) -> tantivy.Schema:
     for name in ("first_seen", "last_seen", "sort_price_asc", "sort_price_desc", "sort_newest"):
         sb.add_integer_field(name, fast=True)
     sb.add_bytes_field("record", stored=True)
-    if shop_hash:
+    if version >= 2:
         sb.add_unsigned_field(SHOP_HASH, fast=True)
+    if version >= 3:
+        sb.add_unsigned_field(KEY_BUCKET, indexed=True)
     return sb.build()
 
 
-def _open_index(path: Path) -> tuple[Index, tantivy.Schema, bool]:
-    """(index, schema, has shop_name_hash): reuse=True opens an existing index and refuses
-    one built with another schema, so an index of the previous schema is tried next."""
-    schema = build_schema()
-    try:
-        return Index(schema, path=str(path), reuse=True), schema, True
-    except ValueError as exc:
-        if "schema does not match" not in str(exc):
-            raise
-        legacy = build_schema(shop_hash=False)
+def key_bucket(key: int) -> int:
+    """Which of the ``KEY_BUCKETS`` equal slices of the signed key range ``key`` is in:
+    bucket order is key order."""
+    return (key + (1 << 63)) >> (64 - KEY_BUCKET_BITS)
+
+
+def _open_index(path: Path) -> tuple[Index, tantivy.Schema, int]:
+    """(index, schema, schema version): reuse=True opens an existing index and refuses
+    one built with another schema, so the schemas of older versions are tried next."""
+    first_error = None
+    for version in range(SCHEMA_VERSION, 0, -1):
+        schema = build_schema(version)
         try:
-            return Index(legacy, path=str(path), reuse=True), legacy, False
-        except ValueError:
-            raise exc from None
+            return Index(schema, path=str(path), reuse=True), schema, version
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            first_error = first_error or exc
+    raise first_error
 
 
 class TantivyBackend(SearchBackend):
@@ -348,9 +364,10 @@ class TantivyBackend(SearchBackend):
         self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.RLock()
         self._shop_names: tuple | None = None  # (generation, {hash: name} or None on a collision)
+        self._doc_freqs: tuple = (None, {})  # (generation, {(field, term): documents})
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._index, self.schema, self._shop_hash = _open_index(self.path)
+            self._index, self.schema, self._version = _open_index(self.path)
         except ValueError as exc:
             if "schema does not match" in str(exc):
                 raise BackendUnavailable(
@@ -362,6 +379,14 @@ class TantivyBackend(SearchBackend):
             raise BackendUnavailable(f"cannot open the index in {self.path}: {exc}") from exc
         register_analyzers(self._index)
         self._directory = self._dir_identity()
+
+    @property
+    def _shop_hash(self) -> bool:
+        return self._version >= 2
+
+    @property
+    def _key_buckets(self) -> bool:
+        return self._version >= 3
 
     # ------------------------------------------------------------------ plumbing
 
@@ -380,12 +405,13 @@ class TantivyBackend(SearchBackend):
         if identity is not None and identity != self._directory:
             with self._lock:
                 try:
-                    index, schema, shop_hash = _open_index(self.path)
+                    index, schema, version = _open_index(self.path)
                 except (ValueError, OSError):
                     return  # mid-swap: keep the old one until the next search
                 register_analyzers(index)
                 self._index, self._directory = index, identity
-                self.schema, self._shop_hash, self._shop_names = schema, shop_hash, None
+                self.schema, self._version, self._shop_names = schema, version, None
+                self._doc_freqs = (None, {})
                 self._facet_cache = _LRU(self._facet_cache.size)
                 self._page_cache = _LRU(self._page_cache.size)
                 self._availability_cache = None
@@ -502,7 +528,8 @@ class TantivyBackend(SearchBackend):
         self._writer = None
         self._lock = threading.RLock()
         self.schema = build_schema()
-        self._shop_hash, self._shop_names = True, None
+        self._version, self._shop_names = SCHEMA_VERSION, None
+        self._doc_freqs = (None, {})
         self._index = None
         self._directory = None
         return self
@@ -524,8 +551,9 @@ class TantivyBackend(SearchBackend):
             if self.path.exists():
                 os.replace(self.path, old)
             os.replace(fresh.path, self.path)
-            self._index, self.schema, self._shop_hash = _open_index(self.path)
+            self._index, self.schema, self._version = _open_index(self.path)
             self._shop_names = None
+            self._doc_freqs = (None, {})
             register_analyzers(self._index)
             self._directory = self._dir_identity()
             self._facet_cache = _LRU(self._facet_cache.size)
@@ -594,6 +622,8 @@ class TantivyBackend(SearchBackend):
         if self._shop_hash:  # every document: a dense column is counted faster
             shop_name = fields.get("shop_name")
             fields[SHOP_HASH] = shop_name_hash(shop_name) if shop_name else 0
+        if self._key_buckets:
+            fields[KEY_BUCKET] = key_bucket(key)
         blob = _RECORD_ENCODER.encode(record)
         fields["record"] = blob.encode()
         return Document.from_dict(fields, self.schema), fields
@@ -722,23 +752,29 @@ class TantivyBackend(SearchBackend):
 
     # ------------------------------------------------------------------ search
 
-    def _field_match(self, field: str, clause: Clause, weight: float, fuzzy: bool) -> Query:
-        """The clause in one field, scored ``weight`` (less for a synonym or a typo)."""
+    @staticmethod
+    def _any(queries: list[Query]) -> Query:
+        return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
+
+    def _field_options(self, field: str, clause: Clause, weight: float, fuzzy: bool,
+                       searcher: tantivy.Searcher | None = None) -> list[tuple[float, Query]]:
+        """(score, filter) of each way the clause can match in one field: its words
+        (``weight``), a synonym (less), a typo (less still). With ``searcher``, only the
+        words the index holds (an unknown word matches nothing)."""
         options = []
         for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
             exact = []
             # "bougie" and "bougies" share their stem: one term query for both (same matches,
             # same constant score, half the postings to merge).
             for stems in dict.fromkeys(tuple(dict.fromkeys(analyze(" ".join(phrase)))) for phrase in phrases):
+                if not stems or (searcher is not None and not all(self._doc_freq(searcher, field, t) for t in stems)):
+                    continue
                 if len(stems) == 1:
                     exact.append(self._term(field, stems[0]))
-                elif stems:
+                else:
                     exact.append(Query.boolean_query([(Occur.Must, self._term(field, t)) for t in stems]))
             if exact:
-                options.append(Query.const_score_query(
-                    exact[0] if len(exact) == 1 else Query.boolean_query([(Occur.Should, q) for q in exact]),
-                    weight * factor,
-                ))
+                options.append((weight * factor, self._any(exact)))
         if fuzzy and clause.fuzzy:
             stems = analyze(clause.words[0])
             typos = [Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy) for stem in stems[:1]]
@@ -748,13 +784,97 @@ class TantivyBackend(SearchBackend):
                     for form in word_forms(clause.words[0])  # and "bougeis" from "bougies"
                 ]
             if typos:
-                options.append(Query.const_score_query(
-                    typos[0] if len(typos) == 1 else Query.boolean_query([(Occur.Should, q) for q in typos]),
-                    weight * FUZZY_FACTOR,
-                ))
+                options.append((weight * FUZZY_FACTOR, self._any(typos)))
+        return options
+
+    def _field_match(self, field: str, clause: Clause, weight: float, fuzzy: bool) -> Query:
+        """The clause in one field, scored ``weight`` (less for a synonym or a typo)."""
+        options = [Query.const_score_query(q, score) for score, q in self._field_options(field, clause, weight, fuzzy)]
         if not options:
             return Query.empty_query()
         return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
+
+    def _doc_freq(self, searcher: tantivy.Searcher, field: str, term: str) -> int:
+        """Documents holding ``term`` in ``field`` (deleted ones included), per generation."""
+        generation, known = self._doc_freqs
+        current = self._reloaded[1] if self._reloaded else None
+        if generation != current or current is None:
+            known = {}
+            self._doc_freqs = (current, known)
+        found = known.get((field, term))
+        if found is None:
+            found = known[(field, term)] = searcher.doc_freq(field, term)
+            if len(known) > 100_000:
+                known.clear()
+        return found
+
+    def _top_tier(self, searcher: tantivy.Searcher, query: SearchQuery, clauses: list[Clause], mode: str,
+                  present: tuple | None) -> list[Query] | None:
+        """Filters matching exactly the documents with the highest score ``_with_bonus``
+        can give: each clause in its best field the index holds the words in, the head
+        and phrase bonuses when the index holds their words, the best availability of
+        those allowed. Every other document scores strictly less (the scores are sums
+        of independent parts, each below its best), so when this tier fills the page,
+        its documents of the smallest keys are the page: the order the engine gives
+        (score, then key) without scoring every match. None: no such filter (a clause
+        matches nowhere)."""
+        fuzzy = mode != "strict"
+        parts = []
+        for clause in clauses:
+            best, tops = 0.0, []
+            for field, weight in TEXT_FIELDS.items():
+                for score, option in self._field_options(field, clause, weight, fuzzy, searcher):
+                    if score > best:
+                        best, tops = score, [option]
+                    elif score == best:
+                        tops.append(option)
+            if tops:
+                parts.append(self._any(tops))
+            elif mode != "any":
+                return None  # (in "any" mode such a clause adds nothing to any score)
+        if not parts:
+            return None
+        heads = [h for h in dict.fromkeys(s for c in clauses for s in c.stems()) if self._doc_freq(searcher, "name_head", h)]
+        if heads:
+            parts.append(self._terms("name_head", heads))
+        stems = [stem for clause in clauses for w in clause.words for stem in analyze(w)]
+        if len(stems) > 1 and all(self._doc_freq(searcher, "name", stem) for stem in stems):
+            parts.append(Query.phrase_query(self.schema, "name", stems, slop=1))
+        # The availability values a match can have: those ticked, else those in the index
+        # when every product has one (``present``), else any (no value scores 0).
+        values = query.filters.get("availability") or present
+        bonus = {value: AVAILABILITY_BONUS.get(value, 0.0) for value in values or AVAILABILITY_BONUS}
+        top = max(bonus.values())
+        if not values or min(bonus.values()) < top:
+            parts.append(self._terms("availability", [value for value, b in bonus.items() if b == top]))
+        return parts
+
+    def _tier_page(self, searcher: tantivy.Searcher, tier: list[Query], others: list[Query], near: Near | None,
+                   offset: int, limit: int, total: int) -> list | None:
+        """The page ``offset:offset+limit`` from the top tier (see :meth:`_top_tier`) in key
+        order, or None when the tier holds fewer documents than the page needs. A big tier
+        is first searched in the few key buckets expected to hold the page: the engine
+        then reads a few thousand documents instead of every match."""
+        needed = offset + limit
+        parts = [(Occur.Must, q) for q in tier + others]
+        if not near:  # shops carry words too (geo cells: products only)
+            parts.append((Occur.MustNot, self._term("type", "shop")))
+
+        def smallest_keys(extra: list[Query]) -> list:
+            q = Query.boolean_query(parts + [(Occur.Must, e) for e in extra])
+            return searcher.search(q, needed, count=False, order_by_field="key", order=Order.Asc).hits
+
+        if self._key_buckets and total >= TIER_BUCKETS_ABOVE:
+            # Buckets enough for four times the page if a quarter of the matches are in the tier.
+            buckets = math.ceil(16 * needed * KEY_BUCKETS / total)
+            if buckets <= TIER_BUCKETS_MAX:
+                hits = smallest_keys([self._terms(KEY_BUCKET, range(buckets))])
+                if len(hits) >= needed:
+                    return [address for _, address in hits[offset:needed]]
+        hits = smallest_keys([])
+        if len(hits) >= needed:
+            return [address for _, address in hits[offset:needed]]
+        return None
 
     def _text_query(self, clauses: list[Clause], mode: str) -> Query | None:
         """``mode``: "strict" (every clause, exact), "fuzzy" (every clause, typos forgiven
@@ -771,9 +891,10 @@ class TantivyBackend(SearchBackend):
         occur = Occur.Should if mode == "any" else Occur.Must
         return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(occur, q) for q in per_clause])
 
-    def _availability_shift(self, searcher: tantivy.Searcher, generation) -> list[tuple[str, float]] | None:
-        """The availability bonus minus its maximum, per value present: ``None`` unless
-        every product carries a value (and the index is known to be at ``generation``).
+    def _availability(self, searcher: tantivy.Searcher, generation) -> tuple[list[tuple[str, float]], tuple] | None:
+        """(the availability bonus minus its maximum per value present, the values
+        present): ``None`` unless every product carries a value (and the index is known
+        to be at ``generation``).
 
         Adding the same constant to every score leaves the ranking unchanged (the bonuses
         are small dyadic numbers, so the sums stay exact), and the clauses then cover the
@@ -789,7 +910,7 @@ class TantivyBackend(SearchBackend):
             "n": {"value_count": {"field": "key"}},
         })
         counts = {bucket["key"]: bucket["doc_count"] for bucket in agg["a"]["buckets"]}
-        shift = None
+        found = None
         if sum(counts.values()) == int(agg["n"]["value"] or 0):
             top = max((AVAILABILITY_BONUS.get(value, 0.0) for value in counts), default=0.0)
             shift = [
@@ -797,8 +918,9 @@ class TantivyBackend(SearchBackend):
                 for value in sorted(counts)
                 if AVAILABILITY_BONUS.get(value, 0.0) != top
             ]
-        self._availability_cache = (generation, shift)
-        return shift
+            found = (shift, tuple(sorted(counts)))
+        self._availability_cache = (generation, found)
+        return found
 
     def _with_bonus(self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None,
                     seek: bool = False) -> Query:
@@ -925,6 +1047,11 @@ class TantivyBackend(SearchBackend):
         return ranked
 
     @staticmethod
+    def _count(searcher: tantivy.Searcher, query: Query) -> int:
+        """Matches of ``query``: counted without scores, several times faster than a search."""
+        return int(searcher.aggregate(query, {"n": {"value_count": {"field": "key"}}})["n"]["value"] or 0)
+
+    @staticmethod
     def _by_key(searcher: tantivy.Searcher, query: Query, limit: int) -> list[tuple[int, tantivy.DocAddress]]:
         """The ``limit`` matches of ``query`` with the smallest keys, as (key, address)."""
         if limit <= 0:
@@ -1009,7 +1136,7 @@ class TantivyBackend(SearchBackend):
             facets_found, counted = cached
             if attempt == len(modes) - 1:
                 break
-            found = counted if counted is not None else searcher.search(full, 1, count=True).count
+            found = counted if counted is not None else self._count(searcher, full)
             if found:
                 break
         mode = mode or "strict"
@@ -1020,22 +1147,33 @@ class TantivyBackend(SearchBackend):
         limit = max(0, min(per_page, MAX_RESULT_WINDOW - offset))
 
         if sort == "distance":
-            total = counted if counted is not None else searcher.search(full, 1, count=True).count
+            total = counted if counted is not None else self._count(searcher, full)
             nearest = []
             if limit and total > offset:
                 nearest = self._nearest(searcher, full, rest, near, total, offset + limit)
             page = [address for _, _, address in nearest[offset:offset + limit]]
         elif sort == "relevance" and text_q is not None:
             # Only the text scores: filters, cells and the product term count zero.
-            others = [q for q in base if q is not text_q] + list(filters.values())
-            if not near:
-                others.append(product)
-            shift = self._availability_shift(searcher, generation)
-            seek = counted is not None and counted < SEEK_BONUS_BELOW
-            scored = Query.boolean_query([
-                (Occur.Must, self._with_bonus(text_q, clauses, shift, seek)), (Occur.Must, self._unscored(self._and(others))),
-            ])
-            total, page = self._top_by_score(searcher, scored, offset, limit, counted)
+            others = [q for q in base if q is not text_q and q is not product] + list(filters.values())
+            shift, present = self._availability(searcher, generation) or (None, None)
+            page = None
+            if limit:
+                if counted is None:  # no facet asked for: the tier needs the total
+                    counted = self._count(searcher, full)
+                tier = self._top_tier(searcher, query, clauses, mode, present)
+                if tier is not None:
+                    page = self._tier_page(searcher, tier, others, near, offset, limit, counted)
+            if page is not None:
+                total = counted
+            else:
+                seek = counted is not None and counted < SEEK_BONUS_BELOW
+                if not near:
+                    others.append(product)
+                scored = Query.boolean_query([
+                    (Occur.Must, self._with_bonus(text_q, clauses, shift, seek)),
+                    (Occur.Must, self._unscored(self._and(others))),
+                ])
+                total, page = self._top_by_score(searcher, scored, offset, limit, counted)
         else:
             field, order = {
                 "relevance": ("key", Order.Asc),
