@@ -301,7 +301,7 @@ def cmd_reindex(args, config: Config) -> int:
 
 def cmd_serve(args, config: Config) -> int:
     from portal import create_app
-    from portal.server import serve, serve_workers
+    from portal.server import serve, serve_workers, settled
 
     host = args.host or config.host
     port = args.port or config.port
@@ -315,7 +315,7 @@ def cmd_serve(args, config: Config) -> int:
         serve_workers(lambda: create_app(config), host, port, workers=args.workers, threads=threads)
         return 0
     threads = args.threads or 8
-    app = create_app(config)
+    app = settled(create_app(config))
     print(f"portal: http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
     serve(app, host, port, threads=threads)
     return 0

@@ -10,5 +10,6 @@ by every worker). README "Production" says which server shape this machine serve
 from __future__ import annotations
 
 from portal import create_app
+from portal.server import settled
 
-app = create_app()
+app = settled(create_app())
