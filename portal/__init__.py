@@ -20,8 +20,8 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     """Build the portal. Without ``backend``, the index named by ``config`` is opened
     read-only on the first request that needs it (and retried while it does not exist)."""
     from portal import (
-        api, assets, backend as backend_state, compression, discovery, errors, go, i18n, proxies, ratelimit, search,
-        security, shops, templating,
+        api, assets, backend as backend_state, compression, discovery, errors, go, i18n, proxies, ratelimit,
+        responses, search, security, shops, templating,
     )
 
     app = Flask(__name__)
@@ -39,6 +39,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     security.init_app(app)
     assets.init_app(app)  # /static/ under content-hashed names, asset_url() in templates
     compression.init_app(app)
+    responses.init_app(app, config.search_cache_size, config.response_cache_seconds)
     proxies.init_app(app, config.trusted_proxies)
     ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
     go.init_app(app, config.click_count_limit)

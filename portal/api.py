@@ -19,6 +19,7 @@ from portal.backend import get_backend
 from portal.hours import now_in_paris
 from portal.presenters import search_view
 from portal.query import BadQuery, query_from_args
+from portal.responses import cached
 from portal.search import town_points
 from portal.shops import find_shop, product_counts, shop_json
 
@@ -37,6 +38,10 @@ def bad_request(message: str):
 @bp.get("/api/search")
 def api_search():
     backend = get_backend()
+    return cached(backend.cache_token(), lambda: search_answer(backend))
+
+
+def search_answer(backend):
     towns = town_points(backend) if request.args.get("near") else None  # "près de <commune>"
     try:
         query = query_from_args(request.args, strict=True, towns=towns)

@@ -21,6 +21,7 @@ from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.presenters import search_view
 from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
+from portal.responses import cached
 from portal.query import (
     PARAMS,
     PER_PAGE,
@@ -145,6 +146,10 @@ def home():
 @bp.get("/recherche")
 def results():
     backend = get_backend()
+    return cached(backend.cache_token(), lambda: results_page(backend))
+
+
+def results_page(backend: SearchBackend):
     towns = town_points(backend)
     place_link = typed_place_url(request.args, towns)
     if place_link:

@@ -135,6 +135,12 @@ class SearchBackend(abc.ABC):
     def close(self) -> None:  # pragma: no cover - optional
         """Release files or connections."""
 
+    def cache_token(self) -> object | None:
+        """A value that changes whenever searches may answer differently (a commit, a
+        rebuild): answers computed under one token can be reused while it holds. None:
+        no such value (then the portal keeps no answers)."""
+        return None
+
     def town_points(self) -> dict[str, tuple[str, list[tuple[float, float]]]]:
         """Folded town name -> (town as spelt, its shops' points): for "près de <town>".
         Backends cache it; this default reads every shop."""

@@ -502,6 +502,10 @@ class TantivyBackend(SearchBackend):
             return []
         return [address for _, address in searcher.search(query, count, count=False).hits]
 
+    def cache_token(self) -> tuple[int, int, int] | None:
+        self._follow_swap()
+        return self._generation()
+
     def town_points(self):
         generation = self._generation()
         cached = self._facet_cache.get(("town_points", generation)) if generation else None
