@@ -117,6 +117,10 @@ KEY_BUCKETS = 1 << KEY_BUCKET_BITS
 SEEK_BONUS_BELOW = 60_000  # matches under which bonuses are sought per match (see _with_bonus)
 TIER_BUCKETS_ABOVE = 20_000  # matches above which the top tier is first sought in a few key buckets
 TIER_BUCKETS_MAX = KEY_BUCKETS // 16  # more buckets than this read about as much as the whole tier
+# Price filters as terms: a range query on the price column reads all of it (22 ms at 1M).
+PRICE_CELL = "price_cell"
+PRICE_CELL_LEVELS = 11  # cells of 1 EUR, 10 EUR, ... 10^10 EUR: above any valid price
+PRICE_CELL_LIMIT = 10 ** (PRICE_CELL_LEVELS - 1)
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
@@ -289,13 +293,14 @@ def shop_name_hash(name: str) -> int:
     return max(int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big") >> 1, 1)
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def build_schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
     """The index schema; older versions are still opened: 1 has no ``shop_name_hash``
     (its shop facet is counted on the str field), 2 no ``key_bucket`` (its relevance
-    pages are found without the key-ordered shortcut of :meth:`TantivyBackend._tier_page`)."""
+    pages are found without the key-ordered shortcut of :meth:`TantivyBackend._tier_page`), 3 no
+    ``price_cell`` (its price filters read the whole price column)."""
     sb = tantivy.SchemaBuilder()
     for name in RAW_FIELDS:
         sb.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -315,6 +320,8 @@ def build_schema(version: int = SCHEMA_VERSION) -> tantivy.Schema:
         sb.add_unsigned_field(SHOP_HASH, fast=True)
     if version >= 3:
         sb.add_unsigned_field(KEY_BUCKET, indexed=True)
+    if version >= 4:
+        sb.add_integer_field(PRICE_CELL, indexed=True)
     return sb.build()
 
 
@@ -322,6 +329,45 @@ def key_bucket(key: int) -> int:
     """Which of the ``KEY_BUCKETS`` equal slices of the signed key range ``key`` is in:
     bucket order is key order."""
     return (key + (1 << 63)) >> (64 - KEY_BUCKET_BITS)
+
+
+def _price_cell(level: int, index: int) -> int:
+    return (level << 40) | index
+
+
+def price_cells(price: float) -> list[int]:
+    """The price's cell at each level: its whole euros, tens of euros, hundreds..."""
+    if not 0 <= price < PRICE_CELL_LIMIT:
+        return []
+    euros = math.floor(price)
+    return [_price_cell(level, euros // 10 ** level) for level in range(PRICE_CELL_LEVELS)]
+
+
+def price_cover(low: float | None, high: float | None) -> tuple[list[int], list[int]] | None:
+    """(cells whose every price is within [low, high], one-euro cells partly within it):
+    a price range as a few terms, like the geo cells; the partial cells' products are
+    checked against the exact range. None: a bound the cells cannot express."""
+    low = 0.0 if low is None else low
+    if high is None:
+        high = PRICE_CELL_LIMIT  # every indexed price is below it
+    if not (0 <= low <= high <= PRICE_CELL_LIMIT) or math.isinf(high):
+        return None
+    first, last = math.ceil(low), math.floor(high) - 1  # whole euros [i, i+1) within the range
+    ends = sorted({math.floor(low), math.floor(high)})
+    partial = [_price_cell(0, i) for i in ends if not first <= i <= last and i < PRICE_CELL_LIMIT]
+    cells: list[int] = []
+    level = 0
+    while first <= last:
+        if level == PRICE_CELL_LEVELS - 1:
+            cells += [_price_cell(level, i) for i in range(first, last + 1)]
+            break
+        up, down = -(-first // 10) * 10, (last + 1) // 10 * 10  # the whole tens inside
+        if up >= down:
+            cells += [_price_cell(level, i) for i in range(first, last + 1)]
+            break
+        cells += [_price_cell(level, i) for i in (*range(first, up), *range(down, last + 1))]
+        first, last, level = up // 10, down // 10 - 1, level + 1
+    return cells, partial
 
 
 def _open_index(path: Path) -> tuple[Index, tantivy.Schema, int]:
@@ -391,6 +437,10 @@ class TantivyBackend(SearchBackend):
     @property
     def _key_buckets(self) -> bool:
         return self._version >= 3
+
+    @property
+    def _price_cells(self) -> bool:
+        return self._version >= 4
 
     # ------------------------------------------------------------------ plumbing
 
@@ -621,6 +671,8 @@ class TantivyBackend(SearchBackend):
             if price is not None and price != "":
                 price = Decimal(str(price))
                 fields["price"] = float(price)
+                if self._price_cells:
+                    fields[PRICE_CELL] = price_cells(fields["price"])
                 cents = int((price * 100).to_integral_value())
                 fields["sort_price_asc"] = fields["sort_price_desc"] = (cents << _TIE_BITS) | tie
             else:
@@ -969,7 +1021,17 @@ class TantivyBackend(SearchBackend):
             return None
         low = None if query.price_min is None else float(query.price_min)
         high = None if query.price_max is None else float(query.price_max)
-        return Query.range_query(self.schema, "price", FieldType.Float, low, high)
+        exact = Query.range_query(self.schema, "price", FieldType.Float, low, high)
+        cover = price_cover(low, high) if self._price_cells else None
+        if cover is None:
+            return exact
+        cells, partial = cover
+        parts = [self._terms(PRICE_CELL, cells)] if cells else []
+        if partial:  # the engine checks the column for these products only
+            parts.append(self._and([self._terms(PRICE_CELL, partial), exact]))
+        if not parts:
+            return Query.empty_query()
+        return self._any(parts)
 
     def _cells(self, cells: list[int]) -> Query:
         return self._terms("geo_cell", cells) if cells else Query.empty_query()
