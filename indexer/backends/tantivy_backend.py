@@ -1016,19 +1016,27 @@ class TantivyBackend(SearchBackend):
     def _unscored(query: Query) -> Query:
         return Query.const_score_query(query, 0.0)
 
-    def _price_query(self, query: SearchQuery) -> Query | None:
+    def _price_query(self, query: SearchQuery, cells: bool = True) -> Query | None:
+        """The price filter: as price cells (``cells``) when the range is what selects the
+        products (no words, no place): 3x faster than the column (16 against 5 ms for
+        "Nantes under 20 EUR" at 1M); else as the exact range on the column, which the
+        engine then reads only at the words' matches (a union of cells made "cadeau under
+        100 EUR" 1.4x slower)."""
         if query.price_min is None and query.price_max is None:
             return None
         low = None if query.price_min is None else float(query.price_min)
         high = None if query.price_max is None else float(query.price_max)
         exact = Query.range_query(self.schema, "price", FieldType.Float, low, high)
-        cover = price_cover(low, high) if self._price_cells else None
+        cover = price_cover(low, high) if self._price_cells and cells else None
         if cover is None:
             return exact
         cells, partial = cover
-        parts = [self._terms(PRICE_CELL, cells)] if cells else []
+        # A union of term queries, not a term set: a term set first lists every product of
+        # its terms, which makes "bougie under 20 EUR" read half the index; a union is only
+        # advanced to the words' matches.
+        parts = [self._term(PRICE_CELL, cell) for cell in cells]
         if partial:  # the engine checks the column for these products only
-            parts.append(self._and([self._terms(PRICE_CELL, partial), exact]))
+            parts.append(self._and([self._any([self._term(PRICE_CELL, cell) for cell in partial]), exact]))
         if not parts:
             return Query.empty_query()
         return self._any(parts)
@@ -1162,7 +1170,8 @@ class TantivyBackend(SearchBackend):
         """(total, addresses of the page, text mode used, facets, planned clauses)."""
         near = query.near
         product = self._term("type", "product")
-        price = self._price_query(query)
+        clauses = plan_words(query.text)
+        price = self._price_query(query, cells=not clauses and not near)
         filters = {
             name: self._terms(FILTER_FIELDS[name], values)
             for name, values in query.filters.items()
@@ -1170,7 +1179,6 @@ class TantivyBackend(SearchBackend):
         }
         common = [price] if price is not None else []
 
-        clauses = plan_words(query.text)
         # Nothing with every word as typed: forgive typos, then accept any word. The facet
         # pass counts the matches anyway, so trying a mode costs no extra search.
         modes: list[str | None] = [None]
