@@ -119,8 +119,8 @@ TIER_BUCKETS_ABOVE = 20_000  # matches above which the top tier is first sought 
 TIER_BUCKETS_MAX = KEY_BUCKETS // 16  # more buckets than this read about as much as the whole tier
 # Price filters as terms: a range query on the price column reads all of it (22 ms at 1M).
 PRICE_CELL = "price_cell"
-PRICE_CELL_LEVELS = 11  # cells of 1 EUR, 10 EUR, ... 10^10 EUR: above any valid price
-PRICE_CELL_LIMIT = 10 ** (PRICE_CELL_LEVELS - 1)
+PRICE_CELL_LEVELS = 4  # cells of 1, 10, 100 and 1,000 EUR
+PRICE_CELL_LIMIT = 10 ** PRICE_CELL_LEVELS  # prices from 10,000 EUR up share one cell
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
@@ -335,26 +335,35 @@ def _price_cell(level: int, index: int) -> int:
     return (level << 40) | index
 
 
+_PRICE_LEVELS = tuple((level << 40, 10 ** level) for level in range(PRICE_CELL_LEVELS))
+_PRICE_OVERFLOW = _price_cell(PRICE_CELL_LEVELS, 0)  # every price from PRICE_CELL_LIMIT up
+
+
 def price_cells(price: float) -> list[int]:
-    """The price's cell at each level: its whole euros, tens of euros, hundreds..."""
-    if not 0 <= price < PRICE_CELL_LIMIT:
+    """The price's cell at each level (its whole euros, tens, hundreds, thousands), or
+    the one overflow cell of the rare prices from PRICE_CELL_LIMIT up."""
+    if price >= PRICE_CELL_LIMIT:
+        return [_PRICE_OVERFLOW]
+    if price < 0:
         return []
-    euros = math.floor(price)
-    return [_price_cell(level, euros // 10 ** level) for level in range(PRICE_CELL_LEVELS)]
+    euros = int(price)
+    return [tag | euros // width for tag, width in _PRICE_LEVELS]
 
 
 def price_cover(low: float | None, high: float | None) -> tuple[list[int], list[int]] | None:
-    """(cells whose every price is within [low, high], one-euro cells partly within it):
-    a price range as a few terms, like the geo cells; the partial cells' products are
-    checked against the exact range. None: a bound the cells cannot express."""
+    """(cells whose every price is within [low, high], cells partly within it): a price
+    range as a few terms, like the geo cells; the products of the partial cells (the
+    one-euro cells at the ends, the overflow cell) are checked against the exact range.
+    None: a bound the cells cannot express."""
     low = 0.0 if low is None else low
-    if high is None:
-        high = PRICE_CELL_LIMIT  # every indexed price is below it
-    if not (0 <= low <= high <= PRICE_CELL_LIMIT) or math.isinf(high):
+    if not 0 <= low <= (math.inf if high is None else high) or (high is not None and math.isinf(high)):
         return None
-    first, last = math.ceil(low), math.floor(high) - 1  # whole euros [i, i+1) within the range
-    ends = sorted({math.floor(low), math.floor(high)})
+    top = PRICE_CELL_LIMIT if high is None else min(high, PRICE_CELL_LIMIT)
+    first, last = math.ceil(low), math.floor(top) - 1  # whole euros [i, i+1) within the range
+    ends = sorted({math.floor(low), math.floor(top)})
     partial = [_price_cell(0, i) for i in ends if not first <= i <= last and i < PRICE_CELL_LIMIT]
+    if high is None or high >= PRICE_CELL_LIMIT:
+        partial.append(_PRICE_OVERFLOW)
     cells: list[int] = []
     level = 0
     while first <= last:
