@@ -4,7 +4,6 @@
     .venv/bin/python bench/portal.py --index /tmp/portal1m --keep     # build once, reuse afterwards
     .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 1x8,2x1,3x1,2x4
     .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 2x1 --cold   # worst case only
-    .venv/bin/python bench/portal.py --index /tmp/portal1m --keep --servers 2x1 --traffic zipf --rate 330
 
 Builds (or reuses) a tantivy index of ``--products`` synthetic products with the generator
 of ``bench/search.py``, starts ``emplettes serve --workers W --threads T`` as a subprocess
@@ -22,11 +21,6 @@ gzip`` as browsers do. The searches are made by the search benchmark's query gen
   cache hit ratio that stream should give (an LRU of ``SEARCH_CACHE_SIZE`` per process);
 * ``cold`` (``--cold`` alone) — the worst case: every request a search whose facets no
   other request of the run shares, so every facet count is computed.
-
-By default each wrk connection sends its next request as soon as it has the answer, so
-the latencies include the queue of an overloaded server; ``--rate R`` offers about R
-requests/s instead (each connection pauses ``connections / R`` s on average, exponentially
-distributed, before each request): the latencies a server answers with at that load.
 
 The API rate limit is switched off for the run (``API_RATE_LIMIT=off``); the servers keep
 their other settings (``RESPONSE_CACHE_SECONDS`` included) from the environment. All servers start
@@ -203,12 +197,10 @@ def prime(base: str, paths: list[str], connections: int) -> None:
         list(pool.map(get, paths))
 
 
-def lua_script(path: str, query_strings: list[str], sequence: list[int] | None = None, pause_ms: float = 0) -> str:
+def lua_script(path: str, query_strings: list[str], sequence: list[int] | None = None) -> str:
     """A wrk script sending the URLs in ``sequence`` order (default: each in turn), from the
     position given after ``--`` on wrk's command line, so that successive runs continue one
-    stream of traffic instead of replaying it; wrk thread ``k`` starts ``k * 7919`` further on.
-    ``pause_ms``: each connection waits that long (on average, exponentially distributed)
-    before each request, so the server sees a chosen rate rather than all it can take."""
+    stream of traffic instead of replaying it; wrk thread ``k`` starts ``k * 7919`` further on."""
     def quote(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -236,10 +228,7 @@ function request()
   i = i + 1
   return wrk.format("GET", path)
 end
-""" + (f"""function delay()
-  return -{pause_ms:.3f} * math.log(1 - math.random())
-end
-""" if pause_ms else "")
+"""
 
 
 # ---------------------------------------------------------------- the server
@@ -418,9 +407,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load per server and endpoint")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
-    parser.add_argument("--rate", type=float, default=0,
-                        help="requests/s to offer instead of all the server takes: each connection pauses "
-                             "connections/rate s on average before each request (the rate reached is printed)")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--endpoints", default="api,page", help="api, page or both (default: api,page)")
     parser.add_argument("--rounds", type=int, default=3, help="measured runs per server and endpoint (default: 3)")
@@ -463,23 +449,19 @@ def main(argv: list[str] | None = None) -> int:
         random.Random(args.seed + 5).shuffle(cold)
         draws = zipf_draws(len(pool), args.zipf, 200_000, args.seed)
         scripts: dict[tuple[str, str], Path] = {}
-        pause_ms = 1000 * args.connections / args.rate if args.rate > 0 else 0
         for name in endpoints:
             if "zipf" in traffics:
                 scripts["zipf", name] = workdir / f"zipf-{name}.lua"
-                scripts["zipf", name].write_text(lua_script(ENDPOINTS[name], pool, draws, pause_ms))
+                scripts["zipf", name].write_text(lua_script(ENDPOINTS[name], pool, draws))
             if "cold" in traffics:
                 share = cold[endpoints.index(name)::len(endpoints)][:args.cold_urls]
                 scripts["cold", name] = workdir / f"cold-{name}.lua"
-                scripts["cold", name].write_text(lua_script(ENDPOINTS[name], share, pause_ms=pause_ms))
+                scripts["cold", name].write_text(lua_script(ENDPOINTS[name], share))
         cold_each = len(cold) // len(endpoints) if cold else 0
 
         print(f"\n{products:,} products, {os.cpu_count()} CPUs, wrk -t{args.wrk_threads} -c{args.connections} "
               f"-d{args.duration:g}s --latency, gzip accepted; SEARCH_CACHE_SIZE={cache_size} (facet counts "
               f"per process); {args.rounds} round(s), the servers taking turns (the machine's load varies)")
-        if pause_ms:
-            print(f"offered load: about {args.rate:g} requests/s (each connection pauses {pause_ms:.1f} ms on "
-                  "average before each request; the req/s column says what was reached)")
         if "zipf" in traffics:
             sample = args.prime + 10_000
             keys = [facet_key(pool[rank]) for rank in draws[:sample]]

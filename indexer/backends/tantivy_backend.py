@@ -1025,8 +1025,8 @@ class TantivyBackend(SearchBackend):
     def _unscored(query: Query) -> Query:
         return Query.const_score_query(query, 0.0)
 
-    def _price_query(self, query: SearchQuery, cells: bool = True) -> Query | None:
-        """The price filter: as price cells (``cells``) when the range is what selects the
+    def _price_query(self, query: SearchQuery, as_cells: bool = True) -> Query | None:
+        """The price filter: as price cells (``as_cells``) when the range is what selects the
         products (no words, no place): 3x faster than the column (16 against 5 ms for
         "Nantes under 20 EUR" at 1M); else as the exact range on the column, which the
         engine then reads only at the words' matches (a union of cells made "cadeau under
@@ -1036,7 +1036,7 @@ class TantivyBackend(SearchBackend):
         low = None if query.price_min is None else float(query.price_min)
         high = None if query.price_max is None else float(query.price_max)
         exact = Query.range_query(self.schema, "price", FieldType.Float, low, high)
-        cover = price_cover(low, high) if self._price_cells and cells else None
+        cover = price_cover(low, high) if self._price_cells and as_cells else None
         if cover is None:
             return exact
         cells, partial = cover
@@ -1180,7 +1180,7 @@ class TantivyBackend(SearchBackend):
         near = query.near
         product = self._term("type", "product")
         clauses = plan_words(query.text)
-        price = self._price_query(query, cells=not clauses and not near)
+        price = self._price_query(query, as_cells=not clauses and not near)
         filters = {
             name: self._terms(FILTER_FIELDS[name], values)
             for name, values in query.filters.items()
