@@ -33,6 +33,7 @@ test: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/reindex.py
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/adapters.py
 

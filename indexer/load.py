@@ -161,17 +161,22 @@ def load_run(
     if sweep:
         report.swept = backend.delete_source(info.source_id, keep_run=info.run_id)
     if state is not None:
-        state.record_run(
-            info.source_id,
-            info.run_id,
-            info.path,
-            records=report.records,
-            rejected=report.rejected,
-            swept=report.swept,
-            outcome=report.outcome,
-        )
+        record_load(state, report)
     log.info("%s", report.summary())
     return report
+
+
+def record_load(state: IndexState, report: LoadReport) -> None:
+    """Note in ``state`` that the run of ``report`` is in the index (it is not loaded again)."""
+    state.record_run(
+        report.source_id,
+        report.run_id,
+        report.path,
+        records=report.records,
+        rejected=report.rejected,
+        swept=report.swept,
+        outcome=report.outcome,
+    )
 
 
 def pending_runs(runs_dir: Path, state: IndexState) -> list[RunInfo]:

@@ -584,6 +584,25 @@ def test_delete_source_keeps_the_given_run(fresh):
     assert fresh.delete_source("unknown-source") == 0
 
 
+def test_bulk_load_keeps_the_rules_of_single_loads(fresh):
+    """Within bulk() (a rebuild) nothing need be visible before the end, but a later run
+    still replaces an earlier one's records, keeps their first_seen, and its sweep sees
+    records written moments before."""
+    old, new = "20261101T080000Z-aaaa", "20261102T080000Z-bbbb"
+    cire = [i for i, p in enumerate(PRODUCTS) if p[0] == "cire-meche"]
+    with fresh.bulk():
+        fresh.upsert([shop_record("cire-meche", old)] + [product_record(i, run_id=old) for i in cire])
+        assert fresh.delete_source("cire-meche", keep_run=old) == 0
+        fresh.upsert([product_record(i, run_id=new, first_seen="2026-11-02T08:00:00Z") for i in cire[:-1]])
+        fresh.upsert([shop_record("cire-meche", new)])
+        assert fresh.delete_source("cire-meche", keep_run=new) == 1  # the product the new run lacks
+    stats = fresh.stats()
+    assert stats["sources"] == {"cire-meche": len(cire) - 1} and stats["shops"] == 1  # each once
+    assert fresh.get(f"cire-meche-p{cire[-1]:02d}") is None
+    kept = fresh.get(f"cire-meche-p{cire[0]:02d}")
+    assert kept["run_id"] == new and kept["first_seen"] == product_record(cire[0])["first_seen"]
+
+
 def test_empty_index(fresh):
     result = fresh.search(SearchQuery(text="bougie", near=Near(*LAVAL, 10), sort="distance"))
     assert result.total == 0 and result.hits == []

@@ -329,6 +329,25 @@ def test_delete_source_is_a_delete_by_query(server):
     assert "conflicts=proceed" in request["query"] and "refresh=true" in request["query"]
 
 
+def test_a_bulk_load_refreshes_once_and_before_a_sweep_that_needs_it(server):
+    server.on("POST", "/emplettes/_delete_by_query", (200, {"deleted": 0, "failures": []}))
+    backend = ElasticsearchBackend(client=fake_client(server))
+    old, new = "20261101T080000Z-aaaa", "20261102T080000Z-bbbb"
+    with backend.bulk():
+        backend.upsert([product(1, run_id=old), product(2, run_id=old)])
+        backend.upsert([product(3, source_id="other", run_id=new)])
+        backend.delete_source("shop", keep_run=old)  # only this run's records written: no refresh needed
+        assert server.find("POST", "/emplettes/_refresh") == []
+        backend.upsert([product(1, run_id=new)])
+        backend.delete_source("shop", keep_run=new)  # the old run's records must be searchable to go
+        refreshed = server.find("POST", "/emplettes/_refresh")
+        assert len(refreshed) == 1
+        assert server.requests.index(refreshed[0]) < server.requests.index(server.find("POST", "/emplettes/_delete_by_query")[1])
+    assert len(server.find("POST", "/emplettes/_refresh")) == 2  # and once when the block ends
+    backend.upsert([product(4)])
+    assert len(server.find("POST", "/emplettes/_refresh")) == 3  # outside bulk(): every upsert
+
+
 def test_readonly_backend_never_writes(server):
     backend = ElasticsearchBackend(client=fake_client(server), readonly=True)
     with pytest.raises(PermissionError):

@@ -9,13 +9,15 @@ import os
 import subprocess
 import sys
 
+import pytest
 import tantivy
 
 from emplettes.config import Config
-from indexer.backends.base import SearchQuery
+from indexer.backends.base import BackendUnavailable, SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend
 from indexer.reindex import reindex, reindex_job, runs_to_rebuild
 from indexer.runs import list_runs
+from indexer.state import IndexState
 from test_load import RUN1, RUN2, RUN3, manifest, product, shop, write_run
 
 RUN0 = "20261031T080000Z-zzzz"
@@ -95,6 +97,62 @@ def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
         pass
     assert _ids(backend) == {"cire-meche-40"}
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index")] == ["index"]
+    backend.close()
+
+
+def test_a_failed_rebuild_records_no_run_as_indexed(tmp_path, monkeypatch):
+    """The runs a failed rebuild loaded are not in the index searches use: `emplettes index`
+    must still load them, so the state learns of them only once the new index is in."""
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [product(0)])
+    write_run(runs, RUN1, [product(1, source_id="autre")], source_id="autre", sidecar=manifest(RUN1, "autre"))
+    backend = TantivyBackend(tmp_path / "index")
+    state = IndexState(tmp_path / "state.sqlite3")
+
+    import indexer.reindex as module
+
+    real = module.load_run
+    calls = []
+
+    def fails_on_the_second_run(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise BackendUnavailable("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "load_run", fails_on_the_second_run)
+    with pytest.raises(BackendUnavailable):
+        reindex(runs, backend, state=state)
+    assert state.indexed_keys() == set() and _ids(backend) == set()
+
+    monkeypatch.setattr(module, "load_run", real)
+    reindex(runs, backend, state=state)
+    assert state.indexed_keys() == {("cire-meche", RUN1), ("autre", RUN1)}
+    assert _ids(backend) == {"cire-meche-0", "autre-1"}
+    state.close()
+    backend.close()
+
+
+def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tmp_path, monkeypatch):
+    import indexer.backends.tantivy_backend as module
+
+    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", 3)
+    backend = TantivyBackend(tmp_path / "index")
+    with backend.bulk():
+        backend.upsert([product(n) for n in range(2)])
+        assert backend.stats()["products"] == 0  # not committed yet
+        backend.upsert([product(n) for n in range(2, 4)])
+        assert backend.stats()["products"] == 4  # 4 >= 3 pending: committed
+        backend.upsert([product(3, name="Bougie renommée"), product(4)])
+    assert backend.stats()["products"] == 5 and backend.get("cire-meche-3")["name"] == "Bougie renommée"
+
+    with pytest.raises(RuntimeError):
+        with backend.bulk():
+            backend.upsert([product(5), product(0, name="Bougie perdue")])
+            raise RuntimeError("the loader died")
+    assert backend.stats()["products"] == 5 and backend.get("cire-meche-0")["name"] != "Bougie perdue"
+    backend.upsert([product(6)])  # the writer is still usable
+    assert backend.stats()["products"] == 6
     backend.close()
 
 

@@ -8,9 +8,10 @@ test suite (tests/test_backend_contract.py) runs against each implementation.
 from __future__ import annotations
 
 import abc
+import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 Sort = Literal["relevance", "price_asc", "price_desc", "distance", "newest"]
 SORTS: tuple[str, ...] = ("relevance", "price_asc", "price_desc", "distance", "newest")
@@ -154,6 +155,14 @@ class SearchBackend(abc.ABC):
             if shop.get("lat") is not None and shop.get("lon") is not None:
                 points.append((float(shop["lat"]), float(shop["lon"])))
         return towns
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A load of many runs into an index nobody searches yet (a rebuild): within it,
+        :meth:`upsert` and :meth:`delete_source` keep their meaning but changes may only
+        become visible when the block ends, which saves a commit or refresh per run.
+        This default changes nothing."""
+        yield
 
     # A full rebuild (``emplettes reindex``) fills a fresh, invisible index, then swaps it
     # in at once: searches never see a half-built index.

@@ -35,10 +35,11 @@ and 502/503/504 (the transport); documents Elasticsearch still rejects are repor
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from indexer.analysis import (
     FOLDED_STOP_WORDS,
@@ -396,6 +397,7 @@ class ElasticsearchBackend(SearchBackend):
         self._target = _target  # a rebuild writes to its own version, not through the alias
         self._ready = _target is not None
         self._towns: tuple[float, dict] | None = None
+        self._unrefreshed: dict[str, set] | None = None  # in bulk(): source -> runs written since the last refresh
 
     # ------------------------------------------------------------------ plumbing
 
@@ -498,8 +500,10 @@ class ElasticsearchBackend(SearchBackend):
                 yield from flush(batch)
 
         def flush(batch: dict[str, dict]):
-            self._keep_first_seen(batch)
+            self._keep_first_seen(batch)  # mget is real-time: it sees unrefreshed writes too
             for record_id, record in batch.items():
+                if self._unrefreshed is not None:
+                    self._unrefreshed.setdefault(record["source_id"], set()).add(record.get("run_id"))
                 yield {"_op_type": "index", "_index": index, "_id": record_id, "_source": document(record)}
 
         try:
@@ -521,11 +525,30 @@ class ElasticsearchBackend(SearchBackend):
             raise
         if self.last_rejected:
             log.warning("%s: %d document(s) rejected, first: %s", index, len(self.last_rejected), self.last_rejected[0])
-        self._call(self.client.indices.refresh, index=index)
+        if self._unrefreshed is None:
+            self._call(self.client.indices.refresh, index=index)
         return written
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """One refresh when the block ends instead of one per upsert; a sweep that could
+        delete unrefreshed documents refreshes first (delete_by_query only sees what a
+        refresh made searchable)."""
+        if self._unrefreshed is not None:  # nested: the outer block refreshes
+            yield
+            return
+        self._unrefreshed = {}
+        try:
+            yield
+            self._call(self.client.indices.refresh, index=self._write_index)
+        finally:
+            self._unrefreshed = None
 
     def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
         self._writable()
+        if self._unrefreshed and self._unrefreshed.get(source_id, set()) - {keep_run}:
+            self._call(self.client.indices.refresh, index=self._write_index)
+            self._unrefreshed.clear()
         query: dict[str, Any] = {"bool": {"filter": [{"term": {"source_id": source_id}}]}}
         if keep_run is not None:
             query["bool"]["must_not"] = [{"term": {"run_id": keep_run}}]

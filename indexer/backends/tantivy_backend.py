@@ -37,9 +37,9 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import heapq
-import json
 import math
 import os
 import threading
@@ -50,6 +50,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
 import tantivy
 from tantivy import Document, FieldType, Index, Occur, Order, Query
 
@@ -109,6 +110,9 @@ SET_SEPARATOR = "\x1f"
 # Like Elasticsearch's max_result_window: deep pages cost memory, nobody reads them.
 MAX_RESULT_WINDOW = 10_000
 MAX_PER_PAGE = 1_000
+# A bulk load (``emplettes reindex``) commits once per this many records, not once per run:
+# a commit costs about 17 ms, a third of a rebuild from one run per shop.
+BULK_COMMIT_EVERY = 100_000
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
 KEY_BUCKET = "key_bucket"  # indexed: the products of the smallest keys, without reading every key
@@ -245,6 +249,15 @@ def geo_cover(lat0: float, lon0: float, radius_km: float) -> tuple[list[int], li
     return inner, boundary
 
 
+def _keep_first_seen(record: dict[str, Any], previous: Any) -> None:
+    """A product indexed before keeps its older ``first_seen`` ("nouveautés" stay new once)."""
+    if record.get("type") != "product" or not previous:
+        return
+    new = _epoch_seconds(record.get("first_seen"))
+    if new is None or _epoch_seconds(previous) < new:
+        record["first_seen"] = previous
+
+
 @lru_cache(maxsize=65_536)
 def _value_set(values: tuple) -> tuple:
     return tuple(v for v in dict.fromkeys(values) if v)
@@ -277,10 +290,10 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
-# What json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=...) does,
-# without building an encoder per document (indexing is bound by this Python thread).
-_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default,
-                                   check_circular=False)
+def _encode_record(record: dict[str, Any]) -> bytes:
+    """The stored copy of a record as compact UTF-8 JSON. orjson, not json: 10x faster,
+    and a rebuild is bound by this Python thread (1.4 against 13 us per record)."""
+    return orjson.dumps(record, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
 SHOP_HASH = "shop_name_hash"
@@ -424,6 +437,8 @@ class TantivyBackend(SearchBackend):
         self._lock = threading.RLock()
         self._shop_names: tuple | None = None  # (generation, {hash: name} or None on a collision)
         self._doc_freqs: tuple = (None, {})  # (generation, {(field, term): documents})
+        self._pending: dict[str, Any] | None = None  # in bulk(): uncommitted id -> first_seen
+        self._pending_runs: dict[str, set] = {}  # in bulk(): source -> runs with uncommitted records
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._index, self.schema, self._version = _open_index(self.path)
@@ -551,7 +566,7 @@ class TantivyBackend(SearchBackend):
 
     @staticmethod
     def _records(searcher: tantivy.Searcher, addresses: Iterable[tantivy.DocAddress]) -> list[dict]:
-        return [json.loads(searcher.doc(address).get_first("record")) for address in addresses]
+        return [orjson.loads(searcher.doc(address).get_first("record")) for address in addresses]
 
     @staticmethod
     def _all(searcher: tantivy.Searcher, query: Query) -> list[tantivy.DocAddress]:
@@ -597,6 +612,7 @@ class TantivyBackend(SearchBackend):
         self.schema = build_schema()
         self._version, self._shop_names = SCHEMA_VERSION, None
         self._doc_freqs = (None, {})
+        self._pending, self._pending_runs = None, {}
         self._index = None
         self._directory = None
         return self
@@ -693,8 +709,7 @@ class TantivyBackend(SearchBackend):
             fields[SHOP_HASH] = shop_name_hash(shop_name) if shop_name else 0
         if self._key_buckets:
             fields[KEY_BUCKET] = key_bucket(key)
-        blob = _RECORD_ENCODER.encode(record)
-        fields["record"] = blob.encode()
+        fields["record"] = _encode_record(record)
         return Document.from_dict(fields, self.schema), fields
 
     def _existing(self, searcher: tantivy.Searcher, records: dict[str, dict]) -> set[str]:
@@ -716,35 +731,76 @@ class TantivyBackend(SearchBackend):
                 continue
             new = _epoch_seconds(record.get("first_seen"))
             if new is None or old < new:
-                previous = json.loads(searcher.doc(address).get_first("record"))
-                if previous.get("id") == record["id"] and previous.get("first_seen"):
-                    record["first_seen"] = previous["first_seen"]
+                previous = orjson.loads(searcher.doc(address).get_first("record"))
+                if previous.get("id") == record["id"]:
+                    _keep_first_seen(record, previous.get("first_seen"))
         return existing
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Upserts commit every ``BULK_COMMIT_EVERY`` records and when the block ends,
+        instead of once per call. Records added and not yet committed are tracked by id,
+        so a later run of the same source still replaces them and keeps their first_seen,
+        and a sweep commits them first when it could delete them. An error inside the
+        block rolls back what is not committed yet."""
+        with self._lock:
+            if self._pending is not None:  # nested: the outer block commits
+                yield
+                return
+            self._pending, self._pending_runs = {}, {}
+            try:
+                yield
+                self._commit_pending()
+            except BaseException:
+                if self._writer is not None and self._pending:
+                    self._writer.rollback()
+                raise
+            finally:
+                self._pending, self._pending_runs = None, {}
+
+    def _commit_pending(self) -> None:
+        if self._pending:
+            self._commit()
+            self._pending.clear()
+            self._pending_runs.clear()
 
     def upsert(self, records: Iterable[dict[str, Any]], *, batch_size: int = 5_000) -> int:
         written = 0
-        added: set[str] = set()  # ids added by this call, not yet visible to the searcher
         with self._lock:
+            bulk = self._pending is not None
+            # Ids added and not yet visible to the searcher -> their first_seen: this call's,
+            # or in bulk() every one since the last commit.
+            added: dict[str, Any] = self._pending if bulk else {}
             writer = self._get_writer()
             searcher = self._searcher()
             try:
                 for batch in _batches(records, batch_size):
                     # Last occurrence of an id wins; copies so callers' dicts stay untouched.
                     unique = {record["id"]: dict(record) for record in batch}
-                    replaced = self._existing(searcher, unique) | (added & unique.keys())
+                    replaced = self._existing(searcher, unique)
+                    for record_id, record in unique.items():  # (not keys() & keys(): a set of all pending ids)
+                        if record_id in added:
+                            replaced.add(record_id)
+                            _keep_first_seen(record, added[record_id])
                     # A delete only hits documents added before it: delete first, then add.
                     # Deleting only ids that exist keeps a first load cheap.
                     if replaced:
                         writer.delete_documents_by_query(self._terms("id", replaced))
                     for record in unique.values():
                         writer.add_document(self._document(record)[0])
+                        added[record["id"]] = record.get("first_seen")
+                        if bulk:
+                            self._pending_runs.setdefault(record["source_id"], set()).add(record.get("run_id"))
                     written += len(unique)
-                    added.update(unique)
             except BaseException:
-                writer.rollback()
+                writer.rollback()  # in bulk(), also what earlier calls left uncommitted
+                added.clear()
+                self._pending_runs.clear()
                 raise
-            if written:
+            if written and not bulk:
                 self._commit()
+            elif bulk and len(added) >= BULK_COMMIT_EVERY:
+                self._commit_pending()
         return written
 
     def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
@@ -754,6 +810,8 @@ class TantivyBackend(SearchBackend):
                 [(Occur.Must, query), (Occur.MustNot, self._term("run_id", keep_run))]
             )
         with self._lock:
+            if self._pending_runs.get(source_id, set()) - {keep_run}:
+                self._commit_pending()  # uncommitted records this sweep must see
             writer = self._get_writer()
             count = self._searcher().search(query, 1, count=True).count
             if count:
