@@ -19,6 +19,7 @@ import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         if not any(runs_dir.glob("*/*.jsonl")):
             start = time.perf_counter()
             records = write_runs(runs_dir, args.products, args.shops or max(10, args.products // 200), args.seed)
-            print(f"wrote {records:,} records as run files in {time.perf_counter() - start:.1f} s ({runs_dir})")
+            print(f"wrote {records:,} records as run files in {time.perf_counter() - start:.1f} s ({runs_dir})",
+                  flush=True)
+            # Timed in a new process: this one's peak RSS is the generator's, not the loader's.
+            return subprocess.run([sys.executable, __file__, "--workdir", str(workdir)]).returncode
         runs = list_runs(runs_dir)
         size = sum(run.path.stat().st_size for run in runs)
         print(f"{len(runs):,} runs, {size / 1e6:,.0f} MB of JSON lines")

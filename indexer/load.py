@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from pydantic import ValidationError
 
@@ -130,6 +130,14 @@ def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -
     return True, COMPLETE, ""
 
 
+def read_valid_run(path: Path) -> tuple[LoadReport, list[dict[str, Any]]]:
+    """(the report of reading, the valid records) of one run file: the part of loading
+    that needs no index, which a rebuild runs in another process (indexer.reindex)."""
+    info = run_info(Path(path))
+    report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path)
+    return report, list(_valid_records(info, report))
+
+
 def load_run(
     path: Path,
     backend: SearchBackend,
@@ -137,16 +145,21 @@ def load_run(
     state: IndexState | None = None,
     max_error_ratio: float = 0.2,
     batch_size: int = BATCH_SIZE,
+    read: tuple[LoadReport, list[dict[str, Any]]] | None = None,
 ) -> LoadReport:
     """Validate and upsert one run file; sweep the source's older records after a good run.
 
     Invalid lines are counted and the first ones reported with their line numbers; this
     never raises on bad content. ``BackendUnavailable`` propagates and nothing is recorded
     in ``state``, so the run is loaded again next time (upserts are idempotent).
+    ``read``: what :func:`read_valid_run` gave for this file, when it ran elsewhere.
     """
     info = run_info(Path(path))
-    report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path)
-    records = _valid_records(info, report)
+    if read is None:
+        report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path)
+        records: Iterable[dict[str, Any]] = _valid_records(info, report)
+    else:
+        report, records = read
     batch: list[dict[str, Any]] = []
     for record in records:
         batch.append(record)

@@ -156,6 +156,42 @@ def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tm
     backend.close()
 
 
+def test_run_files_read_ahead_in_another_process_load_the_same(tmp_path, monkeypatch):
+    """A big rebuild reads and validates run files in a second process; what it loads,
+    rejects and reports must be what the loader would have found reading them itself."""
+    import indexer.reindex as module
+
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [shop()] + [product(n) for n in range(5)] + ["{not json", {"type": "product", "id": "x"}])
+    write_run(runs, RUN2, [product(1, name="Bougie renommée"), product(9)], sidecar=manifest(RUN2, finish_reason="shutdown"))
+    write_run(runs, RUN1, [product(n, source_id="autre") for n in range(3)], source_id="autre",
+              sidecar=manifest(RUN1, "autre"))
+
+    def rebuild(name: str) -> tuple[list, dict]:
+        backend = TantivyBackend(tmp_path / name)
+        report = reindex(runs, backend)
+        found = {hit["id"]: hit for hit in backend.search(SearchQuery(per_page=100)).hits}
+        backend.close()
+        return [(r.source_id, r.run_id, r.records, r.rejected, r.errors, r.outcome, r.swept) for r in report.runs], found
+
+    inline = rebuild("inline")
+    submitted = []
+
+    class CountingPool(module.ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(args[0])
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(module, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(module, "READ_AHEAD_ABOVE_BYTES", 0)
+    monkeypatch.setattr(module, "READ_AHEAD_BYTES", 1)  # one run ahead at a time
+    ahead = rebuild("ahead")
+    assert len(submitted) == 3  # every run was read by the other process
+    assert ahead == inline
+    assert [run[3] for run in inline[0]] == [0, 2, 0]  # rejected lines: "autre", then cire-meche's two runs
+    assert len(inline[1]) == 9 and inline[1]["cire-meche-1"]["name"] == "Bougie renommée"
+
+
 def test_reindex_command(tmp_path):
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [shop()] + [product(n) for n in range(3)])

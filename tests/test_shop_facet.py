@@ -40,6 +40,18 @@ def test_shop_counts_are_exact_when_ties_run_past_the_cut(tmp_path):
     )
 
 
+def test_a_ticked_shop_below_the_cut_keeps_its_count(tmp_path):
+    # One shop with 3 products, 6 with 2 (tied at the cut of 2), one with 1 (ticked).
+    names = ["Atelier"] * 3 + [f"Boutique {n}" for n in range(6) for _ in range(2)] + ["Échoppe"]
+    records = [product_record(i % len(PRODUCTS), id=f"p-{i}", shop_name=name) for i, name in enumerate(names)]
+    backend = TantivyBackend(tmp_path / "index", facet_size=2)
+    backend.upsert(records)
+    result = backend.search(SearchQuery(facets=("shop",), filters={"shop": ("Échoppe",)}))
+    shown = [(value.value, value.count, value.selected) for value in result.facets["shop"]]
+    assert shown == [("Atelier", 3, False), ("Boutique 0", 2, False), ("Échoppe", 1, True)]
+    assert result.total == 1
+
+
 def test_a_shop_added_by_another_process_is_named(tmp_path):
     writer = TantivyBackend(tmp_path / "index")
     writer.upsert(RECORDS[:10])

@@ -1412,13 +1412,22 @@ class TantivyBackend(SearchBackend):
         self._shop_names = (generation, names)
         return names
 
-    def _shop_buckets(self, searcher, buckets: list[dict], names: dict, generation, recount) -> list[dict]:
+    def _shop_buckets(self, searcher, buckets: list[dict], names: dict, generation, recount,
+                      ticked: tuple = ()) -> list[dict]:
         """Hashed shop buckets as named ones. The top 2 x facet_size counts were asked
         for: enough unless the facet_size-th count ties past the end of the list (the
-        facet shows the top by count, then name); then every shop is counted again."""
+        facet shows the top by count, then name); then every shop is counted again, and
+        only the shops that can be shown are named: those counting at least the
+        facet_size-th count, and the ticked ones (thousands of one-product shops named
+        and sorted for nothing cost 10 ms)."""
         size = self.facet_size
         if len(buckets) >= 2 * size and buckets[-1]["doc_count"] >= buckets[size - 1]["doc_count"]:
             buckets = recount({"terms": {"field": SHOP_HASH, "size": ALL_BUCKETS, "segment_size": ALL_BUCKETS}})
+            counts = sorted((b["doc_count"] for b in buckets if b["key"]), reverse=True)
+            if len(counts) > size:
+                least = counts[size - 1]
+                keep = {shop_name_hash(name) for name in ticked}
+                buckets = [b for b in buckets if b["doc_count"] >= least or b["key"] in keep]
         if any(b["key"] and b["key"] not in names for b in buckets):
             # A commit landed between the generation's stat and this searcher's reload.
             names = self._shop_name_map(searcher, generation, refresh=True)
@@ -1482,7 +1491,8 @@ class TantivyBackend(SearchBackend):
                     def recount(terms: dict, group_query=group_query) -> list[dict]:
                         return searcher.aggregate(group_query, {"x": terms})["x"]["buckets"]
 
-                    found = {"buckets": self._shop_buckets(searcher, found["buckets"], names, generation, recount)}
+                    found = {"buckets": self._shop_buckets(searcher, found["buckets"], names, generation, recount,
+                                                           tuple(query.filters.get("shop", ())))}
                 self._rank_facet(query, name, found, facets)
         # Kept in the caches as nested tuples of strings and numbers, which the garbage
         # collector stops tracking: thousands of cached searches as objects made every
