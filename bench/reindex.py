@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search import NOW, iso, make_products, make_shops  # noqa: E402  (bench/search.py)
+from search import NOW, iso, make_products, make_shops, shop_records  # noqa: E402  (bench/search.py)
 
 from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
 from indexer.load import LoadReport, _valid_records  # noqa: E402
@@ -42,13 +42,9 @@ def write_runs(runs_dir: Path, n_products: int, n_shops: int, seed: int) -> int:
     """One finished run per shop; returns the number of records written."""
     rng = random.Random(seed)
     shops = make_shops(n_shops, rng)
-    per_source: dict[str, list[str]] = {shop["source_id"]: [] for shop in shops}
-    for shop in shops:
-        per_source[shop["source_id"]].append(json.dumps({
-            "type": "shop", "id": shop["id"], "source_id": shop["source_id"], "name": shop["name"],
-            "url": "https://example.fr/", "town": shop["town"], "lat": shop["lat"], "lon": shop["lon"],
-            "categories": shop["categories"], "services": shop["services"], "last_seen": iso(NOW),
-        }, ensure_ascii=False))
+    per_source: dict[str, list[str]] = {
+        record["source_id"]: [json.dumps(record, ensure_ascii=False)] for record in shop_records(shops)
+    }
     for record in make_products(n_products, shops, seed):
         per_source[record["source_id"]].append(json.dumps(record, ensure_ascii=False))
     written = 0

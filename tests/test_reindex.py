@@ -156,6 +156,20 @@ def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tm
     backend.close()
 
 
+def test_a_rebuilt_index_is_one_segment(tmp_path):
+    """Searches read one segment faster than several: a rebuild commits once, from one
+    indexing thread."""
+    runs = tmp_path / "runs"
+    for n, source in enumerate(["a", "b", "c", "d"]):
+        write_run(runs, RUN1, [product(i, source_id=source) for i in range(50)], source_id=source,
+                  sidecar=manifest(RUN1, source))
+    backend = TantivyBackend(tmp_path / "index")
+    reindex(runs, backend)
+    assert backend.stats()["products"] == 200
+    assert backend._searcher().num_segments == 1
+    backend.close()
+
+
 def test_run_files_read_ahead_in_another_process_load_the_same(tmp_path, monkeypatch):
     """A big rebuild reads and validates run files in a second process; what it loads,
     rejects and reports must be what the loader would have found reading them itself."""
