@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from search import TOWNS, faceted_queries, geo_queries, make_products, make_shops  # noqa: E402
+from search import TOWNS, faceted_queries, geo_queries, make_products, make_shops, shop_records  # noqa: E402
 
 from indexer.backends.base import SearchQuery  # noqa: E402
 
@@ -67,17 +67,6 @@ RADII = (1, 5, 10, 25)
 
 
 # ---------------------------------------------------------------- the catalogue
-
-def shop_records(shops: list[dict]) -> list[dict]:
-    """The bench's shops as shop records, so the directory and town picker have them too."""
-    return [
-        {"type": "shop", "id": s["id"], "source_id": s["source_id"], "run_id": "20261120T080000Z-bench",
-         "name": s["name"], "url": "https://example.fr/", "town": s["town"], "lat": s["lat"], "lon": s["lon"],
-         "categories": s["categories"], "services": s["services"], "opening_hours": ["Mo-Sa 09:30-19:00"],
-         "last_seen": "2026-11-20T00:00:00Z"}
-        for s in shops
-    ]
-
 
 def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, keep: bool, batch: int = 20_000) -> int:
     """Index ``products`` bench products (unless ``keep`` and the index has some); returns the count."""

@@ -119,7 +119,7 @@ def shop_records(shops: list[dict]) -> list[dict]:
         "name": shop["name"], "url": "https://example.fr/", "town": shop["town"], "lat": shop["lat"],
         "lon": shop["lon"], "categories": shop["categories"], "services": shop["services"],
         "description": f"{shop['name']}, boutique de {shop['town']} : {', '.join(shop['categories'])}.",
-        "last_seen": iso(NOW),
+        "opening_hours": ["Mo-Sa 09:30-19:00"], "last_seen": iso(NOW),
     } for shop in shops]
 
 

@@ -603,6 +603,19 @@ def test_bulk_load_keeps_the_rules_of_single_loads(fresh):
     assert kept["run_id"] == new and kept["first_seen"] == product_record(cire[0])["first_seen"]
 
 
+def test_missing_values_are_no_facet_value(fresh):
+    """A product without town, categories or services counts in no such value, and
+    filtering on a real value never finds it."""
+    bare = product_record(0, id="sans-ville", town=None, postcode=None, categories=[], services=[])
+    fresh.upsert([shop_record("theiere-bleue"), bare, product_record(1)])
+    result = fresh.search(SearchQuery())
+    assert result.total == 2
+    for name in ("town", "category", "services"):
+        assert all(value.value for value in result.facets[name]), name
+    assert [(v.value, v.count) for v in result.facets["town"]] == [(SHOPS["theiere-bleue"]["town"], 1)]
+    assert fresh.search(SearchQuery(filters={"town": (SHOPS["theiere-bleue"]["town"],)})).total == 1
+
+
 def test_empty_index(fresh):
     result = fresh.search(SearchQuery(text="bougie", near=Near(*LAVAL, 10), sort="distance"))
     assert result.total == 0 and result.hits == []
