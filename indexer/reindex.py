@@ -18,6 +18,7 @@ import multiprocessing
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -85,8 +86,8 @@ def reindex(
     fresh = backend.start_rebuild()
     try:
         # Nobody searches the fresh index: one bulk load, not one commit per run.
-        with fresh.bulk():
-            for run, read in zip(chosen, _read_ahead(chosen)):
+        with fresh.bulk(), closing(_read_ahead(chosen)) as reads:
+            for run, read in zip(chosen, reads):
                 loaded = load_run(run.path, fresh, max_error_ratio=max_error_ratio, read=read)
                 report.runs.append(loaded)
                 if on_report is not None:
