@@ -92,15 +92,42 @@ def reindex(
                 report.runs.append(loaded)
                 if on_report is not None:
                     on_report(loaded)
+
+        def catch_up() -> None:
+            """Runs an `emplettes index` loaded into the live index during the rebuild (the
+            swap holds the loaders off now): into the new index too, or they would vanish."""
+            if state is None:
+                return
+            for run in _loaded_meanwhile(runs_dir, state, report.runs):
+                loaded = load_run(run.path, fresh, max_error_ratio=max_error_ratio)
+                report.runs.append(loaded)
+                if on_report is not None:
+                    on_report(loaded)
+
+        backend.finish_rebuild(fresh, before_swap=catch_up)
     except BaseException:
         backend.abort_rebuild(fresh)
         raise
-    backend.finish_rebuild(fresh)
     if state is not None:  # only now are these runs in the index searches use
         for loaded in report.runs:
             record_load(state, loaded)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _loaded_meanwhile(runs_dir: Path, state: IndexState, loaded: list[LoadReport]) -> list[RunInfo]:
+    """Runs the state records as indexed that the rebuild did not load and that are newer
+    than every run it loaded for their source, oldest first."""
+    done = {(report.source_id, report.run_id) for report in loaded}
+    newest: dict[str, str] = {}
+    for report in loaded:
+        newest[report.source_id] = max(newest.get(report.source_id, ""), report.run_id)
+    indexed = state.indexed_keys()
+    return [
+        run for run in list_runs(runs_dir)
+        if (run.source_id, run.run_id) in indexed and (run.source_id, run.run_id) not in done
+        and run.run_id > newest.get(run.source_id, "")
+    ]
 
 
 READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: a process takes ~0.5 s to start

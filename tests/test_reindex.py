@@ -57,7 +57,7 @@ def test_reindex_replaces_the_index_and_open_readers_follow(tmp_path):
     assert _ids(reader) == expected  # the portal's reader sees the new index on its next search
     assert reader.get("cire-meche-0")["name"] == "Bougie renommée"
     assert writer.get("cire-meche-shop") is not None
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index")] == ["index"]  # nothing left over
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index") and p.suffix != ".lock"] == ["index"]  # nothing left over
     writer.upsert([product(7, run_id=RUN2)])  # still writable after the swap
     assert "cire-meche-7" in _ids(reader)
     reader.close()
@@ -96,7 +96,7 @@ def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
     except RuntimeError:
         pass
     assert _ids(backend) == {"cire-meche-40"}
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index")] == ["index"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("index") and p.suffix != ".lock"] == ["index"]
     backend.close()
 
 
@@ -204,6 +204,59 @@ def test_run_files_read_ahead_in_another_process_load_the_same(tmp_path, monkeyp
     assert ahead == inline
     assert [run[3] for run in inline[0]] == [0, 2, 0]  # rejected lines: "autre", then cire-meche's two runs
     assert len(inline[1]) == 9 and inline[1]["cire-meche-1"]["name"] == "Bougie renommée"
+
+
+def test_runs_indexed_during_a_rebuild_are_in_the_new_index(tmp_path, monkeypatch):
+    """`emplettes index` may run while `emplettes reindex` builds: what it loads meanwhile
+    must not vanish with the index the rebuild replaces."""
+    import indexer.reindex as module
+
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [product(n) for n in range(3)])
+    backend = TantivyBackend(tmp_path / "index")
+    state = IndexState(tmp_path / "state.sqlite3")
+    real = module.load_run
+
+    def a_loader_runs_meanwhile(path, *args, **kwargs):
+        if not (runs / "autre").exists():
+            newer = write_run(runs, RUN2, [product(0, name="Bougie renommée"), product(1), product(2)])
+            other_source = write_run(runs, RUN2, [product(7, source_id="autre")], source_id="autre",
+                                     sidecar=manifest(RUN2, "autre"))
+            loader = TantivyBackend(tmp_path / "index")  # as another process would
+            for run_file in (newer, other_source):
+                real(run_file, loader, state=state)
+            loader.close()
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(module, "load_run", a_loader_runs_meanwhile)
+    report = reindex(runs, backend, state=state)
+    assert [(r.source_id, r.run_id) for r in report.runs] == [("cire-meche", RUN1), ("autre", RUN2), ("cire-meche", RUN2)]
+    assert _ids(backend) == {"cire-meche-0", "cire-meche-1", "cire-meche-2", "autre-7"}
+    assert backend.get("cire-meche-0")["name"] == "Bougie renommée"
+    assert state.indexed_keys() == {("cire-meche", RUN1), ("cire-meche", RUN2), ("autre", RUN2)}
+    state.close()
+    backend.close()
+
+
+def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_was(tmp_path, monkeypatch):
+    import indexer.backends.tantivy_backend as tantivy_module
+
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [product(n) for n in range(3)])
+    loader = TantivyBackend(tmp_path / "index")
+    loader.upsert([product(40, run_id=RUN1)])  # holds the right to write until closed
+    rebuilder = TantivyBackend(tmp_path / "index")
+    with pytest.raises(BackendUnavailable):
+        rebuilder.upsert([product(41)])  # two writers never
+    monkeypatch.setattr(tantivy_module, "REBUILD_LOCK_WAIT", 0.5)
+    with pytest.raises(BackendUnavailable, match="another process is indexing"):
+        reindex(runs, rebuilder)
+    assert _ids(rebuilder) == {"cire-meche-40"}
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("index")) == ["index", "index.lock"]
+    loader.close()
+    reindex(runs, rebuilder)  # the loader is done: the swap goes ahead
+    assert _ids(rebuilder) == {"cire-meche-0", "cire-meche-1", "cire-meche-2"}
+    rebuilder.close()
 
 
 def test_reindex_command(tmp_path):

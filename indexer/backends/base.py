@@ -11,7 +11,7 @@ import abc
 import contextlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 Sort = Literal["relevance", "price_asc", "price_desc", "distance", "newest"]
 SORTS: tuple[str, ...] = ("relevance", "price_asc", "price_desc", "distance", "newest")
@@ -171,8 +171,9 @@ class SearchBackend(abc.ABC):
         """A new, empty, writable index of the same kind, not yet serving searches."""
         raise NotImplementedError(f"{self.name} cannot rebuild")
 
-    def finish_rebuild(self, fresh: "SearchBackend") -> None:
-        """Make ``fresh`` (from :meth:`start_rebuild`) the index searches use; drop the old."""
+    def finish_rebuild(self, fresh: "SearchBackend", before_swap: Callable[[], None] | None = None) -> None:
+        """Make ``fresh`` (from :meth:`start_rebuild`) the index searches use; drop the old.
+        ``before_swap`` runs just before, with the loaders kept out where the backend can."""
         raise NotImplementedError(f"{self.name} cannot rebuild")
 
     def abort_rebuild(self, fresh: "SearchBackend") -> None:

@@ -39,7 +39,7 @@ import contextlib
 import inspect
 import logging
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from indexer.analysis import (
     FOLDED_STOP_WORDS,
@@ -580,10 +580,12 @@ class ElasticsearchBackend(SearchBackend):
             _target=name,
         )
 
-    def finish_rebuild(self, fresh: "ElasticsearchBackend") -> None:
+    def finish_rebuild(self, fresh: "ElasticsearchBackend", before_swap: Callable[[], None] | None = None) -> None:
         """One ``_aliases`` call moves the alias (atomic), then the old versions go."""
         from elasticsearch import NotFoundError
 
+        if before_swap is not None:
+            before_swap()
         new = fresh._write_index
         self._call(self.client.indices.refresh, index=new)
         try:

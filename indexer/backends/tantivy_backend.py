@@ -38,17 +38,19 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import fcntl
 import hashlib
 import heapq
 import math
 import os
 import threading
+import time
 from collections import OrderedDict
 from functools import lru_cache
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 import tantivy
@@ -122,6 +124,7 @@ BULK_COMMIT_EVERY = 1_000_000
 # merges only later, in the background). The budget is a ceiling, taken as it fills: a
 # rebuild of 1M products peaks at about 1 GB of RAM in all.
 REBUILD_WRITER_HEAP = 2_000_000_000
+REBUILD_LOCK_WAIT = 600.0  # seconds a rebuild waits for a loader to finish before its swap
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
 KEY_BUCKET = "key_bucket"  # indexed: the products of the smallest keys, without reading every key
@@ -459,6 +462,7 @@ class TantivyBackend(SearchBackend):
         self._doc_freqs: tuple = (None, {})  # (generation, {(field, term): documents})
         self._pending: dict[str, Any] | None = None  # in bulk(): uncommitted id -> first_seen
         self._pending_runs: dict[str, set] = {}  # in bulk(): source -> runs with uncommitted records
+        self._path_lock = None  # open file holding <path>.lock while this handle may write
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._index, self.schema, self._version = _open_index(self.path)
@@ -525,7 +529,34 @@ class TantivyBackend(SearchBackend):
         with self._lock:
             if self._writer is not None:
                 writer, self._writer = self._writer, None
-                writer.wait_merging_threads()  # also releases the writer lock
+                writer.wait_merging_threads()  # also releases tantivy's writer lock
+            self._release_path_lock()
+
+    # The right to write ``path``, held beside it (``<path>.lock``) from a writer's opening to
+    # its closing: tantivy's own lock lives inside the directory, so a rebuild swapping the
+    # directory could not keep it across the renames, and a loader arriving in between would
+    # write into the new index through the old one's state.
+
+    def _take_path_lock(self, wait: float = 0.0) -> None:
+        if self._path_lock is not None:
+            return
+        handle = open(self.path.with_name(self.path.name + ".lock"), "a+b")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    raise BackendUnavailable(f"cannot write the index in {self.path}: another process is indexing")
+                time.sleep(0.2)
+        self._path_lock = handle
+
+    def _release_path_lock(self) -> None:
+        if self._path_lock is not None:
+            self._path_lock.close()  # closing the file releases the lock
+            self._path_lock = None
 
     def _searcher(self, generation: Any = ...) -> tantivy.Searcher:
         """A searcher that sees every commit, also other processes': ``reload()`` (about
@@ -552,9 +583,11 @@ class TantivyBackend(SearchBackend):
         if self.readonly:
             raise PermissionError(f"{self.path}: this backend was opened read-only")
         if self._writer is None:
+            self._take_path_lock()
             try:
                 self._writer = self._index.writer(self._writer_heap, self._writer_threads)
             except Exception as exc:  # LockBusy: another process is indexing
+                self._release_path_lock()
                 raise BackendUnavailable(f"cannot write the index in {self.path}: {exc}") from exc
         return self._writer
 
@@ -642,6 +675,7 @@ class TantivyBackend(SearchBackend):
         self._version, self._shop_names = SCHEMA_VERSION, None
         self._doc_freqs = (None, {})
         self._pending, self._pending_runs = None, {}
+        self._path_lock = None
         self._index = None
         self._directory = None
         return self
@@ -651,18 +685,30 @@ class TantivyBackend(SearchBackend):
         fresh_path = self.path.with_name(f"{self.path.name}.rebuild-{stamp}")
         return TantivyBackend(fresh_path, writer_heap_bytes=max(self._writer_heap, REBUILD_WRITER_HEAP), writer_threads=1)
 
-    def finish_rebuild(self, fresh: "TantivyBackend") -> None:
+    def finish_rebuild(self, fresh: "TantivyBackend", before_swap: Callable[[], None] | None = None) -> None:
         """Two renames swap the directories (readers in other processes follow the new
-        one on their next search); the old index is then deleted."""
+        one on their next search); the old index is then deleted. The right to write
+        ``path`` is taken first (a loader at work is waited for, up to
+        ``REBUILD_LOCK_WAIT`` seconds) and kept until the new index is in: ``before_swap``
+        runs meanwhile, and no loader writes into the index being replaced."""
         import shutil
 
-        fresh.close()
         with self._lock:
-            self.close()
-            old = self.path.with_name(f"{self.path.name}.old-{fresh.path.name.rsplit('-', 1)[-1]}")
-            if self.path.exists():
-                os.replace(self.path, old)
-            os.replace(fresh.path, self.path)
+            self._take_path_lock(wait=REBUILD_LOCK_WAIT)
+            try:
+                if self._writer is not None:  # this handle's own: its merges end before the swap
+                    writer, self._writer = self._writer, None
+                    writer.wait_merging_threads()
+                if before_swap is not None:
+                    before_swap()
+                fresh.close()
+                fresh.path.with_name(fresh.path.name + ".lock").unlink(missing_ok=True)
+                old = self.path.with_name(f"{self.path.name}.old-{fresh.path.name.rsplit('-', 1)[-1]}")
+                if self.path.exists():
+                    os.replace(self.path, old)
+                os.replace(fresh.path, self.path)
+            finally:
+                self._release_path_lock()
             self._index, self.schema, self._version = _open_index(self.path)
             self._shop_names = None
             self._doc_freqs = (None, {})
@@ -679,6 +725,7 @@ class TantivyBackend(SearchBackend):
 
         fresh.close()
         shutil.rmtree(fresh.path, ignore_errors=True)
+        fresh.path.with_name(fresh.path.name + ".lock").unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ writing
 
