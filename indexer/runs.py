@@ -116,10 +116,14 @@ def read_run_lines(path: Path) -> Iterator[RunLine]:
     """
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):  # streamed: run files can be large
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a byte-order mark, as some editors write: not part of the record
             if not raw.strip():
                 continue
             try:
-                data = orjson.loads(raw)  # 3x faster than json.loads, same values
+                # orjson: 3x faster than json.loads; stricter too (NaN, Infinity and numbers
+                # past a double's range are invalid JSON, and rejected as such).
+                data = orjson.loads(raw)
             except ValueError as exc:
                 # Only the last line can lack its newline: the crawl was cut mid-write.
                 if not raw.endswith(b"\n"):

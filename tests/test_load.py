@@ -162,6 +162,13 @@ def test_invalid_lines_are_reported_with_line_numbers_and_valid_ones_kept(runs_d
     assert f"{SOURCE}-1" in source_ids(backend) and f"{SOURCE}-5" in source_ids(backend)
 
 
+def test_a_byte_order_mark_before_the_first_line_is_no_error(runs_dir, backend):
+    path = write_run(runs_dir, RUN1, [product(1), product(2)])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    report = load_run(path, backend)
+    assert report.rejected == 0 and report.records == 2
+
+
 def test_truncated_last_line_is_tolerated(runs_dir, backend):
     cut = json.dumps(product(9))[:57]
     path = write_run(runs_dir, RUN1, [product(1), product(2)], tail=cut, sidecar=False)

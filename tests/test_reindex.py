@@ -14,7 +14,7 @@ import tantivy
 
 from emplettes.config import Config
 from indexer.backends.base import BackendUnavailable, SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy_backend import SCHEMA_VERSION, TantivyBackend, build_schema
 from indexer.reindex import reindex, reindex_job, runs_to_rebuild
 from indexer.runs import list_runs
 from indexer.state import IndexState
@@ -257,6 +257,38 @@ def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_wa
     reindex(runs, rebuilder)  # the loader is done: the swap goes ahead
     assert _ids(rebuilder) == {"cire-meche-0", "cire-meche-1", "cire-meche-2"}
     rebuilder.close()
+
+
+def test_a_loader_opened_before_a_swap_writes_into_the_new_index(tmp_path):
+    """Through the index that is there when it starts writing, not the one it opened: here
+    an index of an older schema, which the rebuild replaced by the current one."""
+    runs = tmp_path / "runs"
+    write_run(runs, RUN1, [product(n) for n in range(3)])
+    (tmp_path / "index").mkdir()
+    tantivy.Index(build_schema(version=3), path=str(tmp_path / "index"))
+    loader = TantivyBackend(tmp_path / "index")  # opened, not yet writing
+    assert loader._version == 3
+    reindex(runs, TantivyBackend(tmp_path / "index"))
+    loader.upsert([product(9, run_id=RUN2)])
+    loader.close()
+    with TantivyBackend(tmp_path / "index", readonly=True) as reader:
+        assert reader._version == SCHEMA_VERSION
+        assert _ids(reader) == {"cire-meche-0", "cire-meche-1", "cire-meche-2", "cire-meche-9"}
+
+
+def test_a_sweep_in_bulk_counts_only_what_goes(tmp_path, monkeypatch):
+    import indexer.backends.tantivy_backend as module
+
+    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", 3)
+    backend = TantivyBackend(tmp_path / "index")
+    with backend.bulk():
+        backend.upsert([product(n, run_id=RUN1) for n in range(4)])  # committed: 4 >= 3
+        backend.upsert([product(n, run_id=RUN2) for n in range(2)])  # pending, replacing two
+        assert backend.delete_source("cire-meche", keep_run=RUN2) == 2
+        backend.upsert([product(5, run_id=RUN2)])
+    assert _ids(backend) == {"cire-meche-0", "cire-meche-1", "cire-meche-5"}
+    assert backend.get("cire-meche-0")["first_seen"] == product(0)["first_seen"]
+    backend.close()
 
 
 def test_reindex_command(tmp_path):

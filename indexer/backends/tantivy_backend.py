@@ -124,7 +124,7 @@ BULK_COMMIT_EVERY = 1_000_000
 # merges only later, in the background). The budget is a ceiling, taken as it fills: a
 # rebuild of 1M products peaks at about 1 GB of RAM in all.
 REBUILD_WRITER_HEAP = 2_000_000_000
-REBUILD_LOCK_WAIT = 600.0  # seconds a rebuild waits for a loader to finish before its swap
+REBUILD_LOCK_WAIT = 1800.0  # seconds a rebuild waits for a loader to finish before its swap
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
 KEY_BUCKET = "key_bucket"  # indexed: the products of the smallest keys, without reading every key
@@ -527,10 +527,12 @@ class TantivyBackend(SearchBackend):
 
     def close(self) -> None:
         with self._lock:
-            if self._writer is not None:
-                writer, self._writer = self._writer, None
-                writer.wait_merging_threads()  # also releases tantivy's writer lock
-            self._release_path_lock()
+            try:
+                if self._writer is not None:
+                    writer, self._writer = self._writer, None
+                    writer.wait_merging_threads()  # also releases tantivy's writer lock
+            finally:
+                self._release_path_lock()
 
     # The right to write ``path``, held beside it (``<path>.lock``) from a writer's opening to
     # its closing: tantivy's own lock lives inside the directory, so a rebuild swapping the
@@ -584,6 +586,9 @@ class TantivyBackend(SearchBackend):
             raise PermissionError(f"{self.path}: this backend was opened read-only")
         if self._writer is None:
             self._take_path_lock()
+            # A rebuild may have swapped the directory since this handle opened it: write
+            # into the index that is there now, never through the replaced one's state.
+            self._follow_swap()
             try:
                 self._writer = self._index.writer(self._writer_heap, self._writer_threads)
             except Exception as exc:  # LockBusy: another process is indexing
@@ -894,9 +899,17 @@ class TantivyBackend(SearchBackend):
                 self._commit_pending()  # uncommitted records this sweep must see
             writer = self._get_writer()
             count = self._searcher().search(query, 1, count=True).count
+            if count and source_id in self._pending_runs:
+                # Some of those may be replaced by uncommitted records of the kept run:
+                # commit them, then count what really goes.
+                self._commit_pending()
+                count = self._searcher().search(query, 1, count=True).count
             if count:
                 writer.delete_documents_by_query(query)
                 self._commit()
+                if self._pending:  # that commit took them too
+                    self._pending.clear()
+                    self._pending_runs.clear()
         return count
 
     # ------------------------------------------------------------------ reading
@@ -1472,8 +1485,9 @@ class TantivyBackend(SearchBackend):
             return {"terms": {"field": SET_FIELDS[field], "size": ALL_BUCKETS, "segment_size": ALL_BUCKETS}}
         if hashed and name == "shop":  # twice the shown values: see _shop_buckets
             return {"terms": {"field": SHOP_HASH, "size": 2 * self.facet_size, "segment_size": ALL_BUCKETS}}
-        # segment_size above the field's cardinality keeps the counts exact.
-        return {"terms": {"field": field, "size": self.facet_size, "segment_size": ALL_BUCKETS}}
+        # segment_size above the field's cardinality keeps the counts exact; one more bucket
+        # for "" (no value: never shown), so it never takes a shown value's place.
+        return {"terms": {"field": field, "size": self.facet_size + 1, "segment_size": ALL_BUCKETS}}
 
     def _shop_name_map(self, searcher: tantivy.Searcher, generation, refresh: bool = False) -> dict | None:
         """{shop_name_hash: shop name} of every name in the index, read from its term
