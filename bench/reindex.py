@@ -5,10 +5,11 @@
 
 Writes the seeded catalogue of ``bench/search.py`` as run files (one finished run per
 shop, its shop record first, as a crawl writes them), then rebuilds a tantivy index from
-them through :func:`indexer.reindex.reindex`: reading the JSON lines, validating every
-record against the record schema, upserting, committing and sweeping once per run. Prints
-records/s for the whole rebuild and for the reading and validating alone, and the peak
-RSS. Target: >= 15,000 docs/s. This prints figures; it asserts nothing.
+them through :func:`indexer.reindex.reindex`: reading the JSON lines and validating every
+record against the record schema (in a second process, ahead of the loader), upserting
+and sweeping run by run, committing once per million records. Prints records/s for the
+whole rebuild and for the reading and validating alone, and the loader's peak RSS.
+Target: >= 15,000 docs/s. This prints figures; it asserts nothing.
 """
 
 from __future__ import annotations
