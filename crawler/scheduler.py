@@ -59,6 +59,9 @@ _EVERY = re.compile(r"^every (\d+) ?(m|min|h|d)$")
 KILL_GRACE = 60.0  # seconds past CRAWL_TIME_LIMIT before the crawl process is killed
 
 
+REBUILD_JOB = "__rebuild__"  # not a source id: those are slugs
+
+
 def trigger_for(schedule: str, *, jitter: int = 0, timezone_=None) -> BaseTrigger:
     """The APScheduler trigger of a registry ``schedule`` value (already validated)."""
     spec = schedule.strip()
@@ -156,6 +159,7 @@ class CrawlScheduler:
         self._registry_stamp: tuple[int, int] | None = None
         self._index_lock = threading.Lock()
         self._index_pending = False
+        self._rebuilding = threading.Event()
         self._stopping = threading.Event()
         self._children: dict[str, subprocess.Popen] = {}
         self._children_lock = threading.Lock()
@@ -323,6 +327,9 @@ class CrawlScheduler:
         from indexer.backends.base import BackendUnavailable
         from indexer.jobs import index_runs
 
+        if self._rebuilding.is_set():  # loaded after the rebuild, by the next tick
+            self._index_pending = True
+            return False
         with self._index_lock:
             try:
                 reports = index_runs(self.config)
@@ -346,6 +353,40 @@ class CrawlScheduler:
                     log.info("removed %d old run file(s) (RUNS_KEEP=%d)", len(removed), self.config.runs_keep)
             return True
 
+    def _schedule_rebuild(self) -> None:
+        spec = (self.config.reindex_schedule or "").strip()
+        if not spec:
+            return
+        try:
+            trigger = trigger_for(spec, timezone_=self.scheduler.timezone)
+        except ValueError as exc:
+            log.error("REINDEX_SCHEDULE %r: %s: the index is not rebuilt on a schedule", spec, exc)
+            return
+        self.scheduler.add_job(
+            self.rebuild, trigger, id=REBUILD_JOB, name="rebuild the index", replace_existing=True,
+            max_instances=1, coalesce=True, misfire_grace_time=3600,
+        )
+        log.info("index rebuilt %s (REINDEX_SCHEDULE)", spec)
+
+    def rebuild(self) -> bool:
+        """``emplettes reindex`` on ``REINDEX_SCHEDULE``: the index rebuilt from the run files
+        in one segment (searches read it faster, see README "Search backends"). Indexing
+        after crawls waits for it; the portal keeps answering from the old index."""
+        from indexer.reindex import reindex_job
+
+        self._rebuilding.set()
+        try:
+            with self._index_lock:
+                report = reindex_job(self.config)
+        except Exception:  # the old index stays as it was
+            log.exception("scheduled rebuild of the index failed; retried at its next time")
+            return False
+        finally:
+            self._rebuilding.clear()
+        log.info("scheduled rebuild: %s", report.summary())
+        self._index_pending = True  # runs that finished meanwhile
+        return True
+
     # -- the process ---------------------------------------------------------------------
 
     def start(self) -> None:
@@ -355,6 +396,7 @@ class CrawlScheduler:
             log.warning("run %s/%s was cut short (its crawler is gone): recorded as killed", run.source_id, run.run_id)
         if not self.reload_registry() and self.registry is None:
             log.error("no valid registry yet: waiting for %s to be fixed", self.config.sources_file)
+        self._schedule_rebuild()
         self.scheduler.start()
         self._index_pending = True  # catch up with anything left by a previous life
         self._heartbeat()

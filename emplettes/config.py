@@ -33,6 +33,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CRAWL_CONCURRENCY": ("2", "crawls the scheduler runs at the same time"),
     "SCHEDULE_JITTER": ("1800", "seconds by which each scheduled start is spread at random"),
     "RUNS_KEEP": ("10", "run files kept per source by the scheduler (plus any the index still needs)"),
+    "REINDEX_SCHEDULE": ("", "when the scheduler rebuilds the whole index from the run files, which compacts it ('daily' = 03:00, 'weekly', 'every 12h', a cron line; empty: never)"),
     "REDIS_URL": ("", "distributed crawling: workers share each source's request queue in this Redis (needs [distributed])"),
     "CRAWL_ROUND": ("", "distributed crawling: the id all workers of one crawl round share (default: today's UTC date)"),
     "API_RATE_LIMIT": ("120/minute", "requests per client to /api/ on average (per server process; 'off' disables)"),
@@ -76,6 +77,7 @@ class Config:
     crawl_concurrency: int = field(default_factory=lambda: int(_env("CRAWL_CONCURRENCY")))
     schedule_jitter: int = field(default_factory=lambda: int(_env("SCHEDULE_JITTER")))
     runs_keep: int = field(default_factory=lambda: int(_env("RUNS_KEEP")))
+    reindex_schedule: str = field(default_factory=lambda: _env("REINDEX_SCHEDULE"))
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT"))
     api_rate_burst: str = field(default_factory=lambda: _env("API_RATE_BURST"))
     click_count_limit: str = field(default_factory=lambda: _env("CLICK_COUNT_LIMIT"))

@@ -80,6 +80,48 @@ def registry(*entries: tuple[str, str]) -> str:
         SOURCE.format(id=i, extra=f"    schedule: \"{s}\"\n" if s else "") for i, s in entries)
 
 
+def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path, caplog, monkeypatch):
+    import dataclasses
+
+    from indexer.backends.tantivy_backend import TantivyBackend
+    from test_load import RUN1, product, write_run
+
+    (tmp_path / "sources.yaml").write_text(registry(("a", None)))
+    write_run(tmp_path / "data" / "runs", RUN1, [product(n) for n in range(3)])
+    scheduler = CrawlScheduler(dataclasses.replace(config(tmp_path), reindex_schedule="daily"))
+    try:
+        scheduler._schedule_rebuild()
+        job = scheduler.scheduler.get_job("__rebuild__")
+        assert isinstance(job.trigger, CronTrigger) and str(job.trigger.fields[5]) == "3"  # 03:00
+
+        import indexer.reindex as reindex_module
+
+        real = reindex_module.reindex
+        seen = []
+
+        def meanwhile(*args, **kwargs):
+            seen.append(scheduler.index())  # a crawl ending during the rebuild: it waits
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(reindex_module, "reindex", meanwhile)
+        assert scheduler.rebuild() is True
+        assert seen == [False] and scheduler._index_pending  # loaded by the next tick
+        with TantivyBackend(tmp_path / "data" / "index", readonly=True) as index:
+            assert index.stats()["products"] == 3
+            assert index._searcher().num_segments == 1
+    finally:
+        scheduler.stop()
+
+    with caplog.at_level(logging.ERROR):
+        broken = CrawlScheduler(dataclasses.replace(config(tmp_path), reindex_schedule="at teatime"))
+        try:
+            broken._schedule_rebuild()
+            assert broken.scheduler.get_job("__rebuild__") is None
+        finally:
+            broken.stop()
+    assert "REINDEX_SCHEDULE 'at teatime'" in caplog.text
+
+
 def test_registry_edits_are_picked_up_and_an_invalid_file_keeps_the_last_valid_one(tmp_path, caplog):
     path = tmp_path / "sources.yaml"
     path.write_text(registry(("a", None), ("b", "every 6h")))
