@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import NOW, iso, make_products, make_shops, shop_records  # noqa: E402  (bench/search.py)
 
 from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
-from indexer.load import LoadReport, _valid_records  # noqa: E402
+from indexer.load import read_valid_run  # noqa: E402
 from indexer.reindex import reindex  # noqa: E402
 from indexer.runs import list_runs  # noqa: E402
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         validated = 0
         for run in runs:
-            validated += sum(1 for _ in _valid_records(run, LoadReport(run.source_id, run.run_id, run.path)))
+            validated += len(read_valid_run(run.path)[1])
         read = time.perf_counter() - start
         print(f"read and validate only: {validated / read:,.0f} records/s ({read:.1f} s)")
 

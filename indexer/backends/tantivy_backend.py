@@ -117,7 +117,7 @@ MAX_PER_PAGE = 1_000
 # a commit costs about 17 ms (a third of a rebuild from one run per shop) and ends a
 # segment, and searches read few segments faster (at 1M products, 2 segments against 11:
 # faceted p50 5.4 against 7.0 ms, 10 km geo 6.3 against 11.0 ms). The ids of uncommitted
-# records are kept meanwhile (about 200 MB per million).
+# records are kept meanwhile (about 170 MB per million).
 BULK_COMMIT_EVERY = 1_000_000
 # A rebuild's writer: one indexing thread and a large memory budget, so that the rebuilt
 # index is one segment (tantivy ends a segment whenever a thread's budget fills, and
