@@ -12,7 +12,7 @@ import tantivy
 
 from indexer.backends import tantivy_backend
 from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend, build_schema, price_cells, price_cover
+from indexer.backends.tantivy_backend import TantivyBackend, build_schema, decimal_cells, decimal_cover
 from test_backend_contract import PRODUCTS, product_record
 
 PRICES = ["0", "0.01", "0.99", "1", "9.99", "10", "10.5", "12.345", "19.99", "20", "20.01", "99.99", "100",
@@ -56,7 +56,7 @@ def selected(backend: TantivyBackend, low, high) -> tuple[int, list[str]]:
 
 def test_price_cells_select_what_the_exact_range_selects(index, monkeypatch):
     with_cells = [selected(index, low, high) for low, high in bounds()]
-    monkeypatch.setattr(tantivy_backend, "price_cover", lambda low, high: None)  # the whole column
+    monkeypatch.setattr(tantivy_backend, "decimal_cover", lambda low, high: None)  # the whole column
     exact = [selected(index, low, high) for low, high in bounds()]
     for (low, high), got, expected in zip(bounds(), with_cells, exact):
         assert got == expected, (low, high)
@@ -64,10 +64,10 @@ def test_price_cells_select_what_the_exact_range_selects(index, monkeypatch):
 
 
 def test_a_range_is_a_few_cells_and_its_two_end_euros():
-    cells, partial = price_cover(9.99, 150.0)
+    cells, partial = decimal_cover(9.99, 150.0)
     assert len(cells) == 14 and len(partial) == 2  # 10-99 € as 9 tens, 100-149 € as 5 tens
-    assert price_cover(12.3, 12.8) == ([], price_cells(12.0)[:1])
-    assert price_cover(-1.0, 5.0) is None and price_cover(5.0, 4.0) is None  # the exact range then
+    assert decimal_cover(12.3, 12.8) == ([], decimal_cells(12.0)[:1])
+    assert decimal_cover(-1.0, 5.0) is None and decimal_cover(5.0, 4.0) is None  # the exact range then
 
 
 def test_an_index_without_price_cells_still_filters_on_price(tmp_path):
