@@ -44,6 +44,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CLICK_COUNT_LIMIT": ("20/hour", "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)"),
     "TRUSTED_PROXIES": ("", "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed"),
     "SEARCH_CACHE_SIZE": ("4096", "searches (facet counts and page of results) each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"),
+    "SEARCH_THREADS": ("2", "threads one search counts its facets with (tantivy: a search with a ticked facet or many matches runs its counts side by side on a second core; 1: one thread)"),
     "RESPONSE_CACHE_SECONDS": ("60", "seconds a portal process reuses its answer to a repeated search (results page and /api/search, up to SEARCH_CACHE_SIZE answers, at the same index generation; 0: never)"),
     "HSTS_MAX_AGE": ("0", "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)"),
 }
@@ -88,6 +89,7 @@ class Config:
     hsts_max_age: int = field(default_factory=lambda: int(_env("HSTS_MAX_AGE") or 0))
     search_cache_size: int = field(default_factory=lambda: int(_env("SEARCH_CACHE_SIZE") or 0))
     response_cache_seconds: float = field(default_factory=lambda: float(_env("RESPONSE_CACHE_SECONDS") or 0))
+    search_threads: int = field(default_factory=lambda: max(1, int(_env("SEARCH_THREADS") or 1)))
 
     @property
     def runs_dir(self) -> Path:

@@ -40,7 +40,8 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
     if name == "tantivy":
         from indexer.backends.tantivy_backend import TantivyBackend
 
-        return TantivyBackend(config.index_dir, readonly=readonly, cache_size=config.search_cache_size)
+        return TantivyBackend(config.index_dir, readonly=readonly, cache_size=config.search_cache_size,
+                              search_threads=config.search_threads)
     if name == "elasticsearch":
         if not config.elasticsearch_url:
             raise BackendUnavailable("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")

@@ -1,0 +1,110 @@
+"""Facet groups counted side by side on helper threads (``search_threads``), and the shop
+facet of a broad search counted apart from the other facets: the answers must be those
+of one thread counting everything in one pass. Also: shop documents (schema 5) carry no
+words, so searches by words skip excluding them and still never return them."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+
+import pytest
+import tantivy
+
+from indexer.backends import tantivy_backend
+from indexer.backends.base import SearchQuery
+from indexer.backends.tantivy_backend import TantivyBackend, build_schema
+from test_backend_contract import PRODUCTS, SHOPS, product_record, shop_record
+
+TEXTS = ["", "", "théière", "bougie", "the", "miel", "poupée", "thé vert", "bougie parfumée", "livre", "savon"]
+
+
+def all_records() -> list[dict]:
+    return [shop_record(source) for source in SHOPS] + [product_record(i) for i in range(len(PRODUCTS))]
+
+
+def queries(seed: int = 4) -> list[SearchQuery]:
+    rng = random.Random(seed)
+    towns = sorted({shop["town"] for shop in SHOPS.values()})
+    names = sorted(shop["name"] for shop in SHOPS.values())
+    found = []
+    for _ in range(150):
+        filters = {}
+        if rng.random() < 0.4:
+            filters["town"] = tuple(rng.sample(towns, rng.choice([1, 2])))
+        if rng.random() < 0.3:
+            filters["availability"] = ("in_stock",)
+        if rng.random() < 0.2:
+            filters["shop"] = (rng.choice(names),)
+        price = Decimal(rng.choice(["5", "20", "60"])) if rng.random() < 0.2 else None
+        found.append(SearchQuery(text=rng.choice(TEXTS), filters=filters, price_max=price, per_page=5,
+                                 sort=rng.choice(["relevance", "relevance", "price_asc", "newest"]),
+                                 page=rng.choice([1, 1, 2])))
+    return found
+
+
+def answers(backend: TantivyBackend) -> list[tuple]:
+    out = []
+    for query in queries():
+        result = backend.search(query)
+        out.append((result.total, [hit["id"] for hit in result.hits], result.facets))
+    return out
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("parallel") / "index"
+    writer = TantivyBackend(path)
+    writer.upsert(all_records())
+    writer.close()
+    return path
+
+
+def test_threads_and_a_split_shop_facet_count_what_one_thread_counts(index_path, monkeypatch):
+    one = answers(TantivyBackend(index_path, readonly=True, cache_size=0, search_threads=1))
+    monkeypatch.setattr(tantivy_backend, "SPLIT_SHOP_ABOVE", 0)  # every search splits its shop facet
+    split = []
+    original = TantivyBackend._aggregate_all
+    monkeypatch.setattr(TantivyBackend, "_aggregate_all",
+                        lambda self, searcher, tasks: split.append(len(tasks)) or original(self, searcher, tasks))
+    parallel = TantivyBackend(index_path, readonly=True, cache_size=0, search_threads=2)
+    assert answers(parallel) == one
+    assert parallel._helpers is not None  # the helper threads did take part
+    assert sum(1 for tasks in split if tasks >= 3) > 20  # ticked facets: several groups, shop apart
+    assert sum(total for total, _, _ in one) > 500
+
+
+def test_only_broad_searches_count_their_shop_facet_apart(index_path, monkeypatch):
+    backend = TantivyBackend(index_path, readonly=True, cache_size=0)
+    searcher = backend._searcher()
+    plan = tantivy_backend.plan_words
+    monkeypatch.setattr(tantivy_backend, "SPLIT_SHOP_ABOVE", 3)
+    assert backend._broad(searcher, [])  # no words: every product
+    assert backend._broad(searcher, plan("bougie"))  # (5 products hold the word)
+    assert not backend._broad(searcher, plan("gallimard"))  # one
+    assert not backend._broad(searcher, plan("bougie gallimard"))  # at most what the rarer word holds
+    assert not backend._broad(searcher, plan("xylophone"))
+
+
+def test_words_never_find_a_shop_document(tmp_path):
+    """Schema 5: shops have no words in the index, and searches by words do not exclude
+    them. Schema 4 (an index of an earlier release): they do, and are excluded. Both
+    find the same products."""
+    found = {}
+    for version in (5, 4):
+        (tmp_path / str(version)).mkdir()
+        tantivy.Index(build_schema(version=version), path=str(tmp_path / str(version)))
+        backend = TantivyBackend(tmp_path / str(version), cache_size=0)
+        backend.upsert(all_records())
+        assert backend._wordless_shops == (version >= 5)
+        found[version] = []
+        # Shop names hold these words too ("La Théière Bleue", "Atelier Cire & Mèche").
+        for text, price in itertools.product(["théière", "bleue", "atelier", "cire", "thé"], [None, Decimal("1000")]):
+            result = backend.search(SearchQuery(text=text, price_max=price, per_page=100))
+            assert all(hit["type"] == "product" for hit in result.hits), text
+            assert result.total == len(result.hits)
+            assert sum(value.count for value in result.facets["shop"]) == result.total
+            found[version].append([hit["id"] for hit in result.hits])
+    assert found[5] == found[4]
+    assert sum(map(len, found[5])) > 10
