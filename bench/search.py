@@ -171,6 +171,18 @@ def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
     return line
 
 
+def machine_speed() -> float:
+    """Seconds of CPU a fixed Python loop takes (best of 3): this machine's speed varies by
+    up to 2x within minutes, so each round prints it beside its figures."""
+    def loop() -> float:
+        start, total = time.process_time(), 0
+        for i in range(5_000_000):
+            total += i
+        return time.process_time() - start
+
+    return min(loop() for _ in range(3))
+
+
 def faceted_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:
     texts = ["", "", "bougie", "théière", "thé vert", "miel", "confiture de fraises", "savon", "poupee",
              "puzzle bois", "livre", "pull laine", "vase", "fromage de chevre", "vin rouge", "cadeau", "artisanal",
@@ -313,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         geo = geo_queries(qrng, args.queries)
         for round_ in range(1, args.rounds + 1):
             load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-            print(f"round {round_}/{args.rounds}, load average (1, 5, 15 min): {load}")
+            print(f"round {round_}/{args.rounds}, load average (1, 5, 15 min): {load}; "
+                  f"fixed loop: {machine_speed():.3f} s CPU")
             times, totals, cpu = time_queries(reader, faceted)
             print(f"faceted (all 5 facets, disjunctive): {percentiles(times, cpu)}  median hits "
                   f"{statistics.median(totals):,.0f}")

@@ -108,3 +108,27 @@ def test_words_never_find_a_shop_document(tmp_path):
             found[version].append([hit["id"] for hit in result.hits])
     assert found[5] == found[4]
     assert sum(map(len, found[5])) > 10
+
+
+def test_filters_no_shop_matches_need_no_exclusion_of_the_shops(index_path, monkeypatch):
+    """Availability and shop_id: shops have neither, so such a search skips excluding them;
+    the facet counted without that filter counts the shops under "", never shown."""
+    rng = random.Random(8)
+    values = {"availability": ["in_stock", "out_of_stock", "preorder"],
+              "shop_id": [f"{source}-shop" for source in SHOPS]}
+    searches = []
+    for _ in range(80):
+        filters = {name: tuple(rng.sample(choices, rng.choice([1, 2]))) for name, choices in values.items()
+                   if rng.random() < 0.6}
+        if rng.random() < 0.4:
+            filters["town"] = (rng.choice(sorted({shop["town"] for shop in SHOPS.values()})),)
+        searches.append(SearchQuery(text=rng.choice(["", "", "bougie"]), filters=filters, per_page=50,
+                                    sort=rng.choice(["relevance", "price_asc"])))
+    backend = TantivyBackend(index_path, readonly=True, cache_size=0)
+    narrowed = [backend.search(query) for query in searches]
+    monkeypatch.setattr(tantivy_backend, "PRODUCT_FILTERS", ())  # exclude the shops every time
+    excluded = [backend.search(query) for query in searches]
+    for query, got, expected in zip(searches, narrowed, excluded):
+        assert (got.total, got.hits, got.facets) == (expected.total, expected.hits, expected.facets), query
+        assert all(hit["type"] == "product" for hit in got.hits)
+    assert sum(result.total for result in excluded) > 100

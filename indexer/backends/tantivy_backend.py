@@ -116,6 +116,10 @@ _DENSE_FIELDS = ("town", "availability", "shop_name")  # facet columns of record
 # ("Déco\x1fJouets"), then split in Python: 10-20x faster than a terms aggregation on the
 # multi-valued field, and still exact (each value appears once per set).
 SET_FIELDS = {"categories": "categories_set", "services": "services_set"}
+# Filters no shop document matches (shops have no availability and no shop_id): with one of
+# them, a search needs no exclusion of the shops. The facet then counted without that
+# filter (disjunctive) counts shops too, under "" (no value), which is never shown.
+PRODUCT_FILTERS = ("availability", "shop_id")
 SET_SEPARATOR = "\x1f"
 
 # Like Elasticsearch's max_result_window: deep pages cost memory, nobody reads them.
@@ -1455,9 +1459,11 @@ class TantivyBackend(SearchBackend):
         near = query.near
         clauses = plan_words(query.text)
         price = self._price_query(query, as_cells=not clauses and not near)
-        # Shops have no price and (schema 5) no words: a search with either matches products
-        # only, without excluding the shop documents (see the module's notes).
-        product = None if price is not None or (clauses and self._wordless_shops) else PRODUCTS
+        # Shops have no price, no value of the PRODUCT_FILTERS and (schema 5) no words: a
+        # search with any of those matches products only, without excluding the shop
+        # documents (see the module's notes).
+        narrowed = any(name in PRODUCT_FILTERS and "" not in values for name, values in query.filters.items() if values)
+        product = None if price is not None or narrowed or (clauses and self._wordless_shops) else PRODUCTS
         filters = {
             name: self._terms(FILTER_FIELDS[name], values)
             for name, values in query.filters.items()
