@@ -15,10 +15,13 @@ indexing >= 15,000 docs/s. This prints figures; it asserts nothing.
 ``bench/reindex.py --workdir DIR`` builds the same catalogue the way ``emplettes reindex``
 does (one segment or two, not about ten); ``--index DIR/index --keep`` times searches on it.
 
-The machine may be shared: the load average is printed before each round, and
-``--rounds N`` repeats the timed sets so the quietest round can be read. A browse with
-no words, price or place reads its facet counts from a table computed once per index
-generation (commit); the "browse all" line says so.
+The machine may be shared: the load average and a fixed loop's CPU time are printed
+before each round, and ``--rounds N`` repeats the timed sets so the quietest round can be
+read. ``--against OLD.py`` compares this code with an old copy of tantivy_backend.py query
+by query, in turn, best of 3 (A/B). ``--direct`` also times the same searches written with
+tantivy directly (the reference of the targets). A browse with no words, price or place
+reads its facet counts from a table computed once per index generation (commit); the
+"browse all" line says so.
 """
 
 from __future__ import annotations
@@ -171,6 +174,23 @@ def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
     return line
 
 
+def paired(backend, other, queries: list[SearchQuery], repeats: int = 3) -> tuple[list[float], list[float]]:
+    """Each query timed on ``backend`` then ``other`` in turn, ``repeats`` times; the best
+    time of each: what this machine's swings in speed (up to 2x within minutes) change
+    least, and both versions meet the same swings."""
+    mine, theirs = [], []
+    for query in queries:
+        best = [math.inf, math.inf]
+        for _ in range(repeats):
+            for side, searcher in enumerate((backend, other)):
+                start = time.perf_counter()
+                searcher.search(query)
+                best[side] = min(best[side], (time.perf_counter() - start) * 1000)
+        mine.append(best[0])
+        theirs.append(best[1])
+    return mine, theirs
+
+
 def machine_speed() -> float:
     """Seconds of CPU a fixed Python loop takes (best of 3): this machine's speed varies by
     up to 2x within minutes, so each round prints it beside its figures."""
@@ -276,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--direct", action="store_true",
                         help="also time the faceted searches written with tantivy directly (class Direct)")
     parser.add_argument("--threads", type=int, default=2, help="search_threads of the timed backend")
+    parser.add_argument("--against", type=Path,
+                        help="another tantivy_backend.py (an old copy): time both on the same queries, "
+                             "in turn, best of 3 each, and stop there (A/B)")
     args = parser.parse_args(argv)
     global TantivyBackend
     if args.backend_file:
@@ -318,6 +341,16 @@ def main(argv: list[str] | None = None) -> int:
         qrng = random.Random(args.seed + 1)
         warm = faceted_queries(shops, qrng, 50) + geo_queries(qrng, 20)
         time_queries(reader, warm)
+        if args.against:
+            other = backend_class_from(args.against)(args.index, readonly=True, cache_size=0)
+            time_queries(other, warm)
+            for label, queries in (("faceted", faceted_queries(shops, qrng, args.queries)),
+                                   ("geo 10 km", geo_queries(qrng, args.queries))):
+                mine, theirs = paired(reader, other, queries)
+                print(f"{label:9s} this code:     {percentiles(mine)}")
+                print(f"{label:9s} {args.against.name[:13]:13s}  {percentiles(theirs)}")
+            print(f"fixed loop: {machine_speed():.3f} s CPU")
+            return 0
 
         faceted = faceted_queries(shops, qrng, args.queries)
         plain = [q for q in faceted if not q.filters and q.text]

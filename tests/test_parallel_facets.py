@@ -1,11 +1,12 @@
-"""Facet groups counted side by side on helper threads (``search_threads``), and the shop
-facet of a broad search counted apart from the other facets: the answers must be those
-of one thread counting everything in one pass. Also: shop documents (schema 5) carry no
+"""Facet groups counted side by side on helper threads (``search_threads``, when the other
+processes leave a core idle), and the shop facet of a broad search counted apart from
+the other facets: the answers must be those of one thread counting everything in one pass. Also: shop documents (schema 5) carry no
 words, so searches by words skip excluding them and still never return them."""
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ import tantivy
 
 from indexer.backends import tantivy_backend
 from indexer.backends.base import SearchQuery
+from indexer.backends.spare_core import SpareCore, _busy_seconds
 from indexer.backends.tantivy_backend import TantivyBackend, build_schema
 from test_backend_contract import PRODUCTS, SHOPS, product_record, shop_record
 
@@ -62,12 +64,14 @@ def index_path(tmp_path_factory):
 
 
 def test_threads_and_a_split_shop_facet_count_what_one_thread_counts(index_path, monkeypatch):
+    monkeypatch.setattr(SpareCore, "available", lambda self: True)  # whatever else runs meanwhile
     one = answers(TantivyBackend(index_path, readonly=True, cache_size=0, search_threads=1))
     monkeypatch.setattr(tantivy_backend, "SPLIT_SHOP_ABOVE", 0)  # every search splits its shop facet
     split = []
     original = TantivyBackend._aggregate_all
     monkeypatch.setattr(TantivyBackend, "_aggregate_all",
-                        lambda self, searcher, tasks: split.append(len(tasks)) or original(self, searcher, tasks))
+                        lambda self, searcher, tasks, threads: split.append(len(tasks))
+                        or original(self, searcher, tasks, threads))
     parallel = TantivyBackend(index_path, readonly=True, cache_size=0, search_threads=2)
     assert answers(parallel) == one
     assert parallel._helpers is not None  # the helper threads did take part
@@ -132,3 +136,30 @@ def test_filters_no_shop_matches_need_no_exclusion_of_the_shops(index_path, monk
         assert (got.total, got.hits, got.facets) == (expected.total, expected.hits, expected.facets), query
         assert all(hit["type"] == "product" for hit in got.hits)
     assert sum(result.total for result in excluded) > 100
+
+
+def test_a_helper_thread_only_when_the_other_processes_leave_a_core_idle():
+    now, busy, own = [100.0], [5_000.0], [10.0]
+    spare = SpareCore(cores=2, read=lambda: busy[0], clock=lambda: now[0], own=lambda: own[0])
+
+    def after(seconds: float, machine: float, mine: float) -> bool:
+        now[0] += seconds
+        busy[0] += machine
+        own[0] += mine
+        return spare.available()
+
+    assert not spare.available()  # nothing measured yet
+    assert after(1.0, 1.1, 1.0)  # this process busy, the others at 0.1 core
+    assert after(1.0, 1.9, 1.8)  # this process on two cores: still its own
+    assert after(0.1, 0.2, 0.0)  # read again only every half second: the last answer holds
+    assert not after(1.0, 1.8, 1.0)  # the others take 0.8 core (another worker serving)
+    assert after(1.0, 1.3, 1.0)  # 0.3 core
+    assert not SpareCore(cores=1).available()
+    assert not SpareCore(cores=4, read=lambda: None).available()  # no /proc/stat: one thread
+
+
+def test_busy_time_is_read_from_proc_stat(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 20 30 400 50 6 7 8 0 0\ncpu0 50 10 15 200 25 3 3 4 0 0\n")
+    assert _busy_seconds(str(stat)) == (100 + 20 + 30 + 6 + 7 + 8) / os.sysconf("SC_CLK_TCK")
+    assert _busy_seconds(str(tmp_path / "missing")) is None

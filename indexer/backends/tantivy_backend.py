@@ -33,7 +33,8 @@ Notes on tantivy 0.27 that shape this module (see also ARCHITECTURE.md):
   among the matches in the lowest (highest) price cells, days or key buckets expected to
   hold it (``_sorted_page``), not by sorting every match.
 * The engine releases the GIL while it aggregates: a search's facet groups (and the shop
-  facet of a broad search) are counted side by side on ``search_threads`` threads.
+  facet of a broad search) are counted side by side on ``search_threads`` threads when
+  the other processes leave a core idle (:mod:`indexer.backends.spare_core`).
 * Shop documents carry no words (schema 5), so a search by words or price needs no
   exclusion of the shops (2.8 of the 4.2 ms it took to count "artisanal" at 1M).
 * Only one process may hold the writer; it is opened lazily and never by a read-only
@@ -94,6 +95,7 @@ from indexer.backends.base import (
     resolve_place,
     validate_query,
 )
+from indexer.backends.spare_core import SpareCore
 from indexer.records import price_string
 
 # Text fields a resident's words are matched against, with their weights (shared with
@@ -481,6 +483,7 @@ class TantivyBackend(SearchBackend):
         self.path = Path(path)
         self._threads = max(1, search_threads)
         self._helpers: tuple[int, ThreadPoolExecutor] | None = None
+        self._spare_core = SpareCore()
         self.readonly = readonly
         self.facet_size = facet_size
         self._facet_cache = _LRU(cache_size)
@@ -731,6 +734,7 @@ class TantivyBackend(SearchBackend):
         self._index = None
         self._directory = None
         self._threads, self._helpers = max(1, options.get("search_threads", 2)), None
+        self._spare_core = SpareCore()
         return self
 
     def start_rebuild(self) -> "TantivyBackend":
@@ -1496,8 +1500,10 @@ class TantivyBackend(SearchBackend):
                          query.facets)
             cached = self._facet_cache.get(facet_key) if generation else None
             if cached is None:
+                threads = self._threads if self._threads > 1 and self._spare_core.available() else 1
                 cached = self._facets(searcher, query, base, filters, generation if plain else None,
-                                      generation=generation, split_shop=self._threads > 1 and self._broad(searcher, clauses))
+                                      generation=generation, threads=threads,
+                                      split_shop=threads > 1 and self._broad(searcher, clauses))
                 if generation:
                     self._facet_cache.put(facet_key, cached)
             facets_found, counted = cached
@@ -1681,7 +1687,7 @@ class TantivyBackend(SearchBackend):
         return result
 
     def _facets(self, searcher, query: SearchQuery, base: list[Query], filters: dict[str, Query],
-                browse_generation=None, generation=None, split_shop: bool = False):
+                browse_generation=None, generation=None, threads: int = 1, split_shop: bool = False):
         """(facets, total or None): the total comes free with the shared aggregation.
 
         Facets without a selected value share one aggregation over the full query; a facet
@@ -1694,9 +1700,10 @@ class TantivyBackend(SearchBackend):
         ``browse_generation``: ``base`` is the product term alone, so a group without
         filters reads the per-generation table of :meth:`_browse_counts`.
 
-        ``split_shop``: the shop facet of each group is counted apart from its other
-        facets, so that the two run side by side: worth its second pass over the matches
-        when they are many (see :meth:`_broad`).
+        ``threads``: the aggregations run side by side on that many threads (see
+        :meth:`_aggregate_all`). ``split_shop``: the shop facet of each group is counted
+        apart from its other facets, so that the two run side by side: worth its second
+        pass over the matches when they are many (see :meth:`_broad`).
         """
         names = self._shop_name_map(searcher, generation) if "shop" in query.facets else None
         hashed = names is not None
@@ -1723,7 +1730,7 @@ class TantivyBackend(SearchBackend):
                 parts = [{"shop": spec.pop("shop")}, spec]
             tasks += [(group_query, part) for part in parts]
             per_group.append(len(parts))
-        counted = iter(self._aggregate_all(searcher, tasks))
+        counted = iter(self._aggregate_all(searcher, tasks, threads))
         for index, (group_names, group_query, unfiltered) in enumerate(groups):
             if not per_group[index]:
                 result = self._browse_counts(searcher, browse_generation, hashed)
@@ -1747,12 +1754,14 @@ class TantivyBackend(SearchBackend):
         # full collection of a portal worker take 0.3 s.
         return tuple((name, tuple((v.value, v.count, v.selected) for v in facets[name])) for name in query.facets), total
 
-    def _aggregate_all(self, searcher: tantivy.Searcher, tasks: list[tuple[Query, dict]]) -> list[dict]:
+    def _aggregate_all(self, searcher: tantivy.Searcher, tasks: list[tuple[Query, dict]],
+                       threads: int = 1) -> list[dict]:
         """The results of several aggregations, in order. The engine releases the GIL while
-        it counts, so up to ``search_threads`` of them run side by side: a search with a
-        ticked facet (two or three groups) or a big shop facet then takes the time of its
-        longest aggregation rather than of their sum, on a machine with a core to spare."""
-        threads = min(self._threads, len(tasks))
+        it counts, so up to ``threads`` of them run side by side: a search with a ticked
+        facet (two or three groups) or a big shop facet then takes the time of its longest
+        aggregation rather than of their sum. Only worth it with a core to spare (see
+        :mod:`indexer.backends.spare_core`)."""
+        threads = min(threads, len(tasks))
         if threads <= 1:
             return [searcher.aggregate(query, spec) for query, spec in tasks]
         results: list[Any] = [None] * len(tasks)
