@@ -266,6 +266,17 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=1_024)  # the same for every hit of a search
+def _highlight_terms(clauses: tuple[Clause, ...], fuzzy: bool) -> tuple[frozenset[str], tuple[tuple[str, int], ...]]:
+    """(the stems a matched word has, (form, edits) of the typos a matched word may be)."""
+    stems = frozenset(stem for clause in clauses for phrase in clause.alternatives for w in phrase for stem in analyze(w))
+    typos = tuple(
+        (form, clause.fuzzy) for clause in clauses if fuzzy and clause.fuzzy
+        for form in [clause.words[0], *analyze(clause.words[0])]
+    )
+    return stems, typos
+
+
 def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
     """``text`` cut into (piece, matched) segments: a word is matched when it stems like
     one of the query's words or their alternatives (or, when the search forgave typos,
@@ -273,11 +284,7 @@ def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) ->
     each piece and wraps matched ones in <mark>."""
     if not text:
         return []
-    stems = {stem for clause in clauses for phrase in clause.alternatives for w in phrase for stem in analyze(w)}
-    typos = [
-        (form, clause.fuzzy) for clause in clauses if fuzzy and clause.fuzzy
-        for form in [clause.words[0], *analyze(clause.words[0])]
-    ]
+    stems, typos = _highlight_terms(tuple(clauses), fuzzy)
     if not stems and not typos:
         return [(text, False)]
 

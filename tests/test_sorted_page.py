@@ -66,6 +66,7 @@ def pages(backend: TantivyBackend, found: list[SearchQuery]) -> list[tuple[int, 
 
 def test_pages_from_the_cells_are_the_pages_of_a_full_sort(index, monkeypatch):
     monkeypatch.setattr(tantivy_backend, "SORT_CELLS_ABOVE", 0)  # every search of this small index tries them
+    monkeypatch.setattr(tantivy_backend, "TIER_BUCKETS_MAX", tantivy_backend.KEY_BUCKETS)  # however many buckets
     taken = []
     original = TantivyBackend._sorted_page
 

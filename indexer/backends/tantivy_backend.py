@@ -160,7 +160,8 @@ CELL_LIMIT = 10 ** CELL_LEVELS  # values from 10,000 up share one cell
 SORT_CELLS_ABOVE = 20_000
 # Matches above which a search's shop facet, the costliest to count (5,000 shops at 1M
 # products), is counted in a second pass beside the other facets when a second core is
-# there (search_threads): that pass costs less than half the time it saves.
+# there (search_threads). 0, 30,000 and 100,000 timed alike at 1M: the highest spends that
+# extra pass on the fewest searches.
 SPLIT_SHOP_ABOVE = 100_000
 
 EARTH_RADIUS_KM = 6371.0088
@@ -421,10 +422,10 @@ def seen_day(seconds: int) -> int:
 
 
 def decimal_cover(low: float | None, high: float | None) -> tuple[list[int], list[int]] | None:
-    """(cells whose every price is within [low, high], cells partly within it): a price
-    range as a few terms, like the geo cells; the products of the partial cells (the
-    one-euro cells at the ends, the overflow cell) are checked against the exact range.
-    None: a bound the cells cannot express."""
+    """(cells whose every value is within [low, high], cells partly within it): a range
+    of prices (or days) as a few terms, like the geo cells; the products of the partial
+    cells (the one-unit cells at the ends, the overflow cell) are checked against the
+    exact range. None: a bound the cells cannot express."""
     low = 0.0 if low is None else low
     if not 0 <= low <= (math.inf if high is None else high) or (high is not None and math.isinf(high)):
         return None
@@ -1204,7 +1205,10 @@ class TantivyBackend(SearchBackend):
         if sort == "relevance":  # no words: by key, and keys are spread evenly over the buckets
             if not self._key_buckets:
                 return None
-            restrict = self._terms(KEY_BUCKET, range(math.ceil(want * KEY_BUCKETS / documents)))
+            buckets = math.ceil(want * KEY_BUCKETS / documents)
+            if buckets > TIER_BUCKETS_MAX:
+                return None
+            restrict = self._terms(KEY_BUCKET, range(buckets))
         else:
             cell_field, ascending = {
                 "price_asc": (PRICE_CELL, True), "price_desc": (PRICE_CELL, False), "newest": (SEEN_CELL, False),
