@@ -13,7 +13,8 @@ Targets at 1M products: faceted p50 about 2-3 ms, p99 <= 13 ms; geo p99 <= 36 ms
 indexing >= 15,000 docs/s. This prints figures; it asserts nothing.
 
 ``bench/reindex.py --workdir DIR`` builds the same catalogue the way ``emplettes reindex``
-does (one segment or two, not about ten); ``--index DIR/index --keep`` times searches on it.
+does (the products in stock and the rest as two segments, not about ten); ``--index DIR/index
+--keep`` times searches on it.
 
 The machine may be shared: the load average and a fixed loop's CPU time are printed
 before each round, and ``--rounds N`` repeats the timed sets so the quietest round can be

@@ -307,3 +307,62 @@ def test_reindex_command(tmp_path):
     assert len(list_runs(runs)) == 1
     with TantivyBackend(tmp_path / "index", readonly=True) as backend:
         assert backend.stats()["products"] == 3
+
+
+AVAILABILITIES = ["in_stock", "out_of_stock", "in_stock", "preorder", "unknown", "in_stock"]
+
+
+def _mixed_runs(runs) -> None:
+    """Three sources, products of every availability; later runs flip some, add some, drop some."""
+    for source in ("a", "b", "c"):
+        first = [shop(source)] + [
+            product(i, source_id=source, availability=AVAILABILITIES[i % 6], first_seen=f"2026-10-{1 + i % 28:02d}T08:00:00Z")
+            for i in range(30)
+        ]
+        write_run(runs, RUN1, first, source_id=source, sidecar=manifest(RUN1, source))
+        later = [shop(source)] + [
+            product(i, source_id=source, availability=AVAILABILITIES[(i + 1) % 6], name=f"Bougie {i} v2")
+            for i in range(10, 40)
+        ]
+        finish = "shutdown" if source == "a" else "finished"  # a: partial (adds), b/c: complete (sweeps)
+        write_run(runs, RUN2, later, source_id=source, sidecar=manifest(RUN2, source, finish_reason=finish))
+
+
+def _everything(backend) -> dict[str, tuple]:
+    hits = backend.search(SearchQuery(per_page=1000, facets=())).hits
+    return {hit["id"]: (hit.get("availability"), hit["first_seen"], hit["name"]) for hit in hits}
+
+
+@pytest.mark.parametrize("commit_every", [1_000_000, 25])
+def test_a_rebuild_writes_in_stock_products_and_the_others_as_separate_segments(tmp_path, monkeypatch,
+                                                                                 commit_every):
+    """Same records as loading the runs one by one (replacements across availabilities,
+    first_seen kept), committed at once or in many batches; committed at once, two
+    segments: one where every product is in stock, one where none is."""
+    import indexer.backends.tantivy_backend as module
+    from indexer.load import load_run
+
+    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", commit_every)
+    runs = tmp_path / "runs"
+    _mixed_runs(runs)
+    one_by_one = TantivyBackend(tmp_path / "plain")
+    for run in runs_to_rebuild(runs, 0.2)[0]:
+        load_run(run.path, one_by_one, max_error_ratio=0.2)
+    rebuilt = TantivyBackend(tmp_path / "index")
+    reindex(runs, rebuilt)
+    expected = _everything(one_by_one)
+    assert _everything(rebuilt) == expected
+    assert {a for a, _, _ in expected.values()} == {"in_stock", "out_of_stock", "preorder", "unknown"}
+    assert len(expected) == 40 + 30 + 30  # a: both runs (the second partial); b, c: their second run
+    assert rebuilt.stats()["shops"] == 3
+    one_by_one.close()
+    if commit_every >= len(expected):  # (many small segments: tantivy merges them as it likes)
+        searcher = rebuilt._searcher()
+        assert searcher.num_segments == 2
+        in_stock = searcher.search(rebuilt._term("availability", "in_stock"), 1000).hits
+        rest = tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
+                                            (tantivy.Occur.MustNot, rebuilt._term("availability", "in_stock"))])
+        others = searcher.search(rest, 1000).hits
+        assert {a.segment_ord for _, a in in_stock}.isdisjoint({a.segment_ord for _, a in others})
+        assert len(in_stock) + len(others) == 100 + 3
+    rebuilt.close()
