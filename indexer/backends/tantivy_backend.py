@@ -1020,7 +1020,7 @@ class TantivyBackend(SearchBackend):
             if count:
                 writer.delete_documents_by_query(query)
                 self._commit()
-                if self._pending:  # that commit took them too
+                if self._pending is not None:  # (bulk) that commit took what the writer had too
                     self._pending.clear()
                     self._pending_runs.clear()
         return count + len(held)
