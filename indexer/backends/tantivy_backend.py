@@ -906,30 +906,32 @@ class TantivyBackend(SearchBackend):
                 yield
                 self._commit_pending()
             except BaseException:
-                if self._writer is not None and (self._pending or self._pending_runs):  # (deletes too)
+                if self._writer is not None:  # (records, deletes, held documents half written)
                     self._writer.rollback()
                 raise
             finally:
                 self._pending, self._pending_runs = None, {}
                 self._held, self._held_ids = {}, {}
 
-    def _commit_writer(self) -> None:
-        """Commit what the writer holds (the products in stock, in bulk()), not what is held back."""
+    def _commit_pending(self) -> None:
+        """Commit the writer (in bulk(), the products in stock and the deletes), then the
+        documents held back, as a segment of their own. A failure while writing those
+        leaves the first commit in: bulk() serves rebuilds into a fresh index, which a
+        failure throws away."""
         if self._pending or self._pending_runs:
             self._commit()
             self._pending.clear()
             self._pending_runs.clear()
-
-    def _commit_pending(self) -> None:
-        """Commit the writer, then the documents held back, as a segment of their own."""
-        self._commit_writer()
         if self._held:
+            held, self._held, self._held_ids = self._held, {}, {}
             writer = self._get_writer()
-            for _, _, _, record in self._held.values():
-                writer.add_document(self._document(record)[0])
+            try:
+                for _, _, _, record in held.values():
+                    writer.add_document(self._document(record)[0])
+            except BaseException:
+                writer.rollback()
+                raise
             self._commit()
-            self._held.clear()
-            self._held_ids.clear()
 
     def _hold(self, record: dict[str, Any]) -> bool:
         """Hold ``record`` back until the commit (in bulk(), every document but the products
@@ -1009,13 +1011,14 @@ class TantivyBackend(SearchBackend):
             for record_id in held:  # held back (bulk()): never written
                 self._unhold(record_id)
             if self._pending_runs.get(source_id, set()) - {keep_run}:
-                self._commit_writer()  # uncommitted records this sweep must see
+                self._commit_pending()  # uncommitted records this sweep must see
             writer = self._get_writer()
             count = self._searcher().search(query, 1, count=True).count
             if count and source_id in self._pending_runs:
                 # Some of those may be replaced by uncommitted records of the kept run:
-                # commit them, then count what really goes.
-                self._commit_writer()
+                # commit them (held ones too: never a delete without its replacement),
+                # then count what really goes.
+                self._commit_pending()
                 count = self._searcher().search(query, 1, count=True).count
             if count:
                 writer.delete_documents_by_query(query)
