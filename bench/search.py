@@ -21,8 +21,8 @@ before each round, and ``--rounds N`` repeats the timed sets so the quietest rou
 read. ``--against OLD.py`` compares this code with an old copy of tantivy_backend.py query
 by query, in turn, best of 3 (A/B). ``--direct`` also times the same searches written with
 tantivy directly (the reference of the targets). A browse with no words, price or place
-reads its facet counts from a table computed once per index generation (commit); the
-"browse all" line says so.
+(and no filter, or an availability filter alone) reads its facet counts from a table
+computed once per index generation (commit); the "browse all" line says so.
 """
 
 from __future__ import annotations

@@ -163,3 +163,30 @@ def test_busy_time_is_read_from_proc_stat(tmp_path):
     stat.write_text("cpu  100 20 30 400 50 6 7 8 0 0\ncpu0 50 10 15 200 25 3 3 4 0 0\n")
     assert _busy_seconds(str(stat)) == (100 + 20 + 30 + 6 + 7 + 8) / os.sysconf("SC_CLK_TCK")
     assert _busy_seconds(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("ticked", [("in_stock",), ("out_of_stock",), ("in_stock", "preorder")])
+def test_browsing_by_availability_counts_from_a_table_per_generation(index_path, ticked):
+    """No words, price, place or other filter: the facets come from a table computed once
+    per index generation and availability, and are the counts of the products themselves."""
+    backend = TantivyBackend(index_path, readonly=True)
+    result = backend.search(SearchQuery(filters={"availability": ticked}, per_page=100))
+    assert any(key[1] == tuple(sorted(ticked)) for key in backend._browse_cache[1])  # the table served it
+    products = [product_record(i) for i in range(len(PRODUCTS))]
+    chosen = [p for p in products if p["availability"] in ticked]
+    assert result.total == len(chosen) == len(result.hits) > 0
+    assert {hit["id"] for hit in result.hits} == {p["id"] for p in chosen}
+
+    def counts(records, field):
+        found: dict[str, int] = {}
+        for record in records:
+            values = record[field] if isinstance(record[field], list) else [record[field]]
+            for value in set(values):
+                found[value] = found.get(value, 0) + 1
+        return found
+
+    shown = {name: {v.value: v.count for v in values if v.count} for name, values in result.facets.items()}
+    assert shown["town"] == counts(chosen, "town")
+    assert shown["shop"] == counts(chosen, "shop_name")
+    assert shown["category"] == counts(chosen, "categories")
+    assert shown["availability"] == counts(products, "availability")  # disjunctive: every product
