@@ -483,6 +483,7 @@ class TantivyBackend(SearchBackend):
         facet_size: int = 50,
         cache_size: int = 256,
         search_threads: int = 2,
+        open_index: bool = True,
     ) -> None:
         self.path = Path(path)
         self._threads = max(1, search_threads)
@@ -507,6 +508,9 @@ class TantivyBackend(SearchBackend):
         self._held: dict[str, tuple] = {}  # in bulk(): id -> (source, run, first_seen, record) held back
         self._held_ids: dict[str, set] = {}  # in bulk(): source -> ids held back
         self._path_lock = None  # open file holding <path>.lock while this handle may write
+        if not open_index:  # see for_rebuild()
+            self.schema, self._version, self._index, self._directory = build_schema(), SCHEMA_VERSION, None, None
+            return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._index, self.schema, self._version = _open_index(self.path)
@@ -718,31 +722,7 @@ class TantivyBackend(SearchBackend):
     def for_rebuild(cls, path: Path, **options: Any) -> "TantivyBackend":
         """A handle on ``path`` that does not open the index there (it may have been built
         with another schema): only good for start/finish_rebuild, which replace it."""
-        self = cls.__new__(cls)
-        self.path = Path(path)
-        self.readonly = False
-        self.facet_size = options.get("facet_size", 50)
-        self._facet_cache = _LRU(options.get("cache_size", 256))
-        self._page_cache = _LRU(self._facet_cache.size)
-        self._availability_cache = None
-        self._browse_cache = None
-        self._browse_pages = (None, {})
-        self._reloaded = None
-        self._writer_heap = options.get("writer_heap_bytes", 256_000_000)
-        self._writer_threads = options.get("writer_threads", 0)
-        self._writer = None
-        self._lock = threading.RLock()
-        self.schema = build_schema()
-        self._version, self._shop_names = SCHEMA_VERSION, None
-        self._doc_freqs = (None, {})
-        self._pending, self._pending_runs = None, {}
-        self._held, self._held_ids = {}, {}
-        self._path_lock = None
-        self._index = None
-        self._directory = None
-        self._threads, self._helpers = max(1, options.get("search_threads", 2)), None
-        self._spare_core = SpareCore()
-        return self
+        return cls(path, open_index=False, **options)
 
     def start_rebuild(self) -> "TantivyBackend":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
