@@ -114,9 +114,7 @@ RAW_FIELDS: tuple[str, ...] = (
     "services", "availability", "name_exact", "categories_set", "services_set", "loc",
 )
 MULTI_FIELDS = ("categories", "services")
-_DERIVED_FIELDS = {"name_exact", "categories_set", "services_set", "loc"}
-_PLAIN_RAW_FIELDS = tuple(f for f in RAW_FIELDS if f not in _DERIVED_FIELDS and f not in MULTI_FIELDS)
-_DENSE_FIELDS = ("town", "availability", "shop_name")  # facet columns of record fields (see _document)
+_DENSE_FIELDS = ("town", "availability", "shop_name")  # facet columns of record fields (see _shop_fields)
 # Multi-valued facets are counted on one single-valued field holding the doc's whole set
 # ("Déco\x1fJouets"), then split in Python: 10-20x faster than a terms aggregation on the
 # multi-valued field, and still exact (each value appears once per set).
@@ -315,16 +313,11 @@ def _value_set(values: tuple) -> tuple:
     return tuple(v for v in dict.fromkeys(values) if v)
 
 
-@lru_cache(maxsize=65_536)
-def _parse_seconds(value: str) -> int:
-    return _epoch_seconds(datetime.fromisoformat(value))
-
-
 def _epoch_seconds(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        return _parse_seconds(value)
+    if isinstance(value, str):  # (no cache: a catalogue's first_seen are mostly distinct)
+        value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
@@ -451,6 +444,106 @@ def decimal_cover(low: float | None, high: float | None) -> tuple[list[int], lis
         cells += [_decimal_cell(level, i) for i in (*range(first, up), *range(down, last + 1))]
         first, last, level = up // 10, down // 10 - 1, level + 1
     return cells, partial
+
+
+# Products of one crawl run share their shop's fields: computed once per shop (see
+# _shop_fields), the rest per record. A rebuild is bound by this process's thread.
+_SHOP_RAW_FIELDS = ("source_id", "run_id", "shop_id", "shop_name", "town")  # (as document_fields passes them)
+_OWN_RAW_FIELDS = ("id", "type", "availability")
+
+
+@lru_cache(maxsize=16_384)
+def _shop_fields(version: int, is_product: bool, raw: tuple, lat: Any, lon: Any, categories: tuple,
+                 services: tuple) -> dict[str, Any]:
+    """The fields a document takes from its shop: every product of a run shares them.
+    Read-only (lists shared by the documents of a shop)."""
+    fields: dict[str, Any] = {}
+    for name, value in zip(_SHOP_RAW_FIELDS, raw):
+        if value is not None and value != "":
+            fields[name] = value if isinstance(value, str) else str(value)
+    # Every document gets a value in every column a facet or a geo search counts, ""
+    # for none (never shown): a column every document fills is counted 3-6x faster
+    # than a sparse one (no missing-value index to walk), and the shops' few thousand
+    # documents made them all sparse.
+    for name in _DENSE_FIELDS:
+        fields.setdefault(name, "")
+    for name, values in (("categories", categories), ("services", services)):
+        values = _value_set(values)
+        if values:
+            fields[name] = list(values)
+        fields[SET_FIELDS[name]] = SET_SEPARATOR.join(sorted(values))  # "": the empty set
+    fields["loc"] = ""
+    if lat is not None and lon is not None:
+        lat, lon = fields["lat"], fields["lon"] = float(lat), float(lon)
+        if is_product:  # geo searches are product searches: shops get no cells
+            fields["geo_cell"] = list(_geo_cells(lat, lon))
+            fields["loc"] = _loc(lat, lon)
+    if version >= 2:  # every document: a dense column is counted faster
+        fields[SHOP_HASH] = shop_name_hash(fields["shop_name"]) if fields["shop_name"] else 0
+    return fields
+
+
+@lru_cache(maxsize=65_536)  # prices repeat across a catalogue
+def _price_fields(price: str, cells: bool) -> tuple:
+    """(price as float, its cells or None, its cents shifted for the sort keys)."""
+    exact = Decimal(price)
+    value = float(exact)
+    return value, (decimal_cells(value) if cells else None), int((exact * 100).to_integral_value()) << _TIE_BITS
+
+
+@lru_cache(maxsize=65_536)
+def _day_cells(day: int) -> list[int]:
+    return decimal_cells(day)
+
+
+def document_fields(record: dict[str, Any], version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The tantivy fields of one record (a plain dict: ``Document.from_dict`` builds the
+    document), for an index of schema ``version``."""
+    get = record.get
+    is_product = get("type") == "product"
+    categories, services = get("categories"), get("services")
+    fields = dict(_shop_fields(
+        version, is_product, (get("source_id"), get("run_id"), get("shop_id"), get("shop_name"), get("town")),
+        get("lat"), get("lon"), tuple(categories) if categories else (), tuple(services) if services else (),
+    ))
+    key = fields["key"] = record_key(record["id"])
+    tie = key & _TIE_MASK
+    for name in _OWN_RAW_FIELDS:
+        value = get(name)
+        if value is not None and value != "":
+            fields[name] = value if isinstance(value, str) else str(value)
+    fields.setdefault("availability", "")
+    if is_product or version < 5:  # shops are listed, never searched by words (schema 5)
+        for name in TEXT_FIELDS:
+            value = get(name)
+            if value:
+                fields[name] = value
+    for name in ("first_seen", "last_seen"):
+        seconds = _epoch_seconds(get(name))
+        if seconds is not None:
+            fields[name] = seconds
+    fields["name_exact"] = ""
+    if is_product:
+        fields["name_exact"] = fields["name_words"] = record["name"]
+        head = name_head(record["name"])
+        if head:
+            fields["name_head"] = head
+        price = get("price")
+        if price is not None and price != "":
+            fields["price"], cells, cents = _price_fields(str(price), version >= 4)
+            if cells is not None:
+                fields[PRICE_CELL] = cells
+            fields["sort_price_asc"] = fields["sort_price_desc"] = cents | tie
+        else:
+            fields["sort_price_asc"] = _NULL_PRICE | tie
+            fields["sort_price_desc"] = -_NULL_PRICE + tie
+        fields["sort_newest"] = (fields.get("first_seen", 0) << _TIE_BITS) | tie
+        if version >= 5 and "first_seen" in fields:
+            fields[SEEN_CELL] = _day_cells(seen_day(fields["first_seen"]))
+    if version >= 3:
+        fields[KEY_BUCKET] = key_bucket(key)
+    fields["record"] = _encode_record(record)
+    return fields
 
 
 def _open_index(path: Path) -> tuple[Index, tantivy.Schema, int]:
@@ -773,74 +866,13 @@ class TantivyBackend(SearchBackend):
 
     # ------------------------------------------------------------------ writing
 
-    def _document(self, record: dict[str, Any]) -> tuple[Document, dict[str, Any]]:
-        key = record_key(record["id"])
-        tie = key & _TIE_MASK
-        fields: dict[str, Any] = {"key": key}
-        get = record.get
-        for name in _PLAIN_RAW_FIELDS:
-            value = get(name)
-            if value is not None and value != "":
-                fields[name] = value if isinstance(value, str) else str(value)
-        is_product = get("type") == "product"
-        # Every document gets a value in every column a facet or a geo search counts, ""
-        # for none (never shown): a column every document fills is counted 3-6x faster
-        # than a sparse one (no missing-value index to walk), and the shops' few thousand
-        # documents made them all sparse.
-        for name in _DENSE_FIELDS:
-            fields.setdefault(name, "")
-        for name in MULTI_FIELDS:
-            values = get(name)
-            values = _value_set(tuple(values)) if values else ()
-            if values:
-                fields[name] = list(values)
-            fields[SET_FIELDS[name]] = SET_SEPARATOR.join(sorted(values))  # "": the empty set
-        if is_product or not self._wordless_shops:  # shops are listed, never searched by words
-            for name in TEXT_FIELDS:
-                value = get(name)
-                if value:
-                    fields[name] = value
-        lat, lon = get("lat"), get("lon")
-        if lat is not None and lon is not None:
-            lat, lon = fields["lat"], fields["lon"] = float(lat), float(lon)
-            if is_product:  # geo searches are product searches: shops get no cells
-                fields["geo_cell"] = list(_geo_cells(lat, lon))
-                fields["loc"] = _loc(lat, lon)
-        fields.setdefault("loc", "")
-        for name in ("first_seen", "last_seen"):
-            seconds = _epoch_seconds(get(name))
-            if seconds is not None:
-                fields[name] = seconds
-        fields.setdefault("name_exact", "")
-        if is_product:
-            fields["name_exact"] = fields["name_words"] = record["name"]
-            head = name_head(record["name"])
-            if head:
-                fields["name_head"] = head
-            price = get("price")
-            if price is not None and price != "":
-                price = Decimal(str(price))
-                fields["price"] = float(price)
-                if self._price_cells:
-                    fields[PRICE_CELL] = decimal_cells(fields["price"])
-                cents = int((price * 100).to_integral_value())
-                fields["sort_price_asc"] = fields["sort_price_desc"] = (cents << _TIE_BITS) | tie
-            else:
-                fields["sort_price_asc"] = _NULL_PRICE | tie
-                fields["sort_price_desc"] = -_NULL_PRICE + tie
-            fields["sort_newest"] = (fields.get("first_seen", 0) << _TIE_BITS) | tie
-            if self._seen_cells and "first_seen" in fields:
-                fields[SEEN_CELL] = decimal_cells(seen_day(fields["first_seen"]))
-        if self._shop_hash:  # every document: a dense column is counted faster
-            shop_name = fields.get("shop_name")
-            fields[SHOP_HASH] = shop_name_hash(shop_name) if shop_name else 0
-        if self._key_buckets:
-            fields[KEY_BUCKET] = key_bucket(key)
-        fields["record"] = _encode_record(record)
-        return Document.from_dict(fields, self.schema), fields
+    def _document(self, record: dict[str, Any]) -> Document:
+        return Document.from_dict(document_fields(record, self._version), self.schema)
 
     def _existing(self, searcher: tantivy.Searcher, records: dict[str, dict]) -> set[str]:
         """Ids of ``records`` already in the index; re-crawled products get their first_seen back."""
+        if not searcher.num_docs:  # a rebuild's fresh index, until its first commit
+            return set()
         hits = searcher.search(self._terms("id", records), len(records), count=False).hits
         if not hits:
             return set()
@@ -907,7 +939,7 @@ class TantivyBackend(SearchBackend):
             writer = self._get_writer()
             try:
                 for _, _, _, record in held.values():
-                    writer.add_document(self._document(record)[0])
+                    writer.add_document(self._document(record))
             except BaseException:
                 writer.rollback()
                 raise
@@ -962,7 +994,7 @@ class TantivyBackend(SearchBackend):
                             added.pop(record["id"])
                         if self._hold(record):
                             continue
-                        writer.add_document(self._document(record)[0])
+                        writer.add_document(self._document(record))
                         added[record["id"]] = record.get("first_seen")
                         if bulk:
                             self._pending_runs.setdefault(record["source_id"], set()).add(record.get("run_id"))
