@@ -277,6 +277,17 @@ def _highlight_terms(clauses: tuple[Clause, ...], fuzzy: bool) -> tuple[frozense
     return stems, typos
 
 
+@lru_cache(maxsize=65_536)  # the names of a page share words, and searches their terms
+def _word_matches(word: str, stems: frozenset[str], typos: tuple[tuple[str, int], ...]) -> bool:
+    word_stems = analyze(word)
+    if not word_stems:
+        return False
+    if all(stem in stems for stem in word_stems):
+        return True
+    forms = [fold(word), *word_stems] if typos else []
+    return any(edit_distance(form, typo, edits) <= edits for typo, edits in typos for form in forms)
+
+
 def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
     """``text`` cut into (piece, matched) segments: a word is matched when it stems like
     one of the query's words or their alternatives (or, when the search forgave typos,
@@ -287,19 +298,10 @@ def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) ->
     stems, typos = _highlight_terms(tuple(clauses), fuzzy)
     if not stems and not typos:
         return [(text, False)]
-
-    def matches(word: str, word_stems: list[str]) -> bool:
-        if word_stems and all(stem in stems for stem in word_stems):
-            return True
-        forms = [fold(word), *word_stems]
-        return bool(word_stems) and any(
-            edit_distance(form, typo, edits) <= edits for typo, edits in typos for form in forms
-        )
-
     segments: list[tuple[str, bool]] = []
     position = 0
     for match in _WORD.finditer(text):
-        if matches(match.group(), analyze(match.group())):
+        if _word_matches(match.group(), stems, typos):
             if match.start() > position:
                 segments.append((text[position:match.start()], False))
             segments.append((match.group(), True))

@@ -579,6 +579,7 @@ class TantivyBackend(SearchBackend):
         open_index: bool = True,
     ) -> None:
         self.path = Path(path)
+        self._meta_json = os.path.join(self.path, "meta.json")  # stat on every search: no Path joins
         self._threads = max(1, search_threads)
         self._helpers: tuple[int, ThreadPoolExecutor] | None = None
         self._spare_core = SpareCore()
@@ -729,7 +730,7 @@ class TantivyBackend(SearchBackend):
     def _generation(self) -> tuple[int, int] | None:
         """Changes with every commit (meta.json is rewritten): the facet cache's key."""
         try:
-            stat = os.stat(self.path / "meta.json")
+            stat = os.stat(self._meta_json)
         except OSError:
             return None
         return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
