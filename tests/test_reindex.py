@@ -138,10 +138,16 @@ def test_a_failed_rebuild_records_no_run_as_indexed(tmp_path, monkeypatch):
     backend.close()
 
 
-def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tmp_path, monkeypatch):
+def _commit_every(monkeypatch, records: int) -> None:
+    """A bulk load commits once this many records are held back or added."""
     import indexer.backends.tantivy_backend as module
 
-    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", 3)
+    monkeypatch.setattr(module, "BULK_HELD_MAX", records)
+    monkeypatch.setattr(module, "BULK_PENDING_MAX", records)
+
+
+def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tmp_path, monkeypatch):
+    _commit_every(monkeypatch, 3)
     backend = TantivyBackend(tmp_path / "index")
     with backend.bulk():
         backend.upsert([product(n) for n in range(2)])
@@ -158,6 +164,28 @@ def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tm
     assert backend.stats()["products"] == 5 and backend.get("cire-meche-0")["name"] != "Bougie perdue"
     backend.upsert([product(6)])  # the writer is still usable
     assert backend.stats()["products"] == 6
+    backend.close()
+
+
+def test_a_bulk_load_commits_when_held_documents_or_added_ids_reach_their_budget(tmp_path, monkeypatch):
+    """What a bulk load keeps in memory until a commit (held documents, added ids) has a
+    budget each; until one is reached, nothing is committed, whatever the other holds."""
+    import indexer.backends.tantivy_backend as module
+
+    monkeypatch.setattr(module, "BULK_HELD_MAX", 3)
+    monkeypatch.setattr(module, "BULK_PENDING_MAX", 5)
+    backend = TantivyBackend(tmp_path / "index")
+    in_stock = [product(n, availability="in_stock") for n in range(4)]
+    with backend.bulk():
+        backend.upsert(in_stock + [product(10), product(11)])  # 4 added, 2 held
+        assert backend.stats()["products"] == 0
+        backend.upsert([product(12)])  # 3 held: committed
+        assert backend.stats()["products"] == 7
+        backend.upsert([product(n, availability="in_stock") for n in range(20, 24)] + [product(13)])
+        assert backend.stats()["products"] == 7  # 4 added, 1 held
+        backend.upsert([product(24, availability="in_stock")])  # 5 added: committed
+        assert backend.stats()["products"] == 13
+    assert backend.stats()["products"] == 13
     backend.close()
 
 
@@ -282,9 +310,7 @@ def test_a_loader_opened_before_a_swap_writes_into_the_new_index(tmp_path):
 
 
 def test_a_sweep_in_bulk_counts_only_what_goes(tmp_path, monkeypatch):
-    import indexer.backends.tantivy_backend as module
-
-    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", 3)
+    _commit_every(monkeypatch, 3)
     backend = TantivyBackend(tmp_path / "index")
     with backend.bulk():
         backend.upsert([product(n, run_id=RUN1) for n in range(4)])  # committed: 4 >= 3
@@ -339,10 +365,9 @@ def test_a_rebuild_writes_in_stock_products_and_the_others_as_separate_segments(
     """Same records as loading the runs one by one (replacements across availabilities,
     first_seen kept), committed at once or in many batches; committed at once, two
     segments: one where every product is in stock, one where none is."""
-    import indexer.backends.tantivy_backend as module
     from indexer.load import load_run
 
-    monkeypatch.setattr(module, "BULK_COMMIT_EVERY", commit_every)
+    _commit_every(monkeypatch, commit_every)
     runs = tmp_path / "runs"
     _mixed_runs(runs)
     one_by_one = TantivyBackend(tmp_path / "plain")
