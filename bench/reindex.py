@@ -7,7 +7,7 @@ Writes the seeded catalogue of ``bench/search.py`` as run files (one finished ru
 shop, its shop record first, as a crawl writes them), then rebuilds a tantivy index from
 them through :func:`indexer.reindex.reindex`: reading the JSON lines and validating every
 record against the record schema (in a second process, ahead of the loader), upserting
-and sweeping run by run, committing once per million records. Prints records/s for the
+and sweeping run by run, committing when what waits in memory fills its budget. Prints records/s for the
 whole rebuild and for the reading and validating alone, and the loader's peak RSS.
 ``--direct`` also times tantivy directly on the same documents (their fields computed
 beforehand, untimed): ``Document.from_dict`` and ``add_document`` on a writer with
