@@ -31,7 +31,7 @@ from indexer.backends.elasticsearch_backend import (
     text_query,
 )
 from indexer.analysis import plan_words
-from indexer.backends.tantivy_backend import record_key
+from indexer.backends.common import record_key
 
 URL = "http://es.test:9200"
 

@@ -12,6 +12,7 @@ import pytest
 
 from indexer.backends import tantivy_backend
 from indexer.backends.base import Near, SearchQuery
+from indexer.backends.common import record_key
 from indexer.backends.tantivy_backend import TantivyBackend, key_bucket
 from indexer.records import ProductRecord
 
@@ -123,13 +124,13 @@ def test_the_tier_page_is_the_page_of_every_match_scored(index, monkeypatch):
 
 def test_equal_scores_are_ordered_by_key_however_many(index):
     result = index.search(SearchQuery(text="bougie", per_page=20))
-    keys = [tantivy_backend.record_key(hit["id"]) for hit in result.hits]
+    keys = [record_key(hit["id"]) for hit in result.hits]
     top = [hit for hit in result.hits if hit["availability"] == "in_stock" and hit["name"].startswith("Bougie")]
     assert len(top) == 20 and keys == sorted(keys)
 
 
 def test_key_buckets_follow_key_order():
-    keys = sorted(tantivy_backend.record_key(f"p-{i}") for i in range(2_000)) + [-(1 << 63), (1 << 63) - 1]
+    keys = sorted(record_key(f"p-{i}") for i in range(2_000)) + [-(1 << 63), (1 << 63) - 1]
     buckets = [key_bucket(key) for key in sorted(keys)]
     assert buckets == sorted(buckets)
     assert buckets[0] == 0 and buckets[-1] == tantivy_backend.KEY_BUCKETS - 1

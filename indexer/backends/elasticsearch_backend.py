@@ -68,7 +68,7 @@ from indexer.backends.base import (
     resolve_place,
     validate_query,
 )
-from indexer.backends.tantivy_backend import _TIE_MASK, MAX_PER_PAGE, MAX_RESULT_WINDOW, haversine_km, record_key
+from indexer.backends.common import MAX_PER_PAGE, MAX_RESULT_WINDOW, TIE_MASK, haversine_km, record_key
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def document(record: dict[str, Any]) -> dict[str, Any]:
     """The _source stored for a record: the record plus the engine's fields."""
     doc = dict(record)
     key = record_key(record["id"])
-    doc["key"], doc["tie"] = key, key & _TIE_MASK
+    doc["key"], doc["tie"] = key, key & TIE_MASK
     if record.get("type") == "product":
         if record.get("lat") is not None and record.get("lon") is not None:
             doc["location"] = {"lat": float(record["lat"]), "lon": float(record["lon"])}

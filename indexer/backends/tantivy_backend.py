@@ -98,6 +98,15 @@ from indexer.backends.base import (
     resolve_place,
     validate_query,
 )
+from indexer.backends.common import (
+    KM_PER_DEGREE_LAT,
+    MAX_PER_PAGE,
+    MAX_RESULT_WINDOW,
+    TIE_BITS,
+    TIE_MASK,
+    haversine_km,
+    record_key,
+)
 from indexer.backends.spare_core import SpareCore
 from indexer.records import price_string
 
@@ -126,8 +135,6 @@ PRODUCT_FILTERS = ("availability", "shop_id")
 SET_SEPARATOR = "\x1f"
 
 # Like Elasticsearch's max_result_window: deep pages cost memory, nobody reads them.
-MAX_RESULT_WINDOW = 10_000
-MAX_PER_PAGE = 1_000
 # A bulk load (``emplettes reindex``) commits only when what it keeps in memory until a
 # commit reaches one of these counts, not once per run: a commit costs about 17 ms (a third
 # of a rebuild from one run per shop) and ends two segments (see bulk()), and searches read
@@ -167,28 +174,11 @@ SORT_CELLS_ABOVE = 20_000
 # extra pass on the fewest searches.
 SPLIT_SHOP_ABOVE = 100_000
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
-
-_TIE_BITS = 20
-_TIE_MASK = (1 << _TIE_BITS) - 1
 _NULL_PRICE = 1 << 62  # sorts after every real price in both directions
 
 
 def _neg_score(hit: tuple) -> float:
     return -hit[0]
-
-
-def record_key(record_id: str) -> int:
-    """Signed 64-bit hash of an id: the engine-side handle used for geo exclusion and ties."""
-    return int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:8], "big", signed=True)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 # Geo cells: a quadtree of lat/lon cells, every level indexed on each located document.
@@ -490,7 +480,7 @@ def _price_fields(price: str, cells: bool) -> tuple:
     """(price as float, its cells or None, its cents shifted for the sort keys)."""
     exact = Decimal(price)
     value = float(exact)
-    return value, (decimal_cells(value) if cells else None), int((exact * 100).to_integral_value()) << _TIE_BITS
+    return value, (decimal_cells(value) if cells else None), int((exact * 100).to_integral_value()) << TIE_BITS
 
 
 @lru_cache(maxsize=65_536)
@@ -509,7 +499,7 @@ def document_fields(record: dict[str, Any], version: int = SCHEMA_VERSION) -> di
         get("lat"), get("lon"), tuple(categories) if categories else (), tuple(services) if services else (),
     ))
     key = fields["key"] = record_key(record["id"])
-    tie = key & _TIE_MASK
+    tie = key & TIE_MASK
     for name in _OWN_RAW_FIELDS:
         value = get(name)
         if value is not None and value != "":
@@ -539,7 +529,7 @@ def document_fields(record: dict[str, Any], version: int = SCHEMA_VERSION) -> di
         else:
             fields["sort_price_asc"] = _NULL_PRICE | tie
             fields["sort_price_desc"] = -_NULL_PRICE + tie
-        fields["sort_newest"] = (fields.get("first_seen", 0) << _TIE_BITS) | tie
+        fields["sort_newest"] = (fields.get("first_seen", 0) << TIE_BITS) | tie
         if version >= 5 and "first_seen" in fields:
             fields[SEEN_CELL] = _day_cells(seen_day(fields["first_seen"]))
     if version >= 3:
@@ -1295,11 +1285,11 @@ class TantivyBackend(SearchBackend):
                 return None
             if ascending:
                 cells = decimal_cover(0, bound)[0]  # whole cells of [0, bound)
-                check = lambda value: value >> _TIE_BITS < 100 * bound  # noqa: E731
+                check = lambda value: value >> TIE_BITS < 100 * bound  # noqa: E731
             else:
                 cells = decimal_cover(bound, None)[0] + [_CELL_OVERFLOW]
                 if sort == "price_desc":
-                    check = lambda value: value >> _TIE_BITS > 100 * bound  # noqa: E731
+                    check = lambda value: value >> TIE_BITS > 100 * bound  # noqa: E731
             restrict = self._any([self._term(cell_field, cell) for cell in cells])
         hits = searcher.search(self._and(parts + [restrict]), needed, count=False, order_by_field=field,
                                order=order).hits

@@ -1,0 +1,38 @@
+"""What every search backend shares, so that no backend imports another.
+
+Record keys and tie bits order equally relevant products the same way on every engine;
+distances are computed the same way for "près de"; the limits bound what one search may
+ask for, whatever the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+# Deepest result any search serves (offset + page): nobody reads page 5,000, and an engine
+# that must collect more than this per query is an engine one request can tie up.
+MAX_RESULT_WINDOW = 10_000
+# Most results one backend call returns (the portal asks for fewer: see portal.query).
+MAX_PER_PAGE = 1_000
+
+# A record's key is a signed 64-bit hash of its id; its low TIE_BITS bits break ties between
+# equal scores, prices or dates, so that equal products come in one stable order.
+TIE_BITS = 20
+TIE_MASK = (1 << TIE_BITS) - 1
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
+
+
+def record_key(record_id: str) -> int:
+    """Signed 64-bit hash of an id: the engine-side handle used for geo exclusion and ties."""
+    return int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:8], "big", signed=True)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance: the distance a resident is shown, on every backend."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
