@@ -47,8 +47,13 @@ def rss_sampler(pid: int, samples: list[int], stop: threading.Event) -> None:
 def crawl_round(env: dict[str, str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emplettes.cli", "crawl"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     samples: list[int] = []
     stop = threading.Event()
     sampler = threading.Thread(target=rss_sampler, args=(process.pid, samples, stop), daemon=True)
@@ -66,7 +71,8 @@ def crawl_round(env: dict[str, str]) -> dict:
         "rss_end_mb": (samples[-1] if samples else 0) / 1024,
         # resident memory at each tenth of the run: flat, or growing?
         "rss_timeline_mb": [samples[min(len(samples) - 1, i * len(samples) // 10)] / 1024 for i in range(11)]
-        if samples else [],
+        if samples
+        else [],
     }
 
 
@@ -79,15 +85,21 @@ def manifests(runs_dir: Path, since: set[Path]) -> list[dict]:
 def scrapy_bench(seconds: int) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}", "-s", "LOG_LEVEL=INFO"],
-        capture_output=True, text=True, cwd=tempfile.gettempdir(), timeout=seconds + 60,
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        timeout=seconds + 60,
     )
     text = result.stderr
     responses = re.search(r"'response_received_count': (\d+)", text)
     elapsed = re.search(r"'elapsed_time_seconds': ([\d.]+)", text)
     if not (responses and elapsed):
         return {"error": text[-500:]}
-    return {"pages": int(responses.group(1)), "seconds": float(elapsed.group(1)),
-            "pages_per_s": int(responses.group(1)) / float(elapsed.group(1))}
+    return {
+        "pages": int(responses.group(1)),
+        "seconds": float(elapsed.group(1)),
+        "pages_per_s": int(responses.group(1)) / float(elapsed.group(1)),
+    }
 
 
 def main() -> int:
@@ -99,15 +111,20 @@ def main() -> int:
     parser.add_argument("--scrapy-bench-seconds", type=int, default=10)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="emplettes-bench-") as tmp, ShopFarm(args.shops, products=args.products) as farm:
+    with (
+        tempfile.TemporaryDirectory(prefix="emplettes-bench-") as tmp,
+        ShopFarm(args.shops, products=args.products) as farm,
+    ):
         root = Path(tmp)
         (root / "sources.yaml").write_text(farm.sources_yaml())
         env = {**os.environ, "DATA_DIR": str(root / "data"), "SOURCES_FILE": str(root / "sources.yaml")}
         if args.delay is not None:
             env["CRAWL_DELAY"] = str(args.delay)
         delay = env.get("CRAWL_DELAY", "0.5")
-        print(f"{args.shops} shops × {args.products} products on 127.0.2.1-{args.shops}, CRAWL_DELAY={delay}, "
-              f"robots.txt, AutoThrottle, 2 requests/host, HTTP cache; {os.cpu_count()} CPUs")
+        print(
+            f"{args.shops} shops × {args.products} products on 127.0.2.1-{args.shops}, CRAWL_DELAY={delay}, "
+            f"robots.txt, AutoThrottle, 2 requests/host, HTTP cache; {os.cpu_count()} CPUs"
+        )
         seen: set[Path] = set()
         for n in range(1, args.rounds + 1):
             for shop in farm.shops:
@@ -123,8 +140,10 @@ def main() -> int:
                 f"CPU {figures['cpu']:.1f} s ({100 * figures['cpu'] / figures['wall']:.0f}% of one core); "
                 f"crawl RSS peak {figures['rss_peak_mb']:.0f} MB, at end {figures['rss_end_mb']:.0f} MB"
             )
-            print("  crawl RSS at each tenth of the run (MB): "
-                  + " ".join(f"{mb:.0f}" for mb in figures["rss_timeline_mb"]))
+            print(
+                "  crawl RSS at each tenth of the run (MB): "
+                + " ".join(f"{mb:.0f}" for mb in figures["rss_timeline_mb"])
+            )
             if products < args.shops * args.products:
                 print(f"  ! expected {args.shops * args.products} products")
 

@@ -63,8 +63,11 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-                               "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -80,15 +83,20 @@ def run_workers(count: int, root: Path, base_env: dict, round_id: str) -> dict:
     workers, samples, stops = [], [], []
     for n in range(count):
         env = {**base_env, "DATA_DIR": str(root / round_id / f"worker{n + 1}"), "CRAWL_ROUND": round_id}
-        process = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "emplettes.cli", "crawl"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         rss: list[int] = []
         stop = threading.Event()
         threading.Thread(target=rss_sampler, args=(process.pid, rss, stop), daemon=True).start()
         workers.append(process)
         samples.append(rss)
         stops.append(stop)
-    for process, stop in zip(workers, stops):
+    for process, stop in zip(workers, stops, strict=False):
         _, err = process.communicate()
         stop.set()
         if process.returncode != 0:
@@ -98,11 +106,18 @@ def run_workers(count: int, root: Path, base_env: dict, round_id: str) -> dict:
     per_worker = []
     for n in range(count):
         runs = [json.loads(p.read_text()) for p in (root / round_id / f"worker{n + 1}" / "runs").glob("*/*.json")]
-        per_worker.append({"pages": sum(r.get("pages", 0) for r in runs),
-                           "products": sum(r.get("products", 0) for r in runs),
-                           "rss_peak_mb": max(samples[n], default=0) / 1024})
-    return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "workers": per_worker}
+        per_worker.append(
+            {
+                "pages": sum(r.get("pages", 0) for r in runs),
+                "products": sum(r.get("products", 0) for r in runs),
+                "rss_peak_mb": max(samples[n], default=0) / 1024,
+            }
+        )
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "workers": per_worker,
+    }
 
 
 def main() -> int:
@@ -114,7 +129,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data directories (worker logs) and print where")
     args = parser.parse_args()
     kept = tempfile.mkdtemp(prefix="emplettes-dbench-") if args.keep else None  # Python 3.11: no delete=False
-    with (contextlib.nullcontext(kept) if kept else tempfile.TemporaryDirectory(prefix="emplettes-dbench-")) as tmp:
+    with contextlib.nullcontext(kept) if kept else tempfile.TemporaryDirectory(prefix="emplettes-dbench-") as tmp:
         if kept:
             print("data kept in", tmp)
         root = Path(tmp)
@@ -122,11 +137,17 @@ def main() -> int:
         try:
             with CountingFarm(args.shops, products=args.products) as farm:
                 (root / "sources.yaml").write_text(farm.sources_yaml())
-                env = {**os.environ, "SOURCES_FILE": str(root / "sources.yaml"), "CRAWL_DELAY": str(args.delay),
-                       "REDIS_URL": url}
-                print(f"{args.shops} shops × {args.products} products on 127.0.2.1-{args.shops}, "
-                      f"CRAWL_DELAY={args.delay}, robots.txt, AutoThrottle, 2 requests/host per worker; "
-                      f"{os.cpu_count()} CPUs, Redis {url}")
+                env = {
+                    **os.environ,
+                    "SOURCES_FILE": str(root / "sources.yaml"),
+                    "CRAWL_DELAY": str(args.delay),
+                    "REDIS_URL": url,
+                }
+                print(
+                    f"{args.shops} shops × {args.products} products on 127.0.2.1-{args.shops}, "
+                    f"CRAWL_DELAY={args.delay}, robots.txt, AutoThrottle, 2 requests/host per worker; "
+                    f"{os.cpu_count()} CPUs, Redis {url}"
+                )
                 for count in (int(x) for x in args.workers.split(",")):
                     farm.requests.clear()
                     for shop in farm.shops:
@@ -136,12 +157,16 @@ def main() -> int:
                     products = sum(w["products"] for w in result["workers"])
                     repeated = {k: n for k, n in farm.requests.items() if n > 1 and k[1] != "/robots.txt"}
                     twice = len(repeated)
-                    print(f"{count} worker(s): {pages} pages, {products} products in {result['wall']:.1f} s → "
-                          f"{pages / result['wall']:.1f} pages/s, {products / result['wall']:.1f} product pages/s; "
-                          f"CPU {result['cpu']:.1f} s; pages fetched more than once (retries included): {twice} {sorted(repeated)[:5] if repeated else ''}")
+                    print(
+                        f"{count} worker(s): {pages} pages, {products} products in {result['wall']:.1f} s → "
+                        f"{pages / result['wall']:.1f} pages/s, {products / result['wall']:.1f} product pages/s; "
+                        f"CPU {result['cpu']:.1f} s; pages fetched more than once (retries included): {twice} {sorted(repeated)[:5] if repeated else ''}"
+                    )
                     for n, worker in enumerate(result["workers"], 1):
-                        print(f"  worker {n}: {worker['pages']} pages, {worker['products']} products, "
-                              f"RSS peak {worker['rss_peak_mb']:.0f} MB")
+                        print(
+                            f"  worker {n}: {worker['pages']} pages, {worker['products']} products, "
+                            f"RSS peak {worker['rss_peak_mb']:.0f} MB"
+                        )
         finally:
             redis.terminate()
             redis.wait(timeout=10)

@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import extruct  # noqa: E402
-import lxml.html  # noqa: E402
+import extruct
+import lxml.html
 
-from crawler.extract import extract_page  # noqa: E402
-from tests.corpus import corpus_available, html_documents, skip_reason  # noqa: E402
+from crawler.extract import extract_page
+from tests.corpus import corpus_available, html_documents, skip_reason
 
 ALL_SYNTAXES = list(extruct.SYNTAXES)
 
@@ -54,7 +54,9 @@ def main() -> int:
         "b  extruct all syntaxes": lambda html, url: extruct.extract(
             html, base_url=url or None, syntaxes=ALL_SYNTAXES, uniform=True, errors="log"
         ),
-        "c  extruct rdfa only": lambda html, url: extruct.extract(html, base_url=url or None, syntaxes=["rdfa"], errors="log"),
+        "c  extruct rdfa only": lambda html, url: extruct.extract(
+            html, base_url=url or None, syntaxes=["rdfa"], errors="log"
+        ),
         "d  extract_page": extract_page,
     }
     timings: dict[str, list[float]] = {name: [] for name in methods}
@@ -66,8 +68,10 @@ def main() -> int:
     for name, values in timings.items():
         print(f"{name:<26}{statistics.mean(values):>10.2f}{statistics.median(values):>11.2f}{max(values):>9.2f}")
     a, d = timings["a  lxml parse"], timings["d  extract_page"]
-    print(f"ratio d/a: mean {statistics.mean(d) / statistics.mean(a):.2f}, "
-          f"median {statistics.median(d) / statistics.median(a):.2f} (target <= 2)")
+    print(
+        f"ratio d/a: mean {statistics.mean(d) / statistics.mean(a):.2f}, "
+        f"median {statistics.median(d) / statistics.median(a):.2f} (target <= 2)"
+    )
     return 0
 
 

@@ -52,17 +52,23 @@ def free_port() -> int:
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     """A flat-colour PNG: product photos stand-in, sized like a shop's catalogue image."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 class ImageHandler(BaseHTTPRequestHandler):
     """The shops' image hosts: any path answers a 480 px square tinted by the path."""
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         hue = zlib.crc32(self.path.encode())
         body = png(480, 480, (160 + hue % 80, 150 + (hue >> 8) % 90, 140 + (hue >> 16) % 100))
         self.send_response(200)
@@ -79,9 +85,9 @@ class ImageHandler(BaseHTTPRequestHandler):
 def sample_data_dir(image_base: str) -> Path:
     """A DATA_DIR whose index holds the test suite's sample records, images on ``image_base``."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from conftest import portal_records  # noqa: E402  (the tests' realistic sample)
+    from conftest import portal_records
 
-    from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
+    from indexer.backends.tantivy_backend import TantivyBackend
 
     records = portal_records()
     for record in records:
@@ -95,8 +101,13 @@ def sample_data_dir(image_base: str) -> Path:
 
 def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off"}
-    portal = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    portal = subprocess.Popen(
+        [sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     for _ in range(100):
         try:
             urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
@@ -110,8 +121,15 @@ def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
 
 
 def audit(url: str, preset: str | None, out: Path) -> dict:
-    command = [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
-               f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
+    command = [
+        str(LIGHTHOUSE),
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={out}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={CHROME_FLAGS}",
+    ]
     if preset:
         command.append(f"--preset={preset}")
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
@@ -136,8 +154,12 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, help="audit this DATA_DIR's index instead of the sample")
     parser.add_argument("--shop", default="senteurs-loire", help="shop id of the shop page (default: a sample shop)")
     parser.add_argument("--preset", choices=["desktop"], help="Lighthouse's desktop preset (default: mobile)")
-    parser.add_argument("--reports", type=Path, default=ROOT / "artifacts" / "lighthouse",
-                        help="where the JSON reports go (default: artifacts/lighthouse)")
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=ROOT / "artifacts" / "lighthouse",
+        help="where the JSON reports go (default: artifacts/lighthouse)",
+    )
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         raise SystemExit("Lighthouse is not installed: run `make tools` (npm ci --prefix tools)")
@@ -148,13 +170,20 @@ def main() -> int:
     port = free_port()
     portal = start_portal(data_dir, port)
     base = f"http://127.0.0.1:{port}"
-    pages = {"home": "/", "results": "/recherche?q=bougie", "all-products": "/recherche",
-             "shop": f"/boutique/{args.shop}", "directory": "/boutiques"}
+    pages = {
+        "home": "/",
+        "results": "/recherche?q=bougie",
+        "all-products": "/recherche",
+        "shop": f"/boutique/{args.shop}",
+        "directory": "/boutiques",
+    }
     args.reports.mkdir(parents=True, exist_ok=True)
     missed = []
     try:
-        print(f"Lighthouse {subprocess.run([str(LIGHTHOUSE), '--version'], capture_output=True, text=True).stdout.strip()}"
-              f", {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}")
+        print(
+            f"Lighthouse {subprocess.run([str(LIGHTHOUSE), '--version'], capture_output=True, text=True).stdout.strip()}"
+            f", {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}"
+        )
         print(f"{'page':<14}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}  url")
         for name, path in pages.items():
             report = audit(base + path, args.preset, args.reports / f"{name}-{args.preset or 'mobile'}.json")

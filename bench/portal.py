@@ -68,6 +68,7 @@ RADII = (1, 5, 10, 25)
 
 # ---------------------------------------------------------------- the catalogue
 
+
 def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, keep: bool, batch: int = 20_000) -> int:
     """Index ``products`` bench products (unless ``keep`` and the index has some); returns the count."""
     from indexer.backends.tantivy_backend import TantivyBackend
@@ -96,6 +97,7 @@ def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, ke
 
 # ---------------------------------------------------------------- the URLs
 
+
 def query_params(query: SearchQuery, rng: random.Random, towns: list = TOWNS) -> list[tuple[str, str]]:
     """The query string a resident's browser would send for ``query`` (``towns``: the picker's)."""
     pairs: list[tuple[str, str]] = []
@@ -107,7 +109,11 @@ def query_params(query: SearchQuery, rng: random.Random, towns: list = TOWNS) ->
         town = min(towns, key=lambda t: (t[1] - query.near.lat) ** 2 + (t[2] - query.near.lon) ** 2)[0]
         pairs += [("near", town), ("radius", str(rng.choice(RADII)))]
     elif query.near:  # "près de moi": the browser's position
-        pairs += [("lat", f"{query.near.lat:.4f}"), ("lon", f"{query.near.lon:.4f}"), ("radius", str(rng.choice(RADII)))]
+        pairs += [
+            ("lat", f"{query.near.lat:.4f}"),
+            ("lon", f"{query.near.lon:.4f}"),
+            ("radius", str(rng.choice(RADII))),
+        ]
     if rng.random() < 0.1:
         pairs.append(("price_max", rng.choice(["10", "20", "50"])))
     if rng.random() < 0.1:
@@ -190,6 +196,7 @@ def lua_script(path: str, query_strings: list[str], sequence: list[int] | None =
     """A wrk script sending the URLs in ``sequence`` order (default: each in turn), from the
     position given after ``--`` on wrk's command line, so that successive runs continue one
     stream of traffic instead of replaying it; wrk thread ``k`` starts ``k * 7919`` further on."""
+
     def quote(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -222,13 +229,14 @@ end
 
 # ---------------------------------------------------------------- the server
 
+
 @dataclass(frozen=True)
 class Shape:
     workers: int
     threads: int
 
     @classmethod
-    def parse(cls, text: str) -> "Shape":
+    def parse(cls, text: str) -> Shape:
         workers, _, threads = text.partition("x")
         return cls(int(workers), int(threads or 1))
 
@@ -262,13 +270,31 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
 
 
 def start_server(shape: Shape, data_dir: Path, port: int, log: Path, cache_size: int) -> subprocess.Popen:
-    env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off", "PYTHONUNBUFFERED": "1",
-           "SEARCH_CACHE_SIZE": str(cache_size)}
-    command = [sys.executable, "-m", "emplettes.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(shape.workers), "--threads", str(shape.threads)]
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "API_RATE_LIMIT": "off",
+        "PYTHONUNBUFFERED": "1",
+        "SEARCH_CACHE_SIZE": str(cache_size),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "emplettes.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(shape.workers),
+        "--threads",
+        str(shape.threads),
+    ]
     with open(log, "ab") as out:  # a file, not a pipe: a full pipe would stall the server
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -282,6 +308,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 # ---------------------------------------------------------------- wrk
+
 
 @dataclass
 class WrkResult:
@@ -315,28 +342,51 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(url: str, script: Path, *, duration: float, connections: int, threads: int, start: int = 0) -> WrkResult:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency", "--timeout", "5s",
-               "-s", str(script), url, "--", str(start)]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+        "--",
+        str(start),
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
 
 
 def median_result(runs: list[WrkResult]) -> WrkResult:
     pick = lambda values: statistics.median(values)  # noqa: E731
-    return WrkResult(pick([r.p50 for r in runs]), pick([r.p90 for r in runs]), pick([r.p99 for r in runs]),
-                     pick([r.rps for r in runs]), sum(r.requests for r in runs), sum(r.errors for r in runs),
-                     pick([r.cpu_ms for r in runs]))
+    return WrkResult(
+        pick([r.p50 for r in runs]),
+        pick([r.p90 for r in runs]),
+        pick([r.p99 for r in runs]),
+        pick([r.rps for r in runs]),
+        sum(r.requests for r in runs),
+        sum(r.errors for r in runs),
+        pick([r.cpu_ms for r in runs]),
+    )
 
 
 def print_header() -> None:
-    print(f"{'server':<44} {'traffic':<7} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
-          f"{'CPU ms/req':>10}        load (1 min/5 min) before -> after")
+    print(
+        f"{'server':<44} {'traffic':<7} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
+        f"{'CPU ms/req':>10}        load (1 min/5 min) before -> after"
+    )
 
 
-def print_row(shape: "Shape", traffic: str, endpoint: str, result: WrkResult, loads: str) -> None:
+def print_row(shape: Shape, traffic: str, endpoint: str, result: WrkResult, loads: str) -> None:
     verdict = "ok" if result.p99 <= 30 and result.rps >= 300 and not result.errors else "MISS"
-    print(f"{shape.kind:<44} {traffic:<7} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
-          f"{result.rps:7.0f} {result.errors:6d} {result.cpu_ms:10.2f}  {verdict:<4}  {loads}", flush=True)
+    print(
+        f"{shape.kind:<44} {traffic:<7} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
+        f"{result.rps:7.0f} {result.errors:6d} {result.cpu_ms:10.2f}  {verdict:<4}  {loads}",
+        flush=True,
+    )
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -375,24 +425,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--index", type=Path, default=None, help="index directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="reuse an existing --index instead of rebuilding")
-    parser.add_argument("--servers", default="1x8,2x1,2x4",
-                        help="server shapes WORKERSxTHREADS, comma-separated: 1xT waitress, Wx1 gunicorn sync, "
-                             "WxT gunicorn gthread (default: 1x8,2x1,2x4)")
-    parser.add_argument("--traffic", default="zipf,cold",
-                        help="zipf (popular searches repeat), cold (every request a new search) or both "
-                             "(default: zipf,cold)")
-    parser.add_argument("--cold", action="store_const", const="cold", dest="traffic",
-                        help="cold traffic only: the worst case")
-    parser.add_argument("--pool", type=int, default=20_000,
-                        help="distinct searches of the zipf traffic (default: 20000)")
+    parser.add_argument(
+        "--servers",
+        default="1x8,2x1,2x4",
+        help="server shapes WORKERSxTHREADS, comma-separated: 1xT waitress, Wx1 gunicorn sync, "
+        "WxT gunicorn gthread (default: 1x8,2x1,2x4)",
+    )
+    parser.add_argument(
+        "--traffic",
+        default="zipf,cold",
+        help="zipf (popular searches repeat), cold (every request a new search) or both (default: zipf,cold)",
+    )
+    parser.add_argument(
+        "--cold", action="store_const", const="cold", dest="traffic", help="cold traffic only: the worst case"
+    )
+    parser.add_argument(
+        "--pool", type=int, default=20_000, help="distinct searches of the zipf traffic (default: 20000)"
+    )
     parser.add_argument("--zipf", type=float, default=1.0, help="exponent s of the zipf traffic (default: 1.0)")
-    parser.add_argument("--prime", type=int, default=6_000,
-                        help="requests of the zipf traffic sent before it is measured, as a portal that has "
-                             "served a while has had (default: 6000)")
-    parser.add_argument("--cold-urls", type=int, default=8_000,
-                        help="distinct searches per endpoint of the cold traffic (default: 8000; more are reused)")
-    parser.add_argument("--cache-size", type=int, default=None,
-                        help="the servers' SEARCH_CACHE_SIZE (default: the setting's, from the environment)")
+    parser.add_argument(
+        "--prime",
+        type=int,
+        default=6_000,
+        help="requests of the zipf traffic sent before it is measured, as a portal that has "
+        "served a while has had (default: 6000)",
+    )
+    parser.add_argument(
+        "--cold-urls",
+        type=int,
+        default=8_000,
+        help="distinct searches per endpoint of the cold traffic (default: 8000; more are reused)",
+    )
+    parser.add_argument(
+        "--cache-size",
+        type=int,
+        default=None,
+        help="the servers' SEARCH_CACHE_SIZE (default: the setting's, from the environment)",
+    )
     parser.add_argument("--duration", type=float, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of unmeasured load per server and endpoint")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
@@ -428,10 +497,10 @@ def main(argv: list[str] | None = None) -> int:
         # (both endpoints of a server share its processes' cache).
         cold_needed = args.cold_urls * len(endpoints) if "cold" in traffics else 0
         urls = bench_urls(shops, args.seed, args.pool + cold_needed * 2)
-        pool = urls[:args.pool]
+        pool = urls[: args.pool]
         taken = {facet_key(u) for u in pool}
         cold: list[str] = []
-        for url in urls[args.pool:]:
+        for url in urls[args.pool :]:
             if facet_key(url) not in taken:
                 taken.add(facet_key(url))
                 cold.append(url)
@@ -443,28 +512,35 @@ def main(argv: list[str] | None = None) -> int:
                 scripts["zipf", name] = workdir / f"zipf-{name}.lua"
                 scripts["zipf", name].write_text(lua_script(ENDPOINTS[name], pool, draws))
             if "cold" in traffics:
-                share = cold[endpoints.index(name)::len(endpoints)][:args.cold_urls]
+                share = cold[endpoints.index(name) :: len(endpoints)][: args.cold_urls]
                 scripts["cold", name] = workdir / f"cold-{name}.lua"
                 scripts["cold", name].write_text(lua_script(ENDPOINTS[name], share))
         cold_each = len(cold) // len(endpoints) if cold else 0
 
-        print(f"\n{products:,} products, {os.cpu_count()} CPUs, wrk -t{args.wrk_threads} -c{args.connections} "
-              f"-d{args.duration:g}s --latency, gzip accepted; SEARCH_CACHE_SIZE={cache_size} (facet counts "
-              f"per process); {args.rounds} round(s), the servers taking turns (the machine's load varies)")
+        print(
+            f"\n{products:,} products, {os.cpu_count()} CPUs, wrk -t{args.wrk_threads} -c{args.connections} "
+            f"-d{args.duration:g}s --latency, gzip accepted; SEARCH_CACHE_SIZE={cache_size} (facet counts "
+            f"per process); {args.rounds} round(s), the servers taking turns (the machine's load varies)"
+        )
         if "zipf" in traffics:
             sample = args.prime + 10_000
             keys = [facet_key(pool[rank]) for rank in draws[:sample]]
             distinct_urls = len(set(draws[:sample])) / sample
             ratios = ", ".join(
                 f"{w} process{'es' if w > 1 else ''} {cache_hit_ratio(keys, w, cache_size, args.seed, args.prime):.0%}"
-                for w in sorted({shape.workers for shape in shapes}))
-            print(f"zipf traffic: {len(pool):,} distinct searches drawn with P(rank r) ~ 1/r^{args.zipf:g}; "
-                  f"of {sample:,} requests {distinct_urls:.0%} are distinct URLs; {args.prime:,} sent first "
-                  f"(--prime), then expected facet-cache hits in the next 10,000: {ratios}")
+                for w in sorted({shape.workers for shape in shapes})
+            )
+            print(
+                f"zipf traffic: {len(pool):,} distinct searches drawn with P(rank r) ~ 1/r^{args.zipf:g}; "
+                f"of {sample:,} requests {distinct_urls:.0%} are distinct URLs; {args.prime:,} sent first "
+                f"(--prime), then expected facet-cache hits in the next 10,000: {ratios}"
+            )
         if "cold" in traffics:
-            print(f"cold traffic: every request a search no other request of the run shares facets with "
-                  f"({min(cold_each, args.cold_urls):,} per endpoint; beyond that they come round again); "
-                  f"expected facet-cache hits 0 %")
+            print(
+                f"cold traffic: every request a search no other request of the run shares facets with "
+                f"({min(cold_each, args.cold_urls):,} per endpoint; beyond that they come round again); "
+                f"expected facet-cache hits 0 %"
+            )
         servers: dict[Shape, tuple[subprocess.Popen, str]] = {}
         log = workdir / "server.log"
         position: dict[tuple, int] = {}  # where each server's stream of traffic is
@@ -472,8 +548,14 @@ def main(argv: list[str] | None = None) -> int:
 
         def drive(traffic: str, name: str, shape: Shape, base: str, duration: float) -> WrkResult:
             stream = (shape, traffic) if traffic == "zipf" else (shape, traffic, name)
-            result = run_wrk(base, scripts[traffic, name], duration=duration, connections=args.connections,
-                             threads=args.wrk_threads, start=position.get(stream, 0))
+            result = run_wrk(
+                base,
+                scripts[traffic, name],
+                duration=duration,
+                connections=args.connections,
+                threads=args.wrk_threads,
+                start=position.get(stream, 0),
+            )
             position[stream] = position.get(stream, 0) + result.requests
             sent[shape, traffic, name] = sent.get((shape, traffic, name), 0) + result.requests
             return result
@@ -486,11 +568,12 @@ def main(argv: list[str] | None = None) -> int:
                 wait_ready(base, proc)
                 if "zipf" in traffics and args.prime:
                     started = time.perf_counter()
-                    prime(base, [f"{ENDPOINTS['api']}?{pool[rank]}" for rank in draws[:args.prime]],
-                          args.connections)
+                    prime(base, [f"{ENDPOINTS['api']}?{pool[rank]}" for rank in draws[: args.prime]], args.connections)
                     position[shape, "zipf"] = args.prime
-                    print(f"{shape.kind}: primed with {args.prime:,} requests in "
-                          f"{time.perf_counter() - started:.0f} s", flush=True)
+                    print(
+                        f"{shape.kind}: primed with {args.prime:,} requests in {time.perf_counter() - started:.0f} s",
+                        flush=True,
+                    )
                 for name in endpoints:
                     if args.warmup:  # the traffic measured first; cold traffic does not warm a cache
                         drive(traffics[0], name, shape, base, args.warmup)
@@ -515,8 +598,10 @@ def main(argv: list[str] | None = None) -> int:
             if "cold" in traffics and cold_each:
                 most = max(n for (_, t, _), n in sent.items() if t == "cold")
                 if most > min(cold_each, args.cold_urls):
-                    print(f"note: {most:,} cold requests to one endpoint of one server, more than its "
-                          f"{min(cold_each, args.cold_urls):,} distinct searches: raise --cold-urls")
+                    print(
+                        f"note: {most:,} cold requests to one endpoint of one server, more than its "
+                        f"{min(cold_each, args.cold_urls):,} distinct searches: raise --cold-urls"
+                    )
         except Exception:
             print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
             raise
@@ -526,8 +611,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\ntargets (issue 6): p99 <= 30 ms and >= 300 req/s per endpoint, wrk on loopback, 1M products")
-    print("CPU ms/req: the server processes' CPU time per request, whatever else runs on the machine: "
-          "two idle cores serve at most about 2000 / (that + wrk's share) requests/s")
+    print(
+        "CPU ms/req: the server processes' CPU time per request, whatever else runs on the machine: "
+        "two idle cores serve at most about 2000 / (that + wrk's share) requests/s"
+    )
     return 0
 
 

@@ -33,14 +33,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search import NOW, iso, make_products, make_shops, shop_records  # noqa: E402  (bench/search.py)
+import tantivy
+from search import NOW, iso, make_products, make_shops, shop_records
 
-import tantivy  # noqa: E402
-
-from indexer.backends.tantivy_backend import TantivyBackend, document_fields  # noqa: E402
-from indexer.load import read_valid_run  # noqa: E402
-from indexer.reindex import reindex  # noqa: E402
-from indexer.runs import list_runs  # noqa: E402
+from indexer.backends.tantivy_backend import TantivyBackend, document_fields
+from indexer.load import read_valid_run
+from indexer.reindex import reindex
+from indexer.runs import list_runs
 
 RUN_ID = "20261120T080000Z-bench"
 
@@ -59,11 +58,22 @@ def write_runs(runs_dir: Path, n_products: int, n_shops: int, seed: int) -> int:
         folder = runs_dir / source_id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{RUN_ID}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        (folder / f"{RUN_ID}.json").write_text(json.dumps({
-            "source_id": source_id, "run_id": RUN_ID, "started_at": iso(NOW), "finished_at": iso(NOW),
-            "finish_reason": "finished", "pages": len(lines), "page_errors": 0, "items": len(lines),
-            "item_errors": 0,
-        }), encoding="utf-8")
+        (folder / f"{RUN_ID}.json").write_text(
+            json.dumps(
+                {
+                    "source_id": source_id,
+                    "run_id": RUN_ID,
+                    "started_at": iso(NOW),
+                    "finished_at": iso(NOW),
+                    "finish_reason": "finished",
+                    "pages": len(lines),
+                    "page_errors": 0,
+                    "items": len(lines),
+                    "item_errors": 0,
+                }
+            ),
+            encoding="utf-8",
+        )
         written += len(lines)
     return written
 
@@ -101,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         if not any(runs_dir.glob("*/*.jsonl")):
             start = time.perf_counter()
             records = write_runs(runs_dir, args.products, args.shops or max(10, args.products // 200), args.seed)
-            print(f"wrote {records:,} records as run files in {time.perf_counter() - start:.1f} s ({runs_dir})",
-                  flush=True)
+            print(
+                f"wrote {records:,} records as run files in {time.perf_counter() - start:.1f} s ({runs_dir})",
+                flush=True,
+            )
             # Timed in a new process: this one's peak RSS is the generator's, not the loader's.
             again = [sys.executable, __file__, "--workdir", str(workdir)] + (["--direct"] if args.direct else [])
             return subprocess.run(again).returncode
@@ -123,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         report = reindex(runs_dir, backend)
         spent = time.perf_counter() - start
         backend.close()
-        print(f"reindex: {report.records / spent:,.0f} records/s ({report.records:,} records, {len(report.runs):,} "
-              f"runs, {spent:.1f} s); index: {TantivyBackend(index_dir, readonly=True).stats()['products']:,} products")
-        print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB; "
-              f"load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        print(
+            f"reindex: {report.records / spent:,.0f} records/s ({report.records:,} records, {len(report.runs):,} "
+            f"runs, {spent:.1f} s); index: {TantivyBackend(index_dir, readonly=True).stats()['products']:,} products"
+        )
+        print(
+            f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB; "
+            f"load average: {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+        )
         if args.direct:
             documents, spent = direct(runs, workdir / "direct-index")
             print(f"tantivy directly, same documents: {documents / spent:,.0f} docs/s ({spent:.1f} s)")

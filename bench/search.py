@@ -37,29 +37,60 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.backends.base import Near, SearchQuery  # noqa: E402
-from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
+from indexer.backends.base import Near, SearchQuery
 
 # (town, lat, lon, weight): a region of small towns around a few cities.
 TOWNS = [
-    ("Nantes", 47.2184, -1.5536, 30), ("Angers", 47.4784, -0.5632, 16), ("Le Mans", 48.0061, 0.1996, 15),
-    ("Saint-Nazaire", 47.2735, -2.2138, 7), ("Cholet", 47.0600, -0.8786, 6), ("La Roche-sur-Yon", 46.6706, -1.4260, 6),
-    ("Laval", 48.0707, -0.7734, 6), ("Saumur", 47.2600, -0.0769, 3), ("Rezé", 47.1833, -1.5500, 4),
-    ("Saint-Herblain", 47.2122, -1.6497, 4), ("Les Sables-d'Olonne", 46.4969, -1.7831, 3),
-    ("Mayenne", 48.3031, -0.6136, 2), ("Château-Gontier", 47.8286, -0.7028, 2), ("Évron", 48.1561, -0.4019, 1),
-    ("Sablé-sur-Sarthe", 47.8397, -0.3336, 2), ("La Flèche", 47.6975, -0.0756, 2), ("Fontenay-le-Comte", 46.4669, -0.8064, 1),
-    ("Challans", 46.8467, -1.8781, 2), ("Ancenis", 47.3656, -1.1772, 1), ("Segré", 47.6864, -0.8722, 1),
-    ("Guérande", 47.3281, -2.4292, 2), ("Pornic", 47.1153, -2.1031, 1), ("Clisson", 47.0869, -1.2822, 1),
-    ("Mamers", 48.3497, 0.3697, 1), ("Craon", 47.8486, -0.9497, 1), ("Luçon", 46.4553, -1.1650, 1),
+    ("Nantes", 47.2184, -1.5536, 30),
+    ("Angers", 47.4784, -0.5632, 16),
+    ("Le Mans", 48.0061, 0.1996, 15),
+    ("Saint-Nazaire", 47.2735, -2.2138, 7),
+    ("Cholet", 47.0600, -0.8786, 6),
+    ("La Roche-sur-Yon", 46.6706, -1.4260, 6),
+    ("Laval", 48.0707, -0.7734, 6),
+    ("Saumur", 47.2600, -0.0769, 3),
+    ("Rezé", 47.1833, -1.5500, 4),
+    ("Saint-Herblain", 47.2122, -1.6497, 4),
+    ("Les Sables-d'Olonne", 46.4969, -1.7831, 3),
+    ("Mayenne", 48.3031, -0.6136, 2),
+    ("Château-Gontier", 47.8286, -0.7028, 2),
+    ("Évron", 48.1561, -0.4019, 1),
+    ("Sablé-sur-Sarthe", 47.8397, -0.3336, 2),
+    ("La Flèche", 47.6975, -0.0756, 2),
+    ("Fontenay-le-Comte", 46.4669, -0.8064, 1),
+    ("Challans", 46.8467, -1.8781, 2),
+    ("Ancenis", 47.3656, -1.1772, 1),
+    ("Segré", 47.6864, -0.8722, 1),
+    ("Guérande", 47.3281, -2.4292, 2),
+    ("Pornic", 47.1153, -2.1031, 1),
+    ("Clisson", 47.0869, -1.2822, 1),
+    ("Mamers", 48.3497, 0.3697, 1),
+    ("Craon", 47.8486, -0.9497, 1),
+    ("Luçon", 46.4553, -1.1650, 1),
 ]
-CATEGORIES = ["Épicerie fine", "Décoration", "Librairie", "Jouets", "Mode", "Thé & café", "Cave", "Fromagerie",
-              "Bijouterie", "Jardinerie", "Quincaillerie", "Sport", "Beauté", "Fleuriste", "Papeterie"]
+CATEGORIES = [
+    "Épicerie fine",
+    "Décoration",
+    "Librairie",
+    "Jouets",
+    "Mode",
+    "Thé & café",
+    "Cave",
+    "Fromagerie",
+    "Bijouterie",
+    "Jardinerie",
+    "Quincaillerie",
+    "Sport",
+    "Beauté",
+    "Fleuriste",
+    "Papeterie",
+]
 SERVICES = ["click_and_collect", "delivery", "gift_vouchers"]
 # product kind -> (declared category, materials/qualifiers)
 KINDS = {
@@ -88,13 +119,57 @@ KINDS = {
     "bouquet": ("Fleurs", ["de roses", "de saison", "champêtre"]),
     "couteau": ("Cuisine", ["de chef", "à pain", "pliant", "en acier"]),
 }
-WORDS = ("fabriqué en France artisanal local qualité cadeau idéal fait main traditionnel recette maison "
-         "produit naturel édition limitée atelier savoir-faire durable garantie conseil boutique "
-         "Mayenne Loire Anjou Vendée Sarthe région terroir famille collection nouveauté").split()
-BRANDS = ["Maison Durand", "Atelier Loire", "Les Jardins de Gaïa", "Ravensburger", "Gallimard", "Le Petit Marseillais",
-          "Saint James", "Armor Lux", "Bernardaud", "Opinel", "Fiskars", "Mariage Frères"]
+WORDS = [
+    "fabriqué",
+    "en",
+    "France",
+    "artisanal",
+    "local",
+    "qualité",
+    "cadeau",
+    "idéal",
+    "fait",
+    "main",
+    "traditionnel",
+    "recette",
+    "maison",
+    "produit",
+    "naturel",
+    "édition",
+    "limitée",
+    "atelier",
+    "savoir-faire",
+    "durable",
+    "garantie",
+    "conseil",
+    "boutique",
+    "Mayenne",
+    "Loire",
+    "Anjou",
+    "Vendée",
+    "Sarthe",
+    "région",
+    "terroir",
+    "famille",
+    "collection",
+    "nouveauté",
+]
+BRANDS = [
+    "Maison Durand",
+    "Atelier Loire",
+    "Les Jardins de Gaïa",
+    "Ravensburger",
+    "Gallimard",
+    "Le Petit Marseillais",
+    "Saint James",
+    "Armor Lux",
+    "Bernardaud",
+    "Opinel",
+    "Fiskars",
+    "Mariage Frères",
+]
 AVAILABILITY = ["in_stock"] * 7 + ["out_of_stock"] * 2 + ["preorder", "unknown"]
-NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:
@@ -108,24 +183,43 @@ def make_shops(n_shops: int, rng: random.Random) -> list[dict]:
         town, lat, lon, _ = rng.choices(TOWNS, weights)[0]
         spread = 0.03 if rng.random() < 0.8 else 0.12  # most shops in town, some in villages around
         cats = rng.sample(CATEGORIES, rng.choice([1, 1, 2]))
-        shops.append(dict(
-            id=f"shop{i:05d}", source_id=f"src{i:05d}", name=f"{rng.choice(['Chez', 'Atelier', 'Maison', 'Comptoir', 'Boutique'])} "
-            f"{rng.choice(['Paul', 'Léa', 'des Arts', 'du Marché', 'Lucie', 'Hugo', 'de la Place', 'Sophie'])} {i}",
-            town=town, lat=round(lat + rng.gauss(0, spread), 5), lon=round(lon + rng.gauss(0, spread * 1.5), 5),
-            categories=cats, services=rng.sample(SERVICES, rng.randint(0, 3)),
-        ))
+        shops.append(
+            dict(
+                id=f"shop{i:05d}",
+                source_id=f"src{i:05d}",
+                name=f"{rng.choice(['Chez', 'Atelier', 'Maison', 'Comptoir', 'Boutique'])} "
+                f"{rng.choice(['Paul', 'Léa', 'des Arts', 'du Marché', 'Lucie', 'Hugo', 'de la Place', 'Sophie'])} {i}",
+                town=town,
+                lat=round(lat + rng.gauss(0, spread), 5),
+                lon=round(lon + rng.gauss(0, spread * 1.5), 5),
+                categories=cats,
+                services=rng.sample(SERVICES, rng.randint(0, 3)),
+            )
+        )
     return shops
 
 
 def shop_records(shops: list[dict]) -> list[dict]:
     """The shops' own records: every crawl run starts with one, so a real index has them."""
-    return [{
-        "type": "shop", "id": shop["id"], "source_id": shop["source_id"], "run_id": "20261120T080000Z-bench",
-        "name": shop["name"], "url": "https://example.fr/", "town": shop["town"], "lat": shop["lat"],
-        "lon": shop["lon"], "categories": shop["categories"], "services": shop["services"],
-        "description": f"{shop['name']}, boutique de {shop['town']} : {', '.join(shop['categories'])}.",
-        "opening_hours": ["Mo-Sa 09:30-19:00"], "last_seen": iso(NOW),
-    } for shop in shops]
+    return [
+        {
+            "type": "shop",
+            "id": shop["id"],
+            "source_id": shop["source_id"],
+            "run_id": "20261120T080000Z-bench",
+            "name": shop["name"],
+            "url": "https://example.fr/",
+            "town": shop["town"],
+            "lat": shop["lat"],
+            "lon": shop["lon"],
+            "categories": shop["categories"],
+            "services": shop["services"],
+            "description": f"{shop['name']}, boutique de {shop['town']} : {', '.join(shop['categories'])}.",
+            "opening_hours": ["Mo-Sa 09:30-19:00"],
+            "last_seen": iso(NOW),
+        }
+        for shop in shops
+    ]
 
 
 def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
@@ -142,15 +236,32 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
         price = None if rng.random() < 0.05 else f"{math.exp(rng.gauss(3.0, 0.9)):.2f}"
         first_seen = NOW - timedelta(seconds=rng.randint(0, 365 * 86400))
         yield {
-            "type": "product", "id": f"{shop['source_id']}-{i:08d}", "source_id": shop["source_id"],
-            "run_id": "20261120T080000Z-bench", "shop_id": shop["id"], "shop_name": shop["name"],
-            "shop_url": "https://example.fr/", "town": shop["town"], "postcode": None,
-            "lat": shop["lat"], "lon": shop["lon"], "categories": shop["categories"], "services": shop["services"],
-            "name": name, "description": description,
-            "brand": rng.choice(BRANDS) if rng.random() < 0.25 else None, "category": category,
-            "sku": None, "gtin": None, "price": price, "currency": "EUR" if price else None,
-            "availability": rng.choice(AVAILABILITY), "url": f"https://example.fr/p/{i}",
-            "image": None, "first_seen": iso(first_seen), "last_seen": iso(NOW),
+            "type": "product",
+            "id": f"{shop['source_id']}-{i:08d}",
+            "source_id": shop["source_id"],
+            "run_id": "20261120T080000Z-bench",
+            "shop_id": shop["id"],
+            "shop_name": shop["name"],
+            "shop_url": "https://example.fr/",
+            "town": shop["town"],
+            "postcode": None,
+            "lat": shop["lat"],
+            "lon": shop["lon"],
+            "categories": shop["categories"],
+            "services": shop["services"],
+            "name": name,
+            "description": description,
+            "brand": rng.choice(BRANDS) if rng.random() < 0.25 else None,
+            "category": category,
+            "sku": None,
+            "gtin": None,
+            "price": price,
+            "currency": "EUR" if price else None,
+            "availability": rng.choice(AVAILABILITY),
+            "url": f"https://example.fr/p/{i}",
+            "image": None,
+            "first_seen": iso(first_seen),
+            "last_seen": iso(NOW),
         }
 
 
@@ -167,8 +278,10 @@ def backend_class_from(path: Path) -> type:
 def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    line = (f"p50 {statistics.median(ordered):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms  "
-            f"max {ordered[-1]:6.2f} ms  (n={len(ordered)})")
+    line = (
+        f"p50 {statistics.median(ordered):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms  "
+        f"max {ordered[-1]:6.2f} ms  (n={len(ordered)})"
+    )
     if cpu:  # CPU time of the process (every thread a search uses)
         cpu = sorted(cpu)
         line += f"  cpu p50 {statistics.median(cpu):5.2f} p99 {cpu[min(len(cpu) - 1, int(0.99 * len(cpu)))]:6.2f}"
@@ -195,6 +308,7 @@ def paired(backend, other, queries: list[SearchQuery], repeats: int = 3) -> tupl
 def machine_speed() -> float:
     """Seconds of CPU a fixed Python loop takes (best of 3): this machine's speed varies by
     up to 2x within minutes, so each round prints it beside its figures."""
+
     def loop() -> float:
         start, total = time.process_time(), 0
         for i in range(5_000_000):
@@ -205,9 +319,30 @@ def machine_speed() -> float:
 
 
 def faceted_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:
-    texts = ["", "", "bougie", "théière", "thé vert", "miel", "confiture de fraises", "savon", "poupee",
-             "puzzle bois", "livre", "pull laine", "vase", "fromage de chevre", "vin rouge", "cadeau", "artisanal",
-             "écharpes", "lampe rotin", "café grains", "couteaux", "bougies parfumées"]
+    texts = [
+        "",
+        "",
+        "bougie",
+        "théière",
+        "thé vert",
+        "miel",
+        "confiture de fraises",
+        "savon",
+        "poupee",
+        "puzzle bois",
+        "livre",
+        "pull laine",
+        "vase",
+        "fromage de chevre",
+        "vin rouge",
+        "cadeau",
+        "artisanal",
+        "écharpes",
+        "lampe rotin",
+        "café grains",
+        "couteaux",
+        "bougies parfumées",
+    ]
     queries = []
     for _ in range(n):
         filters: dict[str, tuple[str, ...]] = {}
@@ -218,18 +353,27 @@ def faceted_queries(shops: list[dict], rng: random.Random, n: int) -> list[Searc
         if rng.random() < 0.3:
             filters["availability"] = ("in_stock",)
         sort = rng.choice(["relevance"] * 6 + ["price_asc", "price_desc", "newest"])
-        queries.append(SearchQuery(text=rng.choice(texts), filters=filters, sort=sort, per_page=20,
-                                   page=rng.choice([1, 1, 1, 2, 3])))
+        queries.append(
+            SearchQuery(
+                text=rng.choice(texts), filters=filters, sort=sort, per_page=20, page=rng.choice([1, 1, 1, 2, 3])
+            )
+        )
     return queries
 
 
 def geo_queries(rng: random.Random, n: int) -> list[SearchQuery]:
     queries = []
     for _ in range(n):
-        town, lat, lon, _ = rng.choices(TOWNS, [t[3] for t in TOWNS])[0]
+        _town, lat, lon, _ = rng.choices(TOWNS, [t[3] for t in TOWNS])[0]
         text = rng.choice(["", "", "bougie", "miel", "thé", "cadeau"])
-        queries.append(SearchQuery(text=text, near=Near(lat + rng.gauss(0, 0.01), lon + rng.gauss(0, 0.01), 10),
-                                   sort="distance", per_page=20))
+        queries.append(
+            SearchQuery(
+                text=text,
+                near=Near(lat + rng.gauss(0, 0.01), lon + rng.gauss(0, 0.01), 10),
+                sort="distance",
+                per_page=20,
+            )
+        )
     return queries
 
 
@@ -263,8 +407,11 @@ class Direct:
         full = Query.boolean_query(parts)
         searcher = self.index.searcher()
         searcher.aggregate(full, self.spec)
-        sort = {"price_asc": ("sort_price_asc", tantivy.Order.Asc), "price_desc": ("sort_price_desc", tantivy.Order.Desc),
-                "newest": ("sort_newest", tantivy.Order.Desc)}.get(query.sort)
+        sort = {
+            "price_asc": ("sort_price_asc", tantivy.Order.Asc),
+            "price_desc": ("sort_price_desc", tantivy.Order.Desc),
+            "newest": ("sort_newest", tantivy.Order.Desc),
+        }.get(query.sort)
         if sort:
             result = searcher.search(full, query.per_page, offset=query.offset, order_by_field=sort[0], order=sort[1])
         else:
@@ -294,12 +441,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse an existing --index instead of rebuilding")
     parser.add_argument("--rounds", type=int, default=1, help="repeat the timed sets (compare with the load)")
     parser.add_argument("--backend-file", type=Path, help="time another tantivy_backend.py (an old copy: A/B)")
-    parser.add_argument("--direct", action="store_true",
-                        help="also time the faceted searches written with tantivy directly (class Direct)")
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="also time the faceted searches written with tantivy directly (class Direct)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="search_threads of the timed backend")
-    parser.add_argument("--against", type=Path,
-                        help="another tantivy_backend.py (an old copy): time both on the same queries, "
-                             "in turn, best of 3 each, and stop there (A/B)")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another tantivy_backend.py (an old copy): time both on the same queries, "
+        "in turn, best of 3 each, and stop there (A/B)",
+    )
     args = parser.parse_args(argv)
     global TantivyBackend
     if args.backend_file:
@@ -329,8 +482,10 @@ def main(argv: list[str] | None = None) -> int:
             backend.close()  # waits for merges, as a loader exiting would
             merge = time.perf_counter() - start
             backend = TantivyBackend(args.index)
-            print(f"indexing: {args.products / spent:,.0f} docs/s ({spent:.1f} s in upsert, "
-                  f"then {merge:.1f} s waiting for merges)")
+            print(
+                f"indexing: {args.products / spent:,.0f} docs/s ({spent:.1f} s in upsert, "
+                f"then {merge:.1f} s waiting for merges)"
+            )
         # The facet cache is off for the timed sets: random queries repeat, and the figures
         # should be what an uncached query costs. The warm-cache line shows the cached path.
         threads = {"search_threads": args.threads} if not args.backend_file else {}
@@ -345,8 +500,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.against:
             other = backend_class_from(args.against)(args.index, readonly=True, cache_size=0)
             time_queries(other, warm)
-            for label, queries in (("faceted", faceted_queries(shops, qrng, args.queries)),
-                                   ("geo 10 km", geo_queries(qrng, args.queries))):
+            for label, queries in (
+                ("faceted", faceted_queries(shops, qrng, args.queries)),
+                ("geo 10 km", geo_queries(qrng, args.queries)),
+            ):
                 mine, theirs = paired(reader, other, queries)
                 print(f"{label:9s} this code:     {percentiles(mine)}")
                 print(f"{label:9s} {args.against.name[:13]:13s}  {percentiles(theirs)}")
@@ -359,11 +516,15 @@ def main(argv: list[str] | None = None) -> int:
         geo = geo_queries(qrng, args.queries)
         for round_ in range(1, args.rounds + 1):
             load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-            print(f"round {round_}/{args.rounds}, load average (1, 5, 15 min): {load}; "
-                  f"fixed loop: {machine_speed():.3f} s CPU")
+            print(
+                f"round {round_}/{args.rounds}, load average (1, 5, 15 min): {load}; "
+                f"fixed loop: {machine_speed():.3f} s CPU"
+            )
             times, totals, cpu = time_queries(reader, faceted)
-            print(f"faceted (all 5 facets, disjunctive): {percentiles(times, cpu)}  median hits "
-                  f"{statistics.median(totals):,.0f}")
+            print(
+                f"faceted (all 5 facets, disjunctive): {percentiles(times, cpu)}  median hits "
+                f"{statistics.median(totals):,.0f}"
+            )
             if direct is not None:
                 times, _, cpu = time_queries(direct, faceted)
                 print(f"  same searches, tantivy directly:    {percentiles(times, cpu)}")
@@ -375,8 +536,10 @@ def main(argv: list[str] | None = None) -> int:
             times, _, cpu = time_queries(cached, browse)
             print(f"  same, facet cache warm:              {percentiles(times, cpu)}")
             times, totals, cpu = time_queries(reader, geo)
-            print(f"geo 10 km, sort=distance, facets:     {percentiles(times, cpu)}  median hits "
-                  f"{statistics.median(totals):,.0f}  max hits {max(totals):,}")
+            print(
+                f"geo 10 km, sort=distance, facets:     {percentiles(times, cpu)}  median hits "
+                f"{statistics.median(totals):,.0f}  max hits {max(totals):,}"
+            )
 
         start = time.perf_counter()
         for prefix in ["b", "bo", "bou", "boug", "the", "thei", "mie", "pu", "con", "sav"] * 10:

@@ -28,18 +28,46 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.search import (  # noqa: E402
-    CATEGORIES, SERVICES, TOWNS, backend_class_from, faceted_queries, geo_queries, make_products, make_shops,
+from bench.search import (
+    CATEGORIES,
+    SERVICES,
+    TOWNS,
+    backend_class_from,
+    faceted_queries,
+    geo_queries,
+    make_products,
+    make_shops,
 )
-from indexer.backends.base import Near, SearchQuery  # noqa: E402
-from indexer.backends.tantivy_backend import TantivyBackend  # noqa: E402
+from indexer.backends.base import Near, SearchQuery
+from indexer.backends.tantivy_backend import TantivyBackend
 
 
 def extra_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:
-    texts = ["", "bougei", "theiere fonte", "confitures d'abricot", "miel lavande bio", "pul laine",
-             "bougie vanille noel", "carnet papier", "couteau opinel", "ballon rugby", "velo", "xyzzy",
-             "savon marseille", "cafe", "thé", "cadeau artisanal", "vin de loire", "fromages chevre",
-             "bouquet roses", "lampe", "bougies près de Nantes", "miel près de Laval", "poupee porcelaine"]
+    texts = [
+        "",
+        "bougei",
+        "theiere fonte",
+        "confitures d'abricot",
+        "miel lavande bio",
+        "pul laine",
+        "bougie vanille noel",
+        "carnet papier",
+        "couteau opinel",
+        "ballon rugby",
+        "velo",
+        "xyzzy",
+        "savon marseille",
+        "cafe",
+        "thé",
+        "cadeau artisanal",
+        "vin de loire",
+        "fromages chevre",
+        "bouquet roses",
+        "lampe",
+        "bougies près de Nantes",
+        "miel près de Laval",
+        "poupee porcelaine",
+    ]
     queries = []
     for _ in range(n):
         filters: dict[str, tuple[str, ...]] = {}
@@ -64,19 +92,31 @@ def extra_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQ
             near = Near(lat + rng.gauss(0, 0.02), lon + rng.gauss(0, 0.02), rng.choice([1, 5, 10, 25]))
         sorts = ["relevance", "price_asc", "price_desc", "newest"] + (["distance"] * 2 if near else [])
         facets = rng.choice([("town", "category", "availability", "shop", "services"), ("town", "shop"), ()])
-        queries.append(SearchQuery(
-            text=rng.choice(texts), filters=filters, price_min=price_min, price_max=price_max, near=near,
-            sort=rng.choice(sorts), page=rng.choice([1, 1, 2, 5, 40]), per_page=rng.choice([20, 20, 50, 0]),
-            facets=facets,
-        ))
+        queries.append(
+            SearchQuery(
+                text=rng.choice(texts),
+                filters=filters,
+                price_min=price_min,
+                price_max=price_max,
+                near=near,
+                sort=rng.choice(sorts),
+                page=rng.choice([1, 1, 2, 5, 40]),
+                per_page=rng.choice([20, 20, 50, 0]),
+                facets=facets,
+            )
+        )
     return queries
 
 
 def all_queries(shops: list[dict], seed: int) -> list[SearchQuery]:
     rng = random.Random(seed + 7)
-    return (faceted_queries(shops, rng, 150) + geo_queries(rng, 80) + extra_queries(shops, rng, 220)
-            + [SearchQuery(per_page=20, page=p) for p in (1, 2, 3, 50)]
-            + [SearchQuery(per_page=20, page=1, sort=s) for s in ("price_asc", "price_desc", "newest")])
+    return (
+        faceted_queries(shops, rng, 150)
+        + geo_queries(rng, 80)
+        + extra_queries(shops, rng, 220)
+        + [SearchQuery(per_page=20, page=p) for p in (1, 2, 3, 50)]
+        + [SearchQuery(per_page=20, page=1, sort=s) for s in ("price_asc", "price_desc", "newest")]
+    )
 
 
 def describe(query: SearchQuery) -> dict:
@@ -126,8 +166,12 @@ def main(argv: list[str] | None = None) -> int:
             batch = list(make_products(min(20_000, args.products - done), shops, args.seed, done))
             backend.upsert(batch, batch_size=len(batch))
             done += len(batch)
-        backend.upsert([{**s, "type": "shop", "run_id": "20261120T080000Z-bench", "shop_url": "https://example.fr/"}
-                        for s in shops[:50]])
+        backend.upsert(
+            [
+                {**s, "type": "shop", "run_id": "20261120T080000Z-bench", "shop_url": "https://example.fr/"}
+                for s in shops[:50]
+            ]
+        )
     backend.close()
     cached = backend_class(args.index, readonly=True)
     uncached = backend_class(args.index, readonly=True, cache_size=0)
@@ -142,8 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cache changes the result of {describe(query)}")
             return 1
         rows.append({"query": describe(query), "result": normalise(first)})
-    print(f"{len(rows)} queries, {sum(r['result']['total'] for r in rows):,} hits in all, "
-          f"{sum(len(r['result']['ids']) for r in rows):,} shown")
+    print(
+        f"{len(rows)} queries, {sum(r['result']['total'] for r in rows):,} hits in all, "
+        f"{sum(len(r['result']['ids']) for r in rows):,} shown"
+    )
 
     if args.dump:
         with args.dump.open("w") as out:
@@ -157,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     differ = 0
     kinds: dict[str, int] = {}
-    for old, new in zip(expected, rows):
+    for old, new in zip(expected, rows, strict=False):
         if old["query"] != new["query"]:
             print("query sets differ (seed or generator changed)")
             return 1

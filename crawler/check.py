@@ -40,7 +40,9 @@ class CheckResult:
         return [*self.extraction.products, *self.extraction.shops]
 
 
-def fetch(url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0) -> tuple[str, bytes]:
+def fetch(
+    url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0
+) -> tuple[str, bytes]:
     """GET ``url`` following at most five redirects, each one checked by the address guard."""
     session = requests.Session()
     for _ in range(MAX_REDIRECTS + 1):
@@ -78,7 +80,9 @@ def read_file(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
-def check(target: str, *, base_url: str | None = None, allow_private: bool = False, user_agent: str = "emplettes") -> CheckResult:
+def check(
+    target: str, *, base_url: str | None = None, allow_private: bool = False, user_agent: str = "emplettes"
+) -> CheckResult:
     """Extract the records of a URL or of a saved HTML file (``base_url`` resolves its links)."""
     path = Path(target)
     if not target.startswith(("http://", "https://")):
@@ -110,13 +114,14 @@ def explain_empty(result: CheckResult) -> str:
 
 @dataclass
 class PlatformCheck:
-    detection: "Detection"
+    detection: Detection
     products: list[dict]
     warnings: list[str]
 
 
-def check_platform(url: str, *, kind: str | None = None, allow_private: bool = False, user_agent: str = "emplettes",
-                   limit: int = 20) -> PlatformCheck:
+def check_platform(
+    url: str, *, kind: str | None = None, allow_private: bool = False, user_agent: str = "emplettes", limit: int = 20
+) -> PlatformCheck:
     """Detect what the shop at ``url`` runs (or take ``kind``) and read up to ``limit`` products
     the way its spider would. ``detection.kind == "website"``: read its pages instead."""
     from crawler.adapters import MalformedPayload, feeds, shopify, woocommerce
@@ -149,13 +154,17 @@ def check_platform(url: str, *, kind: str | None = None, allow_private: bool = F
             while page_url and len(products) < limit:
                 status, _, body = fetch(page_url)
                 if status >= 400:
-                    raise CheckError(f"{page_url} answered HTTP {status}: not a Shopify shop, or products.json is closed")
+                    raise CheckError(
+                        f"{page_url} answered HTTP {status}: not a Shopify shop, or products.json is closed"
+                    )
                 result = shopify.parse(body, url, page=page, currency=currency)
                 products += result.products
                 warnings += [w for w in result.warnings if w not in warnings]
                 page_url, page = result.next_url, page + 1
         elif detection.kind == "woocommerce":
-            status, headers, body = fetch(woocommerce.products_url(url).replace("per_page=100", f"per_page={max(1, min(limit, 100))}"))
+            status, headers, body = fetch(
+                woocommerce.products_url(url).replace("per_page=100", f"per_page={max(1, min(limit, 100))}")
+            )
             if status >= 400:
                 raise CheckError(f"the WooCommerce Store API of {url} answered HTTP {status}")
             products = woocommerce.parse(body, url).products
@@ -184,8 +193,14 @@ def check_platform(url: str, *, kind: str | None = None, allow_private: bool = F
 
 # -- a home page without products: look at the pages it links to -----------------------------
 
-_PRODUCT_LIKE = re.compile(r"/(products?|produits?|p|article|shop|boutique|catalogue|item)/|-p-\d|/\d+-[\w-]+\.html|[?&](id_product|product_id|p)=", re.I)
-_NOT_PAGES = re.compile(r"/(panier|cart|checkout|commande|compte|account|login|connexion|wp-admin|wp-login)([/?.]|$)|\.(jpe?g|png|gif|webp|svg|css|js|pdf|zip|xml|json)(\?|$)", re.I)
+_PRODUCT_LIKE = re.compile(
+    r"/(products?|produits?|p|article|shop|boutique|catalogue|item)/|-p-\d|/\d+-[\w-]+\.html|[?&](id_product|product_id|p)=",
+    re.I,
+)
+_NOT_PAGES = re.compile(
+    r"/(panier|cart|checkout|commande|compte|account|login|connexion|wp-admin|wp-login)([/?.]|$)|\.(jpe?g|png|gif|webp|svg|css|js|pdf|zip|xml|json)(\?|$)",
+    re.I,
+)
 
 
 @dataclass
@@ -198,11 +213,13 @@ class SiteSample:
         return [p for _, extraction in self.pages for p in extraction.products]
 
 
-def sample_site(home_url: str, home: bytes, *, allow_private: bool = False, user_agent: str = "emplettes",
-                pages: int = 20) -> SiteSample:
+def sample_site(
+    home_url: str, home: bytes, *, allow_private: bool = False, user_agent: str = "emplettes", pages: int = 20
+) -> SiteSample:
     """Read up to ``pages`` product-like pages the home page links to (robots.txt obeyed)."""
-    import lxml.html
     from urllib.parse import urlsplit
+
+    import lxml.html
 
     from crawler.detect import http_fetcher
 
@@ -216,8 +233,13 @@ def sample_site(home_url: str, home: bytes, *, allow_private: bool = False, user
     links: list[str] = []
     for href in hrefs:
         href = (href or "").split("#")[0]
-        if href.startswith(("http://", "https://")) and urlsplit(href).hostname == host and href != home_url \
-                and not _NOT_PAGES.search(href) and href not in links:
+        if (
+            href.startswith(("http://", "https://"))
+            and urlsplit(href).hostname == host
+            and href != home_url
+            and not _NOT_PAGES.search(href)
+            and href not in links
+        ):
             links.append(href)
     links.sort(key=lambda link: not _PRODUCT_LIKE.search(link))  # product-like first, stable
     fetch = http_fetcher(allow_private=allow_private, user_agent=user_agent)
@@ -241,5 +263,7 @@ def explain_site(url: str, sample: SiteSample) -> str:
         return f"{url} links to no page of its own site that could be read: nothing to index."
     login = f" ({sample.login_pages} ask visitors to log in: emplettes never logs in)" if sample.login_pages else ""
     example = explain_empty(CheckResult(url, PageExtraction())).split("\n", 1)[1]
-    return (f"no schema.org Product or OpenGraph product markup found on {len(sample.pages)} product-like "
-            f"page{'s' if len(sample.pages) != 1 else ''} linked from {url}{login}.\n{example}")
+    return (
+        f"no schema.org Product or OpenGraph product markup found on {len(sample.pages)} product-like "
+        f"page{'s' if len(sample.pages) != 1 else ''} linked from {url}{login}.\n{example}"
+    )

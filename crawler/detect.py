@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -27,14 +27,31 @@ MAX_BYTES = 10 * 1024 * 1024
 # (platform, pattern in the home page). Order matters: the API platforms first.
 _MARKERS: list[tuple[str, re.Pattern]] = [
     ("shopify", re.compile(r"cdn\.shopify\.com|Shopify\.theme|Shopify\.shop\s*=|myshopify\.com", re.I)),
-    ("woocommerce", re.compile(r"wp-content/plugins/woocommerce|/wp-json/wc/store|woocommerce-no-js|class=[\"'][^\"']*\bwoocommerce\b", re.I)),
+    (
+        "woocommerce",
+        re.compile(
+            r"wp-content/plugins/woocommerce|/wp-json/wc/store|woocommerce-no-js|class=[\"'][^\"']*\bwoocommerce\b",
+            re.I,
+        ),
+    ),
     ("prestashop", re.compile(r"var prestashop\s*=|prestashop\s*=\s*\{|/modules/ps_|content=[\"']PrestaShop", re.I)),
     ("wix", re.compile(r"static\.wixstatic\.com|wix-warmup-data|content=[\"']Wix\.com", re.I)),
     ("magento", re.compile(r"Magento_|mage/cookies|data-mage-init|text/x-magento-init", re.I)),
     ("squarespace", re.compile(r"static1\.squarespace\.com|Squarespace\.|content=[\"']Squarespace", re.I)),
 ]
-_HEADER_MARKERS = {"x-shopid": "shopify", "x-shopify-stage": "shopify", "x-wix-request-id": "wix", "x-magento-tags": "magento"}
-_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "text/csv", "text/tab-separated-values", "application/xml"}
+_HEADER_MARKERS = {
+    "x-shopid": "shopify",
+    "x-shopify-stage": "shopify",
+    "x-wix-request-id": "wix",
+    "x-magento-tags": "magento",
+}
+_FEED_TYPES = {
+    "application/rss+xml",
+    "application/atom+xml",
+    "text/csv",
+    "text/tab-separated-values",
+    "application/xml",
+}
 _NOT_PRODUCT_FEEDS = re.compile(r"/comments/|/wp-json/|oembed|/blog|/news", re.I)
 
 
@@ -98,8 +115,9 @@ Fetch = Callable[[str], tuple[int, dict[str, str], bytes]]
 ROBOTS_REFUSED = 999  # the status a fetcher answers for an address robots.txt disallows
 
 
-def http_fetcher(*, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0,
-                 obey_robots: bool = True) -> Fetch:
+def http_fetcher(
+    *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0, obey_robots: bool = True
+) -> Fetch:
     """GET with the crawler's address guard on every redirect hop; ``(status, headers, body)``.
 
     Like the crawler, it reads each host's robots.txt first and never fetches what it
@@ -131,8 +149,9 @@ def http_fetcher(*, allow_private: bool = False, user_agent: str = "emplettes", 
     def get(url: str) -> tuple[int, dict[str, str], bytes]:
         for _ in range(6):
             check_url(url, allow_private=allow_private)
-            response = session.get(url, headers={"User-Agent": user_agent}, timeout=timeout,
-                                   allow_redirects=False, stream=True)
+            response = session.get(
+                url, headers={"User-Agent": user_agent}, timeout=timeout, allow_redirects=False, stream=True
+            )
             with response:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("Location", ""))
@@ -180,7 +199,7 @@ def detect(url: str, fetch: Fetch) -> Detection:
     if probe is None:
         probe = Detection("website", platform=platform)
         if platform in ("shopify", "woocommerce"):
-            evidence = evidence + [f"{platform} markers, but its public API did not answer: reading its pages"]
+            evidence = [*evidence, f"{platform} markers, but its public API did not answer: reading its pages"]
     probe.platform, probe.evidence, probe.requests = platform, evidence, calls
     return probe
 
@@ -193,7 +212,9 @@ def _probe_shopify(url: str, home: bytes, fetch: Fetch) -> Detection | None:
         page = shopify.parse(body, url, currency=shopify.currency_from_html(home))
     except MalformedPayload:
         return None
-    return Detection("shopify", via="products.json", products=len(page.products), more=len(page.products) >= shopify.PAGE_SIZE)
+    return Detection(
+        "shopify", via="products.json", products=len(page.products), more=len(page.products) >= shopify.PAGE_SIZE
+    )
 
 
 def _probe_woocommerce(url: str, fetch: Fetch) -> Detection | None:

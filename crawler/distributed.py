@@ -20,14 +20,14 @@ fetched: its manifest says ``shared_queue``, and the indexer loads such runs as 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ROUND_TTL = 3 * 24 * 3600
 
 
 def crawl_round(configured: str = "") -> str:
-    return configured or datetime.now(timezone.utc).strftime("%Y%m%d")
+    return configured or datetime.now(UTC).strftime("%Y%m%d")
 
 
 def queue_prefix(source_id: str, round_id: str) -> str:
@@ -161,8 +161,10 @@ class SharedQueueWorker:
         return not self.server.zcard(self.queue_key) and not self._others_busy()
 
     def _others_busy(self) -> bool:
-        return any(key != self.busy_key.encode() and key != self.busy_key
-                   for key in self.server.scan_iter(f"{self.prefix}:busy:*", count=1000))
+        return any(
+            key != self.busy_key.encode() and key != self.busy_key
+            for key in self.server.scan_iter(f"{self.prefix}:busy:*", count=1000)
+        )
 
     def spider_idle(self, spider):
         from scrapy.exceptions import DontCloseSpider

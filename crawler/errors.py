@@ -58,8 +58,14 @@ def failure_kind(failure) -> str | None:
         return "connection_refused"
     if failure.check(scrapy_errors.UnsupportedURLSchemeError):
         return "refused_address"
-    if failure.check(scrapy_errors.DownloadFailedError, scrapy_errors.ResponseDataLossError, net.ConnectionLost,
-                     net.ConnectionDone, ResponseFailed, ResponseNeverReceived):
+    if failure.check(
+        scrapy_errors.DownloadFailedError,
+        scrapy_errors.ResponseDataLossError,
+        net.ConnectionLost,
+        net.ConnectionDone,
+        ResponseFailed,
+        ResponseNeverReceived,
+    ):
         return "connection"
     return type(failure.value).__name__
 

@@ -106,8 +106,9 @@ class RetryAfter:
         if response.status in self.RETRY_AFTER_STATUSES and "Retry-After" in response.headers:
             asked = retry_after_seconds(response.headers.get("Retry-After"))
         if asked is not None and asked > self.max_wait:
-            self.crawler.spider.logger.info("%s asks to wait %.0f s (Retry-After): left for the next run",
-                                            request.url, asked)
+            self.crawler.spider.logger.info(
+                "%s asks to wait %.0f s (Retry-After): left for the next run", request.url, asked
+            )
             request.meta["dont_retry"] = True  # not hammering a shop that asked for an hour
             return response
         if asked is not None:

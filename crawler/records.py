@@ -6,15 +6,15 @@ the shop's own markup fills what the registry left out (telephone, opening hours
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from indexer.records import ProductRecord, ShopRecord, product_id
 from crawler.registry import Source
+from indexer.records import ProductRecord, ShopRecord, product_id
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _same_site(url: str, host: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 # Clocks differ and lastmod is often rounded to the day (or the minute): a page modified
@@ -29,7 +29,7 @@ def parse_lastmod(value: object) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -39,7 +39,7 @@ class PreviousRun:
     by_url: dict[str, list[dict]]
 
     @classmethod
-    def load(cls, run_dir: Path, current_run_id: str) -> "PreviousRun | None":
+    def load(cls, run_dir: Path, current_run_id: str) -> PreviousRun | None:
         """The newest run in ``run_dir`` that finished normally, with its product records."""
         manifests = sorted(run_dir.glob("*.json"), reverse=True)
         for path in manifests:
@@ -49,7 +49,9 @@ class PreviousRun:
                 continue
             if manifest.get("run_id") == current_run_id or manifest.get("finish_reason") != "finished":
                 continue
-            if manifest.get("page_errors", 0) and manifest.get("page_errors", 0) * 10 > max(1, manifest.get("pages", 0)):
+            if manifest.get("page_errors", 0) and manifest.get("page_errors", 0) * 10 > max(
+                1, manifest.get("pages", 0)
+            ):
                 continue  # a run that lost more than a tenth of its pages is not a baseline
             started = parse_lastmod(manifest.get("started_at"))
             run_file = path.with_suffix(".jsonl")
@@ -77,10 +79,17 @@ class PreviousRun:
 def carry(records: list[dict], run_id: str, source=None) -> list[dict]:
     """Records of the previous run, as this run's: the product as it was read, the shop's
     fields as the registry says them now (a chamber may have fixed a town since)."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     shop = {}
     if source is not None:
-        shop = {"shop_name": source.name, "shop_url": source.url, "town": source.town, "postcode": source.postcode,
-                "lat": source.geo.lat if source.geo else None, "lon": source.geo.lon if source.geo else None,
-                "categories": list(source.categories), "services": list(source.services or [])}
+        shop = {
+            "shop_name": source.name,
+            "shop_url": source.url,
+            "town": source.town,
+            "postcode": source.postcode,
+            "lat": source.geo.lat if source.geo else None,
+            "lon": source.geo.lon if source.geo else None,
+            "categories": list(source.categories),
+            "services": list(source.services or []),
+        }
     return [{**record, **shop, "run_id": run_id, "last_seen": now} for record in records]

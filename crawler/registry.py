@@ -48,7 +48,9 @@ class Defaults(BaseModel):
         return _check_schedule(value)
 
 
-_PLATFORM_FIELDS = Literal["name", "price", "currency", "availability", "image", "description", "brand", "sku", "gtin", "category"]
+_PLATFORM_FIELDS = Literal[
+    "name", "price", "currency", "availability", "image", "description", "brand", "sku", "gtin", "category"
+]
 
 
 def _check_selector(value: str) -> str:
@@ -116,13 +118,17 @@ class Source(BaseModel):
     services: list[Service] | None = None
     schedule: str | None = None
     sitemap: str | None = Field(default=None, description="sitemap URL when robots.txt does not list it")
-    feed: str | None = Field(default=None, description="product feed URL (RSS/Atom with g: fields, CSV/TSV) for kind: feed")
+    feed: str | None = Field(
+        default=None, description="product feed URL (RSS/Atom with g: fields, CSV/TSV) for kind: feed"
+    )
     max_pages: int | None = Field(default=None, ge=1, le=100_000)
     allow_private: bool = Field(default=False, description="allow loopback/private addresses (tests, demo)")
-    platform: PlatformConfig | None = Field(default=None, description="kind: platform: how to read the chamber's platform")
+    platform: PlatformConfig | None = Field(
+        default=None, description="kind: platform: how to read the chamber's platform"
+    )
 
     @model_validator(mode="after")
-    def _platform_block(self) -> "Source":
+    def _platform_block(self) -> Source:
         if self.kind == "platform" and self.platform is None:
             raise ValueError("kind: platform needs a 'platform:' block (listings, product_links, shop_name)")
         if self.platform is not None and self.kind not in (None, "platform"):
@@ -154,7 +160,7 @@ class Source(BaseModel):
     def _categories(cls, value: list[str]) -> list[str]:
         return [c.strip().lower() for c in value if c.strip()]
 
-    def with_defaults(self, defaults: Defaults) -> "Source":
+    def with_defaults(self, defaults: Defaults) -> Source:
         return self.model_copy(
             update={
                 "schedule": self.schedule or defaults.schedule,
@@ -232,11 +238,13 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
 
     for key in doc:
         if key not in ("sources", "defaults"):
-            problems.append(f"{path}:{_line_of_key(doc, key)}: {key}: unknown top-level key (expected 'sources' or 'defaults')")
+            problems.append(
+                f"{path}:{_line_of_key(doc, key)}: {key}: unknown top-level key (expected 'sources' or 'defaults')"
+            )
 
     entries = doc["sources"]
     if not isinstance(entries, CommentedSeq):
-        raise RegistryError(problems + [f"{path}:{_line_of_key(doc, 'sources')}: sources: must be a list of entries"])
+        raise RegistryError([*problems, f"{path}:{_line_of_key(doc, 'sources')}: sources: must be a list of entries"])
 
     sources: list[Source] = []
     seen: dict[str, int] = {}
@@ -294,7 +302,7 @@ def _report(path: Path, node: CommentedMap, exc: ValidationError, prefix: str | 
         elif error["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
             message = "use lowercase letters, digits and dashes (e.g. 'boulangerie-martin')"
         elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         label = f"{prefix}.{field_path}" if prefix else field_path
         entry_id = node.get("id") if isinstance(node, dict) else None
         where = f" (source {entry_id!r})" if entry_id and isinstance(entry_id, str) and field_path != "id" else ""

@@ -13,10 +13,11 @@ import logging
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -31,7 +32,7 @@ from emplettes.config import Config
 
 def new_run_id() -> str:
     """Sortable, unique enough: ``20261123T140501Z-3fa2``."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
 
 
 @dataclass
@@ -75,8 +76,7 @@ class Progress:
             pages, items = pages + p, items + i
         elapsed = time.monotonic() - self.started
         print(
-            f"  … {len(self.done)}/{len(self.crawlers)} sources done, {pages} pages, {items} records "
-            f"({elapsed:.0f} s)",
+            f"  … {len(self.done)}/{len(self.crawlers)} sources done, {pages} pages, {items} records ({elapsed:.0f} s)",
             file=self.out,
             flush=True,
         )
@@ -110,11 +110,18 @@ def crawl_sources(
         overrides.setdefault("LOG_FILE", str(log_file))
     # One resolver serves every crawler of the process: it lets through the hosts of the
     # sources that allow private addresses, and only those.
-    overrides.setdefault("EMPLETTES_PRIVATE_HOSTS", sorted({
-        (urlsplit(url).hostname or "").lower()
-        for source in sources if source.allow_private
-        for url in (source.url, source.sitemap, getattr(source, "feed", None)) if url
-    }))
+    overrides.setdefault(
+        "EMPLETTES_PRIVATE_HOSTS",
+        sorted(
+            {
+                (urlsplit(url).hostname or "").lower()
+                for source in sources
+                if source.allow_private
+                for url in (source.url, source.sitemap, getattr(source, "feed", None))
+                if url
+            }
+        ),
+    )
     base = crawl_settings(config, **overrides)
     process = CrawlerProcess(Settings(base))
     if log_file is not None:

@@ -30,6 +30,7 @@ crawl. The job then indexes every finished run not yet indexed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -40,7 +41,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -66,7 +67,7 @@ def trigger_for(schedule: str, *, jitter: int = 0, timezone_=None) -> BaseTrigge
     """The APScheduler trigger of a registry ``schedule`` value (already validated)."""
     spec = schedule.strip()
     jitter = jitter or None
-    tz = timezone_ or timezone.utc
+    tz = timezone_ or UTC
     if spec == "hourly":
         return IntervalTrigger(hours=1, jitter=jitter, timezone=tz)
     if spec == "daily":
@@ -211,7 +212,11 @@ class CrawlScheduler:
 
     def _refuse(self, problems: str) -> None:
         self.registry_error = problems
-        kept = f"keeping the last valid registry ({len(self.registry.sources)} sources)" if self.registry else "no source scheduled"
+        kept = (
+            f"keeping the last valid registry ({len(self.registry.sources)} sources)"
+            if self.registry
+            else "no source scheduled"
+        )
         log.error("sources file refused, %s:\n%s", kept, problems)
 
     def _sync_jobs(self, previous: Registry | None, registry: Registry) -> None:
@@ -239,17 +244,24 @@ class CrawlScheduler:
             if self.scheduler.get_job(source_id):
                 self.scheduler.remove_job(source_id)
             self.scheduler.add_job(
-                self._job, trigger, args=[source_id], id=source_id, name=f"crawl {source_id}",
-                next_run_time=next_run, replace_existing=True,
+                self._job,
+                trigger,
+                args=[source_id],
+                id=source_id,
+                name=f"crawl {source_id}",
+                next_run_time=next_run,
+                replace_existing=True,
                 # one run per source at a time; runs missed while down run once, however late
-                max_instances=1, coalesce=True, misfire_grace_time=None,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
             )
             what = "changed" if before else ("scheduled" if previous else "loaded")
             log.info("source %s %s: %s, next run %s", source_id, what, schedule, _fmt(next_run))
         self._persist_next_runs()
 
     def _first_run(self, source_id, schedule, trigger, saved, history, *, changed: bool) -> datetime:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         kept = saved.get(source_id)
         if kept and kept[0] == schedule and kept[1] is not None and not changed:
             return kept[1]  # resumed; in the past = missed while down: runs once, now
@@ -295,7 +307,11 @@ class CrawlScheduler:
         log.info("crawl %s: started", source_id)
         with open(self.logs_dir / f"schedule-{source_id}.log", "ab") as output:
             process = subprocess.Popen(
-                command, env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: killed whole at the limit
             )
             with self._children_lock:
@@ -318,8 +334,13 @@ class CrawlScheduler:
         reap_dead_runs(self.config.runs_dir)
         result = CrawlResult(source_id, process.returncode, timed_out, time.monotonic() - started)
         self.results.append(result)
-        log.info("crawl %s: ended (exit %s%s) in %.1f s", source_id, process.returncode,
-                 ", timed out" if timed_out else "", result.seconds)
+        log.info(
+            "crawl %s: ended (exit %s%s) in %.1f s",
+            source_id,
+            process.returncode,
+            ", timed out" if timed_out else "",
+            result.seconds,
+        )
         return result
 
     def index(self) -> bool:
@@ -363,8 +384,14 @@ class CrawlScheduler:
             log.error("REINDEX_SCHEDULE %r: %s: the index is not rebuilt on a schedule", spec, exc)
             return
         self.scheduler.add_job(
-            self.rebuild, trigger, id=REBUILD_JOB, name="rebuild the index", replace_existing=True,
-            max_instances=1, coalesce=True, misfire_grace_time=3600,
+            self.rebuild,
+            trigger,
+            id=REBUILD_JOB,
+            name="rebuild the index",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
         )
         log.info("index rebuilt %s (REINDEX_SCHEDULE)", spec)
 
@@ -415,16 +442,22 @@ class CrawlScheduler:
         import json
         import socket
 
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         if not hasattr(self, "_started_at"):
             self._started_at = now
         with self._children_lock:
             crawling = sorted(self._children)
         data = {
-            "pid": os.getpid(), "host": socket.gethostname(), "started_at": self._started_at, "seen_at": now,
-            "running": running, "poll": self.poll, "crawling": crawling,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": self._started_at,
+            "seen_at": now,
+            "running": running,
+            "poll": self.poll,
+            "crawling": crawling,
             "sources": len(self.registry.sources) if self.registry else 0,
-            "registry_error": self.registry_error, "index_pending": self._index_pending,
+            "registry_error": self.registry_error,
+            "index_pending": self._index_pending,
         }
         path = self.snapshot.parent / "heartbeat.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -467,19 +500,21 @@ class CrawlScheduler:
 def _config_env(config: Config) -> dict[str, str]:
     """The scheduler's configuration, handed down to its crawl subprocesses."""
     return {
-        "DATA_DIR": str(config.data_dir), "CRAWL_DELAY": str(config.crawl_delay),
-        "DOWNLOAD_TIMEOUT": str(config.download_timeout), "DOWNLOAD_MAXSIZE": str(config.download_maxsize),
-        "CRAWL_TIME_LIMIT": str(config.crawl_time_limit), "CONTACT_URL": config.contact_url,
-        "MAX_ERROR_RATIO": str(config.max_error_ratio), "SEARCH_BACKEND": config.search_backend,
+        "DATA_DIR": str(config.data_dir),
+        "CRAWL_DELAY": str(config.crawl_delay),
+        "DOWNLOAD_TIMEOUT": str(config.download_timeout),
+        "DOWNLOAD_MAXSIZE": str(config.download_maxsize),
+        "CRAWL_TIME_LIMIT": str(config.crawl_time_limit),
+        "CONTACT_URL": config.contact_url,
+        "MAX_ERROR_RATIO": str(config.max_error_ratio),
+        "SEARCH_BACKEND": config.search_backend,
         "ELASTICSEARCH_URL": config.elasticsearch_url,
     }
 
 
 def _kill_group(process: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _fmt(when: datetime | None) -> str:
@@ -493,8 +528,12 @@ def run_scheduler(config: Config) -> int:
     scheduler = CrawlScheduler(config)
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
-    log.info("scheduler: %s, data in %s, at most %d crawl(s) at once", config.sources_file, config.data_dir,
-             config.crawl_concurrency)
+    log.info(
+        "scheduler: %s, data in %s, at most %d crawl(s) at once",
+        config.sources_file,
+        config.data_dir,
+        config.crawl_concurrency,
+    )
     scheduler.run_forever()
     log.info("scheduler stopped")
     return 0

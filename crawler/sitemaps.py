@@ -12,7 +12,8 @@ index that names none (PrestaShop's numbered sitemaps, a hand-made site) is foll
 from __future__ import annotations
 
 import re
-from typing import Iterable, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 # "product" or "produit" in the sitemap's file name (or query, e.g. ``?type=products``) ...

@@ -58,13 +58,24 @@ def _same_shop(a: str, b: str) -> bool:
     def key(url: str) -> tuple[str, str]:
         parts = urlsplit(url)
         return (parts.hostname or "").removeprefix("www."), (parts.port or ""), parts.path.rstrip("/")
+
     return key(a) == key(b)
 
 
-def add_source(path: str | Path, url: str, *, id: str | None = None, name: str | None = None,
-               town: str | None = None, postcode: str | None = None, kind: str | None = None,
-               allow_private: bool = False, user_agent: str = "emplettes", fetch: Fetch | None = None,
-               write: bool = True) -> Added:
+def add_source(
+    path: str | Path,
+    url: str,
+    *,
+    id: str | None = None,
+    name: str | None = None,
+    town: str | None = None,
+    postcode: str | None = None,
+    kind: str | None = None,
+    allow_private: bool = False,
+    user_agent: str = "emplettes",
+    fetch: Fetch | None = None,
+    write: bool = True,
+) -> Added:
     path = Path(path)
     if not re.match(r"^https?://[^\s/?#]+", url):
         raise AddError(f"{url}: not an http:// or https:// address")
@@ -127,7 +138,7 @@ def add_source(path: str | Path, url: str, *, id: str | None = None, name: str |
         parse_registry(text, path)
     except RegistryError as exc:
         raise AddError(f"the new entry would not be valid:\n{exc}") from exc
-    entry_text = text[text.index(f"  # {note}"):]
+    entry_text = text[text.index(f"  # {note}") :]
     if write:
         _write_atomically(path, text)
     return Added(source_id, detection, entry_text, text)

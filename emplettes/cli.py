@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("crawl", "crawl sources of the registry into run files (DATA_DIR/runs)")
     p.add_argument("--source", action="append", metavar="ID", help="crawl only this source (repeatable); default: all")
     p.add_argument("--index", action="store_true", help="index the finished runs afterwards")
-    p.add_argument("-v", "--verbose", action="store_true", help="print Scrapy's log instead of writing it to DATA_DIR/logs")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print Scrapy's log instead of writing it to DATA_DIR/logs"
+    )
     p.set_defaults(handler=cmd_crawl)
 
     p = command(
@@ -100,14 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
         "serve the portal over the current index",
         "Serve the portal over the current index: waitress in one process by default; with --workers N > 1, "
         "gunicorn with N worker processes (sync workers, or gthread with --threads > 1). Searching uses about "
-        "one core per process: on a machine with C cores, --workers C (README \"Production\").",
+        'one core per process: on a machine with C cores, --workers C (README "Production").',
     )
     p.add_argument("--port", type=int, help="default: PORT or 8000")
     p.add_argument("--host", help="default: HOST or 127.0.0.1")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="server processes; N > 1 uses gunicorn (default: 1, waitress)")
-    p.add_argument("--threads", type=int, default=None, metavar="T",
-                   help="threads per process (default: 8 for waitress, 1 for gunicorn: sync workers)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes; N > 1 uses gunicorn (default: 1, waitress)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="T",
+        help="threads per process (default: 8 for waitress, 1 for gunicorn: sync workers)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = command("sources", "work with the registry of sources")
@@ -131,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--name", help="default: the name the shop's pages declare")
     a.add_argument("--town")
     a.add_argument("--postcode")
-    a.add_argument("--kind", choices=["website", "shopify", "woocommerce", "feed", "social"], help="do not detect: use this kind")
+    a.add_argument(
+        "--kind", choices=["website", "shopify", "woocommerce", "feed", "social"], help="do not detect: use this kind"
+    )
     a.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
     a.add_argument("--dry-run", action="store_true", help="print the entry, do not write the file")
     a.set_defaults(handler=cmd_sources_add)
@@ -158,8 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON Lines output")
     p.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
     p.add_argument("--base-url", help="for a file: the address it was saved from (resolves relative links)")
-    p.add_argument("--kind", choices=["website", "shopify", "woocommerce", "feed", "social"],
-                   help="read the URL as this kind of source instead of detecting it")
+    p.add_argument(
+        "--kind",
+        choices=["website", "shopify", "woocommerce", "feed", "social"],
+        help="read the URL as this kind of source instead of detecting it",
+    )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="print at most N products (default: 20)")
     p.set_defaults(handler=cmd_check)
     return parser
@@ -190,9 +207,18 @@ def cmd_sources_add(args, config: Config) -> int:
 
     path = args.file or config.sources_file
     try:
-        added = add_source(path, args.url, id=args.id, name=args.name, town=args.town, postcode=args.postcode,
-                           kind=args.kind, allow_private=args.allow_private, user_agent=config.user_agent,
-                           write=not args.dry_run)
+        added = add_source(
+            path,
+            args.url,
+            id=args.id,
+            name=args.name,
+            town=args.town,
+            postcode=args.postcode,
+            kind=args.kind,
+            allow_private=args.allow_private,
+            user_agent=config.user_agent,
+            write=not args.dry_run,
+        )
     except (AddError, RefusedAddress, CheckError, OSError) as exc:
         print(f"sources add: {exc}", file=sys.stderr)
         return 2
@@ -236,9 +262,8 @@ def cmd_crawl(args, config: Config) -> int:
 
 
 def cmd_index(args, config: Config) -> int:
-    from indexer.jobs import index_runs
-
     from indexer.backends.base import BackendUnavailable
+    from indexer.jobs import index_runs
 
     try:
         index_runs(config, run_files=list(args.run_files) or None, out=sys.stderr)
@@ -261,20 +286,25 @@ def cmd_status(args, config: Config) -> int:
     try:
         ids = [s.id for s in load_registry(config.sources_file).sources]
     except RegistryError as exc:
-        print(f"{config.sources_file} is invalid ({len(exc.problems)} problem(s)): showing every source seen",
-              file=sys.stderr)
+        print(
+            f"{config.sources_file} is invalid ({len(exc.problems)} problem(s)): showing every source seen",
+            file=sys.stderr,
+        )
         ids = None
     with IndexState(config.state_db) as state:
         if args.runs:
-            records = run_records(config.runs_dir, state, source_id=args.runs, limit=20,
-                                  max_error_ratio=config.max_error_ratio)
+            records = run_records(
+                config.runs_dir, state, source_id=args.runs, limit=20, max_error_ratio=config.max_error_ratio
+            )
             for r in records:
                 if args.json:
                     print(json.dumps(r.to_json(), ensure_ascii=False))
                 else:
                     errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "no error"
-                    print(f"{r.run_id}  {r.outcome:<10} {r.pages:>5} pages {r.products:>5} products  {errors}  "
-                          f"indexed: {r.index_outcome or 'yes' if r.indexed else 'no'}")
+                    print(
+                        f"{r.run_id}  {r.outcome:<10} {r.pages:>5} pages {r.products:>5} products  {errors}  "
+                        f"indexed: {r.index_outcome or 'yes' if r.indexed else 'no'}"
+                    )
             return 0
         statuses = source_statuses(config.runs_dir, state, ids, max_error_ratio=config.max_error_ratio)
     if args.json:
@@ -342,10 +372,18 @@ def cmd_check(args, config: Config) -> int:
 
     from crawler.check import CheckError, check, check_platform, explain_empty, fetch
 
-    if args.target.startswith(("http://", "https://")) and args.kind not in ("website", "social"):  # social: page markup
+    if args.target.startswith(("http://", "https://")) and args.kind not in (
+        "website",
+        "social",
+    ):  # social: page markup
         try:
-            found = check_platform(args.target, kind=args.kind, allow_private=args.allow_private,
-                                   user_agent=config.user_agent, limit=max(1, args.limit))
+            found = check_platform(
+                args.target,
+                kind=args.kind,
+                allow_private=args.allow_private,
+                user_agent=config.user_agent,
+                limit=max(1, args.limit),
+            )
         except CheckError as exc:
             print(f"check: {exc}", file=sys.stderr)
             return 2
@@ -365,7 +403,9 @@ def cmd_check(args, config: Config) -> int:
                 return 1
             return 0
     try:
-        result = check(args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent)
+        result = check(
+            args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent
+        )
     except CheckError as exc:
         print(f"check: {exc}", file=sys.stderr)
         return 2
@@ -381,8 +421,9 @@ def cmd_check(args, config: Config) -> int:
         from crawler.check import explain_site, sample_site
 
         _, body = fetch(result.url, allow_private=args.allow_private, user_agent=config.user_agent)
-        sample = sample_site(result.url, body, allow_private=args.allow_private, user_agent=config.user_agent,
-                             pages=max(args.limit, 1))
+        sample = sample_site(
+            result.url, body, allow_private=args.allow_private, user_agent=config.user_agent, pages=max(args.limit, 1)
+        )
         products = sample.products[: max(args.limit, 1)]
         for product in products:
             if args.json:

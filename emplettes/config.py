@@ -33,20 +33,53 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "CRAWL_CONCURRENCY": ("2", "crawls the scheduler runs at the same time"),
     "SCHEDULE_JITTER": ("1800", "seconds by which each scheduled start is spread at random"),
     "RUNS_KEEP": ("10", "run files kept per source by the scheduler (plus any the index still needs)"),
-    "REINDEX_SCHEDULE": ("", "when the scheduler rebuilds the whole index from the run files, which compacts it ('daily' = 03:00, 'weekly', 'every 12h', a cron line; empty: never)"),
-    "REDIS_URL": ("", "distributed crawling: workers share each source's request queue in this Redis (needs [distributed])"),
-    "CRAWL_ROUND": ("", "distributed crawling: the id all workers of one crawl round share (default: today's UTC date)"),
+    "REINDEX_SCHEDULE": (
+        "",
+        "when the scheduler rebuilds the whole index from the run files, which compacts it ('daily' = 03:00, 'weekly', 'every 12h', a cron line; empty: never)",
+    ),
+    "REDIS_URL": (
+        "",
+        "distributed crawling: workers share each source's request queue in this Redis (needs [distributed])",
+    ),
+    "CRAWL_ROUND": (
+        "",
+        "distributed crawling: the id all workers of one crawl round share (default: today's UTC date)",
+    ),
     "API_RATE_LIMIT": ("120/minute", "requests per client to /api/ on average (per server process; 'off' disables)"),
     "API_RATE_BURST": ("60", "requests per client to /api/ allowed at once before API_RATE_LIMIT applies"),
-    "PUBLIC_URL": ("", "public base URL of the portal for canonical links and the sitemap (default: the request's host)"),
-    "MAP_TILE_URL": ("", "map tile URL template such as https://tile.example/{z}/{x}/{y}.png (empty: no maps, lists only)"),
+    "PUBLIC_URL": (
+        "",
+        "public base URL of the portal for canonical links and the sitemap (default: the request's host)",
+    ),
+    "MAP_TILE_URL": (
+        "",
+        "map tile URL template such as https://tile.example/{z}/{x}/{y}.png (empty: no maps, lists only)",
+    ),
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
-    "CLICK_COUNT_LIMIT": ("20/hour", "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)"),
-    "TRUSTED_PROXIES": ("", "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed"),
-    "SEARCH_CACHE_SIZE": ("4096", "searches (facet counts and page of results) each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"),
-    "SEARCH_THREADS": ("2", "threads one search counts its facets with (tantivy: a search with a ticked facet or many matches runs its counts side by side on a second core; 1: one thread)"),
-    "RESPONSE_CACHE_SECONDS": ("60", "seconds a portal process reuses its answer to a repeated search (results page and /api/search, up to SEARCH_CACHE_SIZE answers, at the same index generation; 0: never)"),
-    "HSTS_MAX_AGE": ("0", "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)"),
+    "CLICK_COUNT_LIMIT": (
+        "20/hour",
+        "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)",
+    ),
+    "TRUSTED_PROXIES": (
+        "",
+        "reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-* headers are believed",
+    ),
+    "SEARCH_CACHE_SIZE": (
+        "4096",
+        "searches (facet counts and page of results) each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)",
+    ),
+    "SEARCH_THREADS": (
+        "2",
+        "threads one search counts its facets with (tantivy: a search with a ticked facet or many matches runs its counts side by side on a second core; 1: one thread)",
+    ),
+    "RESPONSE_CACHE_SECONDS": (
+        "60",
+        "seconds a portal process reuses its answer to a repeated search (results page and /api/search, up to SEARCH_CACHE_SIZE answers, at the same index generation; 0: never)",
+    ),
+    "HSTS_MAX_AGE": (
+        "0",
+        "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)",
+    ),
 }
 
 
@@ -113,6 +146,5 @@ class Config:
 def settings_help() -> str:
     width = max(map(len, SETTINGS))
     return "\n".join(
-        f"  {name.ljust(width)}  {desc} (default: {default or 'unset'})"
-        for name, (default, desc) in SETTINGS.items()
+        f"  {name.ljust(width)}  {desc} (default: {default or 'unset'})" for name, (default, desc) in SETTINGS.items()
     )

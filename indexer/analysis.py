@@ -16,7 +16,7 @@ Order matters (measured on tantivy 0.27, see ARCHITECTURE.md):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from tantivy import Filter, Index, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
 
@@ -30,7 +30,16 @@ _NAME_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # tantivy's simple tokenizer: r
 # Folded forms of accented entries of tantivy's French stop list, which folding would
 # otherwise let through. Words that carry meaning in a shop ("été", "son") stay searchable.
 FOLDED_STOP_WORDS: tuple[str, ...] = (
-    "a", "meme", "etes", "etant", "etee", "etees", "eumes", "eutes", "fumes", "futes",
+    "a",
+    "meme",
+    "etes",
+    "etant",
+    "etee",
+    "etees",
+    "eumes",
+    "eutes",
+    "fumes",
+    "futes",
 )
 
 
@@ -57,7 +66,7 @@ def _folded() -> TextAnalyzer:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def analyzer(name: str) -> TextAnalyzer:
     if name == FRENCH:
         return _french()
@@ -221,7 +230,7 @@ def plan_words(text: str) -> list[Clause]:
     while i < len(words):
         best = None
         for phrase, group in by_first.get(words[i], ()):
-            if len(phrase) > 1 and tuple(words[i:i + len(phrase)]) == phrase:
+            if len(phrase) > 1 and tuple(words[i : i + len(phrase)]) == phrase:
                 if best is None or len(phrase) > len(best[0]):
                     best = (phrase, group)
         if best is not None:
@@ -269,9 +278,13 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 @lru_cache(maxsize=1_024)  # the same for every hit of a search
 def _highlight_terms(clauses: tuple[Clause, ...], fuzzy: bool) -> tuple[frozenset[str], tuple[tuple[str, int], ...]]:
     """(the stems a matched word has, (form, edits) of the typos a matched word may be)."""
-    stems = frozenset(stem for clause in clauses for phrase in clause.alternatives for w in phrase for stem in analyze(w))
+    stems = frozenset(
+        stem for clause in clauses for phrase in clause.alternatives for w in phrase for stem in analyze(w)
+    )
     typos = tuple(
-        (form, clause.fuzzy) for clause in clauses if fuzzy and clause.fuzzy
+        (form, clause.fuzzy)
+        for clause in clauses
+        if fuzzy and clause.fuzzy
         for form in [clause.words[0], *analyze(clause.words[0])]
     )
     return stems, typos
@@ -303,7 +316,7 @@ def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) ->
     for match in _WORD.finditer(text):
         if _word_matches(match.group(), stems, typos):
             if match.start() > position:
-                segments.append((text[position:match.start()], False))
+                segments.append((text[position : match.start()], False))
             segments.append((match.group(), True))
             position = match.end()
     if position < len(text):

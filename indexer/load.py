@@ -9,9 +9,10 @@ A product that vanished from a shop's site disappears at the next good run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -203,9 +204,7 @@ def pending_runs(runs_dir: Path, state: IndexState) -> list[RunInfo]:
     return [
         run
         for run in list_runs(runs_dir)
-        if run.finished
-        and (run.source_id, run.run_id) not in indexed
-        and run.run_id > latest.get(run.source_id, "")
+        if run.finished and (run.source_id, run.run_id) not in indexed and run.run_id > latest.get(run.source_id, "")
     ]
 
 

@@ -9,9 +9,9 @@ Schema for chambers and other tools.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer, field_validator, model_validator
 
@@ -24,7 +24,7 @@ SERVICES: tuple[str, ...] = ("click_and_collect", "delivery", "gift_vouchers")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def product_id(source_id: str, url: str | None, sku: str | None = None, name: str | None = None) -> str:
@@ -123,7 +123,7 @@ class ProductRecord(_Record):
         return value
 
     @model_validator(mode="after")
-    def _price_range(self) -> "ProductRecord":
+    def _price_range(self) -> ProductRecord:
         # A "range" of one price, or a high without a low, is no range: keep one price.
         if self.price_high is not None and (self.price is None or self.price_high <= self.price):
             self.price_high = None
@@ -134,7 +134,7 @@ class ProductRecord(_Record):
         return None if price is None else price_string(price)
 
 
-Record = Annotated[Union[ProductRecord, ShopRecord], Field(discriminator="type")]
+Record = Annotated[ProductRecord | ShopRecord, Field(discriminator="type")]
 RECORD_ADAPTER: TypeAdapter = TypeAdapter(Record)
 
 

@@ -18,11 +18,11 @@ import gc
 import multiprocessing
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
@@ -88,7 +88,7 @@ def reindex(
     try:
         # Nobody searches the fresh index: one bulk load, not one commit per run.
         with _collector_paused(), fresh.bulk(), closing(_read_ahead(chosen)) as reads:
-            for run, read in zip(chosen, reads):
+            for run, read in zip(chosen, reads, strict=False):
                 loaded = load_run(run.path, fresh, max_error_ratio=max_error_ratio, read=read)
                 report.runs.append(loaded)
                 if on_report is not None:
@@ -139,8 +139,10 @@ def _loaded_meanwhile(runs_dir: Path, state: IndexState, loaded: list[LoadReport
         newest[report.source_id] = max(newest.get(report.source_id, ""), report.run_id)
     indexed = state.indexed_keys()
     return [
-        run for run in list_runs(runs_dir)
-        if (run.source_id, run.run_id) in indexed and (run.source_id, run.run_id) not in done
+        run
+        for run in list_runs(runs_dir)
+        if (run.source_id, run.run_id) in indexed
+        and (run.source_id, run.run_id) not in done
         and run.run_id > newest.get(run.source_id, "")
     ]
 
@@ -163,7 +165,7 @@ def _read_ahead(runs: list[RunInfo]) -> Iterator[tuple[LoadReport, list[dict]] |
     try:
         queued: deque = deque()
         ahead = 0
-        for run, size in zip(runs, sizes):
+        for run, size in zip(runs, sizes, strict=False):
             queued.append((pool.submit(read_valid_run, run.path), size))
             ahead += size
             while ahead >= READ_AHEAD_BYTES:

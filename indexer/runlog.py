@@ -12,10 +12,11 @@ Nothing here writes; the portal may call it on every request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well
 from indexer.state import IndexState
@@ -165,14 +166,19 @@ def _ago(when: str | datetime | None, now: datetime) -> str:
     moment = _parse(when) if isinstance(when, str) else when
     seconds = (moment - now).total_seconds()
     span = abs(seconds)
-    text = f"{span:.0f}s" if span < 120 else f"{span / 60:.0f}min" if span < 7200 else (
-        f"{span / 3600:.0f}h" if span < 172800 else f"{span / 86400:.0f}d")
+    text = (
+        f"{span:.0f}s"
+        if span < 120
+        else f"{span / 60:.0f}min"
+        if span < 7200
+        else (f"{span / 3600:.0f}h" if span < 172800 else f"{span / 86400:.0f}d")
+    )
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
 def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> str:
     """The table `emplettes status` prints."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     header = ("SOURCE", "LAST RUN", "OUTCOME", "PAGES", "PRODUCTS", "ERRORS", "INDEXED", "NEXT RUN")
     rows = [header]
     for s in statuses:
@@ -181,12 +187,20 @@ def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> s
             rows.append((s.source_id, "never", "—", "", "", "", "", _ago(s.next_run_at, now)))
             continue
         errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "—"
-        rows.append((
-            s.source_id, _ago(r.started_at, now), r.outcome, str(r.pages), str(r.products), errors,
-            (r.index_outcome or "yes") if r.indexed else "no", _ago(s.next_run_at, now),
-        ))
+        rows.append(
+            (
+                s.source_id,
+                _ago(r.started_at, now),
+                r.outcome,
+                str(r.pages),
+                str(r.products),
+                errors,
+                (r.index_outcome or "yes") if r.indexed else "no",
+                _ago(s.next_run_at, now),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows)
 
 
 def scheduler_status(data_dir: Path, now: datetime | None = None) -> dict[str, Any]:
@@ -202,7 +216,7 @@ def scheduler_status(data_dir: Path, now: datetime | None = None) -> dict[str, A
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"state": "never started"}
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     age = (now - _parse(data["seen_at"])).total_seconds() if data.get("seen_at") else None
     if not data.get("running"):
         state = "stopped"

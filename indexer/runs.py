@@ -12,9 +12,11 @@ still being written, or its crawler was killed. ``run_id`` strings sort chronolo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -150,9 +152,9 @@ TIMED_OUT = "timeout"  # the scheduler killed it at its wall-clock limit
 
 
 def _now() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _pid_alive(pid: int) -> bool:

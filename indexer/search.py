@@ -1,8 +1,8 @@
 """The façade the portal and the command line use to reach the configured search backend.
 
-    from indexer.search import open_backend, SearchQuery
-    backend = open_backend(readonly=True)      # SEARCH_BACKEND, DATA_DIR from the environment
-    result = backend.search(SearchQuery(text="théière", filters={"town": ("Laval",)}))
+from indexer.search import open_backend, SearchQuery
+backend = open_backend(readonly=True)      # SEARCH_BACKEND, DATA_DIR from the environment
+result = backend.search(SearchQuery(text="théière", filters={"town": ("Laval",)}))
 """
 
 from __future__ import annotations
@@ -20,8 +20,15 @@ from indexer.backends.base import (  # re-exported: callers need only this modul
 )
 
 __all__ = [
-    "FACETS", "SORTS", "BackendUnavailable", "FacetValue", "Near", "SearchBackend",
-    "SearchQuery", "SearchResult", "open_backend",
+    "FACETS",
+    "SORTS",
+    "BackendUnavailable",
+    "FacetValue",
+    "Near",
+    "SearchBackend",
+    "SearchQuery",
+    "SearchResult",
+    "open_backend",
 ]
 
 BACKENDS = ("tantivy", "elasticsearch")
@@ -40,8 +47,12 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
     if name == "tantivy":
         from indexer.backends.tantivy_backend import TantivyBackend
 
-        return TantivyBackend(config.index_dir, readonly=readonly, cache_size=config.search_cache_size,
-                              search_threads=config.search_threads)
+        return TantivyBackend(
+            config.index_dir,
+            readonly=readonly,
+            cache_size=config.search_cache_size,
+            search_threads=config.search_threads,
+        )
     if name == "elasticsearch":
         if not config.elasticsearch_url:
             raise BackendUnavailable("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")

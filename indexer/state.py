@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ class IndexedRun:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 class IndexState:
@@ -64,7 +64,7 @@ class IndexState:
         with self._db:
             self._db.executescript(SCHEMA)
 
-    def __enter__(self) -> "IndexState":
+    def __enter__(self) -> IndexState:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -110,7 +110,7 @@ class IndexState:
         """source_id -> most recent run id indexed."""
         with self._lock:
             rows = self._db.execute("SELECT source_id, MAX(run_id) FROM indexed_runs GROUP BY source_id")
-            return {source_id: run_id for source_id, run_id in rows}
+            return dict(rows)
 
     def runs(self, source_id: str | None = None, limit: int | None = None) -> list[IndexedRun]:
         """Indexed runs, newest first."""
@@ -126,15 +126,16 @@ class IndexState:
         with self._lock:
             return [IndexedRun(**dict(row)) for row in self._db.execute(sql, args)]
 
-
     # -- the scheduler's table -------------------------------------------------------------
 
     def set_next_run(self, source_id: str, schedule: str, next_run_at: datetime | None) -> None:
-        when = next_run_at.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z") if next_run_at else None
+        when = (
+            next_run_at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            if next_run_at
+            else None
+        )
         with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?)", (source_id, schedule, when, _now())
-            )
+            self._db.execute("INSERT OR REPLACE INTO schedule VALUES (?, ?, ?, ?)", (source_id, schedule, when, _now()))
 
     def forget_schedule(self, source_id: str) -> None:
         with self._lock, self._db:

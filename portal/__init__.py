@@ -20,8 +20,23 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     """Build the portal. Without ``backend``, the index named by ``config`` is opened
     read-only on the first request that needs it (and retried while it does not exist)."""
     from portal import (
-        api, assets, backend as backend_state, compression, discovery, errors, go, i18n, proxies, ratelimit,
-        responses, search, security, shops, templating,
+        api,
+        assets,
+        compression,
+        discovery,
+        errors,
+        go,
+        i18n,
+        proxies,
+        ratelimit,
+        responses,
+        search,
+        security,
+        shops,
+        templating,
+    )
+    from portal import (
+        backend as backend_state,
     )
 
     app = Flask(__name__)
@@ -32,7 +47,9 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     config = config or Config()
     public_url = (config.public_url or "").strip()
     if public_url and not public_url.startswith(("http://", "https://")):
-        raise ValueError(f"PUBLIC_URL: expected an http(s) address such as https://emplettes.region.fr, got {public_url!r}")
+        raise ValueError(
+            f"PUBLIC_URL: expected an http(s) address such as https://emplettes.region.fr, got {public_url!r}"
+        )
     backend_state.init_app(app, config, backend)
     i18n.init_app(app)
     templating.init_app(app)

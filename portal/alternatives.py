@@ -10,8 +10,9 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, Near, SearchBackend, SearchQuery
@@ -124,7 +125,7 @@ def _count(search: Callable[[SearchQuery], Any], query: SearchQuery, facets: tup
     return search(replace(query, page=1, per_page=1, facets=facets))
 
 
-def _without(query: SearchQuery, *names: str, near: Near | None | bool = False) -> SearchQuery:
+def _without(query: SearchQuery, *names: str, near: Near | bool | None = False) -> SearchQuery:
     filters = {k: v for k, v in query.filters.items() if k not in names}
     return replace(query, filters=filters, near=query.near if near is False else near)
 
@@ -148,7 +149,9 @@ def zero_results_help(backend: SearchBackend, query: SearchQuery, towns: Towns) 
         if query.near is not None or query.filters.get("town"):
             result = _count(backend.search, _without(query, "town", near=None), ("town",))
             counts = [(v.value, v.count) for v in result.facets.get("town", [])]
-            help["towns"] = nearby_towns(counts, towns, place_origin(query, towns), exclude=query.filters.get("town", ()))
+            help["towns"] = nearby_towns(
+                counts, towns, place_origin(query, towns), exclude=query.filters.get("town", ())
+            )
         if query.filters.get("category"):
             result = _count(backend.search, _without(query, "category"), ("category",))
             values = sorted(result.facets.get("category", []), key=lambda v: (-v.count, fold(v.value)))

@@ -101,7 +101,8 @@ def api_shops():
     towns, categories = _values("town"), _values("category")
     backend = get_backend()
     shops = [
-        s for s in backend.shops()
+        s
+        for s in backend.shops()
         if isinstance(s.get("id"), str)
         and (not towns or fold(str(s.get("town") or "")) in towns)
         and (not categories or categories & {fold(c) for c in s.get("categories") or [] if isinstance(c, str)})

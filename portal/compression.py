@@ -14,8 +14,15 @@ from flask import Flask, Response, request
 
 LEVEL = 5  # nearly level 9's size at a quarter of its cost
 MIN_SIZE = 1024  # below this the gzip framing and the CPU are not worth it
-COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml",
-                "application/opensearchdescription+xml", "image/svg+xml", "application/manifest+json")
+COMPRESSIBLE = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/xml",
+    "application/opensearchdescription+xml",
+    "image/svg+xml",
+    "application/manifest+json",
+)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -46,9 +53,14 @@ def compress(data: bytes, level: int = LEVEL) -> bytes:
 
 def compress_response(response: Response) -> Response:
     """``after_request`` hook: gzip a complete, compressible body for a client that accepts it."""
-    if (response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers
-            or response.status_code in (204, 206, 304) or response.status_code < 200
-            or not is_compressible(response.mimetype)):
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or response.status_code in (204, 206, 304)
+        or response.status_code < 200
+        or not is_compressible(response.mimetype)
+    ):
         return response
     response.vary.add("Accept-Encoding")
     if request.method == "HEAD" or not accepts_gzip(request.headers.get("Accept-Encoding")):

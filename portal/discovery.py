@@ -38,7 +38,7 @@ def absolute_url(endpoint: str, **values) -> str:
     path = url_for(endpoint, **values)
     root = request.script_root
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     return public_base() + path
 
 
@@ -50,14 +50,16 @@ def favicon():
 
 @bp.get("/robots.txt")
 def robots():
-    body = "\n".join([
-        "User-agent: *",
-        "Disallow: /go/",
-        "Disallow: /api/",
-        "",
-        f"Sitemap: {absolute_url('discovery.sitemap')}",
-        "",
-    ])
+    body = "\n".join(
+        [
+            "User-agent: *",
+            "Disallow: /go/",
+            "Disallow: /api/",
+            "",
+            f"Sitemap: {absolute_url('discovery.sitemap')}",
+            "",
+        ]
+    )
     return Response(body, mimetype="text/plain", headers={"Cache-Control": discovery_cache()})
 
 
@@ -71,10 +73,11 @@ def sitemap():
             last_seen = shop.get("last_seen")
             lastmod = last_seen[:10] if isinstance(last_seen, str) and len(last_seen) >= 10 else None
             entries.append((absolute_url("shops.shop", shop_id=shop_id), lastmod))
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, lastmod in entries:
-        lines.append(f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else "") + "</url>")
+        lines.append(
+            f"<url><loc>{escape(loc)}</loc>" + (f"<lastmod>{escape(lastmod)}</lastmod>" if lastmod else "") + "</url>"
+        )
     lines.append("</urlset>")
     return Response("\n".join(lines) + "\n", mimetype="application/xml", headers={"Cache-Control": discovery_cache()})
 
@@ -89,10 +92,13 @@ def opensearch():
         home_url=absolute_url("search.home"),
         self_url=absolute_url("discovery.opensearch"),
     )
-    return Response(body, mimetype="application/opensearchdescription+xml", headers={"Cache-Control": discovery_cache()})
+    return Response(
+        body, mimetype="application/opensearchdescription+xml", headers={"Cache-Control": discovery_cache()}
+    )
 
 
 # ------------------------------------------------------------------------------ OpenAPI
+
 
 def _param(name: str, description: str, schema: dict, example, *, where: str = "query", required: bool = False) -> dict:
     param = {"name": name, "in": where, "description": description, "schema": schema, "example": example}
@@ -111,42 +117,72 @@ def _search_parameters() -> list[dict]:
 
     many = "Repeatable; values of one parameter are OR'ed, different parameters AND'ed."
     known = {
-        "q": ("Words to search for (French stemming, accents and typos forgiven).",
-              {"type": "string", "maxLength": MAX_TEXT}, "bougie vanille"),
+        "q": (
+            "Words to search for (French stemming, accents and typos forgiven).",
+            {"type": "string", "maxLength": MAX_TEXT},
+            "bougie vanille",
+        ),
         "town": (f"Town of the shop. {many}", {"type": "array", "items": {"type": "string"}}, ["Tours"]),
-        "category": (f"Category of the shop (registry categories). {many}",
-                     {"type": "array", "items": {"type": "string"}}, ["Librairie"]),
-        "availability": (f"Availability of the offer. {many}",
-                         {"type": "array", "items": {"type": "string", "enum": list(AVAILABILITIES)}}, ["in_stock"]),
+        "category": (
+            f"Category of the shop (registry categories). {many}",
+            {"type": "array", "items": {"type": "string"}},
+            ["Librairie"],
+        ),
+        "availability": (
+            f"Availability of the offer. {many}",
+            {"type": "array", "items": {"type": "string", "enum": list(AVAILABILITIES)}},
+            ["in_stock"],
+        ),
         "shop": (f"Shop name. {many}", {"type": "array", "items": {"type": "string"}}, ["La Boîte à Livres"]),
-        "services": (f"Services of the shop. {many}",
-                     {"type": "array", "items": {"type": "string", "enum": list(SERVICES)}}, ["click_and_collect"]),
+        "services": (
+            f"Services of the shop. {many}",
+            {"type": "array", "items": {"type": "string", "enum": list(SERVICES)}},
+            ["click_and_collect"],
+        ),
         "price_min": ("Lowest price in euros (`12.50` or `12,50`).", {"type": "string"}, "10"),
         "price_max": ("Highest price in euros.", {"type": "string"}, "50.00"),
-        "sort": ("Order of the results; `distance` needs `lat`/`lon` or `near`.",
-                 {"type": "string", "enum": list(SORTS), "default": "relevance"}, "price_asc"),
+        "sort": (
+            "Order of the results; `distance` needs `lat`/`lon` or `near`.",
+            {"type": "string", "enum": list(SORTS), "default": "relevance"},
+            "price_asc",
+        ),
         "page": ("Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}, 1),
-        "per_page": ("Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
-                                           "default": PER_PAGE}, 20),
-        "lat": ("Latitude of the resident (with `lon`): adds `distance_km` and a radius filter.",
-                {"type": "number", "minimum": -90, "maximum": 90}, 47.39),
+        "per_page": (
+            "Results per page.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE},
+            20,
+        ),
+        "lat": (
+            "Latitude of the resident (with `lon`): adds `distance_km` and a radius filter.",
+            {"type": "number", "minimum": -90, "maximum": 90},
+            47.39,
+        ),
         "lon": ("Longitude of the resident (with `lat`).", {"type": "number", "minimum": -180, "maximum": 180}, 0.69),
-        "radius": ("Radius in km around `lat`/`lon` or `near`.",
-                   {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM}, 5),
-        "near": ("A town of the registered shops: search around it (`radius` km, 10 by default).",
-                 {"type": "string"}, "Tours"),
+        "radius": (
+            "Radius in km around `lat`/`lon` or `near`.",
+            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM},
+            5,
+        ),
+        "near": (
+            "A town of the registered shops: search around it (`radius` km, 10 by default).",
+            {"type": "string"},
+            "Tours",
+        ),
     }
     params = []
     for name in PARAMS:
-        description, schema, example = known.get(name, ("See the results page's parameter of that name.",
-                                                         {"type": "string"}, ""))
+        description, schema, example = known.get(
+            name, ("See the results page's parameter of that name.", {"type": "string"}, "")
+        )
         params.append(_param(name, description, schema, example))
     return params
 
 
 def _json(schema_name: str, description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
 
 
 _ERRORS = {
@@ -162,12 +198,18 @@ _SCHEMAS: dict = {
     "Product": {
         "type": "object",
         "description": "One product offer of one shop. `url` is the product page on the shop's own site; "
-                       "links shown to residents should go through `/go/{id}`, which counts the click.",
+        "links shown to residents should go through `/go/{id}`, which counts the click.",
         "properties": {
             "id": {"type": "string"},
             "name": {"type": "string"},
-            "price": {**_NULLABLE_STRING, "description": "Decimal string, e.g. `12.50`; null when the shop gives none."},
-            "price_display": {"type": "string", "description": "French display, e.g. `12,50 €` or `à partir de 9,90 €`."},
+            "price": {
+                **_NULLABLE_STRING,
+                "description": "Decimal string, e.g. `12.50`; null when the shop gives none.",
+            },
+            "price_display": {
+                "type": "string",
+                "description": "French display, e.g. `12,50 €` or `à partir de 9,90 €`.",
+            },
             "price_high": {**_NULLABLE_STRING, "description": "Highest price when the product has several offers."},
             "currency": _NULLABLE_STRING,
             "availability": {"type": "string", "enum": ["in_stock", "out_of_stock", "preorder", "unknown"]},
@@ -177,35 +219,71 @@ _SCHEMAS: dict = {
             "description": {"type": "string"},
             "brand": _NULLABLE_STRING,
             "category": _NULLABLE_STRING,
-            "shop": {"type": "object", "properties": {
-                "id": _NULLABLE_STRING, "name": {"type": "string"}, "url": {**_NULLABLE_STRING, "format": "uri"}}},
+            "shop": {
+                "type": "object",
+                "properties": {
+                    "id": _NULLABLE_STRING,
+                    "name": {"type": "string"},
+                    "url": {**_NULLABLE_STRING, "format": "uri"},
+                },
+            },
             "town": _NULLABLE_STRING,
             "postcode": _NULLABLE_STRING,
             "distance_km": {"type": ["number", "null"]},
             "services": {"type": "array", "items": {"type": "string"}},
-            "last_seen": {**_NULLABLE_STRING, "format": "date-time",
-                          "description": "When the crawler last saw the offer (UTC)."},
+            "last_seen": {
+                **_NULLABLE_STRING,
+                "format": "date-time",
+                "description": "When the crawler last saw the offer (UTC).",
+            },
         },
     },
-    "FacetValue": {"type": "object", "properties": {
-        "value": {"type": "string"}, "count": {"type": "integer"}, "selected": {"type": "boolean"},
-        "label": {"type": "string"}}},
+    "FacetValue": {
+        "type": "object",
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer"},
+            "selected": {"type": "boolean"},
+            "label": {"type": "string"},
+        },
+    },
     "SearchResult": {
         "type": "object",
         "properties": {
-            "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
             "pages": {"type": "integer"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
-            "facets": {"type": "object", "description": "Facet name -> values with counts.",
-                       "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}},
+            "facets": {
+                "type": "object",
+                "description": "Facet name -> values with counts.",
+                "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
+            },
         },
     },
     "Suggestions": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}},
     "Shop": {
         "type": "object",
-        "required": ["id", "name", "url", "page_url", "address", "postcode", "town", "lat", "lon", "telephone",
-                     "opening_hours", "open_now", "opening_status", "categories", "services", "description",
-                     "products"],
+        "required": [
+            "id",
+            "name",
+            "url",
+            "page_url",
+            "address",
+            "postcode",
+            "town",
+            "lat",
+            "lon",
+            "telephone",
+            "opening_hours",
+            "open_now",
+            "opening_status",
+            "categories",
+            "services",
+            "description",
+            "products",
+        ],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
@@ -218,13 +296,18 @@ _SCHEMAS: dict = {
             "lat": {"type": ["number", "null"]},
             "lon": {"type": ["number", "null"]},
             "telephone": _NULLABLE_STRING,
-            "opening_hours": {"type": "array", "items": {"type": "string"},
-                              "description": "schema.org `openingHours` strings, e.g. `Mo-Fr 09:00-19:00` (Paris time)."},
+            "opening_hours": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "schema.org `openingHours` strings, e.g. `Mo-Fr 09:00-19:00` (Paris time).",
+            },
             "open_now": {"type": ["boolean", "null"], "description": "Null when the hours cannot be read."},
             "opening_status": {**_NULLABLE_STRING, "description": "e.g. `Ouvert maintenant · ferme à 19:00`."},
             "categories": {"type": "array", "items": {"type": "string"}},
-            "services": {"type": "array", "items": {"type": "string",
-                                                    "enum": ["click_and_collect", "delivery", "gift_vouchers"]}},
+            "services": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["click_and_collect", "delivery", "gift_vouchers"]},
+            },
             "description": _NULLABLE_STRING,
             "products": {"type": ["integer", "null"], "description": "Products of the shop in the catalogue."},
         },
@@ -234,14 +317,22 @@ _SCHEMAS: dict = {
         "required": ["total", "page", "per_page", "pages", "shops"],
         "additionalProperties": False,
         "properties": {
-            "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
             "pages": {"type": "integer"},
             "shops": {"type": "array", "items": {"$ref": "#/components/schemas/Shop"}},
         },
     },
-    "Health": {"type": "object", "properties": {
-        "status": {"type": "string", "enum": ["ok", "unavailable"]}, "backend": {"type": "string"},
-        "products": {"type": "integer"}, "shops": {"type": "integer"}}},
+    "Health": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "backend": {"type": "string"},
+            "products": {"type": "integer"},
+            "shops": {"type": "integer"},
+        },
+    },
 }
 
 
@@ -256,63 +347,130 @@ def openapi_document() -> dict:
             "title": "Nos emplettes — API",
             "version": "1",
             "description": "Search the products of the region's local shops, and the shops themselves. "
-                           "JSON, UTF-8, no authentication; rate-limited per client (HTTP 429 with Retry-After).",
+            "JSON, UTF-8, no authentication; rate-limited per client (HTTP 429 with Retry-After).",
         },
         "servers": [{"url": public_base()}],
         "paths": {
-            "/api/search": {"get": {
-                "summary": "Search product offers", "operationId": "search",
-                "parameters": _search_parameters(),
-                "responses": {"200": _json("SearchResult", "One page of results with facet counts."), **_ERRORS},
-            }},
-            "/api/suggest": {"get": {
-                "summary": "Complete what a resident types", "operationId": "suggest",
-                "parameters": [
-                    _param("q", "The beginning of a product name.", {"type": "string", "maxLength": 100}, "boug"),
-                    _param("limit", "How many suggestions.", {"type": "integer", "minimum": 1,
-                                                               "maximum": MAX_SUGGESTIONS, "default": 8}, 5),
-                    _param("format", "`opensearch` answers `[q, [suggestions]]` (OpenSearch suggestions, "
-                                     "`application/x-suggestions+json`) for browsers.",
-                           {"type": "string", "enum": ["json", "opensearch"], "default": "json"}, "json"),
-                ],
-                "responses": {"200": {
-                    "description": "Suggestions, best first.",
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}},
-                        "application/x-suggestions+json": {"schema": {
-                            "type": "array", "prefixItems": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+            "/api/search": {
+                "get": {
+                    "summary": "Search product offers",
+                    "operationId": "search",
+                    "parameters": _search_parameters(),
+                    "responses": {"200": _json("SearchResult", "One page of results with facet counts."), **_ERRORS},
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Complete what a resident types",
+                    "operationId": "suggest",
+                    "parameters": [
+                        _param("q", "The beginning of a product name.", {"type": "string", "maxLength": 100}, "boug"),
+                        _param(
+                            "limit",
+                            "How many suggestions.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS, "default": 8},
+                            5,
+                        ),
+                        _param(
+                            "format",
+                            "`opensearch` answers `[q, [suggestions]]` (OpenSearch suggestions, "
+                            "`application/x-suggestions+json`) for browsers.",
+                            {"type": "string", "enum": ["json", "opensearch"], "default": "json"},
+                            "json",
+                        ),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Suggestions, best first.",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}},
+                                "application/x-suggestions+json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "prefixItems": [
+                                            {"type": "string"},
+                                            {"type": "array", "items": {"type": "string"}},
+                                        ],
+                                    }
+                                },
+                            },
+                        },
+                        **_ERRORS,
                     },
-                }, **_ERRORS},
-            }},
-            "/api/shops": {"get": {
-                "summary": "List the shops, by town then name", "operationId": "listShops",
-                "parameters": [
-                    _param("town", f"Town of the shop. {many}", {"type": "array", "items": {"type": "string"}}, ["Tours"]),
-                    _param("category", f"Category of the shop. {many}", {"type": "array", "items": {"type": "string"}},
-                           ["Librairie"]),
-                    _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}, 1),
-                    _param("per_page", "Shops per page.", {"type": "integer", "minimum": 1,
-                                                           "maximum": MAX_SHOPS_PER_PAGE, "default": SHOPS_PER_PAGE}, 50),
-                ],
-                "responses": {"200": _json("ShopList", "One page of shops."), **_ERRORS},
-            }},
-            "/api/shops/{shop_id}": {"get": {
-                "summary": "One shop", "operationId": "getShop",
-                "parameters": [_param("shop_id", "The shop's id, as in `/api/shops`.", {"type": "string"},
-                                      "boite-a-livres", where="path", required=True)],
-                "responses": {"200": _json("Shop", "The shop."), "404": _json("Error", "No such shop."),
-                              "429": _ERRORS["429"], "503": _ERRORS["503"]},
-            }},
-            "/api/openapi.json": {"get": {
-                "summary": "This description", "operationId": "openapi",
-                "responses": {"200": {"description": "OpenAPI 3.1 document.",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
-            }},
-            "/healthz": {"get": {
-                "summary": "Can the portal read its index?", "operationId": "health",
-                "responses": {"200": _json("Health", "The index can be read."),
-                              "503": _json("Health", "The index cannot be read.")},
-            }},
+                }
+            },
+            "/api/shops": {
+                "get": {
+                    "summary": "List the shops, by town then name",
+                    "operationId": "listShops",
+                    "parameters": [
+                        _param(
+                            "town",
+                            f"Town of the shop. {many}",
+                            {"type": "array", "items": {"type": "string"}},
+                            ["Tours"],
+                        ),
+                        _param(
+                            "category",
+                            f"Category of the shop. {many}",
+                            {"type": "array", "items": {"type": "string"}},
+                            ["Librairie"],
+                        ),
+                        _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}, 1),
+                        _param(
+                            "per_page",
+                            "Shops per page.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_SHOPS_PER_PAGE, "default": SHOPS_PER_PAGE},
+                            50,
+                        ),
+                    ],
+                    "responses": {"200": _json("ShopList", "One page of shops."), **_ERRORS},
+                }
+            },
+            "/api/shops/{shop_id}": {
+                "get": {
+                    "summary": "One shop",
+                    "operationId": "getShop",
+                    "parameters": [
+                        _param(
+                            "shop_id",
+                            "The shop's id, as in `/api/shops`.",
+                            {"type": "string"},
+                            "boite-a-livres",
+                            where="path",
+                            required=True,
+                        )
+                    ],
+                    "responses": {
+                        "200": _json("Shop", "The shop."),
+                        "404": _json("Error", "No such shop."),
+                        "429": _ERRORS["429"],
+                        "503": _ERRORS["503"],
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "operationId": "openapi",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Can the portal read its index?",
+                    "operationId": "health",
+                    "responses": {
+                        "200": _json("Health", "The index can be read."),
+                        "503": _json("Health", "The index cannot be read."),
+                    },
+                }
+            },
         },
         "components": {"schemas": _SCHEMAS},
     }

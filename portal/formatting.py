@@ -7,7 +7,7 @@ hostile: :func:`safe_url` is the only way a crawled URL reaches an ``href`` or `
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
@@ -100,8 +100,8 @@ def parse_time(value: object) -> datetime | None:
     else:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # records are written in UTC
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)  # records are written in UTC
+    return moment.astimezone(UTC)
 
 
 def freshness(last_seen: object, now: datetime, *, price: bool = True) -> str:
@@ -114,7 +114,7 @@ def freshness(last_seen: object, now: datetime, *, price: bool = True) -> str:
     if moment is None:
         return ""
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     seconds = (now - moment).total_seconds()
     minutes, hours, days = int(seconds // 60), int(seconds // 3600), int(seconds // 86400)
     if minutes < 1:

@@ -116,13 +116,15 @@ def outbound_url(url: object, allowed_host: str | None) -> str | None:
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
-    return urlunsplit((
-        scheme,
-        netloc,
-        quote(parts.path or "/", safe=_SAFE_PATH),
-        quote(parts.query, safe=_SAFE_QUERY),
-        quote(parts.fragment, safe=_SAFE_QUERY),
-    ))
+    return urlunsplit(
+        (
+            scheme,
+            netloc,
+            quote(parts.path or "/", safe=_SAFE_PATH),
+            quote(parts.query, safe=_SAFE_QUERY),
+            quote(parts.fragment, safe=_SAFE_QUERY),
+        )
+    )
 
 
 def product_target(record: dict) -> str | None:
@@ -171,11 +173,20 @@ def product(record_id: str):
     target = product_target(record)
     if target is None:
         shop_id = record.get("shop_id") if isinstance(record.get("shop_id"), str) else None
-        page = render_template("go_refused.html", product_name=record.get("name") or "", shop_id=shop_id,
-                               shop_name=record.get("shop_name") or "")
+        page = render_template(
+            "go_refused.html",
+            product_name=record.get("name") or "",
+            shop_id=shop_id,
+            shop_name=record.get("shop_name") or "",
+        )
         return _no_store(make_response(page, 403))
     shop_id = record.get("shop_id")
-    if (request.method == "GET" and isinstance(shop_id, str) and shop_id and not is_prefetch()
-            and counts_as_click(shop_id)):
+    if (
+        request.method == "GET"
+        and isinstance(shop_id, str)
+        and shop_id
+        and not is_prefetch()
+        and counts_as_click(shop_id)
+    ):
         click_counter().count(shop_id)
     return _no_store(redirect(target, code=302))

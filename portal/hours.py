@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from portal.i18n import _
@@ -213,7 +213,7 @@ def _instant(day: date, minutes: int) -> datetime:
     extra_days, minutes = divmod(minutes, MINUTES_PER_DAY)
     wall = datetime.combine(day + timedelta(days=extra_days), time(minutes // 60, minutes % 60))
     while True:
-        instant = wall.replace(tzinfo=PARIS).astimezone(timezone.utc)
+        instant = wall.replace(tzinfo=PARIS).astimezone(UTC)
         if instant.astimezone(PARIS).replace(tzinfo=None) == wall:
             return instant
         wall += timedelta(minutes=1)  # inside the gap: at most an hour of steps, one night a year
@@ -239,7 +239,7 @@ def opening_status(schedule: Schedule, now: datetime) -> Status | None:
         return None
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    now_utc = now.astimezone(timezone.utc)
+    now_utc = now.astimezone(UTC)
     today = now.astimezone(PARIS).date()
     spans = []
     for offset in range(-2, 9):  # yesterday's late hours ... next week's same day

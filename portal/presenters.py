@@ -10,13 +10,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from indexer.search import FACETS, FacetValue, SearchQuery, SearchResult
 from indexer.records import price_string
+from indexer.search import FACETS, FacetValue, SearchQuery, SearchResult
 from portal.formatting import (
+    SERVICE_LABELS,
     availability_class,
     availability_label,
     facet_value_label,
-    SERVICE_LABELS,
     format_distance,
     parse_time,
     price_label,

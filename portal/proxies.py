@@ -15,7 +15,7 @@ Without ``TRUSTED_PROXIES`` the headers are ignored and the client is the socket
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from indexer.search import FACETS, SORTS, Near, SearchQuery
 
@@ -34,7 +35,17 @@ MAX_PRICE = Decimal("1e10")
 
 FILTER_PARAMS: tuple[str, ...] = tuple(FACETS)
 PARAMS: tuple[str, ...] = (
-    ("q",) + FILTER_PARAMS + ("price_min", "price_max", "sort", "page", "per_page", "lat", "lon", "radius", "near")
+    "q",
+    *FILTER_PARAMS,
+    "price_min",
+    "price_max",
+    "sort",
+    "page",
+    "per_page",
+    "lat",
+    "lon",
+    "radius",
+    "near",
 )
 PLACE_PARAMS: tuple[str, ...] = ("near", "lat", "lon", "radius")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import Flask, Response, current_app, make_response, request
 
@@ -91,8 +91,12 @@ def cached(token: object, render: Callable[[], object]) -> Response:
     if answer is not None:
         return Response(answer.body, status=answer.status, headers=list(answer.headers))
     response = make_response(render())
-    if (response.status_code != 200 or response.is_streamed or response.direct_passthrough
-            or "Set-Cookie" in response.headers):
+    if (
+        response.status_code != 200
+        or response.is_streamed
+        or response.direct_passthrough
+        or "Set-Cookie" in response.headers
+    ):
         return response
     if is_compressible(response.mimetype):
         response.vary.add("Accept-Encoding")

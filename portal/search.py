@@ -10,8 +10,9 @@ shared and reloaded; ``/`` with search parameters redirects there. "Près de [co
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
 
@@ -19,9 +20,8 @@ from indexer.analysis import split_place
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, SearchResult
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
-from portal.presenters import search_view
 from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
-from portal.responses import cached
+from portal.presenters import search_view
 from portal.query import (
     PARAMS,
     PER_PAGE,
@@ -33,6 +33,7 @@ from portal.query import (
     town_choices,
     with_page,
 )
+from portal.responses import cached
 from portal.templating import search_url
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ bp = Blueprint("search", __name__)
 @bp.app_template_filter("freshness")
 def freshness_filter(last_seen: object, price: bool = True) -> str:
     """``prix vérifié il y a 3 h``, against the clock of this request."""
-    return freshness(last_seen, datetime.now(timezone.utc), price=price)
+    return freshness(last_seen, datetime.now(UTC), price=price)
 
 
 bp.add_app_template_filter(radius_label, "radius")

@@ -26,16 +26,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # Only features Chromium and Firefox both recognise: an unknown name is a console warning on every page.
-PERMISSIONS_POLICY = ", ".join([
-    "geolocation=(self)",
-    "camera=()",
-    "microphone=()",
-    "payment=()",
-    "usb=()",
-    "accelerometer=()",
-    "gyroscope=()",
-    "magnetometer=()",
-])
+PERMISSIONS_POLICY = ", ".join(
+    [
+        "geolocation=(self)",
+        "camera=()",
+        "microphone=()",
+        "payment=()",
+        "usb=()",
+        "accelerometer=()",
+        "gyroscope=()",
+        "magnetometer=()",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from waitress import create_server, wasyncore
 
@@ -33,8 +33,9 @@ def make_server(app, host: str = "127.0.0.1", port: int = 8000, *, threads: int 
     X-Forwarded-* headers are passed through untouched: :mod:`portal.proxies` alone decides
     whether to believe them (``TRUSTED_PROXIES``), under waitress and gunicorn alike.
     """
-    return create_server(app, host=host, port=port, threads=threads, ident="emplettes",
-                         clear_untrusted_proxy_headers=False)
+    return create_server(
+        app, host=host, port=port, threads=threads, ident="emplettes", clear_untrusted_proxy_headers=False
+    )
 
 
 def serve(app, host: str = "127.0.0.1", port: int = 8000, *, threads: int = 8) -> None:

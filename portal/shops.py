@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
@@ -34,12 +35,22 @@ MAX_FILTER_LENGTH = 200
 DIRECTORY_PER_PAGE = 120  # shops per directory page: a region has hundreds, a phone wants less
 COUNTS_TTL = 60.0  # seconds
 COUNTS_EXTENSION = "emplettes.shop_counts"
-SHOP_FROM_PRODUCT = {"id": "shop_id", "name": "shop_name", "url": "shop_url", "town": "town",
-                     "postcode": "postcode", "lat": "lat", "lon": "lon", "services": "services",
-                     "categories": "categories", "source_id": "source_id"}
+SHOP_FROM_PRODUCT = {
+    "id": "shop_id",
+    "name": "shop_name",
+    "url": "shop_url",
+    "town": "town",
+    "postcode": "postcode",
+    "lat": "lat",
+    "lon": "lon",
+    "services": "services",
+    "categories": "categories",
+    "source_id": "source_id",
+}
 
 
 # ------------------------------------------------------------------------- shop records
+
 
 def _text(value: Any) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
@@ -118,7 +129,7 @@ def shop_json(record: dict[str, Any], *, products: int | None = None, now: datet
         "open_now": info["status"].is_open if info["status"] else None,
         "opening_status": info["status"].text if info["status"] else None,
         "categories": info["categories"],
-        "services": [s for s in _strings(record.get("services"))],
+        "services": list(_strings(record.get("services"))),
         "description": info["description"] or None,
         "products": products,
     }
@@ -138,8 +149,13 @@ def map_settings() -> dict[str, str] | None:
 def map_points(shops: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Markers for ``map.js``: only numbers and plain strings, written as JSON (never HTML)."""
     return [
-        {"lat": s["lat"], "lon": s["lon"], "name": s["name"], "town": s["town"] or "",
-         "url": url_for("shops.shop", shop_id=s["id"])}
+        {
+            "lat": s["lat"],
+            "lon": s["lon"],
+            "name": s["name"],
+            "town": s["town"] or "",
+            "url": url_for("shops.shop", shop_id=s["id"]),
+        }
         for s in shops
         if s["lat"] is not None and s["lon"] is not None and isinstance(s["id"], str)
     ]
@@ -166,6 +182,7 @@ def product_counts(backend: SearchBackend) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------- shop page
 
+
 @bp.get("/boutique/<path:shop_id>")
 def shop(shop_id: str):
     backend = get_backend()
@@ -174,8 +191,12 @@ def shop(shop_id: str):
         abort(404)
     asked = query_from_args(request.args, per_page=PRODUCTS_PER_PAGE)
     query = SearchQuery(
-        text=asked.text[:MAX_TEXT], filters={"shop_id": (shop_id,)}, sort="relevance" if asked.text else "newest",
-        page=asked.page, per_page=PRODUCTS_PER_PAGE, facets=(),
+        text=asked.text[:MAX_TEXT],
+        filters={"shop_id": (shop_id,)},
+        sort="relevance" if asked.text else "newest",
+        page=asked.page,
+        per_page=PRODUCTS_PER_PAGE,
+        facets=(),
     )
     query, result = run_search(backend, query)
     info = shop_info(record)
@@ -200,8 +221,13 @@ def structured_data(record: dict[str, Any], info: dict[str, Any]) -> dict[str, A
     if info["telephone"]:
         data["telephone"] = info["telephone"]
     if info["address"] or info["town"]:
-        data["address"] = {"@type": "PostalAddress", "streetAddress": info["address"], "postalCode": info["postcode"],
-                           "addressLocality": info["town"], "addressCountry": "FR"}
+        data["address"] = {
+            "@type": "PostalAddress",
+            "streetAddress": info["address"],
+            "postalCode": info["postcode"],
+            "addressLocality": info["town"],
+            "addressCountry": "FR",
+        }
     if info["lat"] is not None:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": info["lat"], "longitude": info["lon"]}
     hours = _strings(record.get("opening_hours"))
@@ -211,6 +237,7 @@ def structured_data(record: dict[str, Any], info: dict[str, Any]) -> dict[str, A
 
 
 # ---------------------------------------------------------------------------- directory
+
 
 def _choice(name: str) -> str | None:
     value = _text(request.args.get(name, ""))
@@ -265,10 +292,14 @@ def directory():
         shops.append(info)
     town, category = _choice("town"), _choice("category")
     # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
-    towns = [(value, n, bool(town) and fold(value) == fold(town or ""))
-             for value, n in _count_values([s for s in shops if _matches(s, None, category)], "town")]
-    categories = [(value, n, bool(category) and fold(value) == fold(category or ""))
-                  for value, n in _count_values([s for s in shops if _matches(s, town, None)], "categories")]
+    towns = [
+        (value, n, bool(town) and fold(value) == fold(town or ""))
+        for value, n in _count_values([s for s in shops if _matches(s, None, category)], "town")
+    ]
+    categories = [
+        (value, n, bool(category) and fold(value) == fold(category or ""))
+        for value, n in _count_values([s for s in shops if _matches(s, town, None)], "categories")
+    ]
     shown = [s for s in shops if _matches(s, town, category)]
     pages = max(1, -(-len(shown) // DIRECTORY_PER_PAGE))
     page = min(_page_number(), pages)

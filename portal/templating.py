@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Flask, request, url_for
@@ -67,7 +68,7 @@ def link_for(endpoint: str, **value: Any) -> str:
     """``url_for(endpoint, name=value)`` for a route with one string part, as fast as a
     string join: the route is built once per request and the quoted value set in place.
     20 product cards made 40 ``url_for`` calls, a tenth of a results page's rendering."""
-    (name, part), = value.items()
+    ((name, part),) = value.items()
     links = request.environ.setdefault("emplettes.links", {})  # this request's, whatever its app context
     pattern = links.get((endpoint, name))
     if pattern is None:
@@ -103,6 +104,7 @@ def keys_first(jinja_getattr: Callable[[Any, str], Any]) -> Callable[[Any, str],
     rendering time. Same answers: the key is used only when the dict's type and instance
     have no attribute of that name (``d.items`` is still the method).
     """
+
     def getattr_(obj: Any, attribute: str) -> Any:
         if isinstance(obj, dict):
             kind = type(obj)
@@ -110,8 +112,11 @@ def keys_first(jinja_getattr: Callable[[Any, str], Any]) -> Callable[[Any, str],
             if names == ():
                 custom = kind.__getattribute__ is not dict.__getattribute__ or hasattr(kind, "__getattr__")
                 names = _KEYS_FIRST[kind] = None if custom else frozenset(dir(kind))
-            if (names is not None and attribute not in names
-                    and (kind is dict or attribute not in getattr(obj, "__dict__", ()))):
+            if (
+                names is not None
+                and attribute not in names
+                and (kind is dict or attribute not in getattr(obj, "__dict__", ()))
+            ):
                 try:
                     return obj[attribute]
                 except KeyError:

@@ -16,8 +16,8 @@ and one withdrawn product whose link answers 404 (``gone``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Mapping
 
 from samples.catalogue import HIDDEN_REASONS, ProductSpec, ShopSpec, load_catalogue
 from samples.server import DEFAULT_HOST_PREFIX, DEFAULT_PORT, LoggedRequest, SampleSites
@@ -27,9 +27,18 @@ from samples.themes import theme_for
 SHOPS: list[ShopSpec] = load_catalogue()
 
 __all__ = [
-    "SHOPS", "ShopSpec", "ProductSpec", "SampleSites", "LoggedRequest",
-    "expected_products", "unreachable_products", "expected_shops", "default_base_urls",
-    "shop", "sources_yaml", "write_sources_yaml",
+    "SHOPS",
+    "LoggedRequest",
+    "ProductSpec",
+    "SampleSites",
+    "ShopSpec",
+    "default_base_urls",
+    "expected_products",
+    "expected_shops",
+    "shop",
+    "sources_yaml",
+    "unreachable_products",
+    "write_sources_yaml",
 ]
 
 
@@ -45,7 +54,9 @@ def default_base_urls(port: int = DEFAULT_PORT, host_prefix: str = DEFAULT_HOST_
     return {s.id: f"http://{host_prefix}{s.number}:{port}/" for s in SHOPS}
 
 
-def _selection(base_urls: Mapping[str, str] | str | None, shop_id: str | None) -> tuple[list[ShopSpec], Mapping[str, str] | None]:
+def _selection(
+    base_urls: Mapping[str, str] | str | None, shop_id: str | None
+) -> tuple[list[ShopSpec], Mapping[str, str] | None]:
     if isinstance(base_urls, str):  # expected_products("shop-id"): relative URLs of one shop
         base_urls, shop_id = None, base_urls
     shops = [s for s in SHOPS if (shop_id is None or s.id == shop_id) and (base_urls is None or s.id in base_urls)]
@@ -80,9 +91,7 @@ def _record(spec: ShopSpec, product: ProductSpec, base_urls: Mapping[str, str] |
     }
 
 
-def expected_products(
-    base_urls: Mapping[str, str] | str | None = None, shop_id: str | None = None
-) -> list[dict]:
+def expected_products(base_urls: Mapping[str, str] | str | None = None, shop_id: str | None = None) -> list[dict]:
     """What a correct, polite crawl of the sample shops must find, in catalogue order.
 
     ``base_urls`` (shop id -> base URL, e.g. ``SampleSites.base_urls``) makes ``url`` and

@@ -1,13 +1,14 @@
 """``python -m samples``: serve the sample shops in the foreground and print their URLs.
 
-    python -m samples                      # every shop on 127.0.1.N:8701
-    python -m samples --port 0 --shops fromagerie-du-donjon,cave-du-vieux-chinon
-    python -m samples --write-sources sources.yaml   # regenerate the demo registry and exit
+python -m samples                      # every shop on 127.0.1.N:8701
+python -m samples --port 0 --shops fromagerie-du-donjon,cave-du-vieux-chinon
+python -m samples --write-sources sources.yaml   # regenerate the demo registry and exit
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 
 from samples import SHOPS, SampleSites, default_base_urls, write_sources_yaml
@@ -16,8 +17,12 @@ from samples.server import DEFAULT_HOST_PREFIX, DEFAULT_PORT
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m samples", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port of every shop (default {DEFAULT_PORT}; 0: a free one)")
-    parser.add_argument("--host-prefix", default=DEFAULT_HOST_PREFIX, help="shop N listens on PREFIX+N (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port of every shop (default {DEFAULT_PORT}; 0: a free one)"
+    )
+    parser.add_argument(
+        "--host-prefix", default=DEFAULT_HOST_PREFIX, help="shop N listens on PREFIX+N (default %(default)s)"
+    )
     parser.add_argument("--shops", help="comma-separated shop ids (default: all)")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument("--write-sources", metavar="PATH", help="write the registry for the default addresses and exit")
@@ -35,10 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             spec = specs[shop_id]
             print(f"{url:<28} {spec.name} ({spec.trade}, {spec.town}) [{spec.style}]")
         print("Ctrl+C to stop", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -33,7 +33,19 @@ HIDDEN_REASONS = {
     "server_error": "its product page answers HTTP 500",
     "gone": "withdrawn: linked and listed in the sitemap, but its page answers 404",
 }
-STYLES = ("shopify", "woocommerce", "prestashop", "rdfa", "opengraph", "itemlist", "dual", "broken", "prices", "wix", "relative")
+STYLES = (
+    "shopify",
+    "woocommerce",
+    "prestashop",
+    "rdfa",
+    "opengraph",
+    "itemlist",
+    "dual",
+    "broken",
+    "prices",
+    "wix",
+    "relative",
+)
 
 
 @dataclass(frozen=True)

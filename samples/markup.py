@@ -23,11 +23,28 @@ AVAILABILITY_LABEL = {
     "preorder": "Sur commande",
     "unknown": "",
 }
-_DAYS = {"Mo": "Monday", "Tu": "Tuesday", "We": "Wednesday", "Th": "Thursday", "Fr": "Friday", "Sa": "Saturday", "Su": "Sunday"}
-_JOURS = {"Mo": "lundi", "Tu": "mardi", "We": "mercredi", "Th": "jeudi", "Fr": "vendredi", "Sa": "samedi", "Su": "dimanche"}
+_DAYS = {
+    "Mo": "Monday",
+    "Tu": "Tuesday",
+    "We": "Wednesday",
+    "Th": "Thursday",
+    "Fr": "Friday",
+    "Sa": "Saturday",
+    "Su": "Sunday",
+}
+_JOURS = {
+    "Mo": "lundi",
+    "Tu": "mardi",
+    "We": "mercredi",
+    "Th": "jeudi",
+    "Fr": "vendredi",
+    "Sa": "samedi",
+    "Su": "dimanche",
+}
 
 
 # ---- prices ---------------------------------------------------------------------------
+
 
 def euros(amount: Decimal, thousands: str = NNBSP) -> str:
     """``Decimal("1299")`` -> ``"1 299,00 €"`` as French shops print it."""
@@ -46,6 +63,7 @@ def comma_decimal(amount: Decimal, short: bool = False) -> str:
 
 # ---- JSON-LD --------------------------------------------------------------------------
 
+
 def json_ld(data: object, *, escape_slashes: bool = False, indent: int | None = None) -> Markup:
     """JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` as ``\\u`` escapes (so a product
     named ``<script>…`` stays inert); PHP platforms also escape every ``/`` as ``\\/``."""
@@ -60,7 +78,11 @@ def php_entities(value: object) -> object:
     """What a CMS that runs ``htmlspecialchars`` before ``json_encode`` puts in its JSON-LD."""
     if isinstance(value, str):
         return (
-            value.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#039;").replace("<", "&lt;").replace(">", "&gt;")
+            value.replace("&", "&amp;")
+            .replace('"', "&quot;")
+            .replace("'", "&#039;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
         )
     if isinstance(value, dict):
         return {k: php_entities(v) for k, v in value.items()}
@@ -71,10 +93,11 @@ def php_entities(value: object) -> object:
 
 def with_trailing_commas(json_text: str) -> str:
     """Indented JSON with a comma after the last member of every object and array."""
-    return re.sub(r'([^\s{\[,])(\n\s*[}\]])', r"\1,\2", json_text)
+    return re.sub(r"([^\s{\[,])(\n\s*[}\]])", r"\1,\2", json_text)
 
 
 # ---- shops ----------------------------------------------------------------------------
+
 
 def opening_hours_specification(hours: tuple[str, ...]) -> list[dict]:
     specs = []
@@ -85,7 +108,12 @@ def opening_hours_specification(hours: tuple[str, ...]) -> list[dict]:
         span = keys[keys.index(first) : keys.index(last or first) + 1]
         opens, closes = times.split("-")
         specs.append(
-            {"@type": "OpeningHoursSpecification", "dayOfWeek": [_DAYS[d] for d in span], "opens": opens, "closes": closes}
+            {
+                "@type": "OpeningHoursSpecification",
+                "dayOfWeek": [_DAYS[d] for d in span],
+                "opens": opens,
+                "closes": closes,
+            }
         )
     return specs
 
@@ -146,7 +174,9 @@ def lastmod(n: int) -> str:
 
 
 def sitemap_index(urls: list[str]) -> str:
-    items = "".join(f"<sitemap><loc>{xml_escape(u)}</loc><lastmod>{lastmod(i)}</lastmod></sitemap>" for i, u in enumerate(urls))
+    items = "".join(
+        f"<sitemap><loc>{xml_escape(u)}</loc><lastmod>{lastmod(i)}</lastmod></sitemap>" for i, u in enumerate(urls)
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>\n'
@@ -160,7 +190,9 @@ def urlset(entries: list[tuple[str, str | None, str | None]]) -> str:
         img = ""
         if image:
             img = f"<image:image><image:loc>{xml_escape(image)}</image:loc><image:title>{xml_escape(title or '')}</image:title></image:image>"
-        rows.append(f"<url><loc>{xml_escape(loc)}</loc><lastmod>{lastmod(i)}</lastmod><changefreq>daily</changefreq>{img}</url>")
+        rows.append(
+            f"<url><loc>{xml_escape(loc)}</loc><lastmod>{lastmod(i)}</lastmod><changefreq>daily</changefreq>{img}</url>"
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from samples.server import _QuietHandler, _listening_socket
+from samples.server import _listening_socket, _QuietHandler
 
 CATEGORIES = ["Épicerie", "Bougies", "Vins", "Papeterie"]
 BRANDS = ["Maison Carnot", None, "Ateliers de Loire"]
@@ -68,7 +68,7 @@ class PlatformShop:
         }
 
     def modified(self, i: int) -> datetime:
-        return self.edited.get(i, datetime(2025, 10, 1, 10, 0, tzinfo=timezone.utc))
+        return self.edited.get(i, datetime(2025, 10, 1, 10, 0, tzinfo=UTC))
 
     def ids(self) -> list[int]:
         return [i for i in range(1, self.n + 1) if i not in self.removed]
@@ -77,19 +77,23 @@ class PlatformShop:
         out = []
         for i in self.ids():
             item = self.item(i)
-            out.append({
-                "name": item["title"],
-                "price": f"{min(p for p, _ in item['variants']):.2f}",
-                "currency": "EUR" if (self.kind != "shopify" or self.currency_on_home or self.meta_json) else None,
-                "availability": "in_stock" if item["available"] else "out_of_stock",
-                "url": self.product_url(base_url, item),
-                "image": f"{base_url}cdn/produit-{i}.jpg" if self.kind != "shopify" else f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg",
-                "brand": item["brand"],
-                "category": item["category"],
-                "sku": item["sku"] if self.kind != "shopify" or len(item["variants"]) == 1 else f"{item['sku']}-2",
-                "gtin": item["gtin"],
-                "description": item["description"],
-            })
+            out.append(
+                {
+                    "name": item["title"],
+                    "price": f"{min(p for p, _ in item['variants']):.2f}",
+                    "currency": "EUR" if (self.kind != "shopify" or self.currency_on_home or self.meta_json) else None,
+                    "availability": "in_stock" if item["available"] else "out_of_stock",
+                    "url": self.product_url(base_url, item),
+                    "image": f"{base_url}cdn/produit-{i}.jpg"
+                    if self.kind != "shopify"
+                    else f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg",
+                    "brand": item["brand"],
+                    "category": item["category"],
+                    "sku": item["sku"] if self.kind != "shopify" or len(item["variants"]) == 1 else f"{item['sku']}-2",
+                    "gtin": item["gtin"],
+                    "description": item["description"],
+                }
+            )
         return out
 
     def product_url(self, base_url: str, item: dict) -> str:
@@ -102,21 +106,27 @@ class PlatformShop:
     def home(self, base_url: str) -> tuple[bytes, dict]:
         head, headers = "", {}
         if self.kind == "shopify":
-            head = ('<link rel="preconnect" href="https://cdn.shopify.com">\n'
-                    '<script>var Shopify = Shopify || {}; Shopify.shop = "boutique.myshopify.com"; '
-                    'Shopify.theme = {"name":"Dawn","id":1};'
-                    + (' Shopify.currency = {"active":"EUR","rate":"1.0"};' if self.currency_on_home else "")
-                    + "</script>")
+            head = (
+                '<link rel="preconnect" href="https://cdn.shopify.com">\n'
+                '<script>var Shopify = Shopify || {}; Shopify.shop = "boutique.myshopify.com"; '
+                'Shopify.theme = {"name":"Dawn","id":1};'
+                + (' Shopify.currency = {"active":"EUR","rate":"1.0"};' if self.currency_on_home else "")
+                + "</script>"
+            )
             headers = {"X-ShopId": "60000001", "X-Shopify-Stage": "production"}
         elif self.kind == "woocommerce":
-            head = ('<link rel="https://api.w.org/" href="/wp-json/">\n'
-                    "<link rel='stylesheet' href='/wp-content/plugins/woocommerce/assets/css/woocommerce.css'>")
+            head = (
+                '<link rel="https://api.w.org/" href="/wp-json/">\n'
+                "<link rel='stylesheet' href='/wp-content/plugins/woocommerce/assets/css/woocommerce.css'>"
+            )
         elif self.kind.startswith("feed"):
             fmt = self.kind.split("-")[1]
             mime = {"rss": "application/rss+xml", "atom": "application/atom+xml"}.get(fmt, "text/tab-separated-values")
             head = f'<link rel="alternate" type="{mime}" title="Flux produits" href="/feeds/products.{fmt}">'
-        html = (f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Boutique {self.id}</title>{head}"
-                f"</head><body><h1>Boutique {self.id}</h1></body></html>")
+        html = (
+            f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Boutique {self.id}</title>{head}"
+            f"</head><body><h1>Boutique {self.id}</h1></body></html>"
+        )
         return html.encode(), headers
 
     def shopify_page(self, base_url: str, limit: int, page: int) -> bytes:
@@ -124,20 +134,40 @@ class PlatformShop:
         products = []
         for i in range(start + 1, min(self.n, start + limit) + 1):
             item = self.item(i)
-            products.append({
-                "id": 7000000000 + i, "title": item["title"], "handle": item["handle"],
-                "body_html": f"<p>{escape(item['description'])}</p>", "published_at": "2025-10-01T10:00:00+02:00",
-                "vendor": item["brand"] or "", "product_type": item["category"], "tags": ["local", "tours"],
-                "variants": [
-                    {"id": 44000000000 + i * 10 + k, "title": "Default Title" if len(item["variants"]) == 1 else f"Taille {k}",
-                     "sku": item["sku"] if len(item["variants"]) == 1 else f"{item['sku']}-{k}", "requires_shipping": True,
-                     "available": available, "price": f"{price:.2f}", "compare_at_price": None,
-                     "barcode": item["gtin"] or "", "position": k}
-                    for k, (price, available) in enumerate(item["variants"], start=1)
-                ],
-                "images": [{"id": 3000 + i, "src": f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg", "position": 1}],
-                "options": [{"name": "Title", "position": 1}],
-            })
+            products.append(
+                {
+                    "id": 7000000000 + i,
+                    "title": item["title"],
+                    "handle": item["handle"],
+                    "body_html": f"<p>{escape(item['description'])}</p>",
+                    "published_at": "2025-10-01T10:00:00+02:00",
+                    "vendor": item["brand"] or "",
+                    "product_type": item["category"],
+                    "tags": ["local", "tours"],
+                    "variants": [
+                        {
+                            "id": 44000000000 + i * 10 + k,
+                            "title": "Default Title" if len(item["variants"]) == 1 else f"Taille {k}",
+                            "sku": item["sku"] if len(item["variants"]) == 1 else f"{item['sku']}-{k}",
+                            "requires_shipping": True,
+                            "available": available,
+                            "price": f"{price:.2f}",
+                            "compare_at_price": None,
+                            "barcode": item["gtin"] or "",
+                            "position": k,
+                        }
+                        for k, (price, available) in enumerate(item["variants"], start=1)
+                    ],
+                    "images": [
+                        {
+                            "id": 3000 + i,
+                            "src": f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg",
+                            "position": 1,
+                        }
+                    ],
+                    "options": [{"name": "Title", "position": 1}],
+                }
+            )
         return json.dumps({"products": products}, ensure_ascii=False).encode()
 
     def woo_page(self, base_url: str, ids: list[int]) -> bytes:
@@ -145,72 +175,135 @@ class PlatformShop:
         for i in ids:
             item = self.item(i)
             low = min(p for p, _ in item["variants"])
-            prices = {"price": str(int(low * 100)), "regular_price": str(int(low * 100)), "sale_price": str(int(low * 100)),
-                      "price_range": None, "currency_code": "EUR", "currency_symbol": "€", "currency_minor_unit": 2,
-                      "currency_decimal_separator": ",", "currency_thousand_separator": " ", "currency_prefix": "",
-                      "currency_suffix": " €"}
+            prices = {
+                "price": str(int(low * 100)),
+                "regular_price": str(int(low * 100)),
+                "sale_price": str(int(low * 100)),
+                "price_range": None,
+                "currency_code": "EUR",
+                "currency_symbol": "€",
+                "currency_minor_unit": 2,
+                "currency_decimal_separator": ",",
+                "currency_thousand_separator": " ",
+                "currency_prefix": "",
+                "currency_suffix": " €",
+            }
             if len(item["variants"]) > 1:
                 high = max(p for p, _ in item["variants"])
                 prices["price_range"] = {"min_amount": str(int(low * 100)), "max_amount": str(int(high * 100))}
-            out.append({
-                "id": i, "name": item["title"], "slug": item["handle"], "type": "variable" if len(item["variants"]) > 1 else "simple",
-                "permalink": self.product_url(base_url, item), "sku": item["sku"],
-                "short_description": f"<p>{escape(item['description'])}</p>", "description": "<p>Long.</p>",
-                "prices": prices, "is_purchasable": True, "is_in_stock": item["available"], "is_on_backorder": False,
-                "images": [{"id": 900 + i, "src": f"{base_url}cdn/produit-{i}.jpg", "thumbnail": f"{base_url}cdn/produit-{i}-300x300.jpg", "alt": ""}],
-                "categories": [{"id": 15, "name": item["category"], "slug": "c", "link": f"{base_url}categorie/c/"}],
-                "brands": [{"id": 3, "name": item["brand"], "slug": "b"}] if item["brand"] else [],
-                "tags": [], "attributes": [], "variations": [],
-                **({"global_unique_id": item["gtin"]} if item["gtin"] else {}),
-            })
+            out.append(
+                {
+                    "id": i,
+                    "name": item["title"],
+                    "slug": item["handle"],
+                    "type": "variable" if len(item["variants"]) > 1 else "simple",
+                    "permalink": self.product_url(base_url, item),
+                    "sku": item["sku"],
+                    "short_description": f"<p>{escape(item['description'])}</p>",
+                    "description": "<p>Long.</p>",
+                    "prices": prices,
+                    "is_purchasable": True,
+                    "is_in_stock": item["available"],
+                    "is_on_backorder": False,
+                    "images": [
+                        {
+                            "id": 900 + i,
+                            "src": f"{base_url}cdn/produit-{i}.jpg",
+                            "thumbnail": f"{base_url}cdn/produit-{i}-300x300.jpg",
+                            "alt": "",
+                        }
+                    ],
+                    "categories": [
+                        {"id": 15, "name": item["category"], "slug": "c", "link": f"{base_url}categorie/c/"}
+                    ],
+                    "brands": [{"id": 3, "name": item["brand"], "slug": "b"}] if item["brand"] else [],
+                    "tags": [],
+                    "attributes": [],
+                    "variations": [],
+                    **({"global_unique_id": item["gtin"]} if item["gtin"] else {}),
+                }
+            )
         return json.dumps(out, ensure_ascii=False).encode()
 
     def feed(self, base_url: str, fmt: str) -> tuple[bytes, str]:
         items = [self.item(i) for i in range(1, self.n + 1)]
+
         def price(item, comma=False):
             low = min(p for p, _ in item["variants"])
             high = max(p for p, _ in item["variants"])
             text = lambda d: (f"{d:.2f}".replace(".", ",") if comma else f"{d:.2f}") + " EUR"
             return text(high), (text(low) if high != low else "")
+
         if fmt in ("rss", "atom"):
             entries = []
             for n, item in enumerate(items):
                 regular, sale = price(item, comma=n % 2 == 1)
                 link = self.product_url(base_url, item)
-                fields = (f"<g:id>{item['sku']}</g:id><g:title>{escape(item['title'])}</g:title>"
-                          f"<g:description>{escape(item['description'])}</g:description>"
-                          + (f"<link>{link}</link>" if fmt == "rss" else f'<link rel="alternate" href="{link}"/>')
-                          + f"<g:image_link>{base_url}cdn/produit-{n + 1}.jpg</g:image_link>"
-                          f"<g:price>{regular}</g:price>" + (f"<g:sale_price>{sale}</g:sale_price>" if sale else "")
-                          + f"<g:availability>{'in stock' if item['available'] else 'out of stock'}</g:availability>"
-                          + (f"<g:brand>{escape(item['brand'])}</g:brand>" if item["brand"] else "")
-                          + (f"<g:gtin>{item['gtin']}</g:gtin>" if item["gtin"] else "")
-                          + f"<g:product_type>Maison &gt; {escape(item['category'])}</g:product_type>"
-                          "<g:shipping><g:country>FR</g:country><g:price>4.90 EUR</g:price></g:shipping>"
-                          "<g:store_code>TOURS-1</g:store_code><g:pickup_method>buy</g:pickup_method><g:pickup_sla>same day</g:pickup_sla>")
+                fields = (
+                    f"<g:id>{item['sku']}</g:id><g:title>{escape(item['title'])}</g:title>"
+                    f"<g:description>{escape(item['description'])}</g:description>"
+                    + (f"<link>{link}</link>" if fmt == "rss" else f'<link rel="alternate" href="{link}"/>')
+                    + f"<g:image_link>{base_url}cdn/produit-{n + 1}.jpg</g:image_link>"
+                    f"<g:price>{regular}</g:price>"
+                    + (f"<g:sale_price>{sale}</g:sale_price>" if sale else "")
+                    + f"<g:availability>{'in stock' if item['available'] else 'out of stock'}</g:availability>"
+                    + (f"<g:brand>{escape(item['brand'])}</g:brand>" if item["brand"] else "")
+                    + (f"<g:gtin>{item['gtin']}</g:gtin>" if item["gtin"] else "")
+                    + f"<g:product_type>Maison &gt; {escape(item['category'])}</g:product_type>"
+                    "<g:shipping><g:country>FR</g:country><g:price>4.90 EUR</g:price></g:shipping>"
+                    "<g:store_code>TOURS-1</g:store_code><g:pickup_method>buy</g:pickup_method><g:pickup_sla>same day</g:pickup_sla>"
+                )
                 entries.append(f"<item>{fields}</item>" if fmt == "rss" else f"<entry>{fields}</entry>")
             if fmt == "rss":
-                body = ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
-                        f"<channel><title>Boutique</title><link>{base_url}</link><description>Produits</description>"
-                        + "".join(entries) + "</channel></rss>")
+                body = (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+                    f"<channel><title>Boutique</title><link>{base_url}</link><description>Produits</description>"
+                    + "".join(entries)
+                    + "</channel></rss>"
+                )
                 return body.encode(), "application/rss+xml; charset=utf-8"
-            body = ('<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-                    'xmlns:g="http://base.google.com/ns/1.0"><title>Boutique</title>'
-                    f'<link rel="self" href="{base_url}feeds/products.atom"/><updated>2025-11-01T08:00:00Z</updated>'
-                    + "".join(entries) + "</feed>")
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+                'xmlns:g="http://base.google.com/ns/1.0"><title>Boutique</title>'
+                f'<link rel="self" href="{base_url}feeds/products.atom"/><updated>2025-11-01T08:00:00Z</updated>'
+                + "".join(entries)
+                + "</feed>"
+            )
             return body.encode(), "application/atom+xml; charset=utf-8"
         # TSV (tabs, header "g:"-prefixed) or CSV (semicolons, a BOM, a trailing delimiter on
         # every data row: the header is one column short, as spreadsheet exports often are).
         sep = "\t" if fmt == "tsv" else ";"
-        header = ["id", "title", "description", "link", "image_link", "price", "sale_price", "availability", "brand", "gtin", "product_type"]
+        header = [
+            "id",
+            "title",
+            "description",
+            "link",
+            "image_link",
+            "price",
+            "sale_price",
+            "availability",
+            "brand",
+            "gtin",
+            "product_type",
+        ]
         if fmt == "tsv":
             header = ["g:" + h if h != "id" else "ID" for h in header]
         lines = [sep.join(header)]
         for n, item in enumerate(items):
             regular, sale = price(item, comma=fmt == "csv")
-            cells = [item["sku"], item["title"], item["description"], self.product_url(base_url, item),
-                     f"{base_url}cdn/produit-{n + 1}.jpg", regular, sale, "in_stock" if item["available"] else "out_of_stock",
-                     item["brand"] or "", item["gtin"] or "", item["category"]]
+            cells = [
+                item["sku"],
+                item["title"],
+                item["description"],
+                self.product_url(base_url, item),
+                f"{base_url}cdn/produit-{n + 1}.jpg",
+                regular,
+                sale,
+                "in_stock" if item["available"] else "out_of_stock",
+                item["brand"] or "",
+                item["gtin"] or "",
+                item["category"],
+            ]
             if fmt == "csv":
                 cells = ['"' + c.replace('"', '""') + '"' if sep in c or '"' in c else c for c in cells]
             lines.append(sep.join(cells) + (sep if fmt == "csv" else ""))
@@ -226,8 +319,13 @@ class PlatformShop:
         "next_page": "a[rel=next]::attr(href)",
         "shop_name": ".vendeur a::text",
         "shop_link": ".vendeur a::attr(href)",
-        "fields": {"name": "h1.titre::text", "price": ".prix::text", "availability": ".stock::text",
-                   "image": "img.photo::attr(src)", "description": "//div[@class='texte']"},
+        "fields": {
+            "name": "h1.titre::text",
+            "price": ".prix::text",
+            "availability": ".stock::text",
+            "image": "img.photo::attr(src)",
+            "description": "//div[@class='texte']",
+        },
         "shops": {"Cycles Blésois": {"town": "Vineuil", "postcode": "41350"}},
     }
     PER_LISTING = 10
@@ -239,12 +337,18 @@ class PlatformShop:
         out = []
         for i in range(1, self.n + 1):
             item = self.item(i)
-            out.append({
-                "name": item["title"], "price": f"{item['price']:.2f}", "currency": "EUR",
-                "availability": "in_stock" if item["variants"][-1][1] else "out_of_stock",
-                "url": f"{base_url}produit/{item['handle']}/", "image": f"{base_url}media/produit-{i}.jpg",
-                "shop_name": self.seller(i), "description": item["description"],
-            })
+            out.append(
+                {
+                    "name": item["title"],
+                    "price": f"{item['price']:.2f}",
+                    "currency": "EUR",
+                    "availability": "in_stock" if item["variants"][-1][1] else "out_of_stock",
+                    "url": f"{base_url}produit/{item['handle']}/",
+                    "image": f"{base_url}media/produit-{i}.jpg",
+                    "shop_name": self.seller(i),
+                    "description": item["description"],
+                }
+            )
         return out
 
     def chamber_page(self, base_url: str, path: str, page: int) -> bytes | None:
@@ -255,12 +359,14 @@ class PlatformShop:
             first = (page - 1) * self.PER_LISTING + 1
             cards = "".join(
                 f'<article class="carte"><a class="lien" href="/produit/produit-{i}/?utm_source=vitrine">'
-                f"{escape(self.item(i)['title'])}</a><span class=\"prix\">{self.item(i)['price']:.2f} €</span></article>"
+                f'{escape(self.item(i)["title"])}</a><span class="prix">{self.item(i)["price"]:.2f} €</span></article>'
                 for i in range(first, min(self.n, first + self.PER_LISTING - 1) + 1)
             )
             following = f'<a rel="next" href="/produits/?page={page + 1}">Suivant</a>' if page < pages else ""
-            return (f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Produits</title></head><body>"
-                    f"<main>{cards}</main><nav>{following}</nav></body></html>").encode()
+            return (
+                f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Produits</title></head><body>"
+                f"<main>{cards}</main><nav>{following}</nav></body></html>"
+            ).encode()
         if path.startswith("/produit/produit-"):
             try:
                 i = int(path.strip("/").rsplit("-", 1)[1])
@@ -273,21 +379,38 @@ class PlatformShop:
             url = f"{base_url}produit/{item['handle']}/"
             markup = ""
             if i % 2:  # half the pages declare schema.org markup, the others only show it
-                markup = ('<script type="application/ld+json">' + json.dumps({
-                    "@context": "https://schema.org", "@type": "Product", "name": item["title"], "url": url,
-                    "image": f"{base_url}media/produit-{i}.jpg", "description": item["description"],
-                    "offers": {"@type": "Offer", "price": f"{item['price']:.2f}", "priceCurrency": "EUR",
-                               "availability": "https://schema.org/" + ("InStock" if in_stock else "OutOfStock")}},
-                    ensure_ascii=False) + "</script>")
+                markup = (
+                    '<script type="application/ld+json">'
+                    + json.dumps(
+                        {
+                            "@context": "https://schema.org",
+                            "@type": "Product",
+                            "name": item["title"],
+                            "url": url,
+                            "image": f"{base_url}media/produit-{i}.jpg",
+                            "description": item["description"],
+                            "offers": {
+                                "@type": "Offer",
+                                "price": f"{item['price']:.2f}",
+                                "priceCurrency": "EUR",
+                                "availability": "https://schema.org/" + ("InStock" if in_stock else "OutOfStock"),
+                            },
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "</script>"
+                )
             seller = self.seller(i)
             shown_price = f"{item['price']:.2f}".replace(".", ",")
-            return (f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>{escape(item['title'])}</title>{markup}</head>"
-                    f'<body><h1 class="titre">{escape(item["title"])}</h1><img class="photo" src="/media/produit-{i}.jpg">'
-                    f'<p class="prix">{shown_price} €</p>'
-                    f'<p class="stock">{"En stock" if in_stock else "Épuisé"}</p>'
-                    f'<div class="texte">{escape(item["description"])}</div>'
-                    f'<p class="vendeur">Vendu par <a href="/boutique/{seller.lower().replace(" ", "-")}/">{escape(seller)}</a></p>'
-                    "</body></html>").encode()
+            return (
+                f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>{escape(item['title'])}</title>{markup}</head>"
+                f'<body><h1 class="titre">{escape(item["title"])}</h1><img class="photo" src="/media/produit-{i}.jpg">'
+                f'<p class="prix">{shown_price} €</p>'
+                f'<p class="stock">{"En stock" if in_stock else "Épuisé"}</p>'
+                f'<div class="texte">{escape(item["description"])}</div>'
+                f'<p class="vendeur">Vendu par <a href="/boutique/{seller.lower().replace(" ", "-")}/">{escape(seller)}</a></p>'
+                "</body></html>"
+            ).encode()
         return None
 
     # -- WSGI -----------------------------------------------------------------------------------
@@ -298,8 +421,11 @@ class PlatformShop:
             planned = self.faults.get(key) or self.faults.get(request.path)
             fault = planned.pop(0) if planned else None
         if isinstance(fault, int):
-            return Response(b"Too Many Requests" if fault == 429 else b"error", status=fault,
-                            headers={"Retry-After": "0"} if fault == 429 else {})
+            return Response(
+                b"Too Many Requests" if fault == 429 else b"error",
+                status=fault,
+                headers={"Retry-After": "0"} if fault == 429 else {},
+            )
         path = request.path
         if path == "/robots.txt":
             return Response(b"User-agent: *\nDisallow: /cart\nDisallow: /checkout\n", content_type="text/plain")
@@ -307,12 +433,27 @@ class PlatformShop:
             body, headers = self.home(base_url)
             return Response(body, content_type="text/html; charset=utf-8", headers=headers)
         if self.kind == "shopify" and path == "/meta.json" and self.meta_json:
-            return Response(json.dumps({"id": 60000001, "name": f"Boutique {self.id}", "city": "Tours", "province": None,
-                                        "country": "FR", "currency": "EUR", "domain": "boutique.example.fr",
-                                        "url": base_url.rstrip("/"), "myshopify_domain": "boutique.myshopify.com",
-                                        "description": "", "ships_to_countries": ["FR"], "money_format": "{{amount_with_comma_separator}} €",
-                                        "published_collections_count": 3, "published_products_count": self.n}),
-                            content_type="application/json; charset=utf-8")
+            return Response(
+                json.dumps(
+                    {
+                        "id": 60000001,
+                        "name": f"Boutique {self.id}",
+                        "city": "Tours",
+                        "province": None,
+                        "country": "FR",
+                        "currency": "EUR",
+                        "domain": "boutique.example.fr",
+                        "url": base_url.rstrip("/"),
+                        "myshopify_domain": "boutique.myshopify.com",
+                        "description": "",
+                        "ships_to_countries": ["FR"],
+                        "money_format": "{{amount_with_comma_separator}} €",
+                        "published_collections_count": 3,
+                        "published_products_count": self.n,
+                    }
+                ),
+                content_type="application/json; charset=utf-8",
+            )
         if self.kind == "shopify" and path == "/products.json":
             limit = max(1, min(250, int(request.args.get("limit", 30))))
             page = max(1, int(request.args.get("page", 1)))
@@ -325,17 +466,29 @@ class PlatformShop:
             page = max(1, int(request.args.get("page", 1)))
             ids = self.ids()
             if request.args.get("after") and request.args.get("date_column") == "modified":  # WooCommerce 8+
-                after = datetime.fromisoformat(request.args["after"]).replace(tzinfo=timezone.utc)
+                after = datetime.fromisoformat(request.args["after"]).replace(tzinfo=UTC)
                 ids = [i for i in ids if self.modified(i) > after]
             pages = max(1, -(-len(ids) // per_page))
             if page > pages:
-                return Response(json.dumps({"code": "rest_post_invalid_page_number", "message": "Le nombre de pages demandé est plus grand que le nombre de pages disponibles.", "data": {"status": 400}}),
-                                status=400, content_type="application/json")
-            body = self.woo_page(base_url, ids[(page - 1) * per_page: page * per_page])
+                return Response(
+                    json.dumps(
+                        {
+                            "code": "rest_post_invalid_page_number",
+                            "message": "Le nombre de pages demandé est plus grand que le nombre de pages disponibles.",
+                            "data": {"status": 400},
+                        }
+                    ),
+                    status=400,
+                    content_type="application/json",
+                )
+            body = self.woo_page(base_url, ids[(page - 1) * per_page : page * per_page])
             if fault == "malformed":
                 body = b"<br />\n<b>Fatal error</b>: Allowed memory size exhausted" + body[:40]
-            return Response(body, content_type="application/json; charset=UTF-8",
-                            headers={"X-WP-Total": str(len(ids)), "X-WP-TotalPages": str(pages)})
+            return Response(
+                body,
+                content_type="application/json; charset=UTF-8",
+                headers={"X-WP-Total": str(len(ids)), "X-WP-TotalPages": str(pages)},
+            )
         if self.kind == "chamber":
             body = self.chamber_page(base_url, path, max(1, int(request.args.get("page", 1))))
             if body is not None:
@@ -374,15 +527,22 @@ class PlatformSites:
             with self._lock:
                 self.requests.append((shop.id, request.full_path.rstrip("?"), response.status_code))
             return response(environ, start_response)
+
         return app
 
-    def start(self) -> "PlatformSites":
+    def start(self) -> PlatformSites:
         port = 0
         for k, shop in enumerate(self.shops):
             host = f"{self.host_prefix}{self.first + k}"
             with _listening_socket(host, port) as sock:
-                server = make_server(host, sock.getsockname()[1], self._app(shop), threaded=True,
-                                     request_handler=_QuietHandler, fd=sock.fileno())
+                server = make_server(
+                    host,
+                    sock.getsockname()[1],
+                    self._app(shop),
+                    threaded=True,
+                    request_handler=_QuietHandler,
+                    fd=sock.fileno(),
+                )
             port = server.port
             self.base_urls[shop.id] = f"http://{host}:{port}/"
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -401,7 +561,7 @@ class PlatformSites:
         with self._lock:
             return [(path, status) for sid, path, status in self.requests if sid == shop_id]
 
-    def __enter__(self) -> "PlatformSites":
+    def __enter__(self) -> PlatformSites:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -56,7 +56,9 @@ class ShopApp:
             response.headers.pop("Date", None)  # the server sends its own
         full_path = request.full_path.rstrip("?")
         with self._lock:
-            self._log.append(LoggedRequest(self.shop.id, request.method, full_path, response.status_code, request.user_agent.string))
+            self._log.append(
+                LoggedRequest(self.shop.id, request.method, full_path, response.status_code, request.user_agent.string)
+            )
         return response(environ, start_response)
 
 
@@ -121,8 +123,14 @@ class SampleSites:
                 handler = _QuietHandler if self.quiet else WSGIRequestHandler
                 # Bind the socket ourselves: werkzeug exits the process when it cannot bind.
                 with _listening_socket(self.host(shop), port) as sock:
-                    server = make_server(self.host(shop), sock.getsockname()[1], app, threaded=True,
-                                         request_handler=handler, fd=sock.fileno())
+                    server = make_server(
+                        self.host(shop),
+                        sock.getsockname()[1],
+                        app,
+                        threaded=True,
+                        request_handler=handler,
+                        fd=sock.fileno(),
+                    )
                 port = server.port  # fixed by the first bind when port was 0
                 bound.append((shop, server, app))
         except BaseException:
@@ -131,7 +139,7 @@ class SampleSites:
             raise
         return bound
 
-    def start(self) -> "SampleSites":
+    def start(self) -> SampleSites:
         if self._servers:
             return self
         for attempt in range(self.attempts):
@@ -148,7 +156,9 @@ class SampleSites:
             base_url = f"http://{self.host(shop)}:{self.port}/"
             app.render(base_url)
             self.base_urls[shop.id] = base_url
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name=f"sample-{shop.id}")
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name=f"sample-{shop.id}"
+            )
             thread.start()
             self._servers.append((server, thread))
         return self
@@ -164,7 +174,7 @@ class SampleSites:
         with self._lock:
             return [r for r in self.requests if r.shop_id == shop_id]
 
-    def __enter__(self) -> "SampleSites":
+    def __enter__(self) -> SampleSites:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

@@ -9,8 +9,8 @@ match); tests that serve the shops on another port write their own copy with
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ruamel.yaml import YAML, YAMLError
 
@@ -100,7 +100,7 @@ def sources_yaml(base_urls: Mapping[str, str]) -> str:
     from samples import SHOPS
 
     shops = [s for s in SHOPS if s.id in base_urls]
-    towns = sorted({s.town for s in shops}, key=lambda t: (min(s.number for s in shops if s.town == t)))
+    towns = sorted({s.town for s in shops}, key=lambda t: min(s.number for s in shops if s.town == t))
     parts = [HEADER, "sources:"]
     for town in towns:
         here = [s for s in shops if s.town == town]

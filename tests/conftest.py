@@ -7,7 +7,7 @@ real app under waitress on a free port; used by test_portal.py and test_portal_b
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,11 +24,38 @@ HOSTILE_URL = "javascript:alert(document.cookie)"
 _SHOPS = [
     # id, name, town, postcode, lat, lon, categories, services
     ("boite-a-livres", "La Boîte à Livres", "Tours", "37000", 47.3936, 0.6892, ["Librairie"], ["click_and_collect"]),
-    ("senteurs-loire", "Senteurs de Loire", "Blois", "41000", 47.5861, 1.3359, ["Décoration", "Bougies"], ["click_and_collect", "gift_vouchers"]),
+    (
+        "senteurs-loire",
+        "Senteurs de Loire",
+        "Blois",
+        "41000",
+        47.5861,
+        1.3359,
+        ["Décoration", "Bougies"],
+        ["click_and_collect", "gift_vouchers"],
+    ),
     ("chaussures-martin", "Chaussures Martin", "Orléans", "45000", 47.9029, 1.9093, ["Chaussures"], ["delivery"]),
-    ("epicerie-berry", "Épicerie fine du Berry", "Bourges", "18000", 47.0810, 2.3988, ["Épicerie"], ["click_and_collect", "delivery"]),
+    (
+        "epicerie-berry",
+        "Épicerie fine du Berry",
+        "Bourges",
+        "18000",
+        47.0810,
+        2.3988,
+        ["Épicerie"],
+        ["click_and_collect", "delivery"],
+    ),
     ("cycles-tourangeaux", "Cycles Tourangeaux", "Tours", "37000", 47.3900, 0.6880, ["Vélos"], ["delivery"]),
-    ("atelier-hostile", 'Atelier <img src=x onerror=alert(1)>', "Amboise", "37400", 47.4125, 0.9820, ["Décoration"], []),
+    (
+        "atelier-hostile",
+        "Atelier <img src=x onerror=alert(1)>",
+        "Amboise",
+        "37400",
+        47.4125,
+        0.9820,
+        ["Décoration"],
+        [],
+    ),
 ]
 
 _PRODUCTS = [
@@ -64,7 +91,7 @@ _PRODUCTS = [
     ("atelier-hostile", "Photophore en verre", "16.00", "in_stock", "Décoration", None),
 ]
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def portal_records() -> list[dict]:
@@ -74,25 +101,51 @@ def portal_records() -> list[dict]:
     records: list[dict] = []
     for shop_id, name, town, postcode, lat, lon, categories, services in _SHOPS:
         hostile = shop_id == "atelier-hostile"
-        records.append(ShopRecord(
-            id=shop_id, source_id=shop_id, run_id="r1", name=name,
-            url=HOSTILE_URL if hostile else f"https://{shop_id}.example/",
-            address=f"{len(name)} rue Nationale", postcode=postcode, town=town, lat=lat, lon=lon,
-            telephone="02 47 00 00 00", opening_hours=["Mo-Sa 09:30-19:00"],
-            categories=categories, services=services,
-        ).model_dump(mode="json"))
+        records.append(
+            ShopRecord(
+                id=shop_id,
+                source_id=shop_id,
+                run_id="r1",
+                name=name,
+                url=HOSTILE_URL if hostile else f"https://{shop_id}.example/",
+                address=f"{len(name)} rue Nationale",
+                postcode=postcode,
+                town=town,
+                lat=lat,
+                lon=lon,
+                telephone="02 47 00 00 00",
+                opening_hours=["Mo-Sa 09:30-19:00"],
+                categories=categories,
+                services=services,
+            ).model_dump(mode="json")
+        )
     for i, (shop_id, name, price, availability, category, brand) in enumerate(_PRODUCTS):
         _, shop_name, town, postcode, lat, lon, categories, services = shops[shop_id]
         slug = f"produit-{i:02d}"
         record = ProductRecord(
-            id=f"{shop_id}-{slug}", source_id=shop_id, run_id="r1", shop_id=shop_id, shop_name=shop_name,
-            shop_url=f"https://{shop_id}.example/", town=town, postcode=postcode, lat=lat, lon=lon,
-            categories=categories, services=services, name=name, brand=brand, category=category,
+            id=f"{shop_id}-{slug}",
+            source_id=shop_id,
+            run_id="r1",
+            shop_id=shop_id,
+            shop_name=shop_name,
+            shop_url=f"https://{shop_id}.example/",
+            town=town,
+            postcode=postcode,
+            lat=lat,
+            lon=lon,
+            categories=categories,
+            services=services,
+            name=name,
+            brand=brand,
+            category=category,
             description=f"{name}. Disponible chez {shop_name}, {town}. " * 3,
-            price=price, currency="EUR" if price else None, availability=availability,
+            price=price,
+            currency="EUR" if price else None,
+            availability=availability,
             url=f"https://{shop_id}.example/produits/{slug}",
             image=f"https://{shop_id}.example/images/{slug}.jpg",
-            first_seen=NOW - timedelta(days=i), last_seen=NOW,
+            first_seen=NOW - timedelta(days=i),
+            last_seen=NOW,
         ).model_dump(mode="json")
         if shop_id == "atelier-hostile" and name.startswith("Vase"):
             record.update(url=HOSTILE_URL, image="javascript:alert(2)", shop_url=HOSTILE_URL)

@@ -18,8 +18,9 @@ def crawl_registry(tmp: Path, entries: list[str]) -> tuple[subprocess.CompletedP
     registry = tmp / "sources.yaml"
     registry.write_text("sources:\n" + "\n\n".join(entries) + "\n")
     env = {**os.environ, "DATA_DIR": str(tmp / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
-    result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, text=True, timeout=300
+    )
     runs = {}
     for run_dir in sorted((tmp / "data" / "runs").iterdir()):
         (run_file,) = run_dir.glob("*.jsonl")

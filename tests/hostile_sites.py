@@ -27,6 +27,7 @@ numbers answering 500) or to answer slowly (``delay``), at any time while servin
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import socket
@@ -38,13 +39,28 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 HOSTILE_MODES = (
-    "http500", "timeout", "redirect_loop", "huge", "gzip_bomb",
-    "invalid_html", "http429", "http503_long", "drop", "http404",
+    "http500",
+    "timeout",
+    "redirect_loop",
+    "huge",
+    "gzip_bomb",
+    "invalid_html",
+    "http429",
+    "http503_long",
+    "drop",
+    "http404",
 )
 EXPECTED_ERROR = {
-    "http500": "http_500", "timeout": "timeout", "redirect_loop": "redirect_loop", "huge": "too_large",
-    "gzip_bomb": "decompression_too_large", "invalid_html": "unparseable_html", "http429": "http_429",
-    "http503_long": "http_503", "drop": "connection", "http404": "http_404",
+    "http500": "http_500",
+    "timeout": "timeout",
+    "redirect_loop": "redirect_loop",
+    "huge": "too_large",
+    "gzip_bomb": "decompression_too_large",
+    "invalid_html": "unparseable_html",
+    "http429": "http_429",
+    "http503_long": "http_503",
+    "drop": "connection",
+    "http404": "http_404",
 }
 HUGE = 50 * 1024 * 1024
 _BOMB: bytes | None = None
@@ -71,7 +87,11 @@ class FarmShop:
 
     @property
     def id(self) -> str:
-        return f"farm-{self.number:03d}" if self.mode == "good" else f"farm-{self.number:03d}-{self.mode.replace('_', '-')}"
+        return (
+            f"farm-{self.number:03d}"
+            if self.mode == "good"
+            else f"farm-{self.number:03d}-{self.mode.replace('_', '-')}"
+        )
 
     def product_name(self, n: int) -> str:
         return f"Produit {n} de la boutique {self.number}"
@@ -91,11 +111,22 @@ class _Quiet(WSGIRequestHandler):
 class ShopFarm:
     """``count`` shops on 127.0.2.1.., the listed ones misbehaving (``modes``: number -> mode)."""
 
-    def __init__(self, count: int, modes: dict[int, str] | None = None, *, products: int = 3,
-                 host_prefix: str = "127.0.2.", slow: float = 6.0):
+    def __init__(
+        self,
+        count: int,
+        modes: dict[int, str] | None = None,
+        *,
+        products: int = 3,
+        host_prefix: str = "127.0.2.",
+        slow: float = 6.0,
+    ):
         modes = modes or {}
-        self.shops = [FarmShop(n, products=products if modes.get(n, "good") == "good" else 2,
-                               mode=modes.get(n, "good"), slow=slow) for n in range(1, count + 1)]
+        self.shops = [
+            FarmShop(
+                n, products=products if modes.get(n, "good") == "good" else 2, mode=modes.get(n, "good"), slow=slow
+            )
+            for n in range(1, count + 1)
+        ]
         self.host_prefix = host_prefix
         self.port: int | None = None
         self._servers: list = []
@@ -119,7 +150,7 @@ class ShopFarm:
 
     # -- serving ---------------------------------------------------------------------------
 
-    def start(self) -> "ShopFarm":
+    def start(self) -> ShopFarm:
         for attempt in range(5):
             try:
                 self._bind_all()
@@ -138,8 +169,14 @@ class ShopFarm:
             try:
                 sock.bind((self.host(shop), port))
                 sock.listen(128)
-                server = make_server(self.host(shop), sock.getsockname()[1], self._app(shop), threaded=True,
-                                     request_handler=_Quiet, fd=sock.fileno())
+                server = make_server(
+                    self.host(shop),
+                    sock.getsockname()[1],
+                    self._app(shop),
+                    threaded=True,
+                    request_handler=_Quiet,
+                    fd=sock.fileno(),
+                )
             finally:
                 sock.close()
             port = server.port
@@ -155,7 +192,7 @@ class ShopFarm:
             thread.join(timeout=5)
         self._servers.clear()
 
-    def __enter__(self) -> "ShopFarm":
+    def __enter__(self) -> ShopFarm:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -197,7 +234,9 @@ class ShopFarm:
                 return Response(body, content_type="text/plain")(environ, start_response)
             if path == "/sitemap.xml":
                 urls = "".join(f"<url><loc>{base}p/{n}</loc></url>" for n in range(1, shop.products + 1))
-                body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+                body = (
+                    f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+                )
                 return Response(body, content_type="application/xml")(environ, start_response)
             if shop.mode != "good" and (path == "/" or path.startswith("/p/")):
                 return farm._misbehave(shop, request, environ, start_response)
@@ -210,7 +249,9 @@ class ShopFarm:
                 if n in shop.failing:
                     shop.log.append((time.monotonic(), path, 500))
                     return Response("erreur", status=500)(environ, start_response)
-                return Response(_product(shop, base, n), content_type="text/html; charset=utf-8")(environ, start_response)
+                return Response(_product(shop, base, n), content_type="text/html; charset=utf-8")(
+                    environ, start_response
+                )
             return Response("introuvable", status=404)(environ, start_response)
 
         return app
@@ -250,16 +291,22 @@ class ShopFarm:
                 for _ in range(HUGE // len(chunk)):
                     yield chunk
 
-            start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(HUGE // len(chunk) * len(chunk)))])
+            start_response(
+                "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(HUGE // len(chunk) * len(chunk)))]
+            )
             return body()
         if mode == "gzip_bomb":
             bomb = gzip_bomb()
-            start_response("200 OK", [("Content-Type", "text/html"), ("Content-Encoding", "gzip"),
-                                      ("Content-Length", str(len(bomb)))])
+            start_response(
+                "200 OK",
+                [("Content-Type", "text/html"), ("Content-Encoding", "gzip"), ("Content-Length", str(len(bomb)))],
+            )
             return [bomb]
         if mode == "invalid_html":
-            junk = (b"\x00\xff\xfe<html><head><script type='application/ld+json'>{\"@type\": \"Product\", \"name\": "
-                    b"\"Cass\xe9\", \"offers\": {\"price\": </script><<<>>><div <div <table></p></html" + bytes(range(256)) * 20)
+            junk = (
+                b'\x00\xff\xfe<html><head><script type=\'application/ld+json\'>{"@type": "Product", "name": '
+                b'"Cass\xe9", "offers": {"price": </script><<<>>><div <div <table></p></html' + bytes(range(256)) * 20
+            )
             start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
             return [junk]
         if mode in ("http429", "http503_long"):
@@ -270,33 +317,48 @@ class ShopFarm:
         if mode == "drop":
             sock = environ.get("werkzeug.socket")
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             start_response("200 OK", [("Content-Type", "text/html")])
             return [b""]
         raise ValueError(mode)
 
 
 def _home(shop: FarmShop, base: str) -> str:
-    data = {"@context": "https://schema.org", "@type": "Store", "name": f"Boutique {shop.number}",
-            "url": base, "address": {"@type": "PostalAddress", "addressLocality": "Tours", "postalCode": "37000"}}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Store",
+        "name": f"Boutique {shop.number}",
+        "url": base,
+        "address": {"@type": "PostalAddress", "addressLocality": "Tours", "postalCode": "37000"},
+    }
     links = "".join(f'<li><a href="/p/{n}">{shop.product_name(n)}</a></li>' for n in range(1, shop.products + 1))
-    return (f'<!doctype html><html lang="fr"><head><title>Boutique {shop.number}</title>'
-            f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
-            f"<body><h1>Boutique {shop.number}</h1><ul>{links}</ul></body></html>")
+    return (
+        f'<!doctype html><html lang="fr"><head><title>Boutique {shop.number}</title>'
+        f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
+        f"<body><h1>Boutique {shop.number}</h1><ul>{links}</ul></body></html>"
+    )
 
 
 def _product(shop: FarmShop, base: str, n: int) -> str:
     data = {
-        "@context": "https://schema.org", "@type": "Product", "name": shop.product_name(n),
-        "sku": f"S{shop.number}-{n}", "description": f"Un bel article numéro {n}.",
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": shop.product_name(n),
+        "sku": f"S{shop.number}-{n}",
+        "description": f"Un bel article numéro {n}.",
         "url": f"{base}p/{n}",
-        "offers": {"@type": "Offer", "price": shop.price(n), "priceCurrency": "EUR",
-                   "availability": "https://schema.org/InStock", "url": f"{base}p/{n}"},
+        "offers": {
+            "@type": "Offer",
+            "price": shop.price(n),
+            "priceCurrency": "EUR",
+            "availability": "https://schema.org/InStock",
+            "url": f"{base}p/{n}",
+        },
     }
-    return (f'<!doctype html><html lang="fr"><head><title>{shop.product_name(n)}</title>'
-            f'<link rel="canonical" href="{base}p/{n}">'
-            f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head>'
-            f"<body><h1>{shop.product_name(n)}</h1><p>{shop.price(n)} €</p></body></html>")
+    return (
+        f'<!doctype html><html lang="fr"><head><title>{shop.product_name(n)}</title>'
+        f'<link rel="canonical" href="{base}p/{n}">'
+        f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head>'
+        f"<body><h1>{shop.product_name(n)}</h1><p>{shop.price(n)} €</p></body></html>"
+    )

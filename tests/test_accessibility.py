@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from browser import ROOT, browser, describe_violations, open_tab, run_axe  # noqa: F401
 
 pytestmark = pytest.mark.browser

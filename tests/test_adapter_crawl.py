@@ -11,11 +11,23 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from crawling import crawl_registry
+
 from samples.platforms import PlatformShop, PlatformSites
 
-FIELDS = ("name", "price", "currency", "availability", "url", "image", "brand", "category", "sku", "gtin", "description")
+FIELDS = (
+    "name",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "image",
+    "brand",
+    "category",
+    "sku",
+    "gtin",
+    "description",
+)
 
 SHOPS = [
     # 500 products; the second page is rate-limited once (429, then it answers)
@@ -28,11 +40,19 @@ SHOPS = [
     PlatformShop("shopify", n=600, id="shopify-malformed", faults={"/products.json?limit=250&page=2": ["malformed"]}),
     PlatformShop("woocommerce", n=500, id="woo-500"),
     # page 3 answers 500 every time (retries spent): that page is lost, the others kept
-    PlatformShop("woocommerce", n=250, id="woo-errors",
-                 faults={"/wp-json/wc/store/v1/products?per_page=100&page=3": [500, 500, 500, 500]}),
+    PlatformShop(
+        "woocommerce",
+        n=250,
+        id="woo-errors",
+        faults={"/wp-json/wc/store/v1/products?per_page=100&page=3": [500, 500, 500, 500]},
+    ),
     # page 2 is a PHP fatal error instead of JSON
-    PlatformShop("woocommerce", n=250, id="woo-malformed",
-                 faults={"/wp-json/wc/store/v1/products?per_page=100&page=2": ["malformed"]}),
+    PlatformShop(
+        "woocommerce",
+        n=250,
+        id="woo-malformed",
+        faults={"/wp-json/wc/store/v1/products?per_page=100&page=2": ["malformed"]},
+    ),
     PlatformShop("feed-rss", n=40, id="feed-rss"),
     PlatformShop("feed-atom", n=40, id="feed-atom"),
     PlatformShop("feed-tsv", n=40, id="feed-tsv"),
@@ -57,8 +77,14 @@ def crawled(tmp_path_factory):
         entries = []
         for shop in SHOPS:
             url = sites.base_urls[shop.id]
-            lines = [f"  - id: {shop.id}", f"    name: Boutique {shop.id}", f"    url: {url}",
-                     "    town: Tours", '    postcode: "37000"', "    allow_private: true"]
+            lines = [
+                f"  - id: {shop.id}",
+                f"    name: Boutique {shop.id}",
+                f"    url: {url}",
+                "    town: Tours",
+                '    postcode: "37000"',
+                "    allow_private: true",
+            ]
             kind = KINDS.get(shop.id, _kind(shop))
             if kind:
                 lines.append(f"    kind: {kind}")
@@ -84,11 +110,14 @@ def assert_exact(found: list[dict], expected: list[dict]):
 
 
 def test_crawl_runs_every_source(crawled):
-    result, runs, _, _ = crawled
+    result, _runs, _, _ = crawled
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("shop_id", ["shopify-500", "shopify-large", "shopify-meta", "woo-500", "feed-rss", "feed-atom", "feed-tsv", "feed-csv"])
+@pytest.mark.parametrize(
+    "shop_id",
+    ["shopify-500", "shopify-large", "shopify-meta", "woo-500", "feed-rss", "feed-atom", "feed-tsv", "feed-csv"],
+)
 def test_every_product_every_field(crawled, shop_id):
     _, runs, sites, shops = crawled
     assert_exact(products(runs, shop_id), shops[shop_id].expected(sites.base_urls[shop_id]))
@@ -104,8 +133,9 @@ def test_local_inventory_fields_reach_the_run_file_and_the_index(crawled, shop_i
 
     _, runs, _, _ = crawled
     found = products(runs, shop_id)
-    assert found and all((r["store_code"], r["pickup_method"], r["pickup_sla"]) == ("TOURS-1", "buy", "same_day")
-                         for r in found)
+    assert found and all(
+        (r["store_code"], r["pickup_method"], r["pickup_sla"]) == ("TOURS-1", "buy", "same_day") for r in found
+    )
     backend = TantivyBackend(tmp_path / "index")
     try:
         report = load_run(runs[shop_id][2], backend)
@@ -149,7 +179,7 @@ def test_an_advertised_feed_is_found_from_the_home_page(crawled):
 
 
 @pytest.mark.parametrize(
-    "shop_id, kept, error",
+    ("shop_id", "kept", "error"),
     [
         ("shopify-malformed", 350, "malformed_payload"),  # pages 1 (250) and 3 (100) of 600
         ("woo-errors", 200, "http_500"),
@@ -178,8 +208,11 @@ def test_a_chamber_platform_attributes_each_product_to_its_own_shop(crawled):
     assert len(found) == 74 and manifest["errors"] == {"http_500": 1}  # product 7 answers 500
     for record in found:
         expected = truth[record["url"]]
-        assert {k: record[k] for k in ("name", "price", "currency", "availability", "image", "description", "shop_name")} == {
-            k: expected[k] for k in ("name", "price", "currency", "availability", "image", "description", "shop_name")}
+        assert {
+            k: record[k] for k in ("name", "price", "currency", "availability", "image", "description", "shop_name")
+        } == {
+            k: expected[k] for k in ("name", "price", "currency", "availability", "image", "description", "shop_name")
+        }
         assert record["source_id"] == "vitrines" and record["shop_id"].startswith("vitrines--")
     sellers = {r["name"]: r for r in records if r["type"] == "shop"}
     assert set(sellers) == {"Boutique vitrines", "Fromagerie du Château", "Librairie Labbé", "Cycles Blésois"}
@@ -197,8 +230,10 @@ def test_a_shop_whose_products_json_is_not_json_costs_one_request():
 
     with tempfile.TemporaryDirectory() as tmp, PlatformSites([shop]) as sites:
         registry = Path(tmp) / "sources.yaml"
-        registry.write_text(f"sources:\n  - id: shopify-html\n    name: S\n    url: {sites.base_urls['shopify-html']}\n"
-                            '    town: Tours\n    postcode: "37000"\n    kind: shopify\n    allow_private: true\n')
+        registry.write_text(
+            f"sources:\n  - id: shopify-html\n    name: S\n    url: {sites.base_urls['shopify-html']}\n"
+            '    town: Tours\n    postcode: "37000"\n    kind: shopify\n    allow_private: true\n'
+        )
         env = {**os.environ, "DATA_DIR": str(Path(tmp) / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
         subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, timeout=300)
         (manifest,) = (Path(tmp) / "data" / "runs" / "shopify-html").glob("*.json")

@@ -28,32 +28,54 @@ RSS = """<?xml version="1.0"?>
 def test_rss_g_fields_sale_price_wins_and_shipping_price_is_ignored():
     lentils, honey = feeds.parse(RSS.encode(), BASE).products
     assert (lentils["price"], lentils["currency"], lentils["availability"], lentils["gtin"], lentils["sku"]) == (
-        "8.30", "EUR", "in_stock", "3760123456789", "LEN-1")
+        "8.30",
+        "EUR",
+        "in_stock",
+        "3760123456789",
+        "LEN-1",
+    )
     assert lentils["url"] == "https://epicerie.example.fr/p/lentilles"
     assert (honey["price"], honey["availability"], honey["category"], honey["url"]) == (
-        "5.50", "preorder", "Miel", "https://epicerie.example.fr/p/miel")
+        "5.50",
+        "preorder",
+        "Miel",
+        "https://epicerie.example.fr/p/miel",
+    )
 
 
 def test_local_inventory_fields_are_kept_in_merchant_center_words():
     lentils, honey = feeds.parse(RSS.encode(), BASE).products
     assert (lentils["store_code"], lentils["pickup_method"], lentils["pickup_sla"]) == ("BOURGES-1", "buy", "same_day")
     assert "store_code" not in honey and "pickup_method" not in honey  # only when the feed says so
-    tsv = ("id\ttitle\tprice\tavailability\tlink\tstore code\tpickup_method\tPickup SLA\n"
-           "A1\tConfiture\t6.90 EUR\ton display to order\t/p/a1\tTOURS-2\tShip to store\tmulti-week\n"
-           "A2\tMiel\t5 EUR\tin stock\t/p/a2\tTOURS-2\tteleport\tyesterday\n")
+    tsv = (
+        "id\ttitle\tprice\tavailability\tlink\tstore code\tpickup_method\tPickup SLA\n"
+        "A1\tConfiture\t6.90 EUR\ton display to order\t/p/a1\tTOURS-2\tShip to store\tmulti-week\n"
+        "A2\tMiel\t5 EUR\tin stock\t/p/a2\tTOURS-2\tteleport\tyesterday\n"
+    )
     jam, miel = feeds.parse(tsv.encode(), BASE).products
     assert (jam["availability"], jam["store_code"], jam["pickup_method"], jam["pickup_sla"]) == (
-        "preorder", "TOURS-2", "ship_to_store", "multi_week")
+        "preorder",
+        "TOURS-2",
+        "ship_to_store",
+        "multi_week",
+    )
     assert (miel["store_code"], miel.get("pickup_method"), miel.get("pickup_sla")) == ("TOURS-2", None, None)
 
 
 def test_atom_entries():
-    atom = ('<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0"><entry>'
-            '<title>Savon</title><link rel="alternate" href="/p/savon"/><summary>Au lait d\'ânesse</summary>'
-            "<g:price>4.00 EUR</g:price><g:availability>out_of_stock</g:availability></entry></feed>")
+    atom = (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:g="http://base.google.com/ns/1.0"><entry>'
+        '<title>Savon</title><link rel="alternate" href="/p/savon"/><summary>Au lait d\'ânesse</summary>'
+        "<g:price>4.00 EUR</g:price><g:availability>out_of_stock</g:availability></entry></feed>"
+    )
     (soap,) = feeds.parse(atom.encode(), BASE).products
     assert (soap["name"], soap["url"], soap["price"], soap["availability"], soap["description"]) == (
-        "Savon", "https://epicerie.example.fr/p/savon", "4.00", "out_of_stock", "Au lait d'ânesse")
+        "Savon",
+        "https://epicerie.example.fr/p/savon",
+        "4.00",
+        "out_of_stock",
+        "Au lait d'ânesse",
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,14 +90,25 @@ def test_atom_entries():
 )
 def test_spreadsheet_exports(text):
     (product,) = feeds.parse(text.encode("utf-8"), BASE).products
-    assert (product["sku"], product["name"], product["price"], product["currency"], product["availability"], product["url"]) == (
-        "A1", "Confiture", "6.90", "EUR", "in_stock", "https://epicerie.example.fr/p/a1")
+    assert (
+        product["sku"],
+        product["name"],
+        product["price"],
+        product["currency"],
+        product["availability"],
+        product["url"],
+    ) == ("A1", "Confiture", "6.90", "EUR", "in_stock", "https://epicerie.example.fr/p/a1")
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"<rss><channel><item><title>x</title>", b"<html><body>404</body></html>", b"nom;prix\nx;1\n",
-     b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><rss><channel><item><title>&e;</title></item></channel></rss>'],
+    [
+        b"",
+        b"<rss><channel><item><title>x</title>",
+        b"<html><body>404</body></html>",
+        b"nom;prix\nx;1\n",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><rss><channel><item><title>&e;</title></item></channel></rss>',
+    ],
 )
 def test_malformed_or_hostile_feeds(body):
     try:

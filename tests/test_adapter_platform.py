@@ -25,7 +25,12 @@ def config(**changes) -> PlatformConfig:
         "next_page": "a.suivant::attr(href)",  # CSS
         "shop_name": ".atelier",
         "shop_link": "a.vers-atelier::attr(href)",
-        "fields": {"name": "h1", "price": ".montant::text", "availability": ".dispo::text", "image": "img.visuel::attr(src)"},
+        "fields": {
+            "name": "h1",
+            "price": ".montant::text",
+            "availability": ".dispo::text",
+            "image": "img.visuel::attr(src)",
+        },
     }
     fields.update(changes)
     return PlatformConfig.model_validate(fields)
@@ -41,11 +46,18 @@ def test_product_fields_from_selectors_and_its_shop():
     product, shop = platform.product_page(PRODUCT, "https://vitrines.example/p/bol", config())
     assert shop == {"name": "Atelier Terre & Feu", "url": "https://vitrines.example/ateliers/terre-et-feu"}
     assert (product["name"], product["price"], product["currency"], product["availability"], product["image"]) == (
-        "Bol en grès", "18.50", "EUR", "out_of_stock", "https://vitrines.example/img/bol.jpg")
+        "Bol en grès",
+        "18.50",
+        "EUR",
+        "out_of_stock",
+        "https://vitrines.example/img/bol.jpg",
+    )
 
 
 def test_a_page_without_product_is_not_a_product():
-    product, _ = platform.product_page("<html><body><p>Mentions légales</p></body></html>", "https://v.example/x", config())
+    product, _ = platform.product_page(
+        "<html><body><p>Mentions légales</p></body></html>", "https://v.example/x", config()
+    )
     assert product is None
 
 

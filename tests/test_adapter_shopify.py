@@ -19,8 +19,13 @@ def payload(*products) -> bytes:
 
 def raw(**changes) -> dict:
     product = {
-        "id": 1, "title": "Café de Tours 250 g", "handle": "cafe-de-tours", "body_html": "<p>Torréfié <b>ici</b>.</p>",
-        "vendor": "Brûlerie des Halles", "product_type": "Café", "tags": ["bio"],
+        "id": 1,
+        "title": "Café de Tours 250 g",
+        "handle": "cafe-de-tours",
+        "body_html": "<p>Torréfié <b>ici</b>.</p>",
+        "vendor": "Brûlerie des Halles",
+        "product_type": "Café",
+        "tags": ["bio"],
         "variants": [
             {"id": 11, "sku": "CAF-1", "price": "9.50", "available": False, "barcode": "3760123456789"},
             {"id": 12, "sku": "CAF-2", "price": "8.30", "available": True, "barcode": ""},
@@ -34,10 +39,19 @@ def raw(**changes) -> dict:
 def test_variants_fold_into_one_product_lowest_price_in_stock_if_any():
     (product,) = shopify.parse(payload(raw()), BASE, currency="EUR").products
     assert product == {
-        "type": "product", "name": "Café de Tours 250 g", "price": "8.30", "price_high": "9.50", "currency": "EUR",
-        "availability": "in_stock", "url": "https://boutique.example.fr/products/cafe-de-tours",
-        "image": "https://cdn.shopify.com/s/files/1/cafe.jpg?v=1", "description": "Torréfié ici.",
-        "brand": "Brûlerie des Halles", "sku": "CAF-2", "gtin": None, "category": "Café",
+        "type": "product",
+        "name": "Café de Tours 250 g",
+        "price": "8.30",
+        "price_high": "9.50",
+        "currency": "EUR",
+        "availability": "in_stock",
+        "url": "https://boutique.example.fr/products/cafe-de-tours",
+        "image": "https://cdn.shopify.com/s/files/1/cafe.jpg?v=1",
+        "description": "Torréfié ici.",
+        "brand": "Brûlerie des Halles",
+        "sku": "CAF-2",
+        "gtin": None,
+        "category": "Café",
     }
 
 
@@ -66,7 +80,7 @@ def test_currency_is_never_guessed():
 
 
 @pytest.mark.parametrize(
-    "html, currency",
+    ("html", "currency"),
     [
         ('<script>Shopify.currency = {"active":"EUR","rate":"1.0"};</script>', "EUR"),
         ('<meta property="og:price:currency" content="EUR">', "EUR"),
@@ -87,7 +101,9 @@ def test_pagination_until_an_empty_page_within_the_page_cap():
     assert capped.next_url is None and any("page cap" in w for w in capped.warnings)
 
 
-@pytest.mark.parametrize("body", [b'{"products": [{"title": "x"', b"<html>Too many requests</html>", b'{"errors": "Not Found"}', b"[]"])
+@pytest.mark.parametrize(
+    "body", [b'{"products": [{"title": "x"', b"<html>Too many requests</html>", b'{"errors": "Not Found"}', b"[]"]
+)
 def test_malformed_pages_raise_a_clear_error(body):
     with pytest.raises(MalformedPayload):
         shopify.parse(body, BASE)

@@ -13,12 +13,23 @@ BASE = "https://cave.example.fr/"
 
 def item(**changes) -> dict:
     product = {
-        "id": 7, "name": "Chinon rouge 2022", "permalink": "https://cave.example.fr/produit/chinon-rouge/",
-        "sku": "CH-22", "short_description": "<p>Cabernet franc &amp; tuffeau.</p>",
-        "prices": {"price": "1290", "regular_price": "1490", "sale_price": "1290", "currency_code": "EUR", "currency_minor_unit": 2},
-        "is_in_stock": True, "is_on_backorder": False,
+        "id": 7,
+        "name": "Chinon rouge 2022",
+        "permalink": "https://cave.example.fr/produit/chinon-rouge/",
+        "sku": "CH-22",
+        "short_description": "<p>Cabernet franc &amp; tuffeau.</p>",
+        "prices": {
+            "price": "1290",
+            "regular_price": "1490",
+            "sale_price": "1290",
+            "currency_code": "EUR",
+            "currency_minor_unit": 2,
+        },
+        "is_in_stock": True,
+        "is_on_backorder": False,
         "images": [{"src": "https://cave.example.fr/wp-content/uploads/chinon.jpg"}],
-        "categories": [{"name": "Vins rouges"}], "brands": [{"name": "Domaine Baudry"}],
+        "categories": [{"name": "Vins rouges"}],
+        "brands": [{"name": "Domaine Baudry"}],
     }
     product.update(changes)
     return product
@@ -27,20 +38,36 @@ def item(**changes) -> dict:
 def test_store_product_fields():
     (product,) = woocommerce.parse(json.dumps([item()]), BASE, total_pages=1).products
     assert product == {
-        "type": "product", "name": "Chinon rouge 2022", "price": "12.90", "currency": "EUR", "availability": "in_stock",
-        "url": "https://cave.example.fr/produit/chinon-rouge/", "image": "https://cave.example.fr/wp-content/uploads/chinon.jpg",
-        "description": "Cabernet franc & tuffeau.", "brand": "Domaine Baudry", "sku": "CH-22", "gtin": None,
+        "type": "product",
+        "name": "Chinon rouge 2022",
+        "price": "12.90",
+        "currency": "EUR",
+        "availability": "in_stock",
+        "url": "https://cave.example.fr/produit/chinon-rouge/",
+        "image": "https://cave.example.fr/wp-content/uploads/chinon.jpg",
+        "description": "Cabernet franc & tuffeau.",
+        "brand": "Domaine Baudry",
+        "sku": "CH-22",
+        "gtin": None,
         "category": "Vins rouges",
     }
 
 
 @pytest.mark.parametrize(
-    "prices, expected",
+    ("prices", "expected"),
     [
         ({"price": "1290", "currency_minor_unit": 2, "currency_code": "EUR"}, ("12.90", "EUR")),
         ({"price": "1290", "currency_minor_unit": 0, "currency_code": "JPY"}, ("1290.00", "JPY")),
         ({"price": "12900", "currency_minor_unit": 3, "currency_code": "TND"}, ("12.900", "TND")),
-        ({"price": "1990", "currency_minor_unit": 2, "currency_code": "EUR", "price_range": {"min_amount": "1590", "max_amount": "2990"}}, ("15.90", "EUR")),
+        (
+            {
+                "price": "1990",
+                "currency_minor_unit": 2,
+                "currency_code": "EUR",
+                "price_range": {"min_amount": "1590", "max_amount": "2990"},
+            },
+            ("15.90", "EUR"),
+        ),
         ({"price": "", "currency_code": "EUR"}, (None, None)),
     ],
 )
@@ -50,8 +77,12 @@ def test_minor_units(prices, expected):
 
 
 def test_variable_product_price_range_gives_the_high_price():
-    prices = {"price": "1990", "currency_minor_unit": 2, "currency_code": "EUR",
-              "price_range": {"min_amount": "1590", "max_amount": "2990"}}
+    prices = {
+        "price": "1990",
+        "currency_minor_unit": 2,
+        "currency_code": "EUR",
+        "price_range": {"min_amount": "1590", "max_amount": "2990"},
+    }
     (product,) = woocommerce.parse(json.dumps([item(prices=prices)]), BASE).products
     assert (product["price"], product["price_high"]) == ("15.90", "29.90")
     (simple,) = woocommerce.parse(json.dumps([item()]), BASE).products
@@ -59,9 +90,12 @@ def test_variable_product_price_range_gives_the_high_price():
 
 
 @pytest.mark.parametrize(
-    "flags, availability",
-    [({"is_in_stock": False}, "out_of_stock"), ({"is_in_stock": False, "is_on_backorder": True}, "preorder"),
-     ({"is_in_stock": None}, "unknown")],
+    ("flags", "availability"),
+    [
+        ({"is_in_stock": False}, "out_of_stock"),
+        ({"is_in_stock": False, "is_on_backorder": True}, "preorder"),
+        ({"is_in_stock": None}, "unknown"),
+    ],
 )
 def test_stock(flags, availability):
     (product,) = woocommerce.parse(json.dumps([item(**flags)]), BASE).products

@@ -7,17 +7,31 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from samples.platforms import PlatformShop, PlatformSites
 
-FIELDS = ("name", "price", "currency", "availability", "url", "image", "brand", "category", "sku", "gtin", "description")
+FIELDS = (
+    "name",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "image",
+    "brand",
+    "category",
+    "sku",
+    "gtin",
+    "description",
+)
 
 
 def crawl(tmp: Path, registry: Path) -> list[dict]:
     env = {**os.environ, "DATA_DIR": str(tmp / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
-    result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     newest = sorted((tmp / "data" / "runs" / "cave").glob("*.jsonl"))[-1]
     return [r for r in map(json.loads, newest.read_text().splitlines()) if r["type"] == "product"]
@@ -33,8 +47,10 @@ def test_incremental_then_full_when_products_were_withdrawn(tmp_path):
     with PlatformSites([shop]) as sites:
         base = sites.base_urls["cave"]
         registry = tmp_path / "sources.yaml"
-        registry.write_text(f"sources:\n  - id: cave\n    name: Cave\n    url: {base}\n    kind: woocommerce\n"
-                            '    town: Chinon\n    postcode: "37500"\n    allow_private: true\n')
+        registry.write_text(
+            f"sources:\n  - id: cave\n    name: Cave\n    url: {base}\n    kind: woocommerce\n"
+            '    town: Chinon\n    postcode: "37500"\n    allow_private: true\n'
+        )
 
         def api_requests(since: int) -> list[str]:
             return [p for p, _ in sites.requests_to("cave")[since:] if p.startswith("/wp-json/")]
@@ -43,7 +59,7 @@ def test_incremental_then_full_when_products_were_withdrawn(tmp_path):
         assert exact(first, shop.expected(base))
         assert len(api_requests(0)) == 3  # full pull: 3 pages
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         shop.edited = {5: now, 17: now}  # two prices went up
         seen = len(sites.requests_to("cave"))
         second = crawl(tmp_path, registry)

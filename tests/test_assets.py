@@ -30,13 +30,16 @@ def test_hash_follows_the_content(tmp_path):
     assert before["vendor/leaflet/leaflet.css"] == after["vendor/leaflet/leaflet.css"]
 
 
-@pytest.mark.parametrize("name, hashed", [
-    ("style.css", "style.0123abcd.css"),
-    ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.0123abcd.js"),
-    ("vendor/leaflet/images/marker-icon.png", "vendor/leaflet/images/marker-icon.0123abcd.png"),
-    ("LICENSE", "LICENSE.0123abcd"),
-    ("jquery.min.js", "jquery.min.0123abcd.js"),
-])
+@pytest.mark.parametrize(
+    ("name", "hashed"),
+    [
+        ("style.css", "style.0123abcd.css"),
+        ("vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.0123abcd.js"),
+        ("vendor/leaflet/images/marker-icon.png", "vendor/leaflet/images/marker-icon.0123abcd.png"),
+        ("LICENSE", "LICENSE.0123abcd"),
+        ("jquery.min.js", "jquery.min.0123abcd.js"),
+    ],
+)
 def test_hashed_names_keep_folder_and_extension(name, hashed):
     assert assets.hashed_name(name, "0123abcd") == hashed
     if "." in name:
@@ -92,8 +95,10 @@ def test_an_older_releases_hash_gets_todays_file_not_cached_long(portal_url):
     assert "immutable" not in stale.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize("path", ["/static/absent.css", "/static/absent.0123abcd.css", "/static/../pyproject.toml",
-                                  "/static/%2e%2e/__init__.py"])
+@pytest.mark.parametrize(
+    "path",
+    ["/static/absent.css", "/static/absent.0123abcd.css", "/static/../pyproject.toml", "/static/%2e%2e/__init__.py"],
+)
 def test_unknown_or_escaping_static_paths_are_404(portal_url, path):
     assert requests.get(portal_url + path, timeout=10).status_code == 404
 
@@ -132,12 +137,14 @@ def test_text_assets_are_gzipped_once_with_their_own_etag(portal_url):
     assert gzipped.headers["Content-Encoding"] == "gzip"
     assert "Content-Encoding" not in identity.headers
     import gzip
+
     assert gzip.decompress(raw) == identity.content
     assert len(raw) < len(identity.content) / 2
     for response in (gzipped, identity):
         assert response.headers["Vary"] == "Accept-Encoding"
         assert response.headers["Cache-Control"] == IMMUTABLE
     assert gzipped.headers["ETag"] != identity.headers["ETag"]
-    again = requests.get(portal_url + link, headers={"Accept-Encoding": "gzip",
-                                                     "If-None-Match": gzipped.headers["ETag"]}, timeout=10)
+    again = requests.get(
+        portal_url + link, headers={"Accept-Encoding": "gzip", "If-None-Match": gzipped.headers["ETag"]}, timeout=10
+    )
     assert again.status_code == 304

@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from browser import Tab, browser  # noqa: F401  (the module's Chromium)
 from test_portal_results import CENTRAL_TOURS, FROMAGERIE, PRODUCTS, results_url  # noqa: F401
 
@@ -26,7 +25,9 @@ def desktop(browser, results_url):  # noqa: F811
 
 
 def card_ids(tab) -> set[str]:
-    hrefs = tab.page.locator("li.product .product-name a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    hrefs = tab.page.locator("li.product .product-name a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
     return {h.removeprefix("/go/") for h in hrefs}
 
 
@@ -93,7 +94,9 @@ def test_card_a_partir_de_freshness_and_go_link(desktop):
     assert card.locator(".price").inner_text() == "à partir de 6,50 €"
     assert card.locator(".freshness").inner_text() == "prix vérifié il y a 3 h"
     assert card.locator(".services li").all_inner_texts() == [
-        "Retrait en boutique", "Livraison", "Chèques cadeaux locaux acceptés",
+        "Retrait en boutique",
+        "Livraison",
+        "Chèques cadeaux locaux acceptés",
     ]
     link = card.locator(".product-name a")
     assert link.get_attribute("href") == f"/go/{FROMAGERIE}-sainte-maure"
@@ -143,7 +146,9 @@ def test_suggestions_wait_for_a_pause_and_never_pile_up(desktop):
 
 def test_without_javascript_the_town_picker_still_works(browser, results_url):  # noqa: F811
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(results_url) else route.abort())
+    context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(results_url) else route.abort()
+    )
     try:
         page = context.new_page()
         page.goto(results_url + "/recherche?q=livre")

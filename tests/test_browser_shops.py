@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from browser import DESKTOP, PHONE, Tab, browser, describe_violations, run_axe  # noqa: F401  (the fixture)
 from conftest import portal_records
-from indexer.records import ProductRecord, ShopRecord
 from test_portal_shops import extra_records
+
+from indexer.records import ProductRecord, ShopRecord
 
 pytestmark = pytest.mark.browser
 
@@ -51,12 +51,28 @@ def shop_site():
 
 def local_shop(shop_site: str) -> list[dict]:
     """A shop whose site is the stub above (an IP host: /go/ allows exactly that host)."""
-    shop = ShopRecord(id="poterie-locale", source_id="poterie-locale", run_id="r1", name="Poterie Locale",
-                      url=shop_site + "/", town="Chinon", categories=["Décoration"])
+    shop = ShopRecord(
+        id="poterie-locale",
+        source_id="poterie-locale",
+        run_id="r1",
+        name="Poterie Locale",
+        url=shop_site + "/",
+        town="Chinon",
+        categories=["Décoration"],
+    )
     product = ProductRecord(
-        id="poterie-locale-vase", source_id="poterie-locale", run_id="r1", shop_id="poterie-locale",
-        shop_name="Poterie Locale", shop_url=shop_site + "/", town="Chinon", name="Vase en grès", price="35",
-        currency="EUR", url=shop_site + "/produits/vase")
+        id="poterie-locale-vase",
+        source_id="poterie-locale",
+        run_id="r1",
+        shop_id="poterie-locale",
+        shop_name="Poterie Locale",
+        shop_url=shop_site + "/",
+        town="Chinon",
+        name="Vase en grès",
+        price="35",
+        currency="EUR",
+        url=shop_site + "/produits/vase",
+    )
     return [shop.model_dump(mode="json"), {**product.model_dump(mode="json"), "source_url": shop_site + "/"}]
 
 
@@ -67,8 +83,12 @@ def site(tmp_path_factory, shop_site):
     from portal import create_app
     from portal.server import serving_in_thread
 
-    config = Config(data_dir=tmp_path_factory.mktemp("browser-shops"), map_tile_url=TILES,
-                    map_attribution="© les contributeurs OpenStreetMap", api_rate_limit="off")
+    config = Config(
+        data_dir=tmp_path_factory.mktemp("browser-shops"),
+        map_tile_url=TILES,
+        map_attribution="© les contributeurs OpenStreetMap",
+        api_rate_limit="off",
+    )
     with TantivyBackend(config.index_dir) as backend:
         backend.upsert(portal_records() + extra_records() + local_shop(shop_site))
     with serving_in_thread(create_app(config)) as url:

@@ -25,7 +25,20 @@ PAGE = """<!doctype html><html lang="fr"><head><title>Théière</title>
              "addressLocality": "Tours", "addressCountry": "FR"}}
 </script></head><body><h1>Théière en fonte</h1></body></html>"""
 
-PRODUCT_KEYS = {"type", "name", "price", "currency", "availability", "url", "image", "description", "brand", "sku", "gtin", "category"}
+PRODUCT_KEYS = {
+    "type",
+    "name",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "image",
+    "description",
+    "brand",
+    "sku",
+    "gtin",
+    "category",
+}
 SHOP_KEYS = {"type", "name", "url", "address", "postcode", "town", "lat", "lon", "telephone", "opening_hours"}
 
 
@@ -87,7 +100,9 @@ def test_the_bundled_registry_is_valid():
 def test_check_file_prints_stable_json_lines(tmp_path):
     page = tmp_path / "theiere.html"
     page.write_text(PAGE, encoding="utf-8")
-    result = run("check", str(page), "--json", "--base-url", "https://comptoir.example.fr/produits/theiere-fonte?utm_source=x")
+    result = run(
+        "check", str(page), "--json", "--base-url", "https://comptoir.example.fr/produits/theiere-fonte?utm_source=x"
+    )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     product = next(r for r in records if r["type"] == "product")

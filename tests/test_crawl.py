@@ -39,8 +39,7 @@ def crawl(tmp_path: Path, sites: SampleSites, **changes) -> tuple[subprocess.Com
         [sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, text=True, timeout=300
     )
     manifests = {
-        m["source_id"]: m
-        for m in (json.loads(p.read_text()) for p in (tmp_path / "data" / "runs").glob("*/*.json"))
+        m["source_id"]: m for m in (json.loads(p.read_text()) for p in (tmp_path / "data" / "runs").glob("*/*.json"))
     }
     return result, manifests
 
@@ -52,7 +51,7 @@ def products_in_run(tmp_path: Path, source_id: str) -> list[dict]:
 
 def test_sources_on_private_addresses_are_refused_without_allow_private(tmp_path, sites):
     before = len(sites.requests_to("brulerie-des-halles"))
-    result, manifests = crawl(tmp_path, sites, brulerie_des_halles={"allow_private": False})
+    _result, manifests = crawl(tmp_path, sites, brulerie_des_halles={"allow_private": False})
     refused = manifests["brulerie-des-halles"]
     assert refused["pages"] == 0 and refused["items"] == 1  # the registry's shop record only
     assert refused["refused_private"] >= 1
@@ -72,7 +71,7 @@ def test_the_page_budget_bounds_a_crawl_and_the_run_still_finishes(tmp_path, sit
 
 
 def test_sites_without_sitemap_are_discovered_by_following_links(tmp_path, sites):
-    result, manifests = crawl(tmp_path, sites)
+    _result, _manifests = crawl(tmp_path, sites)
     found = {p["url"] for p in products_in_run(tmp_path, "fromagerie-du-donjon")}
     expected = {p["url"] for p in expected_products(sites.base_urls, "fromagerie-du-donjon")}
     assert found == expected
@@ -82,7 +81,7 @@ def test_sites_without_sitemap_are_discovered_by_following_links(tmp_path, sites
 
 def test_sitemap_shops_are_read_from_their_sitemaps_not_by_wandering(tmp_path, sites):
     before = len(sites.requests_to("brulerie-des-halles"))
-    result, manifests = crawl(tmp_path, sites)
+    _result, _manifests = crawl(tmp_path, sites)
     paths = [r.path for r in sites.requests_to("brulerie-des-halles")[before:]]
     assert "/sitemap.xml" in paths and any("sitemap_products" in p for p in paths)
     found = {p["url"] for p in products_in_run(tmp_path, "brulerie-des-halles")}

@@ -13,7 +13,7 @@ from samples.platforms import PlatformShop, PlatformSites
 
 
 @pytest.mark.parametrize(
-    "html, headers, platform",
+    ("html", "headers", "platform"),
     [
         ('<link href="https://cdn.shopify.com/s/files/theme.css">', {}, "shopify"),
         ("<p>shop</p>", {"X-ShopId": "123"}, "shopify"),
@@ -31,14 +31,20 @@ def test_platform_markers(html, headers, platform):
 
 
 def test_advertised_feeds_skip_comment_feeds():
-    html = ('<link rel="alternate" type="application/rss+xml" href="/comments/feed/">'
-            '<link rel="alternate" type="application/rss+xml" href="/feeds/google.xml">'
-            '<link rel="stylesheet" href="/a.css">')
+    html = (
+        '<link rel="alternate" type="application/rss+xml" href="/comments/feed/">'
+        '<link rel="alternate" type="application/rss+xml" href="/feeds/google.xml">'
+        '<link rel="stylesheet" href="/a.css">'
+    )
     assert advertised_feeds(html, "https://x.example/") == ["https://x.example/feeds/google.xml"]
 
 
-SHOPS = [PlatformShop("shopify", n=137), PlatformShop("woocommerce", n=230), PlatformShop("feed-rss", n=12),
-         PlatformShop("feed-tsv", n=5, id="plain")]
+SHOPS = [
+    PlatformShop("shopify", n=137),
+    PlatformShop("woocommerce", n=230),
+    PlatformShop("feed-rss", n=12),
+    PlatformShop("feed-tsv", n=5, id="plain"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +63,10 @@ def test_detect_in_two_requests(sites):
 
 
 def test_detect_falls_back_to_website_when_the_api_is_closed():
-    pages = {"https://s.example/": (200, {}, b'<link href="https://cdn.shopify.com/x.css">'),
-             "https://s.example/products.json?limit=250&page=1": (404, {}, b"")}
+    pages = {
+        "https://s.example/": (200, {}, b'<link href="https://cdn.shopify.com/x.css">'),
+        "https://s.example/products.json?limit=250&page=1": (404, {}, b""),
+    }
     found = detect("https://s.example/", lambda url: pages[url])
     assert found.kind == "website" and found.platform == "shopify"
     assert "did not answer" in found.evidence[-1]

@@ -20,7 +20,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from hostile_sites import ShopFarm
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e]
@@ -39,8 +38,23 @@ def redis_url(tmp_path):
         pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
     pytest.importorskip("scrapy_redis", reason="scrapy-redis is not installed (pip install 'emplettes[distributed]')")
     port = free_port()
-    server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -87,10 +101,23 @@ def test_two_workers_share_one_shops_queue_without_fetching_a_page_twice(tmp_pat
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
         workers = []
         for name in ("worker1", "worker2"):
-            env = {**os.environ, "DATA_DIR": str(tmp_path / name), "SOURCES_FILE": str(tmp_path / "sources.yaml"),
-                   "CRAWL_DELAY": "0", "REDIS_URL": redis_url, "CRAWL_ROUND": "test-round"}
-            workers.append(subprocess.Popen([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            env = {
+                **os.environ,
+                "DATA_DIR": str(tmp_path / name),
+                "SOURCES_FILE": str(tmp_path / "sources.yaml"),
+                "CRAWL_DELAY": "0",
+                "REDIS_URL": redis_url,
+                "CRAWL_ROUND": "test-round",
+            }
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "emplettes.cli", "crawl"],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         outputs = [worker.communicate(timeout=180)[0] for worker in workers]
         assert [w.returncode for w in workers] == [0, 0], outputs
 
@@ -106,9 +133,8 @@ def test_two_workers_share_one_shops_queue_without_fetching_a_page_twice(tmp_pat
         assert manifest_one["shared_queue"] == manifest_two["shared_queue"] == f"emplettes:test-round:{shop.id}"
 
     # Each worker's run holds part of the shop: indexed as additions, never sweeping.
-    from indexer.load import PARTIAL
+    from indexer.load import PARTIAL, LoadReport, _sweep_decision
     from indexer.runs import run_info
-    from indexer.load import _sweep_decision, LoadReport
 
     info = run_info(next((tmp_path / "worker1" / "runs" / shop.id).glob("*.jsonl")))
     sweep, outcome, why = _sweep_decision(info, LoadReport(path=info.path, source_id=shop.id, run_id=info.run_id), 0.2)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import gc
 
 import pytest
+from test_backend_contract import product_record, shop_record
+from test_load import RUN1, product, write_run
 
+from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import (
     PRICE_CELL,
     RAW_FIELDS,
@@ -21,10 +24,7 @@ from indexer.backends.tantivy_backend import (
     record_key,
     seen_day,
 )
-from indexer.backends.base import SearchQuery
 from indexer.reindex import reindex
-from test_backend_contract import product_record, shop_record
-from test_load import RUN1, product, write_run
 
 
 def test_a_product_fills_every_raw_and_text_field():
@@ -86,6 +86,7 @@ def test_a_rebuild_restores_the_cycle_collector(tmp_path, monkeypatch, fail):
     write_run(runs, RUN1, [product(1, RUN1)])
     backend = TantivyBackend(tmp_path / "index")
     if fail:
+
         def broken(*args, **kwargs):
             assert not gc.isenabled()  # paused while loading
             raise RuntimeError("disk full")

@@ -12,14 +12,17 @@ live cluster agrees is what the contract suite checks with ``ELASTICSEARCH_URL``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from elastic_transport import ApiResponseMeta, BaseNode, HttpHeaders
 from elastic_transport._node import NodeApiResponse
 
+from indexer.analysis import plan_words
 from indexer.backends.base import Near, SearchQuery
+from indexer.backends.common import record_key
 from indexer.backends.elasticsearch_backend import (
     ElasticsearchBackend,
     analysis_settings,
@@ -30,8 +33,6 @@ from indexer.backends.elasticsearch_backend import (
     search_body,
     text_query,
 )
-from indexer.analysis import plan_words
-from indexer.backends.common import record_key
 
 URL = "http://es.test:9200"
 
@@ -59,7 +60,9 @@ class FakeServer:
             if route_method == method and path.startswith(prefix):
                 status, payload = responder(request)
                 return status, (json.dumps(payload).encode() if payload is not None else b"")
-        return 404, json.dumps({"error": {"type": "resource_not_found_exception", "reason": path}, "status": 404}).encode()
+        return 404, json.dumps(
+            {"error": {"type": "resource_not_found_exception", "reason": path}, "status": 404}
+        ).encode()
 
     def find(self, method: str, path_prefix: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)]
@@ -74,10 +77,12 @@ def fake_client(server: FakeServer, **options):
             meta = ApiResponseMeta(
                 status=status,
                 http_version="1.1",
-                headers=HttpHeaders({
-                    "content-type": "application/vnd.elasticsearch+json;compatible-with=9",
-                    "x-elastic-product": "Elasticsearch",
-                }),
+                headers=HttpHeaders(
+                    {
+                        "content-type": "application/vnd.elasticsearch+json;compatible-with=9",
+                        "x-elastic-product": "Elasticsearch",
+                    }
+                ),
                 duration=0.0,
                 node=self.config,
             )
@@ -95,8 +100,18 @@ def bulk_ok(request):
     items = []
     for action in lines[0::2]:
         op, meta = next(iter(action.items()))
-        items.append({op: {"_index": meta["_index"], "_id": meta["_id"], "_version": 1, "result": "created",
-                           "status": 201, "_shards": {"total": 2, "successful": 1, "failed": 0}}})
+        items.append(
+            {
+                op: {
+                    "_index": meta["_index"],
+                    "_id": meta["_id"],
+                    "_version": 1,
+                    "result": "created",
+                    "status": 201,
+                    "_shards": {"total": 2, "successful": 1, "failed": 0},
+                }
+            }
+        )
     return 200, {"took": 3, "errors": False, "items": items}
 
 
@@ -105,10 +120,16 @@ def server() -> FakeServer:
     server = FakeServer()
     server.on("PUT", "/_index_template/", acknowledged)
     server.on("HEAD", "/_alias/", (404, None))
-    server.on("PUT", "/emplettes-v", lambda r: (200, {"acknowledged": True, "shards_acknowledged": True,
-                                                       "index": r["path"].strip("/")}))
-    server.on("POST", "/emplettes/_mget", lambda r: (200, {"docs": [
-        {"_index": "emplettes-v1", "_id": i, "found": False} for i in r["body"]["ids"]]}))
+    server.on(
+        "PUT",
+        "/emplettes-v",
+        lambda r: (200, {"acknowledged": True, "shards_acknowledged": True, "index": r["path"].strip("/")}),
+    )
+    server.on(
+        "POST",
+        "/emplettes/_mget",
+        lambda r: (200, {"docs": [{"_index": "emplettes-v1", "_id": i, "found": False} for i in r["body"]["ids"]]}),
+    )
     server.on("PUT", "/_bulk", bulk_ok)
     server.on("POST", "/_bulk", bulk_ok)
     server.on("POST", "/emplettes/_refresh", (200, {"_shards": {"total": 2, "successful": 1, "failed": 0}}))
@@ -117,13 +138,29 @@ def server() -> FakeServer:
 
 def product(n: int, **changes) -> dict[str, Any]:
     record = {
-        "type": "product", "id": f"shop-p{n}", "source_id": "shop", "run_id": "20261101T080000Z-aaaa",
-        "shop_id": "shop-shop", "shop_name": "La Théière Bleue", "town": "Laval", "postcode": "53000",
-        "lat": 48.07, "lon": -0.77, "categories": ["Thé & café"], "services": ["delivery"],
-        "name": f"Théière {n}", "description": "Fonte.", "brand": None, "category": "Théières",
-        "price": "59.90", "currency": "EUR", "availability": "in_stock",
-        "url": f"https://shop.example.fr/{n}", "image": None,
-        "first_seen": "2026-10-03T09:00:00Z", "last_seen": "2026-11-01T08:00:00Z",
+        "type": "product",
+        "id": f"shop-p{n}",
+        "source_id": "shop",
+        "run_id": "20261101T080000Z-aaaa",
+        "shop_id": "shop-shop",
+        "shop_name": "La Théière Bleue",
+        "town": "Laval",
+        "postcode": "53000",
+        "lat": 48.07,
+        "lon": -0.77,
+        "categories": ["Thé & café"],
+        "services": ["delivery"],
+        "name": f"Théière {n}",
+        "description": "Fonte.",
+        "brand": None,
+        "category": "Théières",
+        "price": "59.90",
+        "currency": "EUR",
+        "availability": "in_stock",
+        "url": f"https://shop.example.fr/{n}",
+        "image": None,
+        "first_seen": "2026-10-03T09:00:00Z",
+        "last_seen": "2026-11-01T08:00:00Z",
     }
     record.update(changes)
     return record
@@ -135,22 +172,43 @@ def product(n: int, **changes) -> dict[str, Any]:
 def test_french_analysis_chain_is_exact():
     settings = analysis_settings(["vélo, bicyclette", "tee-shirt, t-shirt"])
     assert settings["filter"] == {
-        "fr_elision": {"type": "elision", "articles_case": True,
-                       "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]},
+        "fr_elision": {
+            "type": "elision",
+            "articles_case": True,
+            "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"],
+        },
         "fr_stop": {"type": "stop", "stopwords": "_french_"},
-        "fr_folded_stop": {"type": "stop", "stopwords": ["a", "meme", "etes", "etant", "etee", "etees", "eumes",
-                                                         "eutes", "fumes", "futes"]},
+        "fr_folded_stop": {
+            "type": "stop",
+            "stopwords": ["a", "meme", "etes", "etant", "etee", "etees", "eumes", "eutes", "fumes", "futes"],
+        },
         "fr_stemmer": {"type": "stemmer", "language": "light_french"},
-        "fr_synonyms": {"type": "synonym_graph", "synonyms": ["vélo, bicyclette", "tee-shirt, t-shirt"],
-                        "lenient": True},
+        "fr_synonyms": {
+            "type": "synonym_graph",
+            "synonyms": ["vélo, bicyclette", "tee-shirt, t-shirt"],
+            "lenient": True,
+        },
     }
     assert settings["analyzer"] == {
-        "fr_index": {"type": "custom", "tokenizer": "standard",
-                     "filter": ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_folded_stop", "fr_stemmer"]},
+        "fr_index": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_folded_stop", "fr_stemmer"],
+        },
         # synonym_graph at search time only (it cannot index multi-word synonyms correctly).
-        "fr_search": {"type": "custom", "tokenizer": "standard",
-                      "filter": ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_synonyms",
-                                 "fr_folded_stop", "fr_stemmer"]},
+        "fr_search": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": [
+                "fr_elision",
+                "lowercase",
+                "fr_stop",
+                "asciifolding",
+                "fr_synonyms",
+                "fr_folded_stop",
+                "fr_stemmer",
+            ],
+        },
         "fr_fold": {"type": "custom", "tokenizer": "standard", "filter": ["fr_elision", "lowercase", "asciifolding"]},
     }
 
@@ -170,18 +228,34 @@ def test_mappings_are_exact():
     assert mappings() == {
         "dynamic": False,
         "properties": {
-            "id": {"type": "keyword"}, "type": {"type": "keyword"}, "source_id": {"type": "keyword"},
-            "run_id": {"type": "keyword"}, "shop_id": {"type": "keyword"},
-            "shop_name": with_keyword, "town": with_keyword, "postcode": {"type": "keyword"},
-            "categories": with_keyword, "services": {"type": "keyword"}, "availability": {"type": "keyword"},
-            "name": {**text, "fields": {"keyword": {"type": "keyword", "ignore_above": 512},
-                                        "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"}}},
-            "description": text, "brand": text, "category": text,
+            "id": {"type": "keyword"},
+            "type": {"type": "keyword"},
+            "source_id": {"type": "keyword"},
+            "run_id": {"type": "keyword"},
+            "shop_id": {"type": "keyword"},
+            "shop_name": with_keyword,
+            "town": with_keyword,
+            "postcode": {"type": "keyword"},
+            "categories": with_keyword,
+            "services": {"type": "keyword"},
+            "availability": {"type": "keyword"},
+            "name": {
+                **text,
+                "fields": {
+                    "keyword": {"type": "keyword", "ignore_above": 512},
+                    "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
+                },
+            },
+            "description": text,
+            "brand": text,
+            "category": text,
             "price": {"type": "scaled_float", "scaling_factor": 100},
             "currency": {"type": "keyword"},
             "location": {"type": "geo_point"},
-            "first_seen": {"type": "date"}, "last_seen": {"type": "date"},
-            "key": {"type": "long"}, "tie": {"type": "long"},
+            "first_seen": {"type": "date"},
+            "last_seen": {"type": "date"},
+            "key": {"type": "long"},
+            "tie": {"type": "long"},
             "name_head": {"type": "keyword"},
         },
     }
@@ -271,10 +345,26 @@ def test_first_write_creates_template_then_a_versioned_index_behind_the_alias(se
 
 
 def test_upsert_keeps_first_seen_of_known_products(server):
-    server.on("POST", "/emplettes/_mget", (200, {"docs": [
-        {"_index": "emplettes-v1", "_id": "shop-p1", "_version": 3, "_seq_no": 4, "_primary_term": 1,
-         "found": True, "_source": {"first_seen": "2026-09-01T00:00:00Z"}},
-    ]}))
+    server.on(
+        "POST",
+        "/emplettes/_mget",
+        (
+            200,
+            {
+                "docs": [
+                    {
+                        "_index": "emplettes-v1",
+                        "_id": "shop-p1",
+                        "_version": 3,
+                        "_seq_no": 4,
+                        "_primary_term": 1,
+                        "found": True,
+                        "_source": {"first_seen": "2026-09-01T00:00:00Z"},
+                    },
+                ]
+            },
+        ),
+    )
     backend = ElasticsearchBackend(client=fake_client(server))
     backend.upsert([product(1, first_seen="2026-11-02T08:00:00Z")])
     assert server.find("POST", "/emplettes/_mget")[0]["query"] == "_source_includes=first_seen"
@@ -296,13 +386,37 @@ def test_bulk_retries_429_with_backoff_and_reports_rejected_documents(server, mo
         for action in lines[0::2]:
             meta = action["index"]
             if meta["_id"] == "shop-p2" and len(calls) == 1:  # queue full the first time
-                items.append({"index": {"_index": "emplettes-v1", "_id": meta["_id"], "status": 429, "error": {
-                    "type": "es_rejected_execution_exception", "reason": "rejected execution of coordinating operation"}}})
+                items.append(
+                    {
+                        "index": {
+                            "_index": "emplettes-v1",
+                            "_id": meta["_id"],
+                            "status": 429,
+                            "error": {
+                                "type": "es_rejected_execution_exception",
+                                "reason": "rejected execution of coordinating operation",
+                            },
+                        }
+                    }
+                )
             elif meta["_id"] == "shop-p3":  # a document the mapping refuses: reported, not retried
-                items.append({"index": {"_index": "emplettes-v1", "_id": meta["_id"], "status": 400, "error": {
-                    "type": "document_parsing_exception", "reason": "[1:200] failed to parse field [price]"}}})
+                items.append(
+                    {
+                        "index": {
+                            "_index": "emplettes-v1",
+                            "_id": meta["_id"],
+                            "status": 400,
+                            "error": {
+                                "type": "document_parsing_exception",
+                                "reason": "[1:200] failed to parse field [price]",
+                            },
+                        }
+                    }
+                )
             else:
-                items.append({"index": {"_index": "emplettes-v1", "_id": meta["_id"], "status": 201, "result": "created"}})
+                items.append(
+                    {"index": {"_index": "emplettes-v1", "_id": meta["_id"], "status": 201, "result": "created"}}
+                )
         return 200, {"took": 2, "errors": True, "items": items}
 
     server.on("PUT", "/_bulk", flaky)
@@ -312,20 +426,48 @@ def test_bulk_retries_429_with_backoff_and_reports_rejected_documents(server, mo
     assert written == 2
     assert len(calls) == 2 and [a["index"]["_id"] for a in calls[1]["body"][0::2]] == ["shop-p2"]
     assert sleeps == [2]  # back-off before the retry
-    assert backend.last_rejected == [{"id": "shop-p3", "status": 400, "error": {
-        "type": "document_parsing_exception", "reason": "[1:200] failed to parse field [price]"}}]
+    assert backend.last_rejected == [
+        {
+            "id": "shop-p3",
+            "status": 400,
+            "error": {"type": "document_parsing_exception", "reason": "[1:200] failed to parse field [price]"},
+        }
+    ]
 
 
 def test_delete_source_is_a_delete_by_query(server):
-    server.on("POST", "/emplettes/_delete_by_query", (200, {
-        "took": 12, "timed_out": False, "total": 3, "deleted": 3, "batches": 1, "version_conflicts": 0,
-        "noops": 0, "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0, "requests_per_second": -1.0,
-        "throttled_until_millis": 0, "failures": []}))
+    server.on(
+        "POST",
+        "/emplettes/_delete_by_query",
+        (
+            200,
+            {
+                "took": 12,
+                "timed_out": False,
+                "total": 3,
+                "deleted": 3,
+                "batches": 1,
+                "version_conflicts": 0,
+                "noops": 0,
+                "retries": {"bulk": 0, "search": 0},
+                "throttled_millis": 0,
+                "requests_per_second": -1.0,
+                "throttled_until_millis": 0,
+                "failures": [],
+            },
+        ),
+    )
     backend = ElasticsearchBackend(client=fake_client(server))
     assert backend.delete_source("shop", keep_run="20261102T080000Z-bbbb") == 3
     request = server.find("POST", "/emplettes/_delete_by_query")[0]
-    assert request["body"] == {"query": {"bool": {
-        "filter": [{"term": {"source_id": "shop"}}], "must_not": [{"term": {"run_id": "20261102T080000Z-bbbb"}}]}}}
+    assert request["body"] == {
+        "query": {
+            "bool": {
+                "filter": [{"term": {"source_id": "shop"}}],
+                "must_not": [{"term": {"run_id": "20261102T080000Z-bbbb"}}],
+            }
+        }
+    }
     assert "conflicts=proceed" in request["query"] and "refresh=true" in request["query"]
 
 
@@ -342,7 +484,9 @@ def test_a_bulk_load_refreshes_once_and_before_a_sweep_that_needs_it(server):
         backend.delete_source("shop", keep_run=new)  # the old run's records must be searchable to go
         refreshed = server.find("POST", "/emplettes/_refresh")
         assert len(refreshed) == 1
-        assert server.requests.index(refreshed[0]) < server.requests.index(server.find("POST", "/emplettes/_delete_by_query")[1])
+        assert server.requests.index(refreshed[0]) < server.requests.index(
+            server.find("POST", "/emplettes/_delete_by_query")[1]
+        )
     assert len(server.find("POST", "/emplettes/_refresh")) == 2  # and once when the block ends
     backend.upsert([product(4)])
     assert len(server.find("POST", "/emplettes/_refresh")) == 3  # outside bulk(): every upsert
@@ -369,10 +513,12 @@ def test_rebuild_fills_a_new_version_then_moves_the_alias_atomically(server):
     bulk = (server.find("PUT", "/_bulk") + server.find("POST", "/_bulk"))[0]["body"]
     assert bulk[0] == {"index": {"_index": new, "_id": "shop-p1"}}  # not through the alias
     backend.finish_rebuild(fresh)
-    assert server.find("POST", "/_aliases")[0]["body"] == {"actions": [
-        {"remove": {"index": "emplettes-v20261101080000000000", "alias": "emplettes"}},
-        {"add": {"index": new, "alias": "emplettes", "is_write_index": True}},
-    ]}
+    assert server.find("POST", "/_aliases")[0]["body"] == {
+        "actions": [
+            {"remove": {"index": "emplettes-v20261101080000000000", "alias": "emplettes"}},
+            {"add": {"index": new, "alias": "emplettes", "is_write_index": True}},
+        ]
+    }
     assert server.find("DELETE", "/emplettes-v20261101080000000000")
 
 
@@ -381,24 +527,49 @@ def test_rebuild_fills_a_new_version_then_moves_the_alias_atomically(server):
 
 def test_search_body_with_disjunctive_facets_geo_and_price_sort():
     query = SearchQuery(
-        text="", filters={"town": ("Laval",), "availability": ("in_stock", "preorder"), "shop_id": ("s1",)},
-        price_min=Decimal("5"), price_max=Decimal("50"), near=Near(48.07, -0.77, 10), sort="price_asc",
-        page=2, per_page=20, facets=("town", "availability"),
+        text="",
+        filters={"town": ("Laval",), "availability": ("in_stock", "preorder"), "shop_id": ("s1",)},
+        price_min=Decimal("5"),
+        price_max=Decimal("50"),
+        near=Near(48.07, -0.77, 10),
+        sort="price_asc",
+        page=2,
+        per_page=20,
+        facets=("town", "availability"),
     )
     body = search_body(query, None, facet_size=50)
-    assert body["query"] == {"bool": {"filter": [
-        {"term": {"type": "product"}},
-        {"range": {"price": {"gte": 5.0, "lte": 50.0}}},
-        {"geo_distance": {"distance": "10km", "distance_type": "arc", "location": {"lat": 48.07, "lon": -0.77}}},
-        {"terms": {"shop_id": ["s1"]}},  # not a facet: applies to the counts too
-    ]}}
-    assert body["post_filter"] == {"bool": {"filter": [
-        {"terms": {"town.keyword": ["Laval"]}}, {"terms": {"availability": ["in_stock", "preorder"]}}]}}
+    assert body["query"] == {
+        "bool": {
+            "filter": [
+                {"term": {"type": "product"}},
+                {"range": {"price": {"gte": 5.0, "lte": 50.0}}},
+                {
+                    "geo_distance": {
+                        "distance": "10km",
+                        "distance_type": "arc",
+                        "location": {"lat": 48.07, "lon": -0.77},
+                    }
+                },
+                {"terms": {"shop_id": ["s1"]}},  # not a facet: applies to the counts too
+            ]
+        }
+    }
+    assert body["post_filter"] == {
+        "bool": {
+            "filter": [{"terms": {"town.keyword": ["Laval"]}}, {"terms": {"availability": ["in_stock", "preorder"]}}]
+        }
+    }
     assert body["aggs"]["town"] == {
         "filter": {"bool": {"filter": [{"terms": {"availability": ["in_stock", "preorder"]}}]}},
         "aggs": {
-            "values": {"terms": {"field": "town.keyword", "size": 50, "shard_size": 65_000,
-                                 "order": [{"_count": "desc"}, {"_key": "asc"}]}},
+            "values": {
+                "terms": {
+                    "field": "town.keyword",
+                    "size": 50,
+                    "shard_size": 65_000,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}],
+                }
+            },
             "selected": {"terms": {"field": "town.keyword", "include": ["Laval"], "size": 1}},
         },
     }
@@ -407,13 +578,28 @@ def test_search_body_with_disjunctive_facets_geo_and_price_sort():
     assert (body["from"], body["size"], body["track_total_hits"]) == (20, 20, True)
 
 
-@pytest.mark.parametrize("sort, expected", [
-    ("price_desc", [{"price": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]),
-    ("newest", [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]),
-    ("relevance", ["_score", {"key": {"order": "asc"}}]),
-    ("distance", [{"_geo_distance": {"location": {"lat": 48.0, "lon": -0.7}, "order": "asc", "unit": "km",
-                                     "distance_type": "arc"}}, {"key": {"order": "asc"}}]),
-])
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("price_desc", [{"price": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]),
+        ("newest", [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]),
+        ("relevance", ["_score", {"key": {"order": "asc"}}]),
+        (
+            "distance",
+            [
+                {
+                    "_geo_distance": {
+                        "location": {"lat": 48.0, "lon": -0.7},
+                        "order": "asc",
+                        "unit": "km",
+                        "distance_type": "arc",
+                    }
+                },
+                {"key": {"order": "asc"}},
+            ],
+        ),
+    ],
+)
 def test_sorts_break_ties_like_the_embedded_backend(sort, expected):
     body = search_body(SearchQuery(text="thé", sort=sort, near=Near(48.0, -0.7, 5)), {"match_all": {}})
     assert body["sort"] == expected
@@ -423,29 +609,56 @@ def test_text_query_uses_the_shared_constant_scores():
     query = text_query(plan_words("huile d'olive"), "strict")
     core, should = query["bool"]["must"][0], query["bool"]["should"]
     huile = core["bool"]["must"][0]["dis_max"]["queries"]
-    assert huile[0] == {"constant_score": {"filter": {"bool": {"should": [
-        {"match": {"name": {"query": "huile", "operator": "and"}}},
-        {"match": {"name": {"query": "huiles", "operator": "and"}}}], "minimum_should_match": 1}}, "boost": 8.0}}
+    assert huile[0] == {
+        "constant_score": {
+            "filter": {
+                "bool": {
+                    "should": [
+                        {"match": {"name": {"query": "huile", "operator": "and"}}},
+                        {"match": {"name": {"query": "huiles", "operator": "and"}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            },
+            "boost": 8.0,
+        }
+    }
     assert [q["constant_score"]["boost"] for q in huile] == [8.0, 4.0, 3.0, 1.0]  # name, brand, category, description
     assert should[:3] == [
         {"constant_score": {"filter": {"term": {"availability": "in_stock"}}, "boost": 2.0}},
         {"constant_score": {"filter": {"term": {"availability": "preorder"}}, "boost": 1.0}},
         {"constant_score": {"filter": {"term": {"availability": "unknown"}}, "boost": 1.0}},
     ]
-    assert should[3] == {"constant_score": {"filter": {"match_phrase": {"name": {"query": "huile olive", "slop": 1}}},
-                                            "boost": 4.0}}
+    assert should[3] == {
+        "constant_score": {"filter": {"match_phrase": {"name": {"query": "huile olive", "slop": 1}}}, "boost": 4.0}
+    }
     assert should[4] == {"constant_score": {"filter": {"terms": {"name_head": ["huil", "oliv"]}}, "boost": 2.0}}
     chandelle = text_query(plan_words("chandelle"), "strict")["bool"]["must"][0]["dis_max"]["queries"][0]
-    assert chandelle["dis_max"]["queries"][1]["constant_score"] == {"filter": {"bool": {"should": [
-        {"match": {"name": {"query": "bougie", "operator": "and"}}}], "minimum_should_match": 1}}, "boost": 6.0}
+    assert chandelle["dis_max"]["queries"][1]["constant_score"] == {
+        "filter": {
+            "bool": {"should": [{"match": {"name": {"query": "bougie", "operator": "and"}}}], "minimum_should_match": 1}
+        },
+        "boost": 6.0,
+    }
     fuzzy = text_query(plan_words("bougei"), "fuzzy")["bool"]["must"][0]["dis_max"]["queries"][0]
-    assert fuzzy["dis_max"]["queries"][1] == {"constant_score": {"filter": {"bool": {"should": [
-        {"match": {"name": {"query": "bougei", "fuzziness": 1}}},
-        {"match": {"name.suggest": {"query": "bougei", "fuzziness": 1}}},
-    ], "minimum_should_match": 1}}, "boost": 4.0}}
+    assert fuzzy["dis_max"]["queries"][1] == {
+        "constant_score": {
+            "filter": {
+                "bool": {
+                    "should": [
+                        {"match": {"name": {"query": "bougei", "fuzziness": 1}}},
+                        {"match": {"name.suggest": {"query": "bougei", "fuzziness": 1}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            },
+            "boost": 4.0,
+        }
+    }
     description = text_query(plan_words("bougei"), "fuzzy")["bool"]["must"][0]["dis_max"]["queries"][3]
-    assert description["dis_max"]["queries"][1] == {"constant_score": {
-        "filter": {"match": {"description": {"query": "bougei", "fuzziness": 1}}}, "boost": 0.5}}
+    assert description["dis_max"]["queries"][1] == {
+        "constant_score": {"filter": {"match": {"description": {"query": "bougei", "fuzziness": 1}}}, "boost": 0.5}
+    }
 
 
 def test_search_reads_hits_totals_facets_and_falls_back_to_typos(server):
@@ -456,29 +669,61 @@ def test_search_reads_hits_totals_facets_and_falls_back_to_typos(server):
         searches.append(request["body"])
         body = request["body"]
         if body.get("size") == 0:  # the probe: nothing for the words as typed
-            return 200, {"took": 1, "timed_out": False, "terminated_early": True,
-                         "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                         "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []}}
+            return 200, {
+                "took": 1,
+                "timed_out": False,
+                "terminated_early": True,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []},
+            }
         return 200, {
-            "took": 4, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-            "hits": {"total": {"value": 1, "relation": "eq"}, "max_score": None, "hits": [
-                {"_index": "emplettes-v1", "_id": "shop-p1", "_score": 6.0, "_source": stored,
-                 "sort": [6.0, stored["key"]]}]},
+            "took": 4,
+            "timed_out": False,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {
+                "total": {"value": 1, "relation": "eq"},
+                "max_score": None,
+                "hits": [
+                    {
+                        "_index": "emplettes-v1",
+                        "_id": "shop-p1",
+                        "_score": 6.0,
+                        "_source": stored,
+                        "sort": [6.0, stored["key"]],
+                    }
+                ],
+            },
             "aggregations": {
-                "town": {"doc_count": 1, "values": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0,
-                                                    "buckets": [{"key": "Laval", "doc_count": 1}]}},
-                "availability": {"doc_count": 1, "values": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0,
-                                                            "buckets": [{"key": "in_stock", "doc_count": 1}]},
-                                 "selected": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0,
-                                              "buckets": []}},
+                "town": {
+                    "doc_count": 1,
+                    "values": {
+                        "doc_count_error_upper_bound": 0,
+                        "sum_other_doc_count": 0,
+                        "buckets": [{"key": "Laval", "doc_count": 1}],
+                    },
+                },
+                "availability": {
+                    "doc_count": 1,
+                    "values": {
+                        "doc_count_error_upper_bound": 0,
+                        "sum_other_doc_count": 0,
+                        "buckets": [{"key": "in_stock", "doc_count": 1}],
+                    },
+                    "selected": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": []},
+                },
             },
         }
 
     server.on("POST", "/emplettes/_search", answer)
     backend = ElasticsearchBackend(client=fake_client(server))
-    result = backend.search(SearchQuery(text="bougei", near=Near(48.0, -0.7, 25),
-                                        filters={"availability": ("in_stock", "out_of_stock")},
-                                        facets=("town", "availability")))
+    result = backend.search(
+        SearchQuery(
+            text="bougei",
+            near=Near(48.0, -0.7, 25),
+            filters={"availability": ("in_stock", "out_of_stock")},
+            facets=("town", "availability"),
+        )
+    )
     assert len(searches) == 2
     assert searches[0]["size"] == 0 and searches[0]["terminate_after"] == 1
     assert "fuzziness" not in json.dumps(searches[0]) and "fuzziness" in json.dumps(searches[1])
@@ -488,7 +733,9 @@ def test_search_reads_hits_totals_facets_and_falls_back_to_typos(server):
     assert hit["distance_km"] == 9.4
     assert hit["name_highlight"] == [("Bougie", True), (" parfumée", False)]
     assert [(f.value, f.count, f.selected) for f in result.facets["availability"]] == [
-        ("in_stock", 1, True), ("out_of_stock", 0, True)]
+        ("in_stock", 1, True),
+        ("out_of_stock", 0, True),
+    ]
     assert [(f.value, f.count) for f in result.facets["town"]] == [("Laval", 1)]
 
 
@@ -499,17 +746,38 @@ def test_search_before_any_index_exists_is_empty(server):
 
 
 def test_suggest_uses_search_as_you_type(server):
-    server.on("POST", "/emplettes/_search", (200, {
-        "took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-        "hits": {"total": {"value": 3, "relation": "eq"}, "max_score": None, "hits": []},
-        "aggregations": {"n": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": [
-            {"key": "Lot de 3 bougies", "doc_count": 2}, {"key": "Bougie vanille", "doc_count": 1}]}}}))
+    server.on(
+        "POST",
+        "/emplettes/_search",
+        (
+            200,
+            {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"total": {"value": 3, "relation": "eq"}, "max_score": None, "hits": []},
+                "aggregations": {
+                    "n": {
+                        "doc_count_error_upper_bound": 0,
+                        "sum_other_doc_count": 0,
+                        "buckets": [
+                            {"key": "Lot de 3 bougies", "doc_count": 2},
+                            {"key": "Bougie vanille", "doc_count": 1},
+                        ],
+                    }
+                },
+            },
+        ),
+    )
     backend = ElasticsearchBackend(client=fake_client(server))
     assert backend.suggest("Boug") == ["Bougie vanille", "Lot de 3 bougies"]
     body = server.find("POST", "/emplettes/_search")[0]["body"]
     assert body["query"]["bool"]["must"][0]["multi_match"] == {
-        "query": "boug", "type": "bool_prefix", "operator": "and",
-        "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"]}
+        "query": "boug",
+        "type": "bool_prefix",
+        "operator": "and",
+        "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
+    }
     assert body["aggs"] == {"n": {"terms": {"field": "name.keyword", "size": 40}}}
 
 
@@ -519,23 +787,50 @@ def test_stats_and_shops_requests(server):
     def answer(request):
         body = request["body"]
         if body["query"] == {"term": {"type": "shop"}} and body.get("size") == 0:
-            return 200, {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0,
-                         "failed": 0}, "hits": {"total": {"value": 1, "relation": "eq"}, "max_score": None, "hits": []}}
+            return 200, {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {"total": {"value": 1, "relation": "eq"}, "max_score": None, "hits": []},
+            }
         if body["query"] == {"term": {"type": "shop"}}:
-            return 200, {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0,
-                         "failed": 0}, "hits": {"total": {"value": 1, "relation": "eq"}, "max_score": None, "hits": [
-                             {"_index": "emplettes-v1", "_id": "a-shop", "_score": None, "_source": shop, "sort": [7]}]}}
-        return 200, {"took": 2, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                     "hits": {"total": {"value": 12, "relation": "eq"}, "max_score": None, "hits": []},
-                     "aggregations": {"s": {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0, "buckets": [
-                         {"key": "b", "doc_count": 7}, {"key": "a", "doc_count": 5}]}}}
+            return 200, {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {
+                    "total": {"value": 1, "relation": "eq"},
+                    "max_score": None,
+                    "hits": [{"_index": "emplettes-v1", "_id": "a-shop", "_score": None, "_source": shop, "sort": [7]}],
+                },
+            }
+        return 200, {
+            "took": 2,
+            "timed_out": False,
+            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+            "hits": {"total": {"value": 12, "relation": "eq"}, "max_score": None, "hits": []},
+            "aggregations": {
+                "s": {
+                    "doc_count_error_upper_bound": 0,
+                    "sum_other_doc_count": 0,
+                    "buckets": [{"key": "b", "doc_count": 7}, {"key": "a", "doc_count": 5}],
+                }
+            },
+        }
 
     server.on("POST", "/emplettes/_search", answer)
     backend = ElasticsearchBackend(client=fake_client(server))
     assert backend.stats() == {"products": 12, "shops": 1, "sources": {"a": 5, "b": 7}}
     products = server.find("POST", "/emplettes/_search")[0]["body"]
-    assert products == {"query": {"term": {"type": "product"}}, "size": 0, "track_total_hits": True,
-                        "aggs": {"s": {"terms": {"field": "source_id", "size": 65_000}}}}
+    assert products == {
+        "query": {"term": {"type": "product"}},
+        "size": 0,
+        "track_total_hits": True,
+        "aggs": {"s": {"terms": {"field": "source_id", "size": 65_000}}},
+    }
     assert backend.shops() == [{k: v for k, v in shop.items() if k != "key"}]
     assert server.find("POST", "/emplettes/_search")[-1]["body"] == {
-        "query": {"term": {"type": "shop"}}, "size": 10_000, "sort": [{"key": "asc"}]}
+        "query": {"term": {"type": "shop"}},
+        "size": 10_000,
+        "sort": [{"key": "asc"}],
+    }

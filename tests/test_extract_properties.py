@@ -14,27 +14,108 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 # Fragments of real product markup, recombined and mangled by hypothesis.
 FRAGMENTS = [
-    "<html>", "<head>", "</head>", "<body>", "</body>", "</html>", "<div>", "</div>", "<span>", "</span>",
-    '<script type="application/ld+json">', "</script>", '<meta property="og:type" content="product">',
-    '<meta property="product:price:amount" content="', '<div itemscope itemtype="http://schema.org/Product">',
-    '<span itemprop="name">', '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer">',
-    '<meta itemprop="price" content="', '<div vocab="https://schema.org/" typeof="Product">',
-    '<span property="name">', '<base href="', '<link rel="canonical" href="', '"', "'", ">", "<", "&amp;",
-    "&#0;", "&#x110000;", "{", "}", "[", "]", ",", ":", '"@type": "Product"', '"offers": ', '"price": ',
-    '"@graph": [', '"hasVariant": [', '"@id": "#x"', "/*<![CDATA[*/", "/*]]>*/", "<!--", "-->", "1 299,00 €",
-    "NaN", "Infinity", "1e999", "-5", "//", "javascript:alert(1)", "\x00", "\ufeff", "é", "\ud7ff",
+    "<html>",
+    "<head>",
+    "</head>",
+    "<body>",
+    "</body>",
+    "</html>",
+    "<div>",
+    "</div>",
+    "<span>",
+    "</span>",
+    '<script type="application/ld+json">',
+    "</script>",
+    '<meta property="og:type" content="product">',
+    '<meta property="product:price:amount" content="',
+    '<div itemscope itemtype="http://schema.org/Product">',
+    '<span itemprop="name">',
+    '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer">',
+    '<meta itemprop="price" content="',
+    '<div vocab="https://schema.org/" typeof="Product">',
+    '<span property="name">',
+    '<base href="',
+    '<link rel="canonical" href="',
+    '"',
+    "'",
+    ">",
+    "<",
+    "&amp;",
+    "&#0;",
+    "&#x110000;",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    '"@type": "Product"',
+    '"offers": ',
+    '"price": ',
+    '"@graph": [',
+    '"hasVariant": [',
+    '"@id": "#x"',
+    "/*<![CDATA[*/",
+    "/*]]>*/",
+    "<!--",
+    "-->",
+    "1 299,00 €",
+    "NaN",
+    "Infinity",
+    "1e999",
+    "-5",
+    "//",
+    "javascript:alert(1)",
+    "\x00",
+    "\ufeff",
+    "é",
+    "\ud7ff",
 ]
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
     | st.sampled_from(["Product", "Offer", "AggregateOffer", "LocalBusiness", "InStock", "EUR", "12,50", {}]),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["@type", "@id", "@graph", "name", "offers", "price", "priceCurrency", "availability",
-                         "image", "url", "brand", "sku", "gtin13", "hasVariant", "address", "geo", "openingHours",
-                         "openingHoursSpecification", "itemReviewed", "itemListElement", "item", "lowPrice",
-                         "priceSpecification", "dayOfWeek", "opens", "closes", "latitude", "streetAddress"]),
-        children,
-        max_size=6,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "@type",
+                    "@id",
+                    "@graph",
+                    "name",
+                    "offers",
+                    "price",
+                    "priceCurrency",
+                    "availability",
+                    "image",
+                    "url",
+                    "brand",
+                    "sku",
+                    "gtin13",
+                    "hasVariant",
+                    "address",
+                    "geo",
+                    "openingHours",
+                    "openingHoursSpecification",
+                    "itemReviewed",
+                    "itemListElement",
+                    "item",
+                    "lowPrice",
+                    "priceSpecification",
+                    "dayOfWeek",
+                    "opens",
+                    "closes",
+                    "latitude",
+                    "streetAddress",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
     ),
     max_leaves=25,
 )
@@ -87,6 +168,8 @@ def test_parse_price_never_raises(text, currency_hint, decimal_separator):
 
 
 @SETTINGS
-@given(st.lists(st.text(max_size=40), max_size=4), st.lists(st.tuples(JSON_VALUES, JSON_VALUES, JSON_VALUES), max_size=3))
+@given(
+    st.lists(st.text(max_size=40), max_size=4), st.lists(st.tuples(JSON_VALUES, JSON_VALUES, JSON_VALUES), max_size=3)
+)
 def test_opening_hours_never_raise(texts, specifications):
     assert isinstance(normalise_opening_hours(texts, specifications), list)

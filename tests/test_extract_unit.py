@@ -9,7 +9,20 @@ from crawler.extract.availability import normalise_availability
 from crawler.extract.hours import normalise_opening_hours
 
 PAGE_URL = "https://boutique.example.fr/produits/bol-gres"
-PRODUCT_KEYS = {"type", "name", "price", "currency", "availability", "url", "image", "description", "brand", "sku", "gtin", "category"}
+PRODUCT_KEYS = {
+    "type",
+    "name",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "image",
+    "description",
+    "brand",
+    "sku",
+    "gtin",
+    "category",
+}
 SHOP_KEYS = {"type", "name", "url", "address", "postcode", "town", "lat", "lon", "telephone", "opening_hours"}
 
 
@@ -30,13 +43,16 @@ def only_product(result: PageExtraction) -> dict:
 
 # -- JSON-LD shapes ---------------------------------------------------------------
 
+
 def test_product_inside_a_graph_with_id_references_is_found():
-    html = page(jsonld("""{"@context": "https://schema.org", "@graph": [
+    html = page(
+        jsonld("""{"@context": "https://schema.org", "@graph": [
         {"@type": "WebPage", "@id": "#page"},
         {"@type": "ImageObject", "@id": "#img", "url": "/img/bol.jpg"},
         {"@type": "Product", "name": "Bol en grès", "image": {"@id": "#img"},
          "offers": {"@type": "Offer", "price": "24.00", "priceCurrency": "EUR",
-                    "availability": "https://schema.org/InStock"}}]}"""))
+                    "availability": "https://schema.org/InStock"}}]}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert product["name"] == "Bol en grès"
     assert product["price"] == "24.00"
@@ -85,9 +101,11 @@ def test_an_unreadable_script_does_not_hide_the_others():
 
 
 def test_html_entities_inside_json_ld_are_decoded():
-    html = page(jsonld("""{"@type": "Product", "name": "Noir &amp; Argent l&#039;original",
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Noir &amp; Argent l&#039;original",
         "description": "&lt;p&gt;Un &lt;strong&gt;bol&lt;/strong&gt; &amp;amp; sa soucoupe&lt;/p&gt;",
-        "image": "https://cdn.example.fr/i.jpg?w=80&amp;h=80", "sku": "B1"}"""))
+        "image": "https://cdn.example.fr/i.jpg?w=80&amp;h=80", "sku": "B1"}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert product["name"] == "Noir & Argent l'original"
     assert product["description"] == "Un bol & sa soucoupe"
@@ -95,101 +113,130 @@ def test_html_entities_inside_json_ld_are_decoded():
 
 
 def test_wix_capitalised_properties_and_lowercase_types_are_understood():
-    html = page(jsonld("""{"@context": "https://schema.org/", "@type": "product", "name": "Savon",
+    html = page(
+        jsonld("""{"@context": "https://schema.org/", "@type": "product", "name": "Savon",
         "brand": {"@type": "brand", "name": "Savonnerie du Port"},
-        "Offers": {"@type": "Offer", "price": "6.90", "priceCurrency": "EUR", "Availability": "OutOfStock"}}"""))
+        "Offers": {"@type": "Offer", "price": "6.90", "priceCurrency": "EUR", "Availability": "OutOfStock"}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
-    assert (product["price"], product["availability"], product["brand"]) == ("6.90", "out_of_stock", "Savonnerie du Port")
+    assert (product["price"], product["availability"], product["brand"]) == (
+        "6.90",
+        "out_of_stock",
+        "Savonnerie du Port",
+    )
 
 
 def test_product_nested_in_aggregate_rating_item_reviewed_is_found():
-    html = page(jsonld("""{"@type": "AggregateRating", "ratingValue": 4.5, "reviewCount": 12,
+    html = page(
+        jsonld("""{"@type": "AggregateRating", "ratingValue": 4.5, "reviewCount": 12,
         "itemReviewed": {"@type": "Product", "name": "Micro-ondes",
-        "offers": {"@type": "AggregateOffer", "lowPrice": 109.0, "highPrice": 129.0, "priceCurrency": "EUR"}}}"""))
+        "offers": {"@type": "AggregateOffer", "lowPrice": 109.0, "highPrice": 129.0, "priceCurrency": "EUR"}}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["name"], product["price"]) == ("Micro-ondes", "109.00")
 
 
 # -- offers -------------------------------------------------------------------------
 
+
 def test_aggregate_offer_gives_the_low_price_and_in_stock_if_any_offer_is():
-    html = page(jsonld("""{"@type": "Product", "name": "Thé", "offers": {"@type": "AggregateOffer",
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Thé", "offers": {"@type": "AggregateOffer",
         "lowPrice": "5.29", "highPrice": "9.56", "priceCurrency": "EUR", "offers": [
         {"@type": "Offer", "price": "9.56", "availability": "http://schema.org/OutOfStock"},
-        {"@type": "Offer", "price": "5.29", "availability": "http://schema.org/InStock"}]}}"""))
+        {"@type": "Offer", "price": "5.29", "availability": "http://schema.org/InStock"}]}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == ("5.29", "EUR", "in_stock")
     assert product["price_high"] == "9.56"
 
 
 def test_offer_arrays_give_the_lowest_price():
-    html = page(jsonld("""{"@type": "Product", "name": "Café", "offers": [
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Café", "offers": [
         {"@type": "Offer", "price": 39.98, "priceCurrency": "EUR", "availability": "SoldOut"},
-        {"@type": "Offer", "price": 19.99, "priceCurrency": "EUR", "availability": "SoldOut"}]}"""))
+        {"@type": "Offer", "price": 19.99, "priceCurrency": "EUR", "availability": "SoldOut"}]}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["availability"]) == ("19.99", "out_of_stock")
     assert product["price_high"] == "39.98"
 
 
 def test_aggregate_offer_high_price_alone_makes_a_range():
-    html = page(jsonld("""{"@type": "Product", "name": "Micro-ondes", "offers": {"@type": "AggregateOffer",
-        "lowPrice": 109.0, "highPrice": "129", "priceCurrency": "EUR", "offerCount": 3}}"""))
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Micro-ondes", "offers": {"@type": "AggregateOffer",
+        "lowPrice": 109.0, "highPrice": "129", "priceCurrency": "EUR", "offerCount": 3}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["price_high"]) == ("109.00", "129.00")
 
 
 def test_one_price_or_equal_prices_make_no_range():
-    single = page(jsonld("""{"@type": "Product", "name": "Bol", "offers": {"@type": "Offer",
-        "price": "12.50", "priceCurrency": "EUR"}}"""))
+    single = page(
+        jsonld("""{"@type": "Product", "name": "Bol", "offers": {"@type": "Offer",
+        "price": "12.50", "priceCurrency": "EUR"}}""")
+    )
     assert "price_high" not in only_product(extract_page(single, PAGE_URL))
-    same = page(jsonld("""{"@type": "Product", "name": "Bol", "offers": [
+    same = page(
+        jsonld("""{"@type": "Product", "name": "Bol", "offers": [
         {"@type": "Offer", "price": "12.50", "priceCurrency": "EUR"},
-        {"@type": "Offer", "price": "12.5", "priceCurrency": "EUR"}]}"""))
+        {"@type": "Offer", "price": "12.5", "priceCurrency": "EUR"}]}""")
+    )
     assert "price_high" not in only_product(extract_page(same, PAGE_URL))
 
 
 def test_offers_in_another_currency_make_no_range():
-    html = page(jsonld("""{"@type": "Product", "name": "Montre", "offers": [
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Montre", "offers": [
         {"@type": "Offer", "price": "100", "priceCurrency": "EUR"},
         {"@type": "Offer", "price": "130", "priceCurrency": "CHF"},
-        {"@type": "Offer", "price": "120", "priceCurrency": "EUR"}]}"""))
+        {"@type": "Offer", "price": "120", "priceCurrency": "EUR"}]}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["price_high"]) == ("100.00", "EUR", "120.00")
 
 
 def test_variants_of_a_product_group_give_the_price_range():
-    html = page(jsonld("""{"@type": "ProductGroup", "name": "Pull marin", "hasVariant": [
+    html = page(
+        jsonld("""{"@type": "ProductGroup", "name": "Pull marin", "hasVariant": [
         {"@type": "Product", "name": "Pull marin S", "offers": {"@type": "Offer", "price": "59", "priceCurrency": "EUR"}},
-        {"@type": "Product", "name": "Pull marin XL", "offers": {"@type": "Offer", "price": "65", "priceCurrency": "EUR"}}]}"""))
+        {"@type": "Product", "name": "Pull marin XL", "offers": {"@type": "Offer", "price": "65", "priceCurrency": "EUR"}}]}""")
+    )
     product = next(p for p in extract_page(html, PAGE_URL).products if p["name"] == "Pull marin")
     assert (product["price"], product["price_high"]) == ("59.00", "65.00")
 
 
 def test_price_only_in_price_specification_skips_the_list_price():
-    html = page(jsonld("""{"@type": "Product", "name": "Mangeoire", "offers": {"@type": "Offer",
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Mangeoire", "offers": {"@type": "Offer",
         "availability": "https://schema.org/BackOrder", "priceSpecification": [
         {"@type": "UnitPriceSpecification", "price": "249.00", "priceCurrency": "EUR",
          "priceType": "https://schema.org/ListPrice"},
-        {"@type": "UnitPriceSpecification", "price": "149.00", "priceCurrency": "EUR"}]}}"""))
+        {"@type": "UnitPriceSpecification", "price": "149.00", "priceCurrency": "EUR"}]}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == ("149.00", "EUR", "preorder")
     assert "price_high" not in product  # a list price is not a dearer offer
 
 
 def test_an_empty_offer_price_stays_none_without_dropping_the_product():
-    html = page(jsonld("""{"@type": "Product", "name": "Applique", "offers": {"@type": "Offer",
-        "price": {}, "priceCurrency": "USD", "availability": "http://schema.org/OutOfStock"}}"""))
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Applique", "offers": {"@type": "Offer",
+        "price": {}, "priceCurrency": "USD", "availability": "http://schema.org/OutOfStock"}}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == (None, "USD", "out_of_stock")
 
 
 def test_a_product_group_takes_price_and_stock_from_its_variants():
-    html = page(jsonld("""{"@type": "ProductGroup", "name": "Boucle", "sku": "TX06", "productGroupID": 123,
+    html = page(
+        jsonld("""{"@type": "ProductGroup", "name": "Boucle", "sku": "TX06", "productGroupID": 123,
         "hasVariant": [
           {"@type": "Product", "sku": "TX06BT", "offers": {"@type": "Offer", "price": "335", "priceCurrency": "USD",
            "availability": "https://schema.org/OutOfStock"}},
           {"@type": "Product", "sku": "TX06CC", "offers": {"@type": "Offer", "price": "325", "priceCurrency": "USD",
-           "availability": "https://schema.org/InStock"}}]}"""))
+           "availability": "https://schema.org/InStock"}}]}""")
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["sku"], product["price"], product["availability"]) == ("TX06", "325.00", "in_stock")
 
@@ -240,6 +287,7 @@ def test_nothing_declared_means_unknown_availability():
 
 # -- URLs ---------------------------------------------------------------------------
 
+
 def test_relative_urls_resolve_against_base_href_and_canonical_wins():
     html = page(
         '<base href="https://cdn.example.fr/boutique/"><link rel="canonical" href="/produits/bol">',
@@ -263,9 +311,12 @@ def test_protocol_relative_images_get_https():
 
 # -- several syntaxes -----------------------------------------------------------------
 
+
 def test_the_same_product_in_json_ld_and_microdata_is_one_record():
     html = page(
-        jsonld('{"@type": "Product", "name": "Sérum", "offers": {"@type": "Offer", "price": "130", "priceCurrency": "EUR"}}'),
+        jsonld(
+            '{"@type": "Product", "name": "Sérum", "offers": {"@type": "Offer", "price": "130", "priceCurrency": "EUR"}}'
+        ),
         '<div itemscope itemtype="http://schema.org/Product"><meta itemprop="sku" content="030-VE">'
         '<link itemprop="url" href="https://boutique.example.fr/serum/"></div>',
     )
@@ -300,7 +351,11 @@ def test_opengraph_only_product_page():
     result = extract_page(html, "https://boutique.example.fr/sac?utm_source=x")
     product = only_product(result)
     assert (product["name"], product["price"], product["currency"]) == ("Sac à dos 40L", "39.99", "EUR")
-    assert (product["sku"], product["availability"], product["url"]) == ("SAC40", "out_of_stock", "https://boutique.example.fr/sac")
+    assert (product["sku"], product["availability"], product["url"]) == (
+        "SAC40",
+        "out_of_stock",
+        "https://boutique.example.fr/sac",
+    )
     assert result.syntaxes == ["opengraph"]
 
 
@@ -333,12 +388,14 @@ def test_product_scope_on_body_keeps_the_first_name_not_the_carousel_names():
 
 
 def test_microdata_french_price_text_and_lowercase_property_names():
-    html = page(body=(
-        '<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Canapé</span>'
-        '<meta itemprop="sku" content="C1"><div itemprop="offers" itemscope itemtype="http://schema.org/Offer">'
-        '<span itemprop="price">1 299,00 €</span><meta itemprop="pricecurrency" content="eur">'
-        '<link itemprop="availability" href="http://schema.org/InStock"></div></div>'
-    ))
+    html = page(
+        body=(
+            '<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Canapé</span>'
+            '<meta itemprop="sku" content="C1"><div itemprop="offers" itemscope itemtype="http://schema.org/Offer">'
+            '<span itemprop="price">1 299,00 €</span><meta itemprop="pricecurrency" content="eur">'
+            '<link itemprop="availability" href="http://schema.org/InStock"></div></div>'
+        )
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert (product["price"], product["currency"], product["availability"]) == ("1299.00", "EUR", "in_stock")
 
@@ -349,7 +406,7 @@ def test_shopify_cents_in_microdata_are_fixed_when_the_visible_price_confirms():
         '<meta itemprop="url" content="https://shop.example.com/products/trio">'
         '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer"><meta itemprop="priceCurrency" content="USD">'
         '<meta itemprop="price" content="4995"><meta itemprop="availability" content="In Stock"></div>'
-        '<p>Sale price €49,95</p></article>'
+        "<p>Sale price €49,95</p></article>"
     )
     html = page('<link rel="preconnect" href="https://cdn.shopify.com">', card)
     product = only_product(extract_page(html, "https://shop.example.com/collections/sets"))
@@ -357,20 +414,24 @@ def test_shopify_cents_in_microdata_are_fixed_when_the_visible_price_confirms():
 
 
 def test_large_integer_prices_are_left_alone_outside_shopify():
-    html = page(jsonld('{"@type": "Product", "name": "Piano", "offers": {"price": "1599", "priceCurrency": "EUR"}}'),
-                '<div itemscope itemtype="http://schema.org/Product"><meta itemprop="name" content="Piano">'
-                '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer"><meta itemprop="price" content="1599">'
-                '</div><p>€15,99 livraison</p></div>')
+    html = page(
+        jsonld('{"@type": "Product", "name": "Piano", "offers": {"price": "1599", "priceCurrency": "EUR"}}'),
+        '<div itemscope itemtype="http://schema.org/Product"><meta itemprop="name" content="Piano">'
+        '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer"><meta itemprop="price" content="1599">'
+        "</div><p>€15,99 livraison</p></div>",
+    )
     assert only_product(extract_page(html, PAGE_URL))["price"] == "1599.00"
 
 
 def test_rdfa_lite_product_is_read():
-    html = page(body=(
-        '<div vocab="https://schema.org/" typeof="Product"><span property="name">Pichet</span>'
-        '<img property="image" src="/pichet.jpg"><span property="brand" typeof="Brand"><span property="name">Gien</span></span>'
-        '<div property="offers" typeof="Offer"><span property="price" content="45.00">45 €</span>'
-        '<meta property="priceCurrency" content="EUR"><link property="availability" href="https://schema.org/InStock"></div></div>'
-    ))
+    html = page(
+        body=(
+            '<div vocab="https://schema.org/" typeof="Product"><span property="name">Pichet</span>'
+            '<img property="image" src="/pichet.jpg"><span property="brand" typeof="Brand"><span property="name">Gien</span></span>'
+            '<div property="offers" typeof="Offer"><span property="price" content="45.00">45 €</span>'
+            '<meta property="priceCurrency" content="EUR"><link property="availability" href="https://schema.org/InStock"></div></div>'
+        )
+    )
     result = extract_page(html, PAGE_URL)
     product = only_product(result)
     assert (product["name"], product["price"], product["currency"]) == ("Pichet", "45.00", "EUR")
@@ -381,32 +442,41 @@ def test_rdfa_lite_product_is_read():
 
 # -- what must not become a product -----------------------------------------------------
 
+
 def test_pseudo_product_with_only_a_name_and_rating_is_dropped():
-    html = page(jsonld("""{"@type": "Product", "name": "Barbecue charbon", "description": "Nos barbecues",
-        "aggregateRating": {"@type": "AggregateRating", "ratingValue": "4.8", "reviewCount": "120"}}"""))
+    html = page(
+        jsonld("""{"@type": "Product", "name": "Barbecue charbon", "description": "Nos barbecues",
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": "4.8", "reviewCount": "120"}}""")
+    )
     assert extract_page(html, "https://boutique.example.fr/11-barbecue-charbon").products == []
 
 
 def test_services_in_an_offer_catalog_are_not_products():
-    html = page(jsonld("""{"@type": "LocalBusiness", "name": "Gym", "hasOfferCatalog": {"@type": "OfferCatalog",
-        "itemListElement": [{"@type": "Offer", "itemOffered": {"@type": "Service", "name": "Réparation"}}]}}"""))
+    html = page(
+        jsonld("""{"@type": "LocalBusiness", "name": "Gym", "hasOfferCatalog": {"@type": "OfferCatalog",
+        "itemListElement": [{"@type": "Offer", "itemOffered": {"@type": "Service", "name": "Réparation"}}]}}""")
+    )
     assert extract_page(html, PAGE_URL).products == []
 
 
 def test_template_placeholders_are_not_values():
-    html = page(body=(
-        '<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Brassière</span>'
-        '<span itemprop="brand">$metabrand</span><meta itemprop="sku" content="VE900"></div>'
-    ))
+    html = page(
+        body=(
+            '<div itemscope itemtype="http://schema.org/Product"><span itemprop="name">Brassière</span>'
+            '<span itemprop="brand">$metabrand</span><meta itemprop="sku" content="VE900"></div>'
+        )
+    )
     assert only_product(extract_page(html, PAGE_URL))["brand"] is None
 
 
 def test_hostile_markup_in_values_is_returned_as_plain_text():
-    html = page(jsonld(
-        # "<\/script>" as JSON encoders write it: a raw "</script>" would end the element
-        '{"@type": "Product", "name": "Bol <script>alert(1)<\\/script><b>rouge<\\/b>", "sku": "B<img src=x onerror=alert(1)>1",'
-        '"description": "&lt;script&gt;document.cookie&lt;/script&gt;Très beau", "image": "javascript:alert(1)"}'
-    ))
+    html = page(
+        jsonld(
+            # "<\/script>" as JSON encoders write it: a raw "</script>" would end the element
+            '{"@type": "Product", "name": "Bol <script>alert(1)<\\/script><b>rouge<\\/b>", "sku": "B<img src=x onerror=alert(1)>1",'
+            '"description": "&lt;script&gt;document.cookie&lt;/script&gt;Très beau", "image": "javascript:alert(1)"}'
+        )
+    )
     product = only_product(extract_page(html, PAGE_URL))
     assert product["name"] == "Bol rouge"
     assert product["description"] == "Très beau"
@@ -418,8 +488,10 @@ def test_hostile_markup_in_values_is_returned_as_plain_text():
 
 # -- shops ----------------------------------------------------------------------------------
 
+
 def test_local_business_becomes_a_shop_with_normalised_hours():
-    html = page(jsonld("""{"@context": "https://schema.org", "@type": "Bakery", "name": "Boulangerie Martin",
+    html = page(
+        jsonld("""{"@context": "https://schema.org", "@type": "Bakery", "name": "Boulangerie Martin",
         "url": "/", "telephone": "+33 4 75 00 00 00",
         "address": {"@type": "PostalAddress", "streetAddress": "12 rue des Halles", "postalCode": "26000",
                     "addressLocality": "Valence", "addressCountry": "FR"},
@@ -427,36 +499,50 @@ def test_local_business_becomes_a_shop_with_normalised_hours():
         "openingHoursSpecification": [
           {"@type": "OpeningHoursSpecification", "dayOfWeek": ["https://schema.org/Tuesday", "Wednesday", "Thursday", "Friday"],
            "opens": "07:00:00", "closes": "19:30:00"},
-          {"@type": "OpeningHoursSpecification", "dayOfWeek": "Saturday", "opens": "7:00", "closes": "13:00"}]}"""))
+          {"@type": "OpeningHoursSpecification", "dayOfWeek": "Saturday", "opens": "7:00", "closes": "13:00"}]}""")
+    )
     result = extract_page(html, "https://boulangerie-martin.example.fr/contact")
     assert result.products == []
     assert len(result.shops) == 1
     shop = result.shops[0]
     assert set(shop) == SHOP_KEYS
     assert shop == {
-        "type": "shop", "name": "Boulangerie Martin", "url": "https://boulangerie-martin.example.fr/",
-        "address": "12 rue des Halles", "postcode": "26000", "town": "Valence", "lat": 44.9334, "lon": 4.8924,
-        "telephone": "+33 4 75 00 00 00", "opening_hours": ["Tu-Fr 07:00-19:30", "Sa 07:00-13:00"],
+        "type": "shop",
+        "name": "Boulangerie Martin",
+        "url": "https://boulangerie-martin.example.fr/",
+        "address": "12 rue des Halles",
+        "postcode": "26000",
+        "town": "Valence",
+        "lat": 44.9334,
+        "lon": 4.8924,
+        "telephone": "+33 4 75 00 00 00",
+        "opening_hours": ["Tu-Fr 07:00-19:30", "Sa 07:00-13:00"],
     }
 
 
 def test_microdata_restaurant_with_several_opening_hours():
-    html = page(body=(
-        '<div itemscope itemtype="http://schema.org/Restaurant"><h1 itemprop="name">GreatFood</h1>'
-        '<div itemprop="address" itemscope itemtype="http://schema.org/PostalAddress">'
-        '<span itemprop="streetAddress">1901 Lemur Ave</span><span itemprop="addressLocality">Sunnyvale</span>'
-        '<span itemprop="postalCode">94086</span></div><span itemprop="telephone">(408) 714-1489</span>'
-        '<meta itemprop="openingHours" content="Mo-Sa 11:00-14:30">'
-        '<meta itemprop="openingHours" content="Mo-Th 17:00-21:30"></div>'
-    ))
+    html = page(
+        body=(
+            '<div itemscope itemtype="http://schema.org/Restaurant"><h1 itemprop="name">GreatFood</h1>'
+            '<div itemprop="address" itemscope itemtype="http://schema.org/PostalAddress">'
+            '<span itemprop="streetAddress">1901 Lemur Ave</span><span itemprop="addressLocality">Sunnyvale</span>'
+            '<span itemprop="postalCode">94086</span></div><span itemprop="telephone">(408) 714-1489</span>'
+            '<meta itemprop="openingHours" content="Mo-Sa 11:00-14:30">'
+            '<meta itemprop="openingHours" content="Mo-Th 17:00-21:30"></div>'
+        )
+    )
     shop = extract_page(html, "").shops[0]
     assert (shop["name"], shop["town"], shop["postcode"]) == ("GreatFood", "Sunnyvale", "94086")
     assert shop["opening_hours"] == ["Mo-Sa 11:00-14:30", "Mo-Th 17:00-21:30"]
 
 
 def test_free_text_address_is_split_into_street_postcode_and_town():
-    html = page(jsonld('{"@type": "LocalBusiness", "name": "Fleurs", "address": "3 place du Marché\\n07000 Privas\\nFrance",'
-                       ' "openingHours": ", , , , , Sa 10:00-14:00, "}'))
+    html = page(
+        jsonld(
+            '{"@type": "LocalBusiness", "name": "Fleurs", "address": "3 place du Marché\\n07000 Privas\\nFrance",'
+            ' "openingHours": ", , , , , Sa 10:00-14:00, "}'
+        )
+    )
     shop = extract_page(html, PAGE_URL).shops[0]
     assert (shop["address"], shop["postcode"], shop["town"]) == ("3 place du Marché", "07000", "Privas")
     assert shop["opening_hours"] == ["Sa 10:00-14:00"]
@@ -477,13 +563,19 @@ def test_template_or_addressless_business_nodes_do_not_yield_a_shop(node):
 
 
 def test_organization_and_local_business_for_the_same_shop_are_one_shop():
-    html = page(jsonld("""[{"@type": "Organization", "name": "Gym", "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
+    html = page(
+        jsonld("""[{"@type": "Organization", "name": "Gym", "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
         "contactPoint": {"telephone": "+1-888"}},
         {"@type": "LocalBusiness", "name": "Gym", "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
-         "openingHours": "Mo-Fr 08:00-18:00", "geo": {"latitude": 34.18, "longitude": -118.9}}]"""))
+         "openingHours": "Mo-Fr 08:00-18:00", "geo": {"latitude": 34.18, "longitude": -118.9}}]""")
+    )
     shops = extract_page(html, PAGE_URL).shops
     assert len(shops) == 1
-    assert (shops[0]["opening_hours"], shops[0]["lat"], shops[0]["telephone"]) == (["Mo-Fr 08:00-18:00"], 34.18, "+1-888")
+    assert (shops[0]["opening_hours"], shops[0]["lat"], shops[0]["telephone"]) == (
+        ["Mo-Fr 08:00-18:00"],
+        34.18,
+        "+1-888",
+    )
 
 
 @pytest.mark.parametrize(
@@ -506,9 +598,12 @@ def test_specification_with_only_a_day_name_keeps_the_days():
 
 # -- page-level flags and robustness -------------------------------------------------------------
 
+
 def test_login_wall_is_flagged():
-    html = page('<meta property="og:type" content="website"><title>Connexion - Ma boutique</title>',
-                '<form><input type="email" name="login"><input type="password" name="pwd"></form>')
+    html = page(
+        '<meta property="og:type" content="website"><title>Connexion - Ma boutique</title>',
+        '<form><input type="email" name="login"><input type="password" name="pwd"></form>',
+    )
     result = extract_page(html, "https://boutique.example.fr/account/login")
     assert result.login_required is True
     assert result.products == []
@@ -520,8 +615,10 @@ def test_product_page_is_not_a_login_wall_even_with_a_login_modal():
 
 
 def test_a_login_pop_up_on_an_ordinary_page_is_not_a_login_wall():
-    html = page("<title>Location de matériel</title>",
-                '<div id="login-form-popup"><input type="password" name="password"></div><p>Nos services</p>')
+    html = page(
+        "<title>Location de matériel</title>",
+        '<div id="login-form-popup"><input type="password" name="password"></div><p>Nos services</p>',
+    )
     assert extract_page(html, "https://salle.example.fr/services/location/").login_required is False
 
 

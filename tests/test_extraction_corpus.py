@@ -47,7 +47,7 @@ PRODUCT_THRESHOLDS = {  # (precision, recall); achieved today in the comment
     "sku": (0.97, 0.90),  # 1.000 / 0.911
     "gtin": (0.97, 0.80),  # 1.000 / 0.812 (Shopify-JSON-only barcodes are out of scope)
 }
-SHOP_THRESHOLDS = {name: (0.95, 0.95) for name in SHOP_FIELDS}  # all 1.000 today
+SHOP_THRESHOLDS = dict.fromkeys(SHOP_FIELDS, (0.95, 0.95))  # all 1.000 today
 PRODUCT_COUNT_THRESHOLD = 0.97  # 60/60 today
 
 _TRACKING = re.compile(r"^(utm_\w+|gclid|fbclid|srsltid|mc_\w+|ref|_ga)$", re.IGNORECASE)
@@ -83,6 +83,7 @@ class Report:
 
 
 # -- normalisation for comparison ------------------------------------------------
+
 
 def norm_url(value) -> str | None:
     if not value:
@@ -129,6 +130,7 @@ def equal(field_name: str, predicted, expected) -> bool:
 
 
 # -- product scoring -----------------------------------------------------------------
+
 
 def _accepted(expected: dict, name: str) -> list:
     key = EXPECTED_KEY.get(name, name)
@@ -188,6 +190,7 @@ def score_product(scores, predicted: dict | None, expected: dict | None, skip: s
 
 # -- shop scoring ------------------------------------------------------------------------
 
+
 def _expected_shop_value(shop: dict, name: str):
     if name in ("street", "locality", "postal_code"):
         return (shop.get("address") or {}).get(name)
@@ -229,6 +232,7 @@ def score_shop(scores, predicted: dict | None, expected: dict | None, doc: str, 
 
 # -- whole corpus --------------------------------------------------------------------------
 
+
 def score_corpus() -> Report:
     report = Report()
     for document in html_documents():
@@ -246,12 +250,17 @@ def score_corpus() -> Report:
         if len(result.products) == len(expected["products"]):
             report.exact_count += 1
         else:
-            report.mistakes.append(f"{document.name}: {len(result.products)} products, expected {len(expected['products'])}")
+            report.mistakes.append(
+                f"{document.name}: {len(result.products)} products, expected {len(expected['products'])}"
+            )
 
         expected_shop = expected.get("shop")
         shops = list(result.shops)
         if expected_shop:
-            match = next((s for s in shops if norm_text(s["name"]) == norm_text(expected_shop["name"])), shops[0] if shops else None)
+            match = next(
+                (s for s in shops if norm_text(s["name"]) == norm_text(expected_shop["name"])),
+                shops[0] if shops else None,
+            )
             score_shop(report.shops, match, expected_shop, document.name, report.mistakes)
             if match is not None:
                 shops.remove(match)

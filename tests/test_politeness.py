@@ -10,22 +10,22 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from hostile_sites import ShopFarm
 
 from crawler.middlewares import retry_after_seconds
 from crawler.settings import crawl_settings
 from emplettes.config import Config
-from hostile_sites import ShopFarm
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
     assert retry_after_seconds(b"120") == 120
     assert retry_after_seconds("0") == 0
-    later = datetime.now(timezone.utc) + timedelta(seconds=90)
+    later = datetime.now(UTC) + timedelta(seconds=90)
     assert 85 <= retry_after_seconds(format_datetime(later, usegmt=True)) <= 91
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0  # in the past: now
     assert retry_after_seconds("demain") is None and retry_after_seconds(None) is None
@@ -43,12 +43,21 @@ def test_limits_come_from_the_configuration():
 
 def crawl(tmp_path: Path, farm: ShopFarm, **env: str) -> dict[str, dict]:
     (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
-    environment = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(tmp_path / "sources.yaml"),
-                   "CRAWL_DELAY": "0", "DOWNLOAD_TIMEOUT": "5", **env}
-    result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=environment, capture_output=True,
-                            text=True, timeout=120)
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SOURCES_FILE": str(tmp_path / "sources.yaml"),
+        "CRAWL_DELAY": "0",
+        "DOWNLOAD_TIMEOUT": "5",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "crawl"], env=environment, capture_output=True, text=True, timeout=120
+    )
     assert "Traceback" not in result.stderr, result.stderr
-    return {m["source_id"]: m for m in (json.loads(p.read_text()) for p in (tmp_path / "data" / "runs").glob("*/*.json"))}
+    return {
+        m["source_id"]: m for m in (json.loads(p.read_text()) for p in (tmp_path / "data" / "runs").glob("*/*.json"))
+    }
 
 
 @pytest.mark.e2e
@@ -111,11 +120,14 @@ reactor.run()
 """
 
 
-@pytest.mark.parametrize("host, allowed, expected", [
-    ("localhost", [], "PrivateAddressLookup"),  # a name resolving to loopback: refused at connection
-    ("localhost", ["localhost"], "127.0.0.1"),  # a source with allow_private: true
-    ("127.0.2.7", [], "PrivateAddressLookup"),
-])
+@pytest.mark.parametrize(
+    ("host", "allowed", "expected"),
+    [
+        ("localhost", [], "PrivateAddressLookup"),  # a name resolving to loopback: refused at connection
+        ("localhost", ["localhost"], "127.0.0.1"),  # a source with allow_private: true
+        ("127.0.2.7", [], "PrivateAddressLookup"),
+    ],
+)
 def test_the_resolver_refuses_private_answers_where_the_connection_is_made(host, allowed, expected):
     # The URL check resolves names itself; a DNS answer changing in between (rebinding)
     # is caught by the resolver Scrapy connects with (TWISTED_DNS_RESOLVER).
@@ -143,7 +155,13 @@ print(outcomes[0].manifest["errors"], outcomes[0].manifest["pages"])
 def test_a_crawl_whose_connection_would_reach_a_private_address_is_refused_by_the_resolver(tmp_path):
     with ShopFarm(1) as farm:
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
-        out = subprocess.run([sys.executable, "-c", CRAWL_WITHOUT_ALLOWED_HOSTS, str(tmp_path / "sources.yaml"),
-                              str(tmp_path / "data")], capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", CRAWL_WITHOUT_ALLOWED_HOSTS, str(tmp_path / "sources.yaml"), str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert farm.shops[0].hits == 0, "not a single request reached the shop"
-    assert out.stdout.strip().startswith("{'refused_address':") and out.stdout.strip().endswith(" 0"), out.stderr[-2000:]
+    assert out.stdout.strip().startswith("{'refused_address':") and out.stdout.strip().endswith(" 0"), out.stderr[
+        -2000:
+    ]

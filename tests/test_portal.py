@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from bs4 import BeautifulSoup
+from conftest import HOSTILE_NAME, portal_records
 from werkzeug.datastructures import MultiDict
 
-from conftest import HOSTILE_NAME, portal_records
 from indexer.backends.base import Near
 from portal.formatting import (
     availability_label,
@@ -39,7 +39,7 @@ SHOPS = [r for r in portal_records() if r["type"] == "shop"]
 
 
 @pytest.mark.parametrize(
-    "price, currency, expected",
+    ("price", "currency", "expected"),
     [
         (Decimal("12.5"), "EUR", "12,50 €"),
         ("12.50", "EUR", "12,50 €"),
@@ -135,8 +135,16 @@ def test_query_defaults():
 
 def test_query_repeatable_filters_and_cleanup():
     args = MultiDict(
-        [("q", "  bougie\x00  vanille "), ("town", "Tours"), ("town", "Blois"), ("town", "Tours"), ("town", " "),
-         ("availability", "in_stock"), ("services", "delivery"), ("unknown", "x")]
+        [
+            ("q", "  bougie\x00  vanille "),
+            ("town", "Tours"),
+            ("town", "Blois"),
+            ("town", "Tours"),
+            ("town", " "),
+            ("availability", "in_stock"),
+            ("services", "delivery"),
+            ("unknown", "x"),
+        ]
     )
     query = query_from_args(args)
     assert query.text == "bougie vanille"
@@ -157,8 +165,15 @@ def test_query_prices_french_or_english_decimals():
 
 def test_query_lenient_ignores_bad_values():
     query = query_from_args(
-        {"page": "deux", "per_page": "beaucoup", "price_min": "gratuit", "price_max": "-5",
-         "sort": "hasard", "lat": "nord", "lon": "2"}
+        {
+            "page": "deux",
+            "per_page": "beaucoup",
+            "price_min": "gratuit",
+            "price_max": "-5",
+            "sort": "hasard",
+            "lat": "nord",
+            "lon": "2",
+        }
     )
     assert (query.page, query.per_page, query.sort) == (1, 20, "relevance")
     assert query.price_min is None and query.price_max is None and query.near is None
@@ -186,7 +201,7 @@ def test_query_near_me():
 
 
 @pytest.mark.parametrize(
-    "args, parameter",
+    ("args", "parameter"),
     [
         ({"page": "deux"}, "page"),
         ({"per_page": "x"}, "per_page"),
@@ -257,9 +272,25 @@ def test_api_search_shape(portal_url):
     assert data["total"] >= 1 and data["page"] == 1 and data["per_page"] == 20
     first = data["results"][0]
     assert list(first) == [
-        "id", "name", "price", "price_display", "currency", "availability", "availability_label", "url",
-        "image", "description", "brand", "category", "shop", "town", "postcode", "distance_km",
-        "price_high", "services", "last_seen",
+        "id",
+        "name",
+        "price",
+        "price_display",
+        "currency",
+        "availability",
+        "availability_label",
+        "url",
+        "image",
+        "description",
+        "brand",
+        "category",
+        "shop",
+        "town",
+        "postcode",
+        "distance_km",
+        "price_high",
+        "services",
+        "last_seen",
     ]
     assert first["name"] == "Vélo électrique Loire à Vélo"
     assert first["price"] == "1299.00" and first["price_display"] == "1 299,00 €" and first["currency"] == "EUR"
@@ -267,7 +298,9 @@ def test_api_search_shape(portal_url):
     assert first["url"] == "https://cycles-tourangeaux.example/produits/produit-22"
     assert first["image"].startswith("https://cycles-tourangeaux.example/images/")
     assert first["shop"] == {
-        "id": "cycles-tourangeaux", "name": "Cycles Tourangeaux", "url": "https://cycles-tourangeaux.example/",
+        "id": "cycles-tourangeaux",
+        "name": "Cycles Tourangeaux",
+        "url": "https://cycles-tourangeaux.example/",
     }
     assert first["town"] == "Tours" and first["postcode"] == "37000" and first["distance_km"] is None
     assert first["price_high"] is None and first["services"] == ["delivery"]
@@ -281,7 +314,11 @@ def test_api_search_shape(portal_url):
 
 def test_api_product_without_price(portal_url):
     [hit] = api(portal_url, q="panier garni")["results"][:1]
-    assert hit["price"] is None and hit["price_display"] == "" and hit["availability_label"] == "Disponibilité non précisée"
+    assert (
+        hit["price"] is None
+        and hit["price_display"] == ""
+        and hit["availability_label"] == "Disponibilité non précisée"
+    )
 
 
 def test_facet_counts_match_the_records(portal_url):
@@ -293,7 +330,10 @@ def test_facet_counts_match_the_records(portal_url):
         expected[record["town"]] = expected.get(record["town"], 0) + 1
     assert towns == expected
     availability = {f["value"]: (f["count"], f["label"]) for f in data["facets"]["availability"]}
-    assert availability["out_of_stock"] == (sum(r["availability"] == "out_of_stock" for r in PRODUCTS), "Rupture de stock")
+    assert availability["out_of_stock"] == (
+        sum(r["availability"] == "out_of_stock" for r in PRODUCTS),
+        "Rupture de stock",
+    )
 
 
 def test_filters_and_disjunctive_facets(portal_url):
@@ -353,8 +393,14 @@ def test_near_me(portal_url):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page": "deux"}, {"price_min": "gratuit"}, {"sort": "hasard"}, {"lat": "91", "lon": "0"}, {"lat": "47"},
-     {"price_min": "30", "price_max": "10"}],
+    [
+        {"page": "deux"},
+        {"price_min": "gratuit"},
+        {"sort": "hasard"},
+        {"lat": "91", "lon": "0"},
+        {"lat": "47"},
+        {"price_min": "30", "price_max": "10"},
+    ],
 )
 def test_api_rejects_bad_parameters(portal_url, params):
     response = get(portal_url, "/api/search", **params)
@@ -382,7 +428,10 @@ def test_results_page(portal_url):
     assert out["href"] == "/go/cycles-tourangeaux-produit-22"  # counted, then redirected to the shop
     assert "noopener" in out["rel"] and "nofollow" in out["rel"]
     redirect = requests.get(portal_url + out["href"], allow_redirects=False, timeout=10)
-    assert redirect.status_code in (302, 303) and redirect.headers["Location"] == "https://cycles-tourangeaux.example/produits/produit-22"
+    assert (
+        redirect.status_code in (302, 303)
+        and redirect.headers["Location"] == "https://cycles-tourangeaux.example/produits/produit-22"
+    )
     see = card.select_one("a.button--out")
     assert see["href"] == out["href"] and see.get_text(strip=True).startswith("Voir chez Cycles Tourangeaux")
     shop = card.select_one(".product-shop a")
@@ -438,7 +487,7 @@ def test_javascript_urls_never_reach_a_link(portal_url):
             for attribute in ("href", "src"):
                 if tag.has_attr(attribute):
                     assert re.match(r"^(https?://|/|\?|#|tel:)", tag[attribute]), tag
-    [vase] = [r for r in api(portal_url, q="vase")["results"]]
+    [vase] = list(api(portal_url, q="vase")["results"])
     assert vase["url"] is None and vase["image"] is None and vase["shop"]["url"] is None
 
 
@@ -477,8 +526,14 @@ def test_shop_page(portal_url):
     page = soup(response)
     text = page.get_text(" ", strip=True)
     assert page.h1.get_text() == "Senteurs de Loire"
-    for expected in ["rue Nationale", "41000 Blois", "02 47 00 00 00", "09:30",
-                     "Retrait en boutique", "Chèques cadeaux locaux acceptés"]:
+    for expected in [
+        "rue Nationale",
+        "41000 Blois",
+        "02 47 00 00 00",
+        "09:30",
+        "Retrait en boutique",
+        "Chèques cadeaux locaux acceptés",
+    ]:
         assert expected in text
     assert page.find("a", href="https://senteurs-loire.example/")
     assert page.find("a", href="tel:0247000000")
@@ -570,8 +625,8 @@ def test_backend_unavailable(tmp_path):
             assert response.status_code == 503 and response.headers["Content-Type"].startswith("application/json")
 
 
-
 # ---------------------------------------------------------------- rendering speed-ups, same output
+
 
 @pytest.mark.parametrize("record_id", ["p1", "src:abc/123", "é à ?#%&=+", "a b", "x%2Fy", "../etc"])
 def test_link_for_builds_what_url_for_builds(record_id):
@@ -604,14 +659,16 @@ def test_templates_read_dict_keys_as_jinja_does():
     view.name_segments = [("clé", True)]
     render = app.jinja_env.from_string(
         "{{ d.value }} {{ d.items is callable }} {{ d.missing is undefined }} {{ v.name }} {{ v.name_segments|length }}"
-        " {{ v.items is callable }} {{ a.value }} {{ a.other }}")
+        " {{ v.items is callable }} {{ a.value }} {{ a.other }}"
+    )
     values = dict(d={"value": 1, "items": 2}, v=view, a=Attributes(value="key"))
     with app.test_request_context("/"):
         out = render.render(**values)
     assert out == "1 True True clé 1 True attribute attribute"
     plain = jinja2.Environment(autoescape=True).from_string(
         "{{ d.value }} {{ d.items is callable }} {{ d.missing is undefined }} {{ v.name }} {{ v.name_segments|length }}"
-        " {{ v.items is callable }} {{ a.value }} {{ a.other }}")
+        " {{ v.items is callable }} {{ a.value }} {{ a.other }}"
+    )
     assert plain.render(**values) == out  # what Jinja's own lookup gives
 
 

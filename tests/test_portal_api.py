@@ -7,7 +7,6 @@ import re
 
 import pytest
 import requests
-
 from conftest import portal_records
 
 SHOPS = sorted((r for r in portal_records() if r["type"] == "shop"), key=lambda s: (s["town"], s["name"]))
@@ -55,7 +54,10 @@ def test_shops_are_listed_by_town_with_pages(api):
 
 
 def test_shops_filter_by_town_and_category(api):
-    assert [s["id"] for s in get_json(f"{api}/api/shops?town=tours")["shops"]] == ["cycles-tourangeaux", "boite-a-livres"]
+    assert [s["id"] for s in get_json(f"{api}/api/shops?town=tours")["shops"]] == [
+        "cycles-tourangeaux",
+        "boite-a-livres",
+    ]
     body = get_json(f"{api}/api/shops?town=Tours&town=Blois&category=d%C3%A9coration&category=Librairie")
     assert [s["id"] for s in body["shops"]] == ["senteurs-loire", "boite-a-livres"]
     assert get_json(f"{api}/api/shops?town=Nulle-part")["total"] == 0
@@ -103,6 +105,7 @@ def test_search_near_a_town_works_in_the_api(api):
 
 # ------------------------------------------------------------------------------ OpenAPI
 
+
 def test_openapi_document_is_3_1_with_this_server(api, spec):
     assert spec["openapi"] == "3.1.0" and spec["info"]["title"]
     assert spec["servers"] == [{"url": api}]
@@ -128,10 +131,15 @@ def _validator(spec, name: str):
 
 def test_answers_validate_against_their_documented_schemas(api, spec):
     for url, name in [
-        ("/api/shops", "ShopList"), ("/api/shops?town=Tours&per_page=1", "ShopList"),
-        ("/api/shops/boite-a-livres", "Shop"), ("/api/shops/atelier-hostile", "Shop"),
-        ("/api/search?q=bougie", "SearchResult"), ("/api/search?lat=47.39&lon=0.69&radius=5", "SearchResult"),
-        ("/api/suggest?q=boug", "Suggestions"), ("/healthz", "Health"), ("/api/shops/nulle-part", "Error"),
+        ("/api/shops", "ShopList"),
+        ("/api/shops?town=Tours&per_page=1", "ShopList"),
+        ("/api/shops/boite-a-livres", "Shop"),
+        ("/api/shops/atelier-hostile", "Shop"),
+        ("/api/search?q=bougie", "SearchResult"),
+        ("/api/search?lat=47.39&lon=0.69&radius=5", "SearchResult"),
+        ("/api/suggest?q=boug", "Suggestions"),
+        ("/healthz", "Health"),
+        ("/api/shops/nulle-part", "Error"),
         ("/api/search?page=x", "Error"),
     ]:
         response = requests.get(api + url, timeout=10)
@@ -155,8 +163,11 @@ def test_every_described_parameter_is_accepted(api, spec):
         operation = item["get"]
         path_values = {p["name"]: p["example"] for p in operation.get("parameters", []) if p["in"] == "path"}
         url = api + path.format(**path_values)
-        examples = {p["name"]: p["example"] if isinstance(p["example"], list) else [p["example"]]
-                    for p in operation.get("parameters", []) if p["in"] == "query"}
+        examples = {
+            p["name"]: p["example"] if isinstance(p["example"], list) else [p["example"]]
+            for p in operation.get("parameters", [])
+            if p["in"] == "query"
+        }
         # Each one alone (a position needs both halves), then all of them at once.
         for name, values in examples.items():
             params = {name: values}
@@ -183,5 +194,7 @@ def test_documented_shapes_match_the_answers(api, spec):
     search = get_json(f"{api}/api/search?q=bougie")
     assert set(search) == set(schemas["SearchResult"]["properties"])
     for product in search["results"]:
-        assert set(product) <= set(schemas["Product"]["properties"]), set(product) - set(schemas["Product"]["properties"])
+        assert set(product) <= set(schemas["Product"]["properties"]), set(product) - set(
+            schemas["Product"]["properties"]
+        )
     assert set(get_json(f"{api}/healthz")) <= set(schemas["Health"]["properties"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-
 from browser import DESKTOP, PHONE, SCREENSHOTS, Tab, browser, find_chromium, open_tab  # noqa: F401  (re-exported)
 from conftest import HOSTILE_NAME, portal_records
 
@@ -178,18 +177,30 @@ def test_keyboard_only_search_filter_and_paginate(desktop):
     assert page.locator("li.product").count() > 0
 
 
-PHONE_PAGES = ["/", "/recherche?q=bougie", "/recherche?town=Tours&availability=in_stock",
-               "/boutique/atelier-hostile", "/boutique/senteurs-loire", "/recherche?q=zzzinconnu",
-               "/boutiques"]
+PHONE_PAGES = [
+    "/",
+    "/recherche?q=bougie",
+    "/recherche?town=Tours&availability=in_stock",
+    "/boutique/atelier-hostile",
+    "/boutique/senteurs-loire",
+    "/recherche?q=zzzinconnu",
+    "/boutiques",
+]
 # The controls a resident taps, page by page; each needs a target of at least 44 × 44 CSS px
 # (links inside a sentence are exempt, as in WCAG 2.5.5).
 TAP_TARGETS = {
-    "/": ["#q", ".search-form--hero button", ".near-form input", ".near-form select", ".near-form button",
-          "a.chip"],
+    "/": ["#q", ".search-form--hero button", ".near-form input", ".near-form select", ".near-form button", "a.chip"],
     "/recherche?per_page=4": [
-        "header input[type=search]", "header button[type=submit]", "#filtres-panneau > summary",
-        "#filtres-panneau fieldset.facet--town label", "#filtres input[name=price_min]",
-        "#filtres .filters-actions button", "select[name=sort]", "a.button--out", ".pagination a"],
+        "header input[type=search]",
+        "header button[type=submit]",
+        "#filtres-panneau > summary",
+        "#filtres-panneau fieldset.facet--town label",
+        "#filtres input[name=price_min]",
+        "#filtres .filters-actions button",
+        "select[name=sort]",
+        "a.button--out",
+        ".pagination a",
+    ],
 }
 
 
@@ -198,8 +209,9 @@ def small_tap_targets(page, selectors: list[str]) -> list[str]:
     for selector in selectors:
         boxes = [b for b in (e.bounding_box() for e in page.locator(selector).all()) if b]
         assert boxes, f"nothing matches {selector}"
-        small += [f"{selector}: {b['width']:.0f}×{b['height']:.0f}" for b in boxes
-                  if b["width"] < 44 or b["height"] < 44]
+        small += [
+            f"{selector}: {b['width']:.0f}×{b['height']:.0f}" for b in boxes if b["width"] < 44 or b["height"] < 44
+        ]
     return small
 
 
@@ -228,8 +240,11 @@ def test_phone_layout(phone):
 
 
 SCREENSHOT_PAGES = {
-    "home": "/", "results": "/recherche?q=bougie", "results-filtered": "/recherche?town=Tours&availability=in_stock",
-    "shop": "/boutique/senteurs-loire", "directory": "/boutiques",
+    "home": "/",
+    "results": "/recherche?q=bougie",
+    "results-filtered": "/recherche?town=Tours&availability=in_stock",
+    "shop": "/boutique/senteurs-loire",
+    "directory": "/boutiques",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import requests
@@ -20,54 +20,60 @@ from portal.go import outbound_url, product_target, source_host
 SHOP = "shop.example"
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://shop.example/produits/1", "https://shop.example/produits/1"),
-    ("http://shop.example/p?id=3#avis", "http://shop.example/p?id=3#avis"),
-    ("https://www.shop.example/p", "https://www.shop.example/p"),
-    ("https://boutique.shop.example/p", "https://boutique.shop.example/p"),
-    ("HTTPS://SHOP.EXAMPLE/P", "https://shop.example/P"),
-    ("https://shop.example./p", "https://shop.example/p"),
-    ("https://shop.example:8443/p", "https://shop.example:8443/p"),
-    ("  https://shop.example/p  ", "https://shop.example/p"),
-    ("https://shop.example/thé vert", "https://shop.example/th%C3%A9%20vert"),
-    ("https://shop.example", "https://shop.example/"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://shop.example/produits/1", "https://shop.example/produits/1"),
+        ("http://shop.example/p?id=3#avis", "http://shop.example/p?id=3#avis"),
+        ("https://www.shop.example/p", "https://www.shop.example/p"),
+        ("https://boutique.shop.example/p", "https://boutique.shop.example/p"),
+        ("HTTPS://SHOP.EXAMPLE/P", "https://shop.example/P"),
+        ("https://shop.example./p", "https://shop.example/p"),
+        ("https://shop.example:8443/p", "https://shop.example:8443/p"),
+        ("  https://shop.example/p  ", "https://shop.example/p"),
+        ("https://shop.example/thé vert", "https://shop.example/th%C3%A9%20vert"),
+        ("https://shop.example", "https://shop.example/"),
+    ],
+)
 def test_links_onto_the_source_host_are_followed_and_normalised(url, expected):
     assert outbound_url(url, SHOP) == expected
 
 
-@pytest.mark.parametrize("url", [
-    "https://evil.example/p",
-    "//evil.example/p",
-    "///evil.example/p",
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)",
-    "data:text/html,<script>alert(1)</script>",
-    "ftp://shop.example/p",
-    "https:shop.example/p",
-    "https:/\\evil.example/",
-    "https://shop.example@evil.example/",
-    "https://shop.example:443@evil.example/",
-    "https://user:pass@shop.example/",
-    "https://evil.example\\@shop.example/",
-    "https://shop.example\\evil.example/",
-    "https://evil.example\\.shop.example/",
-    "https://shop.example.evil.example/",
-    "https://evilshop.example/",
-    "https://xn--hop-i5d.example/",  # "ѕhop.example" with a Cyrillic ѕ
-    "https://ѕhop.example/",
-    "https://shop.example%2eevil.example/",
-    "https://shop.example/p\r\nSet-Cookie: x=1",
-    "https://shop.example/p\tx",
-    "https://shop.example:99999/p",
-    "https://shop.example:port/p",
-    "https://127.0.0.1/",
-    "https://[::1]/",
-    "https:///shop.example/",
-    "",
-    None,
-    42,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/p",
+        "//evil.example/p",
+        "///evil.example/p",
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://shop.example/p",
+        "https:shop.example/p",
+        "https:/\\evil.example/",
+        "https://shop.example@evil.example/",
+        "https://shop.example:443@evil.example/",
+        "https://user:pass@shop.example/",
+        "https://evil.example\\@shop.example/",
+        "https://shop.example\\evil.example/",
+        "https://evil.example\\.shop.example/",
+        "https://shop.example.evil.example/",
+        "https://evilshop.example/",
+        "https://xn--hop-i5d.example/",  # "ѕhop.example" with a Cyrillic ѕ
+        "https://ѕhop.example/",
+        "https://shop.example%2eevil.example/",
+        "https://shop.example/p\r\nSet-Cookie: x=1",
+        "https://shop.example/p\tx",
+        "https://shop.example:99999/p",
+        "https://shop.example:port/p",
+        "https://127.0.0.1/",
+        "https://[::1]/",
+        "https:///shop.example/",
+        "",
+        None,
+        42,
+    ],
+)
 def test_open_redirect_attempts_are_refused(url):
     assert outbound_url(url, SHOP) is None
 
@@ -78,14 +84,25 @@ def test_fullwidth_letters_normalise_to_the_host_browsers_would_reach():
 
 
 def test_the_source_url_decides_then_the_shop_url():
-    record = {"url": "https://shop.example/p", "source_url": "https://www.shop.example/", "shop_url": "https://other.example/"}
+    record = {
+        "url": "https://shop.example/p",
+        "source_url": "https://www.shop.example/",
+        "shop_url": "https://other.example/",
+    }
     assert source_host(record) == "www.shop.example"
     assert product_target(record) == "https://shop.example/p"  # www. of the source is ignored
     assert product_target({**record, "url": "https://other.example/p"}) is None  # the source wins
-    assert product_target({"url": "https://shop.example/p", "shop_url": "https://shop.example/"}) == "https://shop.example/p"
-    assert product_target({"url": "https://shop.example/p"}) is None  # nothing to check it against
-    assert product_target({"url": "https://shop.example/p", "source_url": "javascript:x", "shop_url": "https://shop.example"}) \
+    assert (
+        product_target({"url": "https://shop.example/p", "shop_url": "https://shop.example/"})
         == "https://shop.example/p"
+    )
+    assert product_target({"url": "https://shop.example/p"}) is None  # nothing to check it against
+    assert (
+        product_target(
+            {"url": "https://shop.example/p", "source_url": "javascript:x", "shop_url": "https://shop.example"}
+        )
+        == "https://shop.example/p"
+    )
     assert product_target({"url": "https://shop.example/p", "shop_url": "https://x@shop.example/"}) is None
 
 
@@ -96,14 +113,24 @@ def test_a_bare_www_host_is_not_stripped_to_a_public_suffix():
 
 # --------------------------------------------------------------------------- over HTTP
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _product(slug: str, url: str, **extra) -> dict:
     record = ProductRecord(
-        id=f"cave-{slug}", source_id="cave", run_id="r1", shop_id="cave", shop_name="La Cave du Coin",
-        shop_url="https://cave.example/", town="Tours", name=f"Vin {slug}", price="9.90", currency="EUR",
-        url="https://cave.example/placeholder", first_seen=NOW, last_seen=NOW,
+        id=f"cave-{slug}",
+        source_id="cave",
+        run_id="r1",
+        shop_id="cave",
+        shop_name="La Cave du Coin",
+        shop_url="https://cave.example/",
+        town="Tours",
+        name=f"Vin {slug}",
+        price="9.90",
+        currency="EUR",
+        url="https://cave.example/placeholder",
+        first_seen=NOW,
+        last_seen=NOW,
     ).model_dump(mode="json")
     record.update(url=url, **extra)
     return record
@@ -111,8 +138,9 @@ def _product(slug: str, url: str, **extra) -> dict:
 
 GOOD = _product("bon", "https://cave.example/vins/bon", source_url="https://www.cave.example/")
 RECORDS = [
-    ShopRecord(id="cave", source_id="cave", run_id="r1", name="La Cave du Coin", url="https://cave.example/",
-               town="Tours").model_dump(mode="json"),
+    ShopRecord(
+        id="cave", source_id="cave", run_id="r1", name="La Cave du Coin", url="https://cave.example/", town="Tours"
+    ).model_dump(mode="json"),
     GOOD,
     _product("ailleurs", "https://evil.example/phishing", source_url="https://cave.example/"),
     _product("userinfo", "https://cave.example@evil.example/", source_url="https://cave.example/"),
@@ -236,7 +264,7 @@ def test_the_click_file_stores_only_day_shop_and_count(go_portal):
 
 def test_a_broken_click_store_never_blocks_the_redirect(tmp_path_factory):
     # The click file's path is taken by a directory: every count fails.
-    config, serving = _serve(tmp_path_factory, "go-broken", lambda c: (c.data_dir / FILENAME).mkdir())
+    _config, serving = _serve(tmp_path_factory, "go-broken", lambda c: (c.data_dir / FILENAME).mkdir())
     with serving as url:
         response = requests.get(f"{url}/go/cave-bon", allow_redirects=False, timeout=5)
     assert response.status_code == 302 and response.headers["Location"] == "https://cave.example/vins/bon"
@@ -267,7 +295,7 @@ def test_several_processes_count_into_one_file(tmp_path):
 
 def test_the_counting_day_is_the_local_day_in_paris():
     # 23:30 UTC on 31 December is already New Year's Day in Paris.
-    assert today(datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc)) == "2027-01-01"
+    assert today(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "2027-01-01"
 
 
 def test_the_command_line_prints_clicks_per_day_and_shop(tmp_path, monkeypatch, capsys):
@@ -294,8 +322,7 @@ def test_a_client_replaying_links_is_redirected_but_counted_only_up_to_the_limit
     with TantivyBackend(config.index_dir) as backend:
         backend.upsert(RECORDS)
     with serving_in_thread(create_app(config)) as url:
-        statuses = [requests.get(f"{url}/go/cave-bon", allow_redirects=False, timeout=5).status_code
-                    for _ in range(5)]
+        statuses = [requests.get(f"{url}/go/cave-bon", allow_redirects=False, timeout=5).status_code for _ in range(5)]
     assert statuses == [302] * 5
     assert _clicks(config.data_dir / FILENAME) == 3
 

@@ -9,8 +9,8 @@ import gzip
 
 import pytest
 import requests
-
 from conftest import portal_records
+
 from portal.responses import EXTENSION
 
 
@@ -22,7 +22,7 @@ class Clock:
         return self.now
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(tmp_path):
     from emplettes.config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
@@ -30,8 +30,9 @@ def served(tmp_path):
     from portal.backend import get_backend
     from portal.server import serving_in_thread
 
-    config = Config(data_dir=tmp_path, api_rate_limit="3/minute", api_rate_burst=3,
-                    search_cache_size=100, response_cache_seconds=60)
+    config = Config(
+        data_dir=tmp_path, api_rate_limit="3/minute", api_rate_burst=3, search_cache_size=100, response_cache_seconds=60
+    )
     with TantivyBackend(config.index_dir) as backend:
         backend.upsert(portal_records())
     app = create_app(config)
@@ -79,8 +80,9 @@ def test_a_commit_is_seen_by_the_next_request(served):
     from indexer.backends.tantivy_backend import TantivyBackend
 
     before = requests.get(f"{url}/api/search?q=lanterne", timeout=10).json()
-    record = dict(next(r for r in portal_records() if r["type"] == "product"), id="lanterne-1",
-                  name="Lanterne en fer forgé")
+    record = dict(
+        next(r for r in portal_records() if r["type"] == "product"), id="lanterne-1", name="Lanterne en fer forgé"
+    )
     with TantivyBackend(config.index_dir) as writer:
         writer.upsert([record])
     after = requests.get(f"{url}/api/search?q=lanterne", timeout=10).json()

@@ -7,41 +7,62 @@ de") and were checked hours and days ago (freshness), served by the real app und
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from bs4 import BeautifulSoup
-
 from conftest import portal_records
+
 from indexer.records import ProductRecord, ShopRecord
 
 FROMAGERIE = "fromagerie-fontaines"
 
 
 def results_records(now: datetime | None = None) -> list[dict]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     shop = dict(
-        source_id=FROMAGERIE, run_id="r1", source_url=f"https://{FROMAGERIE}.example/", town="Tours",
-        postcode="37200", lat=47.3650, lon=0.6960, categories=["Fromagerie"],
+        source_id=FROMAGERIE,
+        run_id="r1",
+        source_url=f"https://{FROMAGERIE}.example/",
+        town="Tours",
+        postcode="37200",
+        lat=47.3650,
+        lon=0.6960,
+        categories=["Fromagerie"],
         services=["click_and_collect", "delivery", "gift_vouchers"],
     )
     records = portal_records()
-    records.append(ShopRecord(id=FROMAGERIE, name="Fromagerie des Fontaines", url=f"https://{FROMAGERIE}.example/",
-                              **shop).model_dump(mode="json"))
+    records.append(
+        ShopRecord(
+            id=FROMAGERIE, name="Fromagerie des Fontaines", url=f"https://{FROMAGERIE}.example/", **shop
+        ).model_dump(mode="json")
+    )
     for slug, name, price, high, seen in [
         ("sainte-maure", "Sainte-Maure de Touraine AOP", "6.50", "12.90", timedelta(hours=3, minutes=10)),
         ("plateau", "Plateau de fromages de Touraine", "25.00", None, timedelta(days=2, hours=1)),
         ("selles", "Selles-sur-Cher AOP", None, None, timedelta(minutes=20)),
     ]:
-        records.append(ProductRecord(
-            id=f"{FROMAGERIE}-{slug}", shop_id=FROMAGERIE, shop_name="Fromagerie des Fontaines",
-            shop_url=f"https://{FROMAGERIE}.example/", name=name, price=price, price_high=high,
-            currency="EUR" if price else None, availability="in_stock", category="Fromages",
-            url=f"https://{FROMAGERIE}.example/produits/{slug}", image=f"https://{FROMAGERIE}.example/{slug}.jpg",
-            first_seen=now - seen, last_seen=now - seen, **shop,
-        ).model_dump(mode="json"))
+        records.append(
+            ProductRecord(
+                id=f"{FROMAGERIE}-{slug}",
+                shop_id=FROMAGERIE,
+                shop_name="Fromagerie des Fontaines",
+                shop_url=f"https://{FROMAGERIE}.example/",
+                name=name,
+                price=price,
+                price_high=high,
+                currency="EUR" if price else None,
+                availability="in_stock",
+                category="Fromages",
+                url=f"https://{FROMAGERIE}.example/produits/{slug}",
+                image=f"https://{FROMAGERIE}.example/{slug}.jpg",
+                first_seen=now - seen,
+                last_seen=now - seen,
+                **shop,
+            ).model_dump(mode="json")
+        )
     return records
 
 
@@ -95,7 +116,9 @@ def test_card_shows_a_partir_de_services_and_freshness(results_url):
     assert card.select_one(".price").get_text() == "à partir de 6,50 €"
     assert card.select_one(".badge").get_text(strip=True) == "En stock"
     assert [s.get_text() for s in card.select(".services li")] == [
-        "Retrait en boutique", "Livraison", "Chèques cadeaux locaux acceptés",
+        "Retrait en boutique",
+        "Livraison",
+        "Chèques cadeaux locaux acceptés",
     ]
     fresh = card.select_one(".freshness time")
     assert fresh.get_text() == "prix vérifié il y a 3 h"
@@ -147,14 +170,19 @@ def test_near_a_town_wider_radii_reach_further(results_url):
 
 
 def test_a_place_typed_in_the_box_becomes_the_picker_place(results_url):
-    response = requests.get(results_url + "/recherche", params={"q": "livre près de tours", "radius": "5"},
-                            allow_redirects=False, timeout=10)
+    response = requests.get(
+        results_url + "/recherche",
+        params={"q": "livre près de tours", "radius": "5"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert response.status_code == 302
     assert params_of(response.headers["Location"]) == {"q": ["livre"], "radius": ["5"], "near": ["Tours"]}
     soup = page(results_url, response.headers["Location"])
     assert soup.select_one(".chips--active a").get_text(" ", strip=True).startswith("Près de Tours, 5 km")
-    unknown = requests.get(results_url + "/recherche", params={"q": "livre près de Atlantis"},
-                           allow_redirects=False, timeout=10)
+    unknown = requests.get(
+        results_url + "/recherche", params={"q": "livre près de Atlantis"}, allow_redirects=False, timeout=10
+    )
     assert unknown.status_code == 200  # not a town of the registered shops: plain words
 
 
@@ -176,7 +204,11 @@ def test_pagination_keeps_the_place_and_every_filter(results_url):
     soup = page(results_url, near="Tours", radius="25", availability="in_stock", per_page="3")
     next_link = soup.select_one(".pagination a[rel=next]")
     assert params_of(next_link["href"]) == {
-        "near": ["Tours"], "radius": ["25"], "availability": ["in_stock"], "per_page": ["3"], "page": ["2"],
+        "near": ["Tours"],
+        "radius": ["25"],
+        "availability": ["in_stock"],
+        "per_page": ["3"],
+        "page": ["2"],
     }
     second = page(results_url, next_link["href"])
     assert second.select_one(".pagination [aria-current=page]").get_text() == "2"
@@ -240,7 +272,9 @@ def test_zero_results_in_a_town_offers_the_other_towns_by_distance(results_url):
 
 def test_zero_results_in_a_category_offers_broader_categories(results_url):
     empty = page(results_url, q="bougie", category="Librairie").select_one(".empty-state")
-    categories = {a.get_text(" ", strip=True).split(" ")[0]: a["href"] for a in empty.select(".alternatives--categories a")}
+    categories = {
+        a.get_text(" ", strip=True).split(" ")[0]: a["href"] for a in empty.select(".alternatives--categories a")
+    }
     assert "Bougies" in categories
     assert params_of(categories["Bougies"]) == {"q": ["bougie"], "category": ["Bougies"]}
 
@@ -276,6 +310,8 @@ def test_api_results_carry_the_range_services_and_freshness_time(results_url):
     assert (first["price"], first["price_high"], first["price_display"]) == ("6.50", "12.90", "à partir de 6,50 €")
     assert first["services"] == ["click_and_collect", "delivery", "gift_vouchers"]
     seen = datetime.fromisoformat(first["last_seen"].replace("Z", "+00:00"))
-    assert timedelta(hours=3) < datetime.now(timezone.utc) - seen < timedelta(hours=4)
-    near = requests.get(results_url + "/api/search", params={"near": "Tours", "radius": "1", "per_page": "50"}, timeout=10)
+    assert timedelta(hours=3) < datetime.now(UTC) - seen < timedelta(hours=4)
+    near = requests.get(
+        results_url + "/api/search", params={"near": "Tours", "radius": "1", "per_page": "50"}, timeout=10
+    )
     assert {r["id"] for r in near.json()["results"]} == CENTRAL_TOURS

@@ -6,47 +6,87 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from conftest import portal_records
+
 from indexer.records import ProductRecord, ShopRecord
 
 PUBLIC = "https://emplettes.region.example"
 TILES = "https://tiles.invalid/{z}/{x}/{y}.png"
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def extra_records() -> list[dict]:
     """Shops with the hours and shapes the fixture of conftest lacks."""
     shops = [
-        ShopRecord(id="grande-librairie", source_id="grande-librairie", run_id="r1", name="La Grande Librairie",
-                   url="https://grande-librairie.example/", address="1 place Plumereau", postcode="37000",
-                   town="Tours", lat=47.395, lon=0.684, telephone="+33 2 47 11 22 33",
-                   opening_hours=["Mo-Su 00:00-24:00"], categories=["Librairie"],
-                   services=["click_and_collect", "gift_vouchers"]),
-        ShopRecord(id="fromagerie-vague", source_id="fromagerie-vague", run_id="r1", name="Fromagerie Vague",
-                   town="Vendôme", opening_hours=["Ouvert quand il fait beau", "Mo-Fr 09:00-12:00"],
-                   categories=["Fromages"]),
+        ShopRecord(
+            id="grande-librairie",
+            source_id="grande-librairie",
+            run_id="r1",
+            name="La Grande Librairie",
+            url="https://grande-librairie.example/",
+            address="1 place Plumereau",
+            postcode="37000",
+            town="Tours",
+            lat=47.395,
+            lon=0.684,
+            telephone="+33 2 47 11 22 33",
+            opening_hours=["Mo-Su 00:00-24:00"],
+            categories=["Librairie"],
+            services=["click_and_collect", "gift_vouchers"],
+        ),
+        ShopRecord(
+            id="fromagerie-vague",
+            source_id="fromagerie-vague",
+            run_id="r1",
+            name="Fromagerie Vague",
+            town="Vendôme",
+            opening_hours=["Ouvert quand il fait beau", "Mo-Fr 09:00-12:00"],
+            categories=["Fromages"],
+        ),
     ]
     records = [s.model_dump(mode="json") for s in shops]
     for i in range(30):
-        records.append(ProductRecord(
-            id=f"grande-librairie-livre-{i:02d}", source_id="grande-librairie", run_id="r1",
-            shop_id="grande-librairie", shop_name="La Grande Librairie", shop_url="https://grande-librairie.example/",
-            town="Tours", name=f"Livre de poche numéro {i}", price="7.50", currency="EUR", availability="in_stock",
-            url=f"https://grande-librairie.example/livres/{i}", first_seen=NOW, last_seen=NOW,
-        ).model_dump(mode="json"))
+        records.append(
+            ProductRecord(
+                id=f"grande-librairie-livre-{i:02d}",
+                source_id="grande-librairie",
+                run_id="r1",
+                shop_id="grande-librairie",
+                shop_name="La Grande Librairie",
+                shop_url="https://grande-librairie.example/",
+                town="Tours",
+                name=f"Livre de poche numéro {i}",
+                price="7.50",
+                currency="EUR",
+                availability="in_stock",
+                url=f"https://grande-librairie.example/livres/{i}",
+                first_seen=NOW,
+                last_seen=NOW,
+            ).model_dump(mode="json")
+        )
     # A shop known only from its products (its own record not crawled yet).
-    records.append(ProductRecord(
-        id="orphelin-1", source_id="orphelin", run_id="r1", shop_id="orphelin", shop_name="Boutique Orpheline",
-        shop_url="https://orphelin.example/", town="Chinon", name="Tasse en grès", price="12",
-        url="https://orphelin.example/tasse", first_seen=NOW, last_seen=NOW,
-    ).model_dump(mode="json"))
+    records.append(
+        ProductRecord(
+            id="orphelin-1",
+            source_id="orphelin",
+            run_id="r1",
+            shop_id="orphelin",
+            shop_name="Boutique Orpheline",
+            shop_url="https://orphelin.example/",
+            town="Chinon",
+            name="Tasse en grès",
+            price="12",
+            url="https://orphelin.example/tasse",
+            first_seen=NOW,
+            last_seen=NOW,
+        ).model_dump(mode="json")
+    )
     return records
 
 
@@ -58,8 +98,13 @@ def shops_url(tmp_path_factory):
     from portal import create_app
     from portal.server import serving_in_thread
 
-    config = Config(data_dir=tmp_path_factory.mktemp("shops-data"), public_url=PUBLIC + "/",
-                    map_tile_url=TILES, map_attribution="© les contributeurs OpenStreetMap", api_rate_limit="off")
+    config = Config(
+        data_dir=tmp_path_factory.mktemp("shops-data"),
+        public_url=PUBLIC + "/",
+        map_tile_url=TILES,
+        map_attribution="© les contributeurs OpenStreetMap",
+        api_rate_limit="off",
+    )
     with TantivyBackend(config.index_dir) as backend:
         backend.upsert(portal_records() + extra_records())
     with serving_in_thread(create_app(config)) as url:
@@ -88,6 +133,7 @@ def json_block(html: str, block_id: str):
 
 # --------------------------------------------------------------------------- shop page
 
+
 def test_shop_page_says_who_where_when_and_how_to_call(shops_url):
     html = get(shops_url, "/boutique/grande-librairie").text
     text = text_of(html)
@@ -107,7 +153,8 @@ def test_hours_table_and_status_from_the_crawler_format(shops_url):
     html = get(shops_url, "/boutique/boite-a-livres").text  # "Mo-Sa 09:30-19:00"
     rows = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', html)
     assert rows == [(d, "09:30 – 19:00") for d in ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi")] + [
-        ("dimanche", "Fermé")]
+        ("dimanche", "Fermé")
+    ]
     status = re.search(r'<p class="opening-status[^"]*">([^<]+)</p>', html).group(1)
     assert status.startswith(("Ouvert maintenant · ferme à 19:00", "Fermé · ouvre "))
 
@@ -141,7 +188,7 @@ def test_products_are_searchable_within_the_shop(shops_url):
 def test_shop_pagination_keeps_the_search(shops_url):
     html = get(shops_url, "/boutique/grande-librairie?q=livre").text
     assert "30 produits pour « livre »" in text_of(html)
-    next_link = [h for h in hrefs(html, "page=2") if "/boutique/grande-librairie" in h][0]
+    next_link = next(h for h in hrefs(html, "page=2") if "/boutique/grande-librairie" in h)
     assert parse_qs(urlsplit(next_link).query) == {"q": ["livre"], "page": ["2"]}
     page2 = get(shops_url, next_link).text
     assert 'aria-current="page" href="/boutique/grande-librairie?q=livre&amp;page=2"' in page2
@@ -170,10 +217,19 @@ def test_shop_map_data_comes_from_json_not_script(shops_url):
     html = get(shops_url, "/boutique/grande-librairie").text
     assert f'data-tiles="{TILES}"' in html and "© les contributeurs OpenStreetMap" in html
     assert json_block(html, "carte-boutique-points") == [
-        {"lat": 47.395, "lon": 0.684, "name": "La Grande Librairie", "town": "Tours", "url": "/boutique/grande-librairie"}]
+        {
+            "lat": 47.395,
+            "lon": 0.684,
+            "name": "La Grande Librairie",
+            "town": "Tours",
+            "url": "/boutique/grande-librairie",
+        }
+    ]
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
-    assert all(body.strip() == "" or 'type="application/json"' in attrs or 'type="application/ld+json"' in attrs
-               for attrs, body in scripts)
+    assert all(
+        body.strip() == "" or 'type="application/json"' in attrs or 'type="application/ld+json"' in attrs
+        for attrs, body in scripts
+    )
     assert re.search(r'<script src="/static/vendor/leaflet/leaflet[.\w]*\.js" defer>', html)
 
 
@@ -190,6 +246,7 @@ def test_canonical_urls_use_the_request_host_without_public_url(portal_url):
 
 
 # --------------------------------------------------------------------------- directory
+
 
 def _directory_groups(html: str) -> dict[str, list[str]]:
     groups = {}
@@ -212,18 +269,21 @@ def test_directory_lists_every_shop_by_town(shops_url):
 
 def test_directory_filters_by_town_and_category_with_plain_links(shops_url):
     html = get(shops_url, "/boutiques").text
-    tours = [h for h in hrefs(html, "town=Tours")][0]
+    tours = next(iter(hrefs(html, "town=Tours")))
     html = get(shops_url, tours).text
     assert list(_directory_groups(html)) == ["Tours"] and "Les boutiques de Tours" in html
     # Category chips are counted within the chosen town.
-    librairie = [h for h in hrefs(html, "category=Librairie")][0]
+    librairie = next(iter(hrefs(html, "category=Librairie")))
     assert parse_qs(urlsplit(librairie).query) == {"town": ["Tours"], "category": ["Librairie"]}
     assert re.search(r'Librairie <span class="count">2</span>', html)
     html = get(shops_url, librairie).text
     assert _directory_groups(html) == {"Tours": ["La Boîte à Livres", "La Grande Librairie"]}
     assert 'chip--active" href="/boutiques?town=Tours&amp;category=Librairie" aria-current="true"' in html
     # Points on the map are the shops listed.
-    assert [p["name"] for p in json_block(html, "carte-boutiques-points")] == ["La Boîte à Livres", "La Grande Librairie"]
+    assert [p["name"] for p in json_block(html, "carte-boutiques-points")] == [
+        "La Boîte à Livres",
+        "La Grande Librairie",
+    ]
 
 
 def test_directory_filters_forgive_case_and_accents(shops_url):
@@ -237,6 +297,7 @@ def test_directory_with_nothing_matching_says_so(shops_url):
 
 
 # ------------------------------------------------------------------ discovery files
+
 
 def test_robots_txt_points_to_the_sitemap_and_keeps_bots_off_go_and_api(shops_url):
     response = get(shops_url, "/robots.txt")

@@ -5,11 +5,12 @@ No app and no index here: each rule is called directly with its inputs (and ``no
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from indexer.backends.base import Near
+from indexer.search import SearchQuery
 from portal.alternatives import (
     did_you_mean,
     distance_km,
@@ -19,12 +20,11 @@ from portal.alternatives import (
     spelling_prefixes,
     vocabulary,
 )
-from indexer.search import SearchQuery
 from portal.formatting import freshness, parse_time, price_label, radius_label, service_label
 from portal.presenters import product_view
 from portal.query import BadQuery, find_town, query_from_args, town_choices
 
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 TOWNS = {
     "tours": ("Tours", [(47.3936, 0.6892), (47.3900, 0.6880), (47.3650, 0.6960)]),
@@ -39,7 +39,7 @@ TOWNS = {
 
 
 @pytest.mark.parametrize(
-    "price, high, expected",
+    ("price", "high", "expected"),
     [
         ("12.50", None, "12,50 €"),
         ("12.50", "19.90", "à partir de 12,50 €"),
@@ -65,8 +65,13 @@ def test_product_view_keeps_a_price_high_only_above_the_price():
 
 
 def test_product_view_services_and_last_seen_are_cleaned():
-    hit = {"id": "a", "name": "Pull", "url": "https://s.example/p", "last_seen": "2026-11-23T12:00:00+00:00",
-           "services": ["delivery", "<script>", "delivery", 3, "gift_vouchers"]}
+    hit = {
+        "id": "a",
+        "name": "Pull",
+        "url": "https://s.example/p",
+        "last_seen": "2026-11-23T12:00:00+00:00",
+        "services": ["delivery", "<script>", "delivery", 3, "gift_vouchers"],
+    }
     view = product_view(hit)
     assert view["services"] == ["delivery", "gift_vouchers"]
     assert view["last_seen"] == "2026-11-23T12:00:00Z"
@@ -76,7 +81,9 @@ def test_product_view_services_and_last_seen_are_cleaned():
 
 def test_service_labels_are_french():
     assert [service_label(s) for s in ("click_and_collect", "delivery", "gift_vouchers")] == [
-        "Retrait en boutique", "Livraison", "Chèques cadeaux locaux acceptés",
+        "Retrait en boutique",
+        "Livraison",
+        "Chèques cadeaux locaux acceptés",
     ]
 
 
@@ -84,7 +91,7 @@ def test_service_labels_are_french():
 
 
 @pytest.mark.parametrize(
-    "ago, expected",
+    ("ago", "expected"),
     [
         (timedelta(seconds=20), "prix vérifié à l'instant"),
         (timedelta(minutes=1), "prix vérifié il y a 1 min"),
@@ -110,7 +117,7 @@ def test_freshness_reads_record_times_and_says_nothing_without_one():
     assert freshness("2026-11-21T12:00:00Z", NOW, price=False) == "vérifié il y a 2 jours"
     for missing in (None, "", "hier", 12):
         assert freshness(missing, NOW) == ""
-    assert parse_time("2026-11-23T12:00:00Z") == datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    assert parse_time("2026-11-23T12:00:00Z") == datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------- près de [commune]
@@ -168,7 +175,7 @@ def test_vocabulary_keeps_the_words_of_the_completed_prefixes():
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("bojgiie", "bougie"),
         ("bougie parfummée", "bougie parfumée"),
@@ -189,8 +196,12 @@ def test_spelling_prefixes_are_three_then_two_letters():
 
 
 def test_spelling_asks_for_two_letter_prefixes_only_when_three_found_nothing():
-    names = {"bou": ["Bougie parfumée vanille"], "bo": ["Bougie parfumée vanille", "Bottines en cuir"],
-             "par": ["Bougie parfumée vanille"], "pa": ["Panier garni"]}
+    names = {
+        "bou": ["Bougie parfumée vanille"],
+        "bo": ["Bougie parfumée vanille", "Bottines en cuir"],
+        "par": ["Bougie parfumée vanille"],
+        "pa": ["Panier garni"],
+    }
     asked: list[str] = []
 
     def complete(prefix: str) -> list[str]:
@@ -230,5 +241,7 @@ def test_plurals_follow_the_french_rule_without_a_catalogue():
     from portal.i18n import ngettext
 
     assert [ngettext("%(num)s produit", "%(num)s produits", n) for n in (0, 1, 2)] == [
-        "0 produit", "1 produit", "2 produits",
+        "0 produit",
+        "1 produit",
+        "2 produits",
     ]

@@ -73,8 +73,19 @@ def test_structured_prices_read_a_dot_as_the_decimal_separator():
 
 @pytest.mark.parametrize(
     ("declared", "iso"),
-    [("EUR", "EUR"), ("eur", "EUR"), ("pln", "PLN"), ("€", "EUR"), ("£", "GBP"), ("zł", "PLN"),
-     ("$", None), ("kr", None), ("", None), (None, None), ("XYZW", None)],
+    [
+        ("EUR", "EUR"),
+        ("eur", "EUR"),
+        ("pln", "PLN"),
+        ("€", "EUR"),
+        ("£", "GBP"),
+        ("zł", "PLN"),
+        ("$", None),
+        ("kr", None),
+        ("", None),
+        (None, None),
+        ("XYZW", None),
+    ],
 )
 def test_currencies_normalise_to_iso_codes_only_when_unambiguous(declared, iso):
     assert normalise_currency(declared) == iso

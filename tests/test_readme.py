@@ -12,8 +12,11 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 
 def test_every_setting_is_documented_in_the_configuration_table():
-    missing = [name for name in SETTINGS if f"| `{name}`" not in README and f"`{name}` /" not in README
-               and f"/ `{name}`" not in README]
+    missing = [
+        name
+        for name in SETTINGS
+        if f"| `{name}`" not in README and f"`{name}` /" not in README and f"/ `{name}`" not in README
+    ]
     assert not missing, f"settings missing from README's configuration table: {missing}"
 
 

@@ -41,7 +41,7 @@ def test_prices_keep_two_decimals_unless_more_were_declared():
 
 
 @pytest.mark.parametrize(
-    "change, field",
+    ("change", "field"),
     [
         ({"url": "javascript:alert(1)"}, "url"),
         ({"availability": "maybe"}, "availability"),

@@ -47,8 +47,9 @@ def test_each_problem_is_reported_with_file_line_and_field(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(
         GOOD
-        + textwrap.indent(textwrap.dedent(
-            """\
+        + textwrap.indent(
+            textwrap.dedent(
+                """\
               - id: Fromagerie Blois
                 name: Fromagerie
                 url: ftp://fromagerie.example.fr
@@ -66,7 +67,9 @@ def test_each_problem_is_reported_with_file_line_and_field(tmp_path):
                 town: Tours
                 postcode: "37000"
             """
-        ), "  ")
+            ),
+            "  ",
+        )
     )
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
@@ -76,7 +79,9 @@ def test_each_problem_is_reported_with_file_line_and_field(tmp_path):
     assert any(p.startswith(f"{path}:24: postcode:") for p in problems)
     assert any(p.startswith(f"{path}:25: services.0:") for p in problems)
     assert any(p.startswith(f"{path}:26: couleur: unknown field") for p in problems)
-    assert any(p.startswith(f"{path}:27: id: duplicate source id 'librairie-tours' (first at line 6)") for p in problems)
+    assert any(
+        p.startswith(f"{path}:27: id: duplicate source id 'librairie-tours' (first at line 6)") for p in problems
+    )
     assert any(p.startswith(f"{path}:32: id: required field is missing") for p in problems)
     assert len(problems) == 7
 
@@ -89,7 +94,7 @@ def test_yaml_syntax_error_names_the_line():
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("", "sources.yaml:1: sources: the file needs a top-level 'sources:' list"),
         ("sources: 3\n", "sources.yaml:1: sources: must be a list of entries"),

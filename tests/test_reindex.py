@@ -5,12 +5,14 @@ Real run files, a real tantivy index, the real command in a subprocess.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 
 import pytest
 import tantivy
+from test_load import RUN1, RUN2, RUN3, manifest, product, shop, write_run
 
 from emplettes.config import Config
 from indexer.backends.base import BackendUnavailable, SearchQuery
@@ -18,7 +20,6 @@ from indexer.backends.tantivy_backend import SCHEMA_VERSION, TantivyBackend, bui
 from indexer.reindex import reindex, reindex_job, runs_to_rebuild
 from indexer.runs import list_runs
 from indexer.state import IndexState
-from test_load import RUN1, RUN2, RUN3, manifest, product, shop, write_run
 
 RUN0 = "20261031T080000Z-zzzz"
 
@@ -39,8 +40,9 @@ def test_runs_chosen_are_the_latest_good_run_and_the_finished_runs_after_it(tmp_
     write_run(runs, RUN1, [product(1)])  # latest good run
     write_run(runs, RUN2, [product(2)], sidecar=manifest(RUN2, finish_reason="shutdown"))  # partial, newer
     write_run(runs, RUN3, [product(3)], sidecar=False)  # still being written
-    write_run(runs, RUN0, [product(9, source_id="autre")], source_id="autre",
-              sidecar=manifest(RUN0, "autre", pages=0))  # never a good run: kept
+    write_run(
+        runs, RUN0, [product(9, source_id="autre")], source_id="autre", sidecar=manifest(RUN0, "autre", pages=0)
+    )  # never a good run: kept
     chosen, skipped = runs_to_rebuild(runs, 0.2)
     assert [(r.source_id, r.run_id) for r in chosen] == [("autre", RUN0), ("cire-meche", RUN1), ("cire-meche", RUN2)]
     assert sorted(r.run_id for r in skipped) == [RUN0, RUN3]
@@ -96,10 +98,8 @@ def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(module, "load_run", broken)
-    try:
+    with contextlib.suppress(RuntimeError):
         reindex(runs, backend)
-    except RuntimeError:
-        pass
     assert _ids(backend) == {"cire-meche-40"}
     assert _index_dirs(tmp_path) == ["index"]
     backend.close()
@@ -157,10 +157,9 @@ def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tm
         backend.upsert([product(3, name="Bougie renommée"), product(4)])
     assert backend.stats()["products"] == 5 and backend.get("cire-meche-3")["name"] == "Bougie renommée"
 
-    with pytest.raises(RuntimeError):
-        with backend.bulk():
-            backend.upsert([product(5), product(0, name="Bougie perdue")])
-            raise RuntimeError("the loader died")
+    with pytest.raises(RuntimeError), backend.bulk():
+        backend.upsert([product(5), product(0, name="Bougie perdue")])
+        raise RuntimeError("the loader died")
     assert backend.stats()["products"] == 5 and backend.get("cire-meche-0")["name"] != "Bougie perdue"
     backend.upsert([product(6)])  # the writer is still usable
     assert backend.stats()["products"] == 6
@@ -177,7 +176,7 @@ def test_a_bulk_load_commits_when_held_documents_or_added_ids_reach_their_budget
     backend = TantivyBackend(tmp_path / "index")
     in_stock = [product(n, availability="in_stock") for n in range(4)]
     with backend.bulk():
-        backend.upsert(in_stock + [product(10), product(11)])  # 4 added, 2 held
+        backend.upsert([*in_stock, product(10), product(11)])  # 4 added, 2 held
         assert backend.stats()["products"] == 0
         backend.upsert([product(12)])  # 3 held: committed
         assert backend.stats()["products"] == 7
@@ -194,8 +193,13 @@ def test_a_rebuilt_index_is_one_segment(tmp_path):
     indexing thread."""
     runs = tmp_path / "runs"
     for n, source in enumerate(["a", "b", "c", "d"]):
-        write_run(runs, RUN1, [product(i, source_id=source) for i in range(50)], source_id=source,
-                  sidecar=manifest(RUN1, source))
+        write_run(
+            runs,
+            RUN1,
+            [product(i, source_id=source) for i in range(50)],
+            source_id=source,
+            sidecar=manifest(RUN1, source),
+        )
     backend = TantivyBackend(tmp_path / "index")
     reindex(runs, backend)
     assert backend.stats()["products"] == 200
@@ -210,16 +214,25 @@ def test_run_files_read_ahead_in_another_process_load_the_same(tmp_path, monkeyp
 
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [shop()] + [product(n) for n in range(5)] + ["{not json", {"type": "product", "id": "x"}])
-    write_run(runs, RUN2, [product(1, name="Bougie renommée"), product(9)], sidecar=manifest(RUN2, finish_reason="shutdown"))
-    write_run(runs, RUN1, [product(n, source_id="autre") for n in range(3)], source_id="autre",
-              sidecar=manifest(RUN1, "autre"))
+    write_run(
+        runs, RUN2, [product(1, name="Bougie renommée"), product(9)], sidecar=manifest(RUN2, finish_reason="shutdown")
+    )
+    write_run(
+        runs,
+        RUN1,
+        [product(n, source_id="autre") for n in range(3)],
+        source_id="autre",
+        sidecar=manifest(RUN1, "autre"),
+    )
 
     def rebuild(name: str) -> tuple[list, dict]:
         backend = TantivyBackend(tmp_path / name)
         report = reindex(runs, backend)
         found = {hit["id"]: hit for hit in backend.search(SearchQuery(per_page=100)).hits}
         backend.close()
-        return [(r.source_id, r.run_id, r.records, r.rejected, r.errors, r.outcome, r.swept) for r in report.runs], found
+        return [
+            (r.source_id, r.run_id, r.records, r.rejected, r.errors, r.outcome, r.swept) for r in report.runs
+        ], found
 
     inline = rebuild("inline")
     submitted = []
@@ -253,8 +266,9 @@ def test_runs_indexed_during_a_rebuild_are_in_the_new_index(tmp_path, monkeypatc
     def a_loader_runs_meanwhile(path, *args, **kwargs):
         if not (runs / "autre").exists():
             newer = write_run(runs, RUN2, [product(0, name="Bougie renommée"), product(1), product(2)])
-            other_source = write_run(runs, RUN2, [product(7, source_id="autre")], source_id="autre",
-                                     sidecar=manifest(RUN2, "autre"))
+            other_source = write_run(
+                runs, RUN2, [product(7, source_id="autre")], source_id="autre", sidecar=manifest(RUN2, "autre")
+            )
             loader = TantivyBackend(tmp_path / "index")  # as another process would
             for run_file in (newer, other_source):
                 real(run_file, loader, state=state)
@@ -263,7 +277,11 @@ def test_runs_indexed_during_a_rebuild_are_in_the_new_index(tmp_path, monkeypatc
 
     monkeypatch.setattr(module, "load_run", a_loader_runs_meanwhile)
     report = reindex(runs, backend, state=state)
-    assert [(r.source_id, r.run_id) for r in report.runs] == [("cire-meche", RUN1), ("autre", RUN2), ("cire-meche", RUN2)]
+    assert [(r.source_id, r.run_id) for r in report.runs] == [
+        ("cire-meche", RUN1),
+        ("autre", RUN2),
+        ("cire-meche", RUN2),
+    ]
     assert _ids(backend) == {"cire-meche-0", "cire-meche-1", "cire-meche-2", "autre-7"}
     assert backend.get("cire-meche-0")["name"] == "Bougie renommée"
     assert state.indexed_keys() == {("cire-meche", RUN1), ("cire-meche", RUN2), ("autre", RUN2)}
@@ -326,8 +344,9 @@ def test_reindex_command(tmp_path):
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [shop()] + [product(n) for n in range(3)])
     env = {**os.environ, "DATA_DIR": str(tmp_path), "SEARCH_BACKEND": "tantivy"}
-    done = subprocess.run([sys.executable, "-m", "emplettes.cli", "reindex"], capture_output=True, text=True,
-                          timeout=120, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "reindex"], capture_output=True, text=True, timeout=120, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert "rebuilt from 1 run(s): 3 products" in done.stderr
     assert len(list_runs(runs)) == 1
@@ -342,7 +361,12 @@ def _mixed_runs(runs) -> None:
     """Three sources, products of every availability; later runs flip some, add some, drop some."""
     for source in ("a", "b", "c"):
         first = [shop(source)] + [
-            product(i, source_id=source, availability=AVAILABILITIES[i % 6], first_seen=f"2026-10-{1 + i % 28:02d}T08:00:00Z")
+            product(
+                i,
+                source_id=source,
+                availability=AVAILABILITIES[i % 6],
+                first_seen=f"2026-10-{1 + i % 28:02d}T08:00:00Z",
+            )
             for i in range(30)
         ]
         write_run(runs, RUN1, first, source_id=source, sidecar=manifest(RUN1, source))
@@ -360,8 +384,7 @@ def _everything(backend) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("commit_every", [1_000_000, 25])
-def test_a_rebuild_writes_in_stock_products_and_the_others_as_separate_segments(tmp_path, monkeypatch,
-                                                                                 commit_every):
+def test_a_rebuild_writes_in_stock_products_and_the_others_as_separate_segments(tmp_path, monkeypatch, commit_every):
     """Same records as loading the runs one by one (replacements across availabilities,
     first_seen kept), committed at once or in many batches; committed at once, two
     segments: one where every product is in stock, one where none is."""
@@ -385,8 +408,12 @@ def test_a_rebuild_writes_in_stock_products_and_the_others_as_separate_segments(
         searcher = rebuilt._searcher()
         assert searcher.num_segments == 2
         in_stock = searcher.search(rebuilt._term("availability", "in_stock"), 1000).hits
-        rest = tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
-                                            (tantivy.Occur.MustNot, rebuilt._term("availability", "in_stock"))])
+        rest = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, tantivy.Query.all_query()),
+                (tantivy.Occur.MustNot, rebuilt._term("availability", "in_stock")),
+            ]
+        )
         others = searcher.search(rest, 1000).hits
         assert {a.segment_ord for _, a in in_stock}.isdisjoint({a.segment_ord for _, a in others})
         assert len(in_stock) + len(others) == 100 + 3
@@ -397,11 +424,10 @@ def test_a_failure_after_a_sweep_in_bulk_loses_no_product(tmp_path):
     """A held replacement is committed with the delete of the version it replaces."""
     backend = TantivyBackend(tmp_path / "index")
     backend.upsert([product(0, run_id=RUN1, availability="in_stock"), product(1, run_id=RUN1, availability="in_stock")])
-    with pytest.raises(RuntimeError):
-        with backend.bulk():
-            backend.upsert([product(0, run_id=RUN2, availability="out_of_stock")])  # held back
-            assert backend.delete_source("cire-meche", keep_run=RUN2) == 1  # product 1 goes
-            raise RuntimeError("the loader died on the next run")
+    with pytest.raises(RuntimeError), backend.bulk():
+        backend.upsert([product(0, run_id=RUN2, availability="out_of_stock")])  # held back
+        assert backend.delete_source("cire-meche", keep_run=RUN2) == 1  # product 1 goes
+        raise RuntimeError("the loader died on the next run")
     found = {hit["id"]: (hit["run_id"], hit["availability"]) for hit in backend.search(SearchQuery(per_page=10)).hits}
     assert found == {"cire-meche-0": (RUN2, "out_of_stock")}
     backend.close()
@@ -411,9 +437,8 @@ def test_a_held_record_that_fails_at_the_commit_leaves_nothing_in_the_writer(tmp
     backend = TantivyBackend(tmp_path / "index")
     bad = product(2, availability="out_of_stock")
     bad["price"] = "abc"  # (past validation: only a broken caller sends this)
-    with pytest.raises(Exception):
-        with backend.bulk():
-            backend.upsert([product(0, availability="in_stock"), product(1, availability="out_of_stock"), bad])
+    with pytest.raises(Exception), backend.bulk():
+        backend.upsert([product(0, availability="in_stock"), product(1, availability="out_of_stock"), bad])
     backend.upsert([product(9)])  # the next commit of this handle publishes nothing half written
     assert _ids(backend) <= {"cire-meche-0", "cire-meche-9"} and "cire-meche-1" not in _ids(backend)
     backend.close()

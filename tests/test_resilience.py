@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from hostile_sites import EXPECTED_ERROR, HOSTILE_MODES, ShopFarm
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +23,21 @@ pytestmark = pytest.mark.e2e
 
 def farm_env(root: Path, **extra: str) -> dict[str, str]:
     return {
-        **os.environ, "DATA_DIR": str(root / "data"), "SOURCES_FILE": str(root / "sources.yaml"),
-        "CRAWL_DELAY": "0", "DOWNLOAD_TIMEOUT": "2", "DOWNLOAD_MAXSIZE": str(5 * 1024 * 1024),
-        "SCHEDULE_JITTER": "0", **extra,
+        **os.environ,
+        "DATA_DIR": str(root / "data"),
+        "SOURCES_FILE": str(root / "sources.yaml"),
+        "CRAWL_DELAY": "0",
+        "DOWNLOAD_TIMEOUT": "2",
+        "DOWNLOAD_MAXSIZE": str(5 * 1024 * 1024),
+        "SCHEDULE_JITTER": "0",
+        **extra,
     }
 
 
 def emplettes(*args: str, env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "emplettes.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def indexed(root: Path, source_id: str) -> dict[str, str]:
@@ -69,7 +74,7 @@ def config_for(root: Path, **extra: str):
 
 
 def test_fifty_shops_of_which_ten_misbehave(tmp_path):
-    modes = {n: mode for n, mode in zip(range(5, 51, 5), HOSTILE_MODES)}  # every fifth shop
+    modes = dict(zip(range(5, 51, 5), HOSTILE_MODES, strict=False))  # every fifth shop
     with ShopFarm(50, modes) as farm:
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
         env = farm_env(tmp_path)
@@ -110,8 +115,12 @@ def test_a_crawl_killed_mid_way_never_shrinks_the_index_and_is_recorded_as_kille
         assert len(before) == 30
 
         shop.delay, shop.revision = 0.3, 2  # slow pages, new prices
-        crawl = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "crawl"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "emplettes.cli", "crawl"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         runs = tmp_path / "data" / "runs" / shop.id
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # kill once a few products are written
@@ -164,8 +173,12 @@ def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
         config = config_for(tmp_path)
         config.index_dir.mkdir(parents=True)
-        holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITER, str(config.index_dir)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITER, str(config.index_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert holder.stdout.readline().strip() == "holding"
             scheduler = CrawlScheduler(config, poll=0.2, first_run_spread=0)

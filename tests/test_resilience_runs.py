@@ -11,15 +11,15 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+from test_load import manifest, product, shop, write_run
 
 from indexer.backends.tantivy_backend import TantivyBackend
 from indexer.load import EMPTY, load_run
 from indexer.runlog import run_records, source_statuses, status_table
 from indexer.runs import list_runs, prune_runs, reap_dead_runs, run_info
 from indexer.state import IndexState
-
-from test_load import manifest, product, shop, write_run
 
 SOURCE = "cire-meche"
 
@@ -33,12 +33,25 @@ def dead_pid() -> int:
 def test_a_run_whose_crawler_died_is_closed_as_killed_with_what_it_wrote(tmp_path):
     runs = tmp_path / "runs"
     unfinished = dict(finished_at=None, finish_reason=None, host=socket.gethostname())
-    dead = write_run(runs, "20261101T080000Z-aaaa", [shop(), product(1), product(2)], tail='{"type": "prod',
-                     sidecar=manifest("20261101T080000Z-aaaa", pid=dead_pid(), **unfinished))
-    alive = write_run(runs, "20261102T080000Z-bbbb", [shop()],
-                      sidecar=manifest("20261102T080000Z-bbbb", pid=os.getpid(), **unfinished))
-    elsewhere = write_run(runs, "20261103T080000Z-cccc", [shop()],
-                          sidecar=manifest("20261103T080000Z-cccc", pid=dead_pid(), **{**unfinished, "host": "other-machine"}))
+    dead = write_run(
+        runs,
+        "20261101T080000Z-aaaa",
+        [shop(), product(1), product(2)],
+        tail='{"type": "prod',
+        sidecar=manifest("20261101T080000Z-aaaa", pid=dead_pid(), **unfinished),
+    )
+    alive = write_run(
+        runs,
+        "20261102T080000Z-bbbb",
+        [shop()],
+        sidecar=manifest("20261102T080000Z-bbbb", pid=os.getpid(), **unfinished),
+    )
+    elsewhere = write_run(
+        runs,
+        "20261103T080000Z-cccc",
+        [shop()],
+        sidecar=manifest("20261103T080000Z-cccc", pid=dead_pid(), **{**unfinished, "host": "other-machine"}),
+    )
     (reaped,) = reap_dead_runs(runs)
     assert reaped.path == dead and reaped.finish_reason == "killed" and reaped.finished
     assert reaped.manifest["products"] == 2 and reaped.manifest["items"] == 3  # the cut line is not counted
@@ -52,8 +65,9 @@ def test_a_run_whose_crawler_died_is_closed_as_killed_with_what_it_wrote(tmp_pat
 def test_a_killed_run_that_wrote_nothing_is_still_a_run(tmp_path):
     runs = tmp_path / "runs" / SOURCE
     runs.mkdir(parents=True)
-    (runs / "20261101T080000Z-aaaa.json").write_text(json.dumps(
-        manifest("20261101T080000Z-aaaa", finished_at=None, pid=dead_pid(), host=socket.gethostname())))
+    (runs / "20261101T080000Z-aaaa.json").write_text(
+        json.dumps(manifest("20261101T080000Z-aaaa", finished_at=None, pid=dead_pid(), host=socket.gethostname()))
+    )
     (run,) = list_runs(tmp_path / "runs")
     assert not run.path.exists()
     (reaped,) = reap_dead_runs(tmp_path / "runs")
@@ -76,20 +90,40 @@ def test_a_run_without_any_product_never_empties_a_shop(tmp_path):
 def test_status_lists_each_source_with_its_last_run_and_next_run(tmp_path):
     runs = tmp_path / "runs"
     write_run(runs, "20261101T080000Z-aaaa", [shop(), product(1)])
-    write_run(runs, "20261102T080000Z-bbbb", [shop(), product(1)],
-              sidecar=manifest("20261102T080000Z-bbbb", page_errors=20, errors={"http_500": 12, "timeout": 8},
-                               products=1, bytes=12345))
+    write_run(
+        runs,
+        "20261102T080000Z-bbbb",
+        [shop(), product(1)],
+        sidecar=manifest(
+            "20261102T080000Z-bbbb", page_errors=20, errors={"http_500": 12, "timeout": 8}, products=1, bytes=12345
+        ),
+    )
     with TantivyBackend(tmp_path / "index") as backend, IndexState(tmp_path / "state.sqlite3") as state:
         load_run(runs / SOURCE / "20261101T080000Z-aaaa.jsonl", backend, state=state)
-        state.set_next_run(SOURCE, "every 6h", datetime.now(timezone.utc) + timedelta(hours=5, minutes=1))
+        state.set_next_run(SOURCE, "every 6h", datetime.now(UTC) + timedelta(hours=5, minutes=1))
         statuses = source_statuses(runs, state, [SOURCE, "never-crawled"])
     last = statuses[0].last_run
     assert (last.run_id, last.outcome, last.indexed, last.errors) == (
-        "20261102T080000Z-bbbb", "partial", False, {"http_500": 12, "timeout": 8})
+        "20261102T080000Z-bbbb",
+        "partial",
+        False,
+        {"http_500": 12, "timeout": 8},
+    )
     assert statuses[0].last_ok_run == "20261101T080000Z-aaaa"
     assert last.duration == 600 and last.bytes == 12345
     table = status_table(statuses).splitlines()
-    assert table[0].split() == ["SOURCE", "LAST", "RUN", "OUTCOME", "PAGES", "PRODUCTS", "ERRORS", "INDEXED", "NEXT", "RUN"]
+    assert table[0].split() == [
+        "SOURCE",
+        "LAST",
+        "RUN",
+        "OUTCOME",
+        "PAGES",
+        "PRODUCTS",
+        "ERRORS",
+        "INDEXED",
+        "NEXT",
+        "RUN",
+    ]
     assert "partial" in table[1] and "http_500×12, timeout×8" in table[1] and table[1].rstrip().endswith("in 5h")
     assert table[2].split()[:2] == ["never-crawled", "never"]
     assert json.dumps([s.to_json() for s in statuses])  # what the portal's dashboard reads
@@ -115,11 +149,19 @@ def test_the_scheduler_heartbeat_tells_running_stopped_and_silent_apart(tmp_path
     assert scheduler_status(tmp_path)["state"] == "never started"
     beat = tmp_path / "scheduler" / "heartbeat.json"
     beat.parent.mkdir()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def write(**changes):
-        data = dict(pid=os.getpid(), host=socket.gethostname(), started_at="2026-11-23T03:00:00Z",
-                    seen_at=now.isoformat(), running=True, poll=5, crawling=["cave"], index_pending=True)
+        data = dict(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            started_at="2026-11-23T03:00:00Z",
+            seen_at=now.isoformat(),
+            running=True,
+            poll=5,
+            crawling=["cave"],
+            index_pending=True,
+        )
         beat.write_text(json.dumps({**data, **changes}))
 
     write()

@@ -139,7 +139,7 @@ def _locs(xml: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "shop_id, index_path",
+    ("shop_id", "index_path"),
     [
         ("brulerie-des-halles", "sitemap.xml"),
         ("maison-carnot", "sitemap.xml"),
@@ -173,7 +173,9 @@ def test_every_expected_product_page_answers_and_names_its_product(sites):
     for product in expected_products(sites.base_urls):
         response = get(product["url"])
         assert response.status_code == 200, product["url"]
-        assert html.escape(product["name"], quote=False).replace("'", "&#39;").replace('"', "&#34;") in response.text, product["url"]
+        assert html.escape(product["name"], quote=False).replace("'", "&#39;").replace('"', "&#34;") in response.text, (
+            product["url"]
+        )
         image = get(product["image"])
         assert image.status_code == 200 and image.headers["Content-Type"] == "image/png", product["image"]
         assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
@@ -187,16 +189,24 @@ def test_unreachable_products_answer_as_documented(sites):
 
 def _declared(response: requests.Response) -> dict:
     return extruct.extract(
-        response.text, base_url=response.url, syntaxes=["json-ld", "microdata", "rdfa", "opengraph"], uniform=True, errors="ignore"
+        response.text,
+        base_url=response.url,
+        syntaxes=["json-ld", "microdata", "rdfa", "opengraph"],
+        uniform=True,
+        errors="ignore",
     )
 
 
 def _types(items: list[dict]) -> set[str]:
-    return {t.rsplit("/", 1)[-1] for item in items for t in ([item.get("@type")] if isinstance(item.get("@type"), str) else item.get("@type") or [])}
+    return {
+        t.rsplit("/", 1)[-1]
+        for item in items
+        for t in ([item.get("@type")] if isinstance(item.get("@type"), str) else item.get("@type") or [])
+    }
 
 
 @pytest.mark.parametrize(
-    "style, syntax",
+    ("style", "syntax"),
     [
         ("shopify", "json-ld"),
         ("woocommerce", "json-ld"),
@@ -301,7 +311,11 @@ def test_broken_shop_json_ld_is_recoverable_and_matches_the_truth(sites):
         node = _lenient_json(script)
         assert html.unescape(node["name"]) == product["name"]
         assert Decimal(str(node["offers"]["price"])) == Decimal(product["price"])
-        defects |= {d for d, sign in (("cdata", r"CDATA"), ("comment", r"/\* "), ("comma", r",\s*[}\]]")) if re.search(sign, script)}
+        defects |= {
+            d
+            for d, sign in (("cdata", r"CDATA"), ("comment", r"/\* "), ("comma", r",\s*[}\]]"))
+            if re.search(sign, script)
+        }
         defects |= {"entity"} if "&#039;" in script or "&amp;" in script else set()
     assert defects == {"cdata", "comment", "comma", "entity"}
 
@@ -321,10 +335,17 @@ def test_prestashop_is_discovered_through_paginated_categories(sites):
     assert first.status_code == second.status_code == 200
     assert 'href="/3-fromages-de-chevre?page=2"' in first.text
     linked = set(re.findall(r'href="(/fromages-de-chevre/[^"]+)"', first.text + second.text))
-    chevre = {urlsplit(p["url"]).path for p in products_of(sites, "fromagerie-du-donjon") if p["category"] == "Fromages de chèvre"}
+    chevre = {
+        urlsplit(p["url"]).path
+        for p in products_of(sites, "fromagerie-du-donjon")
+        if p["category"] == "Fromages de chèvre"
+    }
     assert linked == chevre
     assert get(base + "3-fromages-de-chevre?page=7").status_code == 404
-    assert 'href="/compte"' in first.text and "/panier?add=" in get(products_of(sites, "fromagerie-du-donjon")[0]["url"]).text
+    assert (
+        'href="/compte"' in first.text
+        and "/panier?add=" in get(products_of(sites, "fromagerie-du-donjon")[0]["url"]).text
+    )
 
 
 def test_relative_urls_base_href_and_tracking_links(sites):

@@ -12,18 +12,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from hostile_sites import ShopFarm
 
 from crawler.scheduler import CrawlScheduler, trigger_for
 from emplettes.config import Config
-from hostile_sites import ShopFarm
 
-MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def nxt(schedule: str, now: datetime = MONDAY_NOON, **kw) -> datetime:
@@ -32,22 +32,22 @@ def nxt(schedule: str, now: datetime = MONDAY_NOON, **kw) -> datetime:
 
 def test_every_kind_of_schedule_becomes_a_trigger():
     assert isinstance(trigger_for("hourly"), IntervalTrigger)
-    assert nxt("daily") == datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
-    assert nxt("weekly") == datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
+    assert nxt("daily") == datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    assert nxt("weekly") == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
     assert trigger_for("every 6h").interval == timedelta(hours=6)
     assert trigger_for("every 15 min").interval == timedelta(minutes=15)
     assert trigger_for("every 2d").interval == timedelta(days=2)
     assert isinstance(trigger_for("30 2 * * *"), CronTrigger)
-    assert nxt("30 2 * * *") == datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc)
+    assert nxt("30 2 * * *") == datetime(2026, 11, 24, 2, 30, tzinfo=UTC)
 
 
 def test_cron_days_of_week_count_from_sunday_as_in_crontab():
     # APScheduler 3 counts from Monday = 0; a chamber's cron line must mean what cron means.
     assert nxt("0 4 * * 0").strftime("%a") == "Sun"
     assert nxt("0 4 * * 7").strftime("%a") == "Sun"
-    assert nxt("0 4 * * 1") == datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc)  # next Monday
+    assert nxt("0 4 * * 1") == datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # next Monday
     assert nxt("0 4 * * 6").strftime("%a") == "Sat"
-    fridays = nxt("0 4 * * 5", now=datetime(2026, 11, 24, 12, tzinfo=timezone.utc))
+    fridays = nxt("0 4 * * 5", now=datetime(2026, 11, 24, 12, tzinfo=UTC))
     assert fridays.strftime("%a") == "Fri"
     weekdays = [nxt("0 4 * * 1-5", now=MONDAY_NOON + timedelta(days=d)).strftime("%a") for d in range(7)]
     assert set(weekdays) == {"Tue", "Wed", "Thu", "Fri", "Mon"}
@@ -55,14 +55,19 @@ def test_cron_days_of_week_count_from_sunday_as_in_crontab():
 
 def test_starts_are_jittered_so_shops_do_not_start_together():
     starts = {nxt("daily", jitter=1800) for _ in range(50)}
-    base = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
     assert len(starts) > 40 and all(base <= s <= base + timedelta(seconds=1800) for s in starts)
 
 
 def config(tmp_path: Path, **env: str) -> Config:
-    return Config(data_dir=tmp_path / "data", sources_file=tmp_path / "sources.yaml",
-                  crawl_concurrency=int(env.get("CRAWL_CONCURRENCY", 2)), schedule_jitter=0, crawl_delay=0,
-                  download_timeout=float(env.get("DOWNLOAD_TIMEOUT", 5)))
+    return Config(
+        data_dir=tmp_path / "data",
+        sources_file=tmp_path / "sources.yaml",
+        crawl_concurrency=int(env.get("CRAWL_CONCURRENCY", 2)),
+        schedule_jitter=0,
+        crawl_delay=0,
+        download_timeout=float(env.get("DOWNLOAD_TIMEOUT", 5)),
+    )
 
 
 SOURCE = """\
@@ -77,14 +82,16 @@ SOURCE = """\
 
 def registry(*entries: tuple[str, str]) -> str:
     return "defaults:\n  schedule: daily\nsources:\n" + "".join(
-        SOURCE.format(id=i, extra=f"    schedule: \"{s}\"\n" if s else "") for i, s in entries)
+        SOURCE.format(id=i, extra=f'    schedule: "{s}"\n' if s else "") for i, s in entries
+    )
 
 
 def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path, caplog, monkeypatch):
     import dataclasses
 
-    from indexer.backends.tantivy_backend import TantivyBackend
     from test_load import RUN1, product, write_run
+
+    from indexer.backends.tantivy_backend import TantivyBackend
 
     (tmp_path / "sources.yaml").write_text(registry(("a", None)))
     write_run(tmp_path / "data" / "runs", RUN1, [product(n) for n in range(3)])
@@ -160,7 +167,7 @@ def test_next_runs_survive_a_restart_and_missed_runs_are_coalesced(tmp_path):
     first = CrawlScheduler(config(tmp_path))
     first.reload_registry()
     saved = first.state.schedules()
-    missed = datetime.now(timezone.utc) - timedelta(hours=30)  # down for more than a day
+    missed = datetime.now(UTC) - timedelta(hours=30)  # down for more than a day
     first.state.set_next_run("b", "daily", missed)
     first.stop()
 
@@ -202,7 +209,7 @@ def test_the_scheduler_crawls_and_indexes_every_source_within_the_global_limit(t
     for status in statuses:
         assert status.last_run.outcome == "ok" and status.last_run.indexed and status.last_run.products == 3
         next_run = nexts[status.source_id][1]
-        assert timedelta(minutes=55) < next_run - datetime.now(timezone.utc) <= timedelta(hours=1)
+        assert timedelta(minutes=55) < next_run - datetime.now(UTC) <= timedelta(hours=1)
 
 
 @pytest.mark.e2e
@@ -235,13 +242,21 @@ def test_emplettes_schedule_runs_in_the_foreground_and_follows_registry_edits(tm
     with ShopFarm(3) as farm:
         sources = tmp_path / "sources.yaml"
         sources.write_text(farm.sources_yaml(farm.shops[:2], schedule="every 1h"))
-        env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(sources), "CRAWL_DELAY": "0",
-               "SCHEDULE_JITTER": "0", "CRAWL_CONCURRENCY": "2"}
+        env = {
+            **os.environ,
+            "DATA_DIR": str(tmp_path / "data"),
+            "SOURCES_FILE": str(sources),
+            "CRAWL_DELAY": "0",
+            "SCHEDULE_JITTER": "0",
+            "CRAWL_CONCURRENCY": "2",
+        }
         log_path = tmp_path / "schedule.log"
         with open(log_path, "wb") as log_file:
-            process = subprocess.Popen([sys.executable, "-m", "emplettes.cli", "schedule"], env=env,
-                                       stdout=log_file, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "emplettes.cli", "schedule"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+            )
         try:
+
             def wait_for(text: str, count: int = 1, timeout: float = 60) -> str:
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline:
@@ -255,8 +270,9 @@ def test_emplettes_schedule_runs_in_the_foreground_and_follows_registry_edits(tm
             wait_for("indexed farm-", 2)
             sources.write_text(farm.sources_yaml(schedule="every 1h"))  # a third shop joins
             wait_for("indexed farm-003")
-            live = subprocess.run([sys.executable, "-m", "emplettes.cli", "status"], env=env, capture_output=True,
-                                  text=True)
+            live = subprocess.run(
+                [sys.executable, "-m", "emplettes.cli", "status"], env=env, capture_output=True, text=True
+            )
             assert f"scheduler: running (pid {process.pid}" in live.stdout, live.stdout
             sources.write_text("sources:\n  - id: Pas Valide\n")
             log = wait_for("sources file refused")
@@ -284,10 +300,15 @@ def test_one_source_is_never_crawled_by_two_processes_at_once(tmp_path):
         busy, free = farm.shops
         lock = source_lock(config(tmp_path), busy.id)  # as the scheduler's crawl of it would
         try:
-            env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(tmp_path / "sources.yaml"),
-                   "CRAWL_DELAY": "0"}
-            result = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True,
-                                    text=True, timeout=120)
+            env = {
+                **os.environ,
+                "DATA_DIR": str(tmp_path / "data"),
+                "SOURCES_FILE": str(tmp_path / "sources.yaml"),
+                "CRAWL_DELAY": "0",
+            }
+            result = subprocess.run(
+                [sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, text=True, timeout=120
+            )
         finally:
             lock.close()
         assert f"{busy.id}: already being crawled by another process: skipped" in result.stderr

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
@@ -48,7 +48,8 @@ ENTRY = """\
 
 def registry(**schedules: str) -> str:
     return "defaults:\n  schedule: daily\nsources:\n" + "".join(
-        ENTRY.format(id=i, schedule=s) for i, s in schedules.items())
+        ENTRY.format(id=i, schedule=s) for i, s in schedules.items()
+    )
 
 
 def write_registry(path: Path, text: str) -> None:
@@ -91,8 +92,13 @@ class StandIn:
 
 
 def scheduler_for(tmp_path: Path, stand_in: StandIn, *, concurrency: int = 2, poll: float = 0.2) -> CrawlScheduler:
-    config = Config(data_dir=tmp_path / "data", sources_file=tmp_path / "sources.yaml",
-                    crawl_concurrency=concurrency, schedule_jitter=0, crawl_delay=0)
+    config = Config(
+        data_dir=tmp_path / "data",
+        sources_file=tmp_path / "sources.yaml",
+        crawl_concurrency=concurrency,
+        schedule_jitter=0,
+        crawl_delay=0,
+    )
     return CrawlScheduler(config, poll=poll, first_run_spread=0, crawl_command=stand_in.command, wall_limit=30)
 
 
@@ -133,7 +139,7 @@ def test_a_source_triggered_again_while_it_runs_does_not_start_twice(tmp_path):
         wait_until(lambda: stand_in.ends("a") == 2, what="the next run")
     finally:
         scheduler.stop()
-    (first_start, first_end), (second_start, _) = stand_in.runs("a")
+    (_first_start, first_end), (second_start, _) = stand_in.runs("a")
     assert second_start >= first_end
     assert skipped == ["a", "a"]
 
@@ -141,7 +147,7 @@ def test_a_source_triggered_again_while_it_runs_does_not_start_twice(tmp_path):
 def test_no_more_than_crawl_concurrency_crawls_run_at_once(tmp_path):
     stand_in = StandIn(tmp_path, seconds=1.0)
     sources = [f"s{n}" for n in range(6)]
-    (tmp_path / "sources.yaml").write_text(registry(**{s: "every 6h" for s in sources}))  # all due now
+    (tmp_path / "sources.yaml").write_text(registry(**dict.fromkeys(sources, "every 6h")))  # all due now
     scheduler = scheduler_for(tmp_path, stand_in, concurrency=2)
     scheduler.start()
     try:
@@ -164,7 +170,7 @@ def test_runs_missed_while_the_scheduler_was_down_run_once_on_restart(tmp_path):
     before = scheduler_for(tmp_path, stand_in)
     assert before.reload_registry()
     # The scheduler was down for 30 hours: five runs of "missed" were due meanwhile.
-    before.state.set_next_run("missed", "every 6h", datetime.now(timezone.utc) - timedelta(hours=30))
+    before.state.set_next_run("missed", "every 6h", datetime.now(UTC) - timedelta(hours=30))
     before.stop()
 
     after = scheduler_for(tmp_path, stand_in)  # the restart
@@ -176,7 +182,7 @@ def test_runs_missed_while_the_scheduler_was_down_run_once_on_restart(tmp_path):
         assert stand_in.starts("missed") == 1, stand_in.runs("missed")  # coalesced: one run, not five
         assert stand_in.starts("upcoming") == 0  # its next run, kept across the restart, is 6 h away
         next_run = after.state.schedules()["missed"][1]
-        assert timedelta(hours=5, minutes=59) < next_run - datetime.now(timezone.utc) <= timedelta(hours=6)
+        assert timedelta(hours=5, minutes=59) < next_run - datetime.now(UTC) <= timedelta(hours=6)
     finally:
         after.stop()
 

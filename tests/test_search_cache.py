@@ -6,9 +6,10 @@ from __future__ import annotations
 import gc
 from decimal import Decimal
 
+from test_backend_contract import PRODUCTS, product_record
+
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend
-from test_backend_contract import PRODUCTS, product_record
 
 RECORDS = [product_record(i % len(PRODUCTS), id=f"p-{i}") for i in range(12)]
 

@@ -31,8 +31,10 @@ def test_segments_spell_the_name_and_mark_matched_words():
 def test_hostile_names_are_escaped_piece_by_piece(tmp_path):
     hit = {"id": "x", "name": HOSTILE, "name_highlight": highlight_segments(HOSTILE, plan_words("bougie vanille"))}
     html = _render(tmp_path, hit)
-    assert html == ("<mark>Bougie</mark> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;"
-                    "<mark>vanille</mark>&lt;/b&gt;")
+    assert html == (
+        "<mark>Bougie</mark> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;"
+        "<mark>vanille</mark>&lt;/b&gt;"
+    )
 
 
 def test_segments_that_do_not_spell_the_name_are_ignored(tmp_path):

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from test_backend_contract import BACKENDS
 
 from indexer.backends.base import SearchBackend, SearchQuery
 from indexer.records import ProductRecord, ShopRecord
-from test_backend_contract import BACKENDS
 
 RUN = "20261115T060000Z-qual"
 
@@ -37,8 +37,14 @@ PRODUCTS: dict[str, tuple] = {
     "b3": ("bougies-tours", "Bougie parfumée lavande", "Lavande de Provence.", "Bougies", "out_of_stock", "20"),
     "b4": ("bougies-tours", "Chandelle de table ivoire", "Chandelle en cire, 25 cm.", "Bougies", "in_stock", "6"),
     "b5": ("bougies-tours", "Photophore en verre", "Pour une bougie chauffe-plat.", "Décoration", "in_stock", "12"),
-    "b6": ("bougies-tours", "Coffret cadeau Noël bougies", "Trois bougies de Noël parfumées à la cannelle.",
-           "Coffrets", "preorder", "39"),
+    "b6": (
+        "bougies-tours",
+        "Coffret cadeau Noël bougies",
+        "Trois bougies de Noël parfumées à la cannelle.",
+        "Coffrets",
+        "preorder",
+        "39",
+    ),
     "t1": ("the-tours", "Théière en fonte japonaise", "Tetsubin émaillée, 0,8 L.", "Théières", "in_stock", "59.90"),
     "t2": ("the-tours", "Théière en verre", "Avec infuseur, 1 L.", "Théières", "out_of_stock", "29"),
     "t3": ("the-tours", "Thé vert sencha", "Thé du Japon, 100 g.", "Thés", "in_stock", "12"),
@@ -47,40 +53,81 @@ PRODUCTS: dict[str, tuple] = {
     "t6": ("the-tours", "Tasse à café en porcelaine", "Porcelaine de Limoges.", "Tasses", "in_stock", "14"),
     "t7": ("the-tours", "Mug isotherme", "Pour le thé ou le café.", "Tasses", "in_stock", "19"),
     "t8": ("the-tours", "Cafetière à piston", "Un litre, verre et inox.", "Cafetières", "in_stock", "35"),
-    "j1": ("jouets-joue", "Jouets en bois : train à tirer", "Hêtre massif, peinture à l'eau.", "Jouets en bois",
-           "in_stock", "34"),
-    "j2": ("jouets-joue", "Jouet en bois cheval à bascule", "Fabriqué dans le Jura.", "Jouets en bois", "in_stock",
-           "120"),
+    "j1": (
+        "jouets-joue",
+        "Jouets en bois : train à tirer",
+        "Hêtre massif, peinture à l'eau.",
+        "Jouets en bois",
+        "in_stock",
+        "34",
+    ),
+    "j2": (
+        "jouets-joue",
+        "Jouet en bois cheval à bascule",
+        "Fabriqué dans le Jura.",
+        "Jouets en bois",
+        "in_stock",
+        "120",
+    ),
     "j3": ("jouets-joue", "Puzzle en bois animaux", "Jouet d'éveil dès 2 ans.", "Jouets en bois", "in_stock", "18"),
     "j4": ("jouets-joue", "Jeu de quilles en bois", "Neuf quilles et deux boules.", "Jeux", "in_stock", "25"),
     "j5": ("jouets-joue", "Jeux de société : Carcassonne", "De 2 à 5 joueurs.", "Jeux", "in_stock", "29.90"),
     "j6": ("jouets-joue", "Peluche lapin", "Coton bio, 30 cm.", "Peluches", "in_stock", "22"),
-    "j7": ("jouets-joue", "Vélo draisienne en bois", "Sans pédales, pour enfant dès 2 ans.", "Jouets en bois",
-           "in_stock", "89"),
-    "o1": ("jouets-orleans", "Jouets en bois : garage", "Trois étages et un ascenseur.", "Jouets en bois",
-           "in_stock", "59"),
+    "j7": (
+        "jouets-joue",
+        "Vélo draisienne en bois",
+        "Sans pédales, pour enfant dès 2 ans.",
+        "Jouets en bois",
+        "in_stock",
+        "89",
+    ),
+    "o1": (
+        "jouets-orleans",
+        "Jouets en bois : garage",
+        "Trois étages et un ascenseur.",
+        "Jouets en bois",
+        "in_stock",
+        "59",
+    ),
     "o2": ("jouets-orleans", "Dînette en bois", "Vingt pièces.", "Jouets en bois", "out_of_stock", "45"),
     "o3": ("jouets-orleans", "Jeu de cartes des sept familles", "Illustré à la main.", "Jeux", "in_stock", "9"),
-    "c1": ("cycles-amboise", "Vélo enfant 16 pouces", "Bicyclette pour enfant de 4 à 6 ans.", "Vélos", "in_stock",
-           "189"),
+    "c1": (
+        "cycles-amboise",
+        "Vélo enfant 16 pouces",
+        "Bicyclette pour enfant de 4 à 6 ans.",
+        "Vélos",
+        "in_stock",
+        "189",
+    ),
     "c2": ("cycles-amboise", "Bicyclette de ville", "Cadre acier, 7 vitesses.", "Vélos", "in_stock", "449"),
     "c3": ("cycles-amboise", "Vélo électrique", "Batterie 500 Wh.", "Vélos", "preorder", "1599"),
     "c4": ("cycles-amboise", "Casque vélo enfant", "Taille 48-54 cm.", "Accessoires", "in_stock", "35"),
     "c5": ("cycles-amboise", "Antivol en U", "Acier trempé.", "Accessoires", "in_stock", "39"),
     "c6": ("cycles-amboise", "Sacoche de vélo", "Étanche, 20 L.", "Accessoires", "out_of_stock", "49"),
-    "e1": ("epicerie-blois", "Huile d'olive vierge extra", "Première pression à froid, 50 cl.", "Huiles",
-           "in_stock", "18"),
+    "e1": (
+        "epicerie-blois",
+        "Huile d'olive vierge extra",
+        "Première pression à froid, 50 cl.",
+        "Huiles",
+        "in_stock",
+        "18",
+    ),
     "e2": ("epicerie-blois", "Huile de noix", "Du Périgord, 25 cl.", "Huiles", "in_stock", "12"),
     "e3": ("epicerie-blois", "Olives vertes à l'ail", "Bocal de 200 g.", "Olives", "in_stock", "6"),
     "e4": ("epicerie-blois", "Vinaigre balsamique", "Idéal avec l'huile d'olive.", "Vinaigres", "in_stock", "9"),
     "e5": ("epicerie-blois", "Miel de châtaignier", "Récolté en Sologne.", "Miels", "in_stock", "11"),
     "e6": ("epicerie-blois", "Confiture de fraises", "Fraises de Touraine.", "Confitures", "in_stock", "6.50"),
-    "e7": ("epicerie-blois", "Panier cadeau de Noël", "Foie gras, confitures et chocolats.", "Coffrets", "preorder",
-           "65"),
+    "e7": (
+        "epicerie-blois",
+        "Panier cadeau de Noël",
+        "Foie gras, confitures et chocolats.",
+        "Coffrets",
+        "preorder",
+        "65",
+    ),
     "e8": ("epicerie-blois", "Chocolats de Noël", "Assortiment de pralinés.", "Chocolats", "in_stock", "15"),
     "e9": ("epicerie-blois", "Sel de Guérande", "Fleur de sel.", "Épices", "in_stock", "6.50"),
-    "e10": ("epicerie-blois", "Savon à l'olive et à l'huile d'argan", "Saponifié à froid.", "Savons", "in_stock",
-            "7"),
+    "e10": ("epicerie-blois", "Savon à l'olive et à l'huile d'argan", "Saponifié à froid.", "Savons", "in_stock", "7"),
     "m1": ("mode-orleans", "Tee-shirt coton bio", "Col rond, unisexe.", "T-shirts", "in_stock", "25"),
     "m2": ("mode-orleans", "T-shirt enfant dinosaure", "Du 2 au 10 ans.", "T-shirts", "in_stock", "15"),
     "m3": ("mode-orleans", "Sweat à capuche", "Molleton gratté.", "Sweats", "in_stock", "49"),
@@ -94,17 +141,42 @@ PRODUCTS: dict[str, tuple] = {
 def _records() -> list[dict[str, Any]]:
     records = []
     for source_id, (name, town, postcode, lat, lon) in SHOPS.items():
-        records.append(ShopRecord(id=f"{source_id}-shop", source_id=source_id, run_id=RUN, name=name, town=town,
-                                  postcode=postcode, lat=lat, lon=lon).model_dump(mode="json"))
+        records.append(
+            ShopRecord(
+                id=f"{source_id}-shop",
+                source_id=source_id,
+                run_id=RUN,
+                name=name,
+                town=town,
+                postcode=postcode,
+                lat=lat,
+                lon=lon,
+            ).model_dump(mode="json")
+        )
     for pid, (source_id, name, description, category, availability, price) in PRODUCTS.items():
         shop_name, town, postcode, lat, lon = SHOPS[source_id]
-        records.append(ProductRecord(
-            id=pid, source_id=source_id, run_id=RUN, shop_id=f"{source_id}-shop", shop_name=shop_name, town=town,
-            postcode=postcode, lat=lat, lon=lon, name=name, description=description, category=category,
-            availability=availability, price=Decimal(price), currency="EUR",
-            url=f"https://{source_id}.example.fr/{pid}", first_seen="2026-11-01T08:00:00Z",
-            last_seen="2026-11-15T06:00:00Z",
-        ).model_dump(mode="json"))
+        records.append(
+            ProductRecord(
+                id=pid,
+                source_id=source_id,
+                run_id=RUN,
+                shop_id=f"{source_id}-shop",
+                shop_name=shop_name,
+                town=town,
+                postcode=postcode,
+                lat=lat,
+                lon=lon,
+                name=name,
+                description=description,
+                category=category,
+                availability=availability,
+                price=Decimal(price),
+                currency="EUR",
+                url=f"https://{source_id}.example.fr/{pid}",
+                first_seen="2026-11-01T08:00:00Z",
+                last_seen="2026-11-15T06:00:00Z",
+            ).model_dump(mode="json")
+        )
     return records
 
 
@@ -186,13 +258,13 @@ def test_there_are_enough_cases():
     assert len(CASES) >= 40
 
 
-@pytest.mark.parametrize("text, groups, absent", CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(("text", "groups", "absent"), CASES, ids=[case[0] for case in CASES])
 def test_query_finds_the_right_products_first(catalogue, text, groups, absent):
     result = catalogue.search(SearchQuery(text=text, per_page=100))
     ranked = [hit["id"] for hit in result.hits]
     position = 0
     for group in groups:
-        top = set(ranked[position:position + len(group)])
+        top = set(ranked[position : position + len(group)])
         assert top == group, f"{text!r}: expected {sorted(group)} at {position}, ranking is {ranked}"
         position += len(group)
     assert not absent & set(ranked), f"{text!r}: {sorted(absent & set(ranked))} should not be found"

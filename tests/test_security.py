@@ -70,15 +70,18 @@ def test_pages_have_no_inline_script_or_style(portal_url):
 NETS = proxies.parse_networks("127.0.0.1, 10.0.0.0/8, ::1")
 
 
-@pytest.mark.parametrize("peer, forwarded, client", [
-    ("203.0.113.9", "198.51.100.1", "203.0.113.9"),              # not from a proxy: header ignored
-    ("10.1.2.3", "198.51.100.1", "198.51.100.1"),                # from our proxy
-    ("10.1.2.3", "6.6.6.6, 198.51.100.1", "198.51.100.1"),       # the left part was written by the client
-    ("10.1.2.3", "198.51.100.1, 10.0.0.7", "198.51.100.1"),      # two proxies of ours
-    ("127.0.0.1", "", "127.0.0.1"),                              # a proxy without the header
-    ("10.1.2.3", "10.0.0.8, 10.0.0.7", "10.0.0.8"),              # only our own hops
-    ("::ffff:10.1.2.3", "2001:db8::1", "2001:db8::1"),           # IPv4-mapped peer
-])
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not from a proxy: header ignored
+        ("10.1.2.3", "198.51.100.1", "198.51.100.1"),  # from our proxy
+        ("10.1.2.3", "6.6.6.6, 198.51.100.1", "198.51.100.1"),  # the left part was written by the client
+        ("10.1.2.3", "198.51.100.1, 10.0.0.7", "198.51.100.1"),  # two proxies of ours
+        ("127.0.0.1", "", "127.0.0.1"),  # a proxy without the header
+        ("10.1.2.3", "10.0.0.8, 10.0.0.7", "10.0.0.8"),  # only our own hops
+        ("::ffff:10.1.2.3", "2001:db8::1", "2001:db8::1"),  # IPv4-mapped peer
+    ],
+)
 def test_client_address_believes_only_trusted_proxies(peer, forwarded, client):
     assert proxies.client_address(peer, forwarded, NETS) == client
 
@@ -103,16 +106,23 @@ def behind_proxy(portal_config):
     from portal import create_app
     from portal.server import serving_in_thread
 
-    config = replace(portal_config, trusted_proxies="127.0.0.1", hsts_max_age=31536000,
-                     api_rate_limit="60/minute", api_rate_burst="3")
+    config = replace(
+        portal_config,
+        trusted_proxies="127.0.0.1",
+        hsts_max_age=31536000,
+        api_rate_limit="60/minute",
+        api_rate_burst="3",
+    )
     with serving_in_thread(create_app(config)) as url:
         yield url
 
 
 def test_hsts_only_over_https_from_a_trusted_proxy(behind_proxy, portal_url):
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.20"}
-    assert requests.get(behind_proxy + "/", headers=https, timeout=10).headers["Strict-Transport-Security"] == \
-        "max-age=31536000"
+    assert (
+        requests.get(behind_proxy + "/", headers=https, timeout=10).headers["Strict-Transport-Security"]
+        == "max-age=31536000"
+    )
     plain = requests.get(behind_proxy + "/", headers={"X-Forwarded-For": "198.51.100.21"}, timeout=10)
     assert "Strict-Transport-Security" not in plain.headers
     # the same header from a client the portal does not trust changes nothing
@@ -122,6 +132,7 @@ def test_hsts_only_over_https_from_a_trusted_proxy(behind_proxy, portal_url):
 
 # ---------------------------------------------------------------- rate limit
 
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -130,12 +141,15 @@ class Clock:
         return self.now
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("120/minute", Rate(120, 60, 60)),
-    ("10 per second", Rate(10, 1, 10)),
-    ("1000/hours", Rate(1000, 3600, 60)),
-    ("10/30seconds", Rate(10, 30, 10)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("120/minute", Rate(120, 60, 60)),
+        ("10 per second", Rate(10, 1, 10)),
+        ("1000/hours", Rate(1000, 3600, 60)),
+        ("10/30seconds", Rate(10, 30, 10)),
+    ],
+)
 def test_parse_rate(text, expected):
     assert parse_rate(text) == expected
 
@@ -188,8 +202,9 @@ def test_memory_stays_bounded_without_scanning_every_bucket_per_request():
 
 def test_api_answers_429_with_retry_after(behind_proxy):
     client = {"X-Forwarded-For": "198.51.100.30"}
-    statuses = [requests.get(behind_proxy + "/api/search?q=miel", headers=client, timeout=10).status_code
-                for _ in range(3)]
+    statuses = [
+        requests.get(behind_proxy + "/api/search?q=miel", headers=client, timeout=10).status_code for _ in range(3)
+    ]
     assert statuses == [200, 200, 200]
     refused = requests.get(behind_proxy + "/api/suggest?q=bo", headers=client, timeout=10)
     assert refused.status_code == 429
@@ -219,8 +234,10 @@ def test_a_forged_forwarded_for_does_not_refill_the_bucket(portal_config):
 
     config = replace(portal_config, api_rate_limit="60/minute", api_rate_burst="2")
     with serving_in_thread(create_app(config)) as base:
-        statuses = [requests.get(base + "/api/search", headers={"X-Forwarded-For": f"198.51.100.{i}"},
-                                 timeout=10).status_code for i in range(4)]
+        statuses = [
+            requests.get(base + "/api/search", headers={"X-Forwarded-For": f"198.51.100.{i}"}, timeout=10).status_code
+            for i in range(4)
+        ]
     assert statuses[:2] == [200, 200]
     assert statuses[2:] == [429, 429]
 
@@ -233,6 +250,7 @@ def test_rate_limit_off_registers_nothing(portal_config):
 
 
 # ---------------------------------------------------------------- in a real browser
+
 
 @pytest.mark.browser
 def test_browser_accepts_the_headers_and_keeps_assets_in_cache(portal_url):
@@ -254,9 +272,13 @@ def test_browser_accepts_the_headers_and_keeps_assets_in_cache(portal_url):
             cdp = page.context.new_cdp_session(page)
             cdp.send("Network.enable")
             cdp.send("Log.enable")  # header problems are browser log entries, not console calls
-            cdp.on("Log.entryAdded", lambda event: console.append(f"{event['entry']['level']}: {event['entry']['text']}"))
+            cdp.on(
+                "Log.entryAdded", lambda event: console.append(f"{event['entry']['level']}: {event['entry']['text']}")
+            )
             network = []  # (request id, url)
-            cdp.on("Network.requestWillBeSent", lambda event: network.append((event["requestId"], event["request"]["url"])))
+            cdp.on(
+                "Network.requestWillBeSent", lambda event: network.append((event["requestId"], event["request"]["url"]))
+            )
             cached = set()
             cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
 
@@ -272,8 +294,11 @@ def test_browser_accepts_the_headers_and_keeps_assets_in_cache(portal_url):
             assert len(again) == 4  # asked for on both navigations...
             assert set(again) <= cached  # ...and every time answered by the cache
 
-            problems = [line for line in console if (line.startswith("error") or "Permissions-Policy" in line)
-                        and "ERR_NAME_NOT_RESOLVED" not in line]  # the test shops' images are offline
+            problems = [
+                line
+                for line in console
+                if (line.startswith("error") or "Permissions-Policy" in line) and "ERR_NAME_NOT_RESOLVED" not in line
+            ]  # the test shops' images are offline
             assert not problems, problems
         finally:
             chromium.close()
@@ -299,10 +324,13 @@ def test_with_public_url_discovery_answers_name_it_and_may_be_shared(portal_conf
     assert response.headers["Cache-Control"].startswith("public")
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("public_url", "emplettes.region.fr", "PUBLIC_URL"),
-    ("click_count_limit", "5 clicks a day", "CLICK_COUNT_LIMIT"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("public_url", "emplettes.region.fr", "PUBLIC_URL"),
+        ("click_count_limit", "5 clicks a day", "CLICK_COUNT_LIMIT"),
+    ],
+)
 def test_bad_settings_stop_the_portal_at_startup_naming_the_setting(portal_config, field, value, message):
     from portal import create_app
 

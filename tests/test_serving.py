@@ -39,8 +39,9 @@ def children(pid: int) -> list[int]:
 
 def start(command: list[str], portal_config, port: int) -> subprocess.Popen:
     env = {**os.environ, "DATA_DIR": str(portal_config.data_dir), "API_RATE_LIMIT": "off"}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read().decode()
@@ -73,8 +74,9 @@ def check_serves(base: str) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is for Unix")
 def test_serve_with_workers_runs_gunicorn_worker_processes(portal_config):
     port = free_port()
-    proc = start([sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port), "--workers", "2"],
-                 portal_config, port)
+    proc = start(
+        [sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port), "--workers", "2"], portal_config, port
+    )
     try:
         check_serves(f"http://127.0.0.1:{port}")
         workers = children(proc.pid)
@@ -87,8 +89,9 @@ def test_serve_with_workers_runs_gunicorn_worker_processes(portal_config):
 
 def test_serve_default_is_waitress_in_one_process(portal_config):
     port = free_port()
-    proc = start([sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port), "--threads", "4"],
-                 portal_config, port)
+    proc = start(
+        [sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port), "--threads", "4"], portal_config, port
+    )
     try:
         check_serves(f"http://127.0.0.1:{port}")
         assert children(proc.pid) == []
@@ -101,8 +104,9 @@ def test_serve_default_is_waitress_in_one_process(portal_config):
 def test_documented_gunicorn_command_serves_portal_wsgi(portal_config):
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = start([str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "portal.wsgi:app"],
-                 portal_config, port)
+    proc = start(
+        [str(gunicorn), "--workers", "2", "--bind", f"127.0.0.1:{port}", "portal.wsgi:app"], portal_config, port
+    )
     try:
         check_serves(f"http://127.0.0.1:{port}")
     finally:
@@ -116,6 +120,7 @@ def test_serve_refuses_zero_workers(portal_config):
 
 
 # ---------------------------------------------------------------- bench/portal.py
+
 
 @pytest.fixture(scope="module")
 def bench():
@@ -153,9 +158,9 @@ def test_bench_reads_wrk_figures(bench):
 
 def test_bench_urls_are_distinct_and_valid_for_the_strict_api(bench):
     import random
+    from urllib.parse import parse_qsl
 
     from werkzeug.datastructures import MultiDict
-    from urllib.parse import parse_qsl
 
     from portal.query import query_from_args
 
@@ -228,21 +233,32 @@ def test_bench_script_sends_the_drawn_order_from_a_given_position(bench, tmp_pat
     try:
         script = tmp_path / "zipf.lua"
         script.write_text(bench.lua_script("/api/search", ["q=a", "q=b", "q=c"], [2, 0, 0, 1]))
-        bench.run_wrk(f"http://127.0.0.1:{server.server_port}", script, duration=1, connections=1, threads=1,
-                      start=1)
+        bench.run_wrk(f"http://127.0.0.1:{server.server_port}", script, duration=1, connections=1, threads=1, start=1)
     finally:
         server.shutdown()
-    assert seen[:5] == ["/api/search?q=a", "/api/search?q=a", "/api/search?q=b", "/api/search?q=c",
-                        "/api/search?q=a"]
+    assert seen[:5] == ["/api/search?q=a", "/api/search?q=a", "/api/search?q=b", "/api/search?q=c", "/api/search?q=a"]
 
 
 # ---------------------------------------------------------------- compression
 
-@pytest.mark.parametrize("header, expected", [
-    ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("GZIP", True), ("*", True),
-    ("gzip;q=0", False), ("identity", False), ("", False), (None, False), ("*;q=0", False),
-    ("br, *;q=0.1", True), ("gzip;q=0, *", False), ("gzip;q=abc", False),
-])
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("GZIP", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("identity", False),
+        ("", False),
+        (None, False),
+        ("*;q=0", False),
+        ("br, *;q=0.1", True),
+        ("gzip;q=0, *", False),
+        ("gzip;q=abc", False),
+    ],
+)
 def test_accepts_gzip(header, expected):
     from portal.compression import accepts_gzip
 
@@ -253,8 +269,9 @@ def test_accepts_gzip(header, expected):
 def test_pages_and_json_are_gzipped_for_browsers_that_accept_it(portal_url, path):
     import gzip
 
-    compressed = requests.get(portal_url + path, headers={"Accept-Encoding": "gzip, deflate, br"}, stream=True,
-                              timeout=10)
+    compressed = requests.get(
+        portal_url + path, headers={"Accept-Encoding": "gzip, deflate, br"}, stream=True, timeout=10
+    )
     body = gzip.decompress(compressed.raw.read())
     plain = requests.get(portal_url + path, headers={"Accept-Encoding": "identity"}, timeout=10)
     assert compressed.headers["Content-Encoding"] == "gzip"

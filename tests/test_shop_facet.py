@@ -8,16 +8,14 @@ from __future__ import annotations
 from collections import Counter
 
 import tantivy
+from test_backend_contract import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend, build_schema
-from test_backend_contract import PRODUCTS, product_record
 
 # 3 shops with 3 products, then 40 shops with 1 (ties far past the facet's cut).
 SHOP_NAMES = [f"Boutique {n:02d}" for n in range(3) for _ in range(3)] + [f"Échoppe {n:02d}" for n in range(40)]
-RECORDS = [
-    product_record(i % len(PRODUCTS), id=f"p-{i}", shop_name=name) for i, name in enumerate(SHOP_NAMES)
-]
+RECORDS = [product_record(i % len(PRODUCTS), id=f"p-{i}", shop_name=name) for i, name in enumerate(SHOP_NAMES)]
 
 
 def expected(records: list[dict], size: int) -> list[tuple[str, int]]:

@@ -29,10 +29,18 @@ def test_product_sitemaps_are_recognised(loc):
 @pytest.mark.parametrize(
     "loc",
     [
-        f"{B}/sitemap_pages_1.xml", f"{B}/sitemap_collections_1.xml", f"{B}/sitemap_blogs_1.xml",
-        f"{B}/page-sitemap.xml", f"{B}/post-sitemap.xml", f"{B}/product_cat-sitemap.xml", f"{B}/product_tag-sitemap.xml",
-        f"{B}/wp-sitemap-taxonomies-product_cat-1.xml", f"{B}/pages-sitemap.xml", f"{B}/store-categories-sitemap.xml",
-        f"{B}/1_fr_0_sitemap.xml", f"{B}/products/sitemap.xml",  # "products" in a folder, not the file name
+        f"{B}/sitemap_pages_1.xml",
+        f"{B}/sitemap_collections_1.xml",
+        f"{B}/sitemap_blogs_1.xml",
+        f"{B}/page-sitemap.xml",
+        f"{B}/post-sitemap.xml",
+        f"{B}/product_cat-sitemap.xml",
+        f"{B}/product_tag-sitemap.xml",
+        f"{B}/wp-sitemap-taxonomies-product_cat-1.xml",
+        f"{B}/pages-sitemap.xml",
+        f"{B}/store-categories-sitemap.xml",
+        f"{B}/1_fr_0_sitemap.xml",
+        f"{B}/products/sitemap.xml",  # "products" in a folder, not the file name
     ],
 )
 def test_other_sitemaps_are_not_product_sitemaps(loc):
@@ -40,11 +48,19 @@ def test_other_sitemaps_are_not_product_sitemaps(loc):
 
 
 def test_an_index_with_product_sitemaps_is_narrowed_to_them():
-    shopify = [f"{B}/sitemap_products_1.xml?from=1&to=9", f"{B}/sitemap_pages_1.xml",
-               f"{B}/sitemap_collections_1.xml", f"{B}/sitemap_blogs_1.xml"]
+    shopify = [
+        f"{B}/sitemap_products_1.xml?from=1&to=9",
+        f"{B}/sitemap_pages_1.xml",
+        f"{B}/sitemap_collections_1.xml",
+        f"{B}/sitemap_blogs_1.xml",
+    ]
     assert product_sitemaps(shopify) == [shopify[0]]
-    yoast = [{"loc": f"{B}/page-sitemap.xml", "lastmod": "2025-01-01"}, {"loc": f"{B}/product-sitemap.xml"},
-             {"loc": f"{B}/product-sitemap2.xml"}, {"loc": f"{B}/product_cat-sitemap.xml"}]
+    yoast = [
+        {"loc": f"{B}/page-sitemap.xml", "lastmod": "2025-01-01"},
+        {"loc": f"{B}/product-sitemap.xml"},
+        {"loc": f"{B}/product-sitemap2.xml"},
+        {"loc": f"{B}/product_cat-sitemap.xml"},
+    ]
     assert product_sitemaps(yoast) == yoast[1:3]  # Scrapy's entries (dicts) are kept as they are
 
 

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
 from crawling import crawl_registry
+
 from samples.platforms import PlatformSites
 from samples.social import SocialPage
 
@@ -25,10 +25,20 @@ def crawled(tmp_path_factory):
     with PlatformSites(PAGES, first=151) as sites:
         entries = []
         for page in PAGES:
-            entries.append("\n".join([
-                f"  - id: {page.id}", f"    name: Atelier {page.id}", f"    url: {sites.base_urls[page.id]}",
-                "    kind: social", "    town: Amboise", '    postcode: "37400"', "    allow_private: true",
-            ] + (["    max_pages: 2"] if page.id == "borne" else [])))
+            entries.append(
+                "\n".join(
+                    [
+                        f"  - id: {page.id}",
+                        f"    name: Atelier {page.id}",
+                        f"    url: {sites.base_urls[page.id]}",
+                        "    kind: social",
+                        "    town: Amboise",
+                        '    postcode: "37400"',
+                        "    allow_private: true",
+                    ]
+                    + (["    max_pages: 2"] if page.id == "borne" else [])
+                )
+            )
         result, runs, env = crawl_registry(tmp, entries)
         yield result, runs, sites, env
 
@@ -73,23 +83,53 @@ def test_max_pages_bounds_the_linked_pages(crawled):
 
 def test_check_says_when_a_page_needs_a_login_and_reads_an_opengraph_page(crawled):
     _, _, sites, env = crawled
-    check = lambda url, *args: subprocess.run([sys.executable, "-m", "emplettes.cli", "check", url, "--allow-private", *args],
-                                              env=env, capture_output=True, text=True, timeout=60)
+    check = lambda url, *args: subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "check", url, "--allow-private", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     walled = check(sites.base_urls["mur"])
     assert "log in" in walled.stdout + walled.stderr and "never logs in" in walled.stdout + walled.stderr
     forced = check(sites.base_urls["mur"], "--kind", "social")
     assert "never logs in" in forced.stderr and forced.returncode != 0, forced.stdout + forced.stderr
     page = check(sites.base_urls["atelier"] + "p/creation-2/", "--json")
     (product,) = [json.loads(line) for line in page.stdout.splitlines() if '"product"' in line]
-    assert (product["price"], product["currency"], product["availability"], product["sku"]) == ("17.00", "EUR", "in_stock", "AT-002")
+    assert (product["price"], product["currency"], product["availability"], product["sku"]) == (
+        "17.00",
+        "EUR",
+        "in_stock",
+        "AT-002",
+    )
 
 
 def test_sources_add_writes_kind_social(crawled, tmp_path):
     _, _, sites, env = crawled
     registry = tmp_path / "sources.yaml"
     registry.write_text("# registre de la chambre\nsources: []\n")
-    added = subprocess.run([sys.executable, "-m", "emplettes.cli", "sources", "add", sites.base_urls["atelier"], "--kind", "social",
-                            "--town", "Amboise", "--postcode", "37400", "--file", str(registry), "--allow-private"],
-                           env=env, capture_output=True, text=True, timeout=60)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "emplettes.cli",
+            "sources",
+            "add",
+            sites.base_urls["atelier"],
+            "--kind",
+            "social",
+            "--town",
+            "Amboise",
+            "--postcode",
+            "37400",
+            "--file",
+            str(registry),
+            "--allow-private",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
     assert "kind: social" in registry.read_text() and registry.read_text().startswith("# registre de la chambre")

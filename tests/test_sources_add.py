@@ -33,16 +33,34 @@ def registry(tmp_path):
 def test_add_keeps_every_byte_of_the_chambers_file_and_appends_a_valid_entry(sites, registry):
     before = registry.read_text()
     result = subprocess.run(
-        [sys.executable, "-m", "emplettes.cli", "sources", "add", sites.base_urls["shopify"], "--file", str(registry),
-         "--town", "Tours", "--postcode", "37000", "--allow-private"],
-        capture_output=True, text=True, timeout=120, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "emplettes.cli",
+            "sources",
+            "add",
+            sites.base_urls["shopify"],
+            "--file",
+            str(registry),
+            "--town",
+            "Tours",
+            "--postcode",
+            "37000",
+            "--allow-private",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
     )
     assert result.returncode == 0, result.stderr
     assert "detected: shopify (products.json, 30 products)" in result.stdout
     after = registry.read_text()
     assert after.startswith(before), "comments, order and layout are kept"
-    added = after[len(before):]
-    assert "# ajouté par « emplettes sources add »" in added and "kind: shopify" in added and 'postcode: "37000"' in added
+    added = after[len(before) :]
+    assert (
+        "# ajouté par « emplettes sources add »" in added and "kind: shopify" in added and 'postcode: "37000"' in added
+    )
     loaded = load_registry(registry)
     assert loaded.sources[-1].id == "boutique-shopify" and loaded.sources[-1].kind == "shopify"
     assert len(loaded.sources) == len(load_registry(REPO / "sources.yaml").sources) + 1

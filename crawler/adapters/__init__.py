@@ -14,16 +14,28 @@ that page and keeps everything else. No I/O here: spiders fetch, adapters read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.extract.prices import format_amount
 from crawler.extract.text import clean_text
 
-PRODUCT_KEYS = ("type", "name", "price", "currency", "availability", "url", "image", "description",
-                "brand", "sku", "gtin", "category")
+PRODUCT_KEYS = (
+    "type",
+    "name",
+    "price",
+    "currency",
+    "availability",
+    "url",
+    "image",
+    "description",
+    "brand",
+    "sku",
+    "gtin",
+    "category",
+)
 # Local-inventory fields (Google local inventory feeds): present only when a feed declares them.
 LOCAL_KEYS = ("store_code", "pickup_method", "pickup_sla")
 # Present only when a product has several prices (variants): the dearest one, "à partir de".
@@ -44,7 +56,7 @@ class Page:
 
 def product(**fields) -> dict:
     """A product dict with every key present (None when unknown)."""
-    out = {key: None for key in PRODUCT_KEYS}
+    out = dict.fromkeys(PRODUCT_KEYS)
     out["type"] = "product"
     out["availability"] = "unknown"
     unknown = set(fields) - set(PRODUCT_KEYS) - set(LOCAL_KEYS) - set(RANGE_KEYS)

@@ -28,25 +28,44 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 
 # Feed field -> product key (aliases seen in Merchant Center and Meta catalogue feeds).
 _FIELDS = {
-    "id": "id", "item_id": "id",
-    "title": "title", "name": "title",
-    "description": "description", "summary": "description", "content": "description",
-    "link": "link", "url": "link",
-    "image_link": "image_link", "image_url": "image_link", "image": "image_link",
-    "price": "price", "sale_price": "sale_price",
+    "id": "id",
+    "item_id": "id",
+    "title": "title",
+    "name": "title",
+    "description": "description",
+    "summary": "description",
+    "content": "description",
+    "link": "link",
+    "url": "link",
+    "image_link": "image_link",
+    "image_url": "image_link",
+    "image": "image_link",
+    "price": "price",
+    "sale_price": "sale_price",
     "availability": "availability",
     "brand": "brand",
-    "gtin": "gtin", "ean": "gtin", "upc": "gtin", "barcode": "gtin",
+    "gtin": "gtin",
+    "ean": "gtin",
+    "upc": "gtin",
+    "barcode": "gtin",
     "mpn": "mpn",
-    "product_type": "product_type", "google_product_category": "google_product_category",
-    "store_code": "store_code", "pickup_method": "pickup_method", "pickup_sla": "pickup_sla",
+    "product_type": "product_type",
+    "google_product_category": "google_product_category",
+    "store_code": "store_code",
+    "pickup_method": "pickup_method",
+    "pickup_sla": "pickup_sla",
 }
 # Local inventory: where and how a shopper collects the product (Merchant Center words,
 # ``ship to store`` / ``same day`` / ``multi-week``), kept as snake_case keys.
 _PICKUP_METHODS = {"buy", "reserve", "ship_to_store", "not_supported"}
 _PICKUP_SLAS = {"same_day", "next_day", "2_day", "3_day", "4_day", "5_day", "6_day", "7_day", "multi_week"}
-_AVAILABILITY_WORDS = {"backorder": "preorder", "pre-order": "preorder", "limited availability": "in_stock",
-                       "on display to order": "preorder", "on_display_to_order": "preorder"}
+_AVAILABILITY_WORDS = {
+    "backorder": "preorder",
+    "pre-order": "preorder",
+    "limited availability": "in_stock",
+    "on display to order": "preorder",
+    "on_display_to_order": "preorder",
+}
 
 
 def sniff(body: bytes) -> str:
@@ -120,7 +139,9 @@ def parse_csv(body: bytes, base_url: str) -> Page:
     except csv.Error:
         delimiter = "\t" if "\t" in sample else ","
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in row)]
+        rows = [
+            row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if any(c.strip() for c in row)
+        ]
     except csv.Error as exc:
         raise MalformedPayload(f"the feed is not a readable CSV/TSV file: {exc}") from None
     if not rows:
@@ -134,7 +155,7 @@ def parse_csv(body: bytes, base_url: str) -> Page:
         if row is None:
             out.warnings.append(f"line {line}: {len(row or [])} cells for {len(header)} columns, skipped")
             continue
-        record = feed_product(dict(zip(header, (c.strip() for c in row))), base_url)
+        record = feed_product(dict(zip(header, (c.strip() for c in row), strict=False)), base_url)
         if record is not None:
             out.products.append(record)
     return out
@@ -154,7 +175,7 @@ def _align(row: list[str], header: list[str]) -> list[str] | None:
         if row[0].strip().isdigit():
             return row[1:]
     if len(row) == len(header) - 1 and not header[-1]:
-        return row + [""]
+        return [*row, ""]
     if len(row) < len(header):
         return row + [""] * (len(header) - len(row))  # trailing empty cells trimmed by the exporter
     return None

@@ -54,8 +54,10 @@ def product_page(html: str | bytes, url: str, config: PlatformConfig) -> tuple[d
     page = Selector(text=text, base_url=url)
     shop_names = select(page, config.shop_name)
     shop_links = select(page, config.shop_link)
-    shop = {"name": clean_text(shop_names[0]) if shop_names else None,
-            "url": absolute(shop_links[0], url) if shop_links else None}
+    shop = {
+        "name": clean_text(shop_names[0]) if shop_names else None,
+        "url": absolute(shop_links[0], url) if shop_links else None,
+    }
     declared = next(iter(extract_page(html, url).products), None)
     chosen = {key: select(page, selector) for key, selector in config.fields.items()}
     picked = {key: values[0] for key, values in chosen.items() if values}

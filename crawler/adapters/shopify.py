@@ -124,8 +124,9 @@ def fold_product(raw: dict, base_url: str, currency: str | None) -> dict | None:
     )
 
 
-def parse(body: bytes | str, base_url: str, *, page: int = 1, currency: str | None = None,
-          max_pages: int = PAGE_CAP) -> Page:
+def parse(
+    body: bytes | str, base_url: str, *, page: int = 1, currency: str | None = None, max_pages: int = PAGE_CAP
+) -> Page:
     """One ``products.json`` page. ``next_url`` is the following page unless this one was empty
     or the page cap is reached (a short page is not trusted as the last: some shops and
     proxies lower ``limit`` silently, so the listing ends only on an empty page)."""

@@ -85,8 +85,15 @@ def store_product(raw: dict, base_url: str) -> dict | None:
     )
 
 
-def parse(body: bytes | str, base_url: str, *, page: int = 1, total_pages: int | None = None,
-          modified_after: str | None = None, max_pages: int = 1000) -> Page:
+def parse(
+    body: bytes | str,
+    base_url: str,
+    *,
+    page: int = 1,
+    total_pages: int | None = None,
+    modified_after: str | None = None,
+    max_pages: int = 1000,
+) -> Page:
     """One Store API page; ``total_pages`` is the ``X-WP-TotalPages`` header when sent."""
     try:
         data = json.loads(body)

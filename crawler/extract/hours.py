@@ -14,13 +14,37 @@ import re
 DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _DAY_WORDS = {
     **{code.lower(): index for index, code in enumerate(DAY_CODES)},
-    "mon": 0, "monday": 0, "lun": 0, "lundi": 0,
-    "tue": 1, "tues": 1, "tuesday": 1, "mar": 1, "mardi": 1,
-    "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "jeu": 3, "jeudi": 3,
-    "fri": 4, "friday": 4, "ven": 4, "vendredi": 4,
-    "sat": 5, "saturday": 5, "sam": 5, "samedi": 5,
-    "sun": 6, "sunday": 6, "dim": 6, "dimanche": 6,
+    "mon": 0,
+    "monday": 0,
+    "lun": 0,
+    "lundi": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "mar": 1,
+    "mardi": 1,
+    "wed": 2,
+    "wednesday": 2,
+    "mer": 2,
+    "mercredi": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "jeu": 3,
+    "jeudi": 3,
+    "fri": 4,
+    "friday": 4,
+    "ven": 4,
+    "vendredi": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sam": 5,
+    "samedi": 5,
+    "sun": 6,
+    "sunday": 6,
+    "dim": 6,
+    "dimanche": 6,
 }
 _RANGE_WORDS = {"-", "–", "to", "through", "thru", "au", "à", "a"}
 _CLOSED_WORDS = {"closed", "fermé", "ferme"}
@@ -85,9 +109,7 @@ def _format_days(days: frozenset) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ",".join(
-        DAY_CODES[run[0]] if len(run) == 1 else f"{DAY_CODES[run[0]]}-{DAY_CODES[run[-1]]}" for run in runs
-    )
+    return ",".join(DAY_CODES[run[0]] if len(run) == 1 else f"{DAY_CODES[run[0]]}-{DAY_CODES[run[-1]]}" for run in runs)
 
 
 def normalise_opening_hours(texts: list[str], specifications: list[tuple] = ()) -> list[str]:

@@ -29,8 +29,10 @@ def og_first(properties: dict[str, list[str]], *names: str) -> str | None:
 def is_product_page(properties: dict[str, list[str]]) -> bool:
     og_type = (og_first(properties, "og:type") or "").lower()
     types = {t.lower() for t in properties.get("og:type", [])}
-    return bool(types & _PRODUCT_TYPES) or og_type.endswith(":product") or bool(
-        og_first(properties, "product:price:amount", "og:price:amount", "product:sale_price:amount")
+    return (
+        bool(types & _PRODUCT_TYPES)
+        or og_type.endswith(":product")
+        or bool(og_first(properties, "product:price:amount", "og:price:amount", "product:sale_price:amount"))
     )
 
 

@@ -100,7 +100,7 @@ def _run(syntax: str, reader, *args) -> list:
     # One broken syntax must not cost the others: pages are untrusted input.
     try:
         return list(reader(*args))
-    except Exception:  # noqa: BLE001 - third-party readers raise anything on garbage
+    except Exception:
         logger.debug("extraction of %s failed", syntax, exc_info=True)
         return []
 
@@ -132,7 +132,18 @@ def _merge_into(target: dict, source: dict) -> dict:
         target["currency"] = source["currency"]
     if target["availability"] == av.UNKNOWN:
         target["availability"] = source["availability"]
-    for key in ("name", "url", "image", "description", "brand", "sku", "gtin", "category", "_declared_url", "_offer_url"):
+    for key in (
+        "name",
+        "url",
+        "image",
+        "description",
+        "brand",
+        "sku",
+        "gtin",
+        "category",
+        "_declared_url",
+        "_offer_url",
+    ):
         if not target.get(key) and source.get(key):
             target[key] = source[key]
     target["_has_offer_data"] = target["_has_offer_data"] or source["_has_offer_data"]
@@ -162,7 +173,9 @@ def _fold_variants(records: list[dict]) -> list[dict]:
             folded.append(dict(record))
             continue
         states = [match["availability"], record["availability"]]
-        prices = [(p, r["currency"]) for r in (match, record) for p in (r["price"], r.get("price_high")) if p is not None]
+        prices = [
+            (p, r["currency"]) for r in (match, record) for p in (r["price"], r.get("price_high")) if p is not None
+        ]
         if record["price"] is not None and (match["price"] is None or record["price"] < match["price"]):
             match["price"], match["currency"] = record["price"], record["currency"] or match["currency"]
         match["price_high"] = highest_price(prices, match["price"], match["currency"])
@@ -253,7 +266,7 @@ def extract_page(html: bytes | str, url: str) -> PageExtraction:
     on bad markup: a page it cannot read yields an empty extraction."""
     try:
         tree = parse_html(html)
-    except Exception:  # noqa: BLE001 - lxml on hostile bytes
+    except Exception:
         logger.debug("could not parse %s", url, exc_info=True)
         tree = None
     if tree is None:

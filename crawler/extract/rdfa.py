@@ -14,7 +14,16 @@ from crawler.extract.urls import absolute_url
 
 _TYPED = lxml.etree.XPath("//@typeof")
 _NODES = lxml.etree.XPath("//*[@typeof or @property]")
-_URL_TAGS = {"a": "href", "link": "href", "area": "href", "img": "src", "audio": "src", "video": "src", "source": "src", "iframe": "src"}
+_URL_TAGS = {
+    "a": "href",
+    "link": "href",
+    "area": "href",
+    "img": "src",
+    "audio": "src",
+    "video": "src",
+    "source": "src",
+    "iframe": "src",
+}
 _TEXT = lxml.etree.XPath("string()")
 
 

@@ -24,14 +24,50 @@ PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel",
 OFFER_TYPES = {"offer", "aggregateoffer"}
 # LocalBusiness subtypes shops actually use; anything named *Store/*Shop also counts.
 SHOP_TYPES = {
-    "localbusiness", "store", "organization", "corporation", "onlinestore", "onlinebusiness",
-    "restaurant", "bakery", "cafeorcoffeeshop", "barorpub", "winery", "brewery", "foodestablishment",
-    "florist", "pharmacy", "optician", "library", "healthandbeautybusiness", "beautysalon",
-    "hairsalon", "dayspa", "homeandconstructionbusiness", "automotivebusiness", "autorepair",
-    "professionalservice", "sportsactivitylocation", "exercisegym", "lodgingbusiness", "hotel",
-    "entertainmentbusiness", "artgallery", "medicalbusiness", "dentist", "travelagency",
-    "emergencyservice", "financialservice", "legalservice", "realestateagent", "childcare",
-    "drycleaningorlaundry", "animalshelter", "selfstorage", "tattooparlor", "recyclingcenter",
+    "localbusiness",
+    "store",
+    "organization",
+    "corporation",
+    "onlinestore",
+    "onlinebusiness",
+    "restaurant",
+    "bakery",
+    "cafeorcoffeeshop",
+    "barorpub",
+    "winery",
+    "brewery",
+    "foodestablishment",
+    "florist",
+    "pharmacy",
+    "optician",
+    "library",
+    "healthandbeautybusiness",
+    "beautysalon",
+    "hairsalon",
+    "dayspa",
+    "homeandconstructionbusiness",
+    "automotivebusiness",
+    "autorepair",
+    "professionalservice",
+    "sportsactivitylocation",
+    "exercisegym",
+    "lodgingbusiness",
+    "hotel",
+    "entertainmentbusiness",
+    "artgallery",
+    "medicalbusiness",
+    "dentist",
+    "travelagency",
+    "emergencyservice",
+    "financialservice",
+    "legalservice",
+    "realestateagent",
+    "childcare",
+    "drycleaningorlaundry",
+    "animalshelter",
+    "selfstorage",
+    "tattooparlor",
+    "recyclingcenter",
 }
 _LIST_PRICE_TYPES = ("listprice", "strikethroughprice", "srp", "msrp", "invoiceprice", "minimumadvertisedprice")
 _GTIN_KEYS = ("gtin", "gtin13", "gtin14", "gtin12", "gtin8", "isbn")
@@ -40,6 +76,7 @@ _PRICE_IN_TEXT = re.compile(r"(?:[€$£]\s?\d[\d\s.,]*\d|\d[\d\s.,]*\d\s?(?:€
 
 
 # -- access helpers -----------------------------------------------------------
+
 
 def prop(node: dict, name: str):
     """Property value, tolerant of letter case: ``pricecurrency`` (microdata
@@ -59,7 +96,9 @@ def type_names(node: dict) -> set[str]:
         types = [types]
     if not isinstance(types, list):
         return set()
-    return {t.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1].strip().lower() for t in types if isinstance(t, str)}
+    return {
+        t.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1].strip().lower() for t in types if isinstance(t, str)
+    }
 
 
 def is_product(node: dict) -> bool:
@@ -145,6 +184,7 @@ class Graph:
 
 # -- products -----------------------------------------------------------------
 
+
 def _offer_price(offer: dict, graph: Graph) -> tuple[Decimal | None, str | None]:
     currency = prop(offer, "priceCurrency")
     price = prop(offer, "price")
@@ -181,7 +221,9 @@ def _offer_high_price(offer: dict) -> tuple[Decimal | None, str | None]:
     return amount, normalise_currency(currency) or parsed_currency
 
 
-def highest_price(candidates: list[tuple[Decimal, str | None]], price: Decimal | None, currency: str | None) -> Decimal | None:
+def highest_price(
+    candidates: list[tuple[Decimal, str | None]], price: Decimal | None, currency: str | None
+) -> Decimal | None:
     """The dearest offer in ``price``'s currency, when it is dearer than ``price``.
 
     Offers in another currency are not comparable, so they never make a range; an
@@ -334,9 +376,7 @@ def _category(value) -> str | None:
 def is_real_product(record: dict) -> bool:
     """False for rich-snippet pseudo-products (a category page declaring a
     Product with just a name and star rating, or an empty offer)."""
-    return bool(
-        record["_has_offer_data"] or record["sku"] or record["gtin"] or record["_declared_url"]
-    )
+    return bool(record["_has_offer_data"] or record["sku"] or record["gtin"] or record["_declared_url"])
 
 
 def finalise_product(record: dict) -> dict:
@@ -415,7 +455,7 @@ def shop_record(node: dict, graph: Graph, base: str | None) -> dict | None:
         "lat": lat,
         "lon": lon,
         "telephone": clean_text(prop(node, "telephone")) or _contact_telephone(node, graph),
-        "opening_hours": normalise_opening_hours(hours, [
-            (prop(s, "dayOfWeek"), prop(s, "opens"), prop(s, "closes")) for s in specs
-        ]),
+        "opening_hours": normalise_opening_hours(
+            hours, [(prop(s, "dayOfWeek"), prop(s, "opens"), prop(s, "closes")) for s in specs]
+        ),
     }

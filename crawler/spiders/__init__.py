@@ -10,8 +10,14 @@ from crawler.spiders.social import SocialSpider
 from crawler.spiders.website import WebsiteSpider
 from crawler.spiders.woocommerce import WooCommerceSpider
 
-SPIDERS = {"website": WebsiteSpider, "shopify": ShopifySpider, "woocommerce": WooCommerceSpider, "feed": FeedSpider,
-           "platform": PlatformSpider, "social": SocialSpider}
+SPIDERS = {
+    "website": WebsiteSpider,
+    "shopify": ShopifySpider,
+    "woocommerce": WooCommerceSpider,
+    "feed": FeedSpider,
+    "platform": PlatformSpider,
+    "social": SocialSpider,
+}
 
 
 def spider_for(source: Source) -> type:
@@ -41,12 +47,18 @@ def detected_kind(source: Source) -> str:
     cache = config.data_dir / "detected" / f"{source.id}.json"
     try:
         known = json.loads(cache.read_text(encoding="utf-8"))
-        if known.get("url") == source.url and time.time() - known.get("at", 0) < DETECTION_TTL and known.get("kind") in SPIDERS:
+        if (
+            known.get("url") == source.url
+            and time.time() - known.get("at", 0) < DETECTION_TTL
+            and known.get("kind") in SPIDERS
+        ):
             return known["kind"]
     except (OSError, ValueError, AttributeError):
         pass
     try:
-        found = detect(source.url, http_fetcher(allow_private=source.allow_private, user_agent=config.user_agent, timeout=5))
+        found = detect(
+            source.url, http_fetcher(allow_private=source.allow_private, user_agent=config.user_agent, timeout=5)
+        )
     except Exception as exc:  # unreachable, refused address...: the website spider reports it
         log.info("%s: kind not detected (%s): website", source.id, exc)
         return "website"

@@ -8,7 +8,8 @@ as ``malformed_payload`` and nothing of it is kept, while the other pages are.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -18,8 +19,8 @@ from scrapy.http import Response, TextResponse
 from crawler.adapters import MalformedPayload
 from crawler.extract import extract_page
 from crawler.records import build_product, build_shop
-from crawler.spiders.accounting import PageAccounting
 from crawler.registry import Source
+from crawler.spiders.accounting import PageAccounting
 
 
 class ApiSpider(PageAccounting, Spider):
@@ -44,8 +45,14 @@ class ApiSpider(PageAccounting, Spider):
     # -- the home page names the shop (and, for Shopify, its currency) -----------------------
 
     def home_request(self, **cb_kwargs: Any) -> Request:
-        return Request(self.home_url, callback=self.parse_home, errback=self.home_failed, priority=10,
-                       cb_kwargs=cb_kwargs, dont_filter=True)
+        return Request(
+            self.home_url,
+            callback=self.parse_home,
+            errback=self.home_failed,
+            priority=10,
+            cb_kwargs=cb_kwargs,
+            dont_filter=True,
+        )
 
     def parse_home(self, response: Response, **_: Any) -> Iterable[Any]:
         extraction = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
@@ -33,8 +34,10 @@ class FeedSpider(ApiSpider):
         if links:
             if self.may_fetch():
                 yield self.feed_request(links[0])
-        elif feeds.sniff(response.body) == "xml" or not isinstance(response, TextResponse) or "html" not in (
-            response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        elif (
+            feeds.sniff(response.body) == "xml"
+            or not isinstance(response, TextResponse)
+            or "html" not in (response.headers.get("Content-Type", b"").decode("latin-1").lower())
         ):
             yield from self.parse_feed(response)  # the registered address is the feed itself
         else:

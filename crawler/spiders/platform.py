@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 from urllib.parse import urljoin
 
 from pydantic import ValidationError
@@ -60,7 +61,9 @@ class PlatformSpider(ApiSpider):
         if found is None:
             return
         if not shop["name"]:
-            self.logger.warning("no shop named on %s (selector %r): product skipped", response.url, self.config.shop_name)
+            self.logger.warning(
+                "no shop named on %s (selector %r): product skipped", response.url, self.config.shop_name
+            )
             self.crawler.stats.inc_value("emplettes/platform_unattributed")
             return
         seller, is_new = self.shop_source(shop)
@@ -75,12 +78,27 @@ class PlatformSpider(ApiSpider):
         if key in self.shops:
             return self.shops[key], False
         where = self.config.shops.get(shop["name"]) or self.config.shops.get(key)
-        update = {"id": f"{self.source.id}--{key}", "name": shop["name"], "url": shop["url"] or self.home_url,
-                  "address": None, "telephone": None, "geo": None}
+        update = {
+            "id": f"{self.source.id}--{key}",
+            "name": shop["name"],
+            "url": shop["url"] or self.home_url,
+            "address": None,
+            "telephone": None,
+            "geo": None,
+        }
         if where is not None:
-            update.update({k: v for k, v in {"town": where.town, "postcode": where.postcode, "address": where.address,
-                                             "geo": Geo(lat=where.geo.lat, lon=where.geo.lon) if where.geo else None}.items()
-                           if v is not None})
+            update.update(
+                {
+                    k: v
+                    for k, v in {
+                        "town": where.town,
+                        "postcode": where.postcode,
+                        "address": where.address,
+                        "geo": Geo(lat=where.geo.lat, lon=where.geo.lon) if where.geo else None,
+                    }.items()
+                    if v is not None
+                }
+            )
         seller = self.source.model_copy(update=update)
         self.shops[key] = seller
         return seller, True

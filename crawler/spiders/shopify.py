@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
@@ -45,10 +46,16 @@ class ShopifySpider(ApiSpider):
 
     def next_page(self, url: str, page: int, currency: str | None, after_malformed: bool = False) -> Iterable[Request]:
         if self.may_fetch():
-            yield Request(url, callback=self.parse_products, errback=self.products_failed,
-                          cb_kwargs={"page": page, "currency": currency, "after_malformed": after_malformed})
+            yield Request(
+                url,
+                callback=self.parse_products,
+                errback=self.products_failed,
+                cb_kwargs={"page": page, "currency": currency, "after_malformed": after_malformed},
+            )
 
-    def parse_products(self, response: Response, page: int, currency: str | None, after_malformed: bool = False) -> Iterable[Any]:
+    def parse_products(
+        self, response: Response, page: int, currency: str | None, after_malformed: bool = False
+    ) -> Iterable[Any]:
         try:
             result = shopify.parse(response.body, self.home_url, page=page, currency=currency)
         except MalformedPayload as exc:

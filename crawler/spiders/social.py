@@ -11,7 +11,8 @@ so the run manifest and ``emplettes status`` say why nothing was read there.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request

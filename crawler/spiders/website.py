@@ -8,13 +8,14 @@ goes through :func:`crawler.extract.extract_page`, a pure function.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, signals
 from lxml import etree
 from pydantic import ValidationError
+from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
@@ -23,9 +24,9 @@ from scrapy.spiders import SitemapSpider
 from crawler.errors import UNPARSEABLE_HTML, html_problem
 from crawler.extract import extract_page
 from crawler.records import build_product, build_shop
-from crawler.spiders.accounting import PageAccounting
-from crawler.sitemaps import product_sitemaps
 from crawler.registry import Source
+from crawler.sitemaps import product_sitemaps
+from crawler.spiders.accounting import PageAccounting
 
 # Paths a shopper's crawler has no business in: carts, accounts, searches, sorts.
 _DENY = (
@@ -34,7 +35,21 @@ _DENY = (
     r"/(wp-admin|wp-login|feed)\b",
 )
 _NOT_PAGES = (
-    "pdf", "jpg", "jpeg", "png", "gif", "webp", "svg", "zip", "mp4", "mp3", "css", "js", "ico", "xml", "json",
+    "pdf",
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "svg",
+    "zip",
+    "mp4",
+    "mp3",
+    "css",
+    "js",
+    "ico",
+    "xml",
+    "json",
 )
 
 
@@ -145,7 +160,9 @@ class WebsiteSpider(PageAccounting, SitemapSpider):
         if self.discovery == "sitemaps" and not self.source.sitemap:
             # robots.txt listed no sitemap: the conventional address is worth one request.
             self.discovery = "sitemap.xml"
-            request = Request(urljoin(self.home_url, "/sitemap.xml"), callback=self._parse_sitemap, errback=self.sitemap_failed)
+            request = Request(
+                urljoin(self.home_url, "/sitemap.xml"), callback=self._parse_sitemap, errback=self.sitemap_failed
+            )
         else:
             self.discovery = "links"
             self.logger.info("no product pages in sitemaps: following links from %s", self.home_url)
@@ -181,7 +198,6 @@ class WebsiteSpider(PageAccounting, SitemapSpider):
         yield build_shop(self.source, self.run_id, extraction.shops if extraction else [])
         if extraction:
             yield from self._products(extraction, response)
-
 
     def parse_page(self, response: Response, listed: dict | None = None) -> Iterable[Any]:
         extraction = self._extract(response)
@@ -245,4 +261,3 @@ class WebsiteSpider(PageAccounting, SitemapSpider):
                 )
                 continue
             yield record
-

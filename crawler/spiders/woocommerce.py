@@ -13,9 +13,10 @@ pull also happens at least weekly, and whenever an incremental page fails.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Response
@@ -51,8 +52,13 @@ class WooCommerceSpider(ApiSpider):
     def full_pull(self) -> Iterable[Request]:
         self.mode = "full"
         if self.may_fetch():
-            yield Request(woocommerce.first_request(self.home_url), callback=self.parse_products,
-                          errback=self.page_failed, cb_kwargs={"page": 1}, dont_filter=True)
+            yield Request(
+                woocommerce.first_request(self.home_url),
+                callback=self.parse_products,
+                errback=self.page_failed,
+                cb_kwargs={"page": 1},
+                dont_filter=True,
+            )
 
     def parse_products(self, response: Response, page: int) -> Iterable[Any]:
         total = woocommerce.total_pages(response.headers.get("X-WP-TotalPages"))
@@ -69,8 +75,13 @@ class WooCommerceSpider(ApiSpider):
             for number in range(2, total + 1):
                 if not self.may_fetch():
                     break
-                yield Request(woocommerce.products_url(self.home_url, number), callback=self.parse_products,
-                              errback=self.page_failed, cb_kwargs={"page": number}, dont_filter=True)
+                yield Request(
+                    woocommerce.products_url(self.home_url, number),
+                    callback=self.parse_products,
+                    errback=self.page_failed,
+                    cb_kwargs={"page": number},
+                    dont_filter=True,
+                )
         elif result is not None and result.next_url:
             yield from self._sequential(result.next_url, 2)
 
@@ -96,21 +107,26 @@ class WooCommerceSpider(ApiSpider):
         if self.shop_total is None:
             yield from self.full_pull()
             return
-        since = (self.previous.started - SAFETY_MARGIN).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        since = (self.previous.started - SAFETY_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
         self.modified_after = since
         self.changed: list[dict] = []
         yield from self._incremental_page(1)
 
     def _incremental_page(self, page: int) -> Iterable[Request]:
         if self.may_fetch():
-            yield Request(woocommerce.products_url(self.home_url, page, self.modified_after),
-                          callback=self.parse_changed, errback=self.incremental_failed, cb_kwargs={"page": page})
+            yield Request(
+                woocommerce.products_url(self.home_url, page, self.modified_after),
+                callback=self.parse_changed,
+                errback=self.incremental_failed,
+                cb_kwargs={"page": page},
+            )
 
     def parse_changed(self, response: Response, page: int) -> Iterable[Any]:
         total = woocommerce.total_pages(response.headers.get("X-WP-TotalPages"))
         try:
-            result = woocommerce.parse(response.body, self.home_url, page=page, total_pages=total,
-                                       modified_after=self.modified_after)
+            result = woocommerce.parse(
+                response.body, self.home_url, page=page, total_pages=total, modified_after=self.modified_after
+            )
         except MalformedPayload as exc:
             self.malformed(response, exc)
             self.logger.warning("incremental pull failed: full pull instead")
@@ -128,7 +144,9 @@ class WooCommerceSpider(ApiSpider):
         changed = {record["url"] for record in self.changed}
         kept = [r for url, records in self.previous.by_url.items() if url not in changed for r in records]
         if len(changed) + len({r["url"] for r in kept}) != self.shop_total:
-            self.logger.info("%d products changed, but the shop's count differs (%d): full pull", len(changed), self.shop_total)
+            self.logger.info(
+                "%d products changed, but the shop's count differs (%d): full pull", len(changed), self.shop_total
+            )
             yield from self.full_pull()
             return
         self.crawler.stats.inc_value("emplettes/unchanged_products", len(kept))
@@ -151,7 +169,7 @@ class WooCommerceSpider(ApiSpider):
             last_full = datetime.fromisoformat(json.loads(state.read_text())["at"]) if state else None
         except (OSError, ValueError, KeyError, TypeError):
             last_full = None
-        if last_full is None or datetime.now(timezone.utc) - last_full > FULL_PULL_EVERY:
+        if last_full is None or datetime.now(UTC) - last_full > FULL_PULL_EVERY:
             return None
         previous = PreviousRun.load(state.parent, self.run_id)
         return previous if previous is not None and previous.by_url else None
@@ -161,4 +179,4 @@ class WooCommerceSpider(ApiSpider):
         if self.mode == "full" and reason == "finished" and not stats.get_value("emplettes/page_errors"):
             state = self._state_path()
             if state is not None:
-                state.write_text(json.dumps({"at": datetime.now(timezone.utc).isoformat(), "run_id": self.run_id}))
+                state.write_text(json.dumps({"at": datetime.now(UTC).isoformat(), "run_id": self.run_id}))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Literal
 
 Sort = Literal["relevance", "price_asc", "price_desc", "distance", "newest"]
 SORTS: tuple[str, ...] = ("relevance", "price_asc", "price_desc", "distance", "newest")
@@ -167,16 +168,16 @@ class SearchBackend(abc.ABC):
     # A full rebuild (``emplettes reindex``) fills a fresh, invisible index, then swaps it
     # in at once: searches never see a half-built index.
 
-    def start_rebuild(self) -> "SearchBackend":
+    def start_rebuild(self) -> SearchBackend:
         """A new, empty, writable index of the same kind, not yet serving searches."""
         raise NotImplementedError(f"{self.name} cannot rebuild")
 
-    def finish_rebuild(self, fresh: "SearchBackend", before_swap: Callable[[], None] | None = None) -> None:
+    def finish_rebuild(self, fresh: SearchBackend, before_swap: Callable[[], None] | None = None) -> None:
         """Make ``fresh`` (from :meth:`start_rebuild`) the index searches use; drop the old.
         ``before_swap`` runs just before, with the loaders kept out where the backend can."""
         raise NotImplementedError(f"{self.name} cannot rebuild")
 
-    def abort_rebuild(self, fresh: "SearchBackend") -> None:
+    def abort_rebuild(self, fresh: SearchBackend) -> None:
         """Throw ``fresh`` away; the current index stays as it was."""
         raise NotImplementedError(f"{self.name} cannot rebuild")
 
@@ -197,7 +198,7 @@ AVAILABILITY_BONUS: dict[str, float] = {"in_stock": 2.0, "preorder": 1.0, "unkno
 PLACE_RADIUS_KM = 10.0  # "près de Tours" without a radius
 
 
-def resolve_place(backend: "SearchBackend", query: SearchQuery) -> SearchQuery:
+def resolve_place(backend: SearchBackend, query: SearchQuery) -> SearchQuery:
     """``"jouets en bois près de Tours"``: when the words after "près de" name a town of the
     index, search the words before them within 10 km of that town's shops (or in that
     town when its shops publish no coordinates). Unknown places stay plain words."""

@@ -38,8 +38,9 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from indexer.analysis import (
     FOLDED_STOP_WORDS,
@@ -107,7 +108,11 @@ def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
         "analyzer": {
             "fr_index": {"type": "custom", "tokenizer": "standard", "filter": index_chain},
             "fr_search": {"type": "custom", "tokenizer": "standard", "filter": search_chain},
-            "fr_fold": {"type": "custom", "tokenizer": "standard", "filter": ["fr_elision", "lowercase", "asciifolding"]},
+            "fr_fold": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["fr_elision", "lowercase", "asciifolding"],
+            },
         },
     }
 
@@ -136,12 +141,14 @@ def mappings() -> dict[str, Any]:
             "categories": _text_with_keyword(),
             "services": {"type": "keyword"},
             "availability": {"type": "keyword"},
-            "name": _text({
-                "fields": {
-                    "keyword": {"type": "keyword", "ignore_above": 512},
-                    "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
-                },
-            }),
+            "name": _text(
+                {
+                    "fields": {
+                        "keyword": {"type": "keyword", "ignore_above": 512},
+                        "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
+                    },
+                }
+            ),
             "description": _text(),
             "brand": _text(),
             "category": _text(),
@@ -202,15 +209,26 @@ def _field_match(field: str, clause: Clause, weight: float, fuzzy: bool) -> dict
     for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
         exact = [{"match": {field: {"query": " ".join(phrase), "operator": "and"}}} for phrase in phrases]
         if exact:
-            options.append({"constant_score": {
-                "filter": {"bool": {"should": exact, "minimum_should_match": 1}}, "boost": weight * factor,
-            }})
+            options.append(
+                {
+                    "constant_score": {
+                        "filter": {"bool": {"should": exact, "minimum_should_match": 1}},
+                        "boost": weight * factor,
+                    }
+                }
+            )
     if fuzzy and clause.fuzzy:
         typo: dict = {"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}}
         if field == "name":  # whole (unstemmed) words too, as on tantivy
-            typo = {"bool": {"should": [
-                typo, {"match": {"name.suggest": {"query": clause.words[0], "fuzziness": clause.fuzzy}}},
-            ], "minimum_should_match": 1}}
+            typo = {
+                "bool": {
+                    "should": [
+                        typo,
+                        {"match": {"name.suggest": {"query": clause.words[0], "fuzziness": clause.fuzzy}}},
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }
         options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
     return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
 
@@ -237,9 +255,14 @@ def text_query(clauses: list[Clause], mode: str) -> dict | None:
     ]
     words = [w for clause in clauses for w in clause.words]
     if len([s for w in words for s in analyze(w)]) > 1:
-        should.append({"constant_score": {
-            "filter": {"match_phrase": {"name": {"query": " ".join(words), "slop": 1}}}, "boost": PHRASE_BONUS,
-        }})
+        should.append(
+            {
+                "constant_score": {
+                    "filter": {"match_phrase": {"name": {"query": " ".join(words), "slop": 1}}},
+                    "boost": PHRASE_BONUS,
+                }
+            }
+        )
     heads = list(dict.fromkeys(stem for clause in clauses for stem in clause.stems()))
     if heads:
         should.append({"constant_score": {"filter": {"terms": {"name_head": heads}}, "boost": HEAD_BONUS}})
@@ -263,8 +286,14 @@ def sort_clause(query: SearchQuery, has_text: bool) -> list:
         return [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]
     near = query.near
     return [
-        {"_geo_distance": {"location": {"lat": near.lat, "lon": near.lon}, "order": "asc", "unit": "km",
-                           "distance_type": "arc"}},
+        {
+            "_geo_distance": {
+                "location": {"lat": near.lat, "lon": near.lon},
+                "order": "asc",
+                "unit": "km",
+                "distance_type": "arc",
+            }
+        },
         {"key": {"order": "asc"}},
     ]
 
@@ -281,11 +310,15 @@ def search_body(query: SearchQuery, text_q: dict | None, *, facet_size: int = MA
             price["lte"] = float(query.price_max)
         base.append({"range": {"price": price}})
     if query.near:
-        base.append({"geo_distance": {
-            "distance": f"{query.near.radius_km}km",
-            "distance_type": "arc",
-            "location": {"lat": query.near.lat, "lon": query.near.lon},
-        }})
+        base.append(
+            {
+                "geo_distance": {
+                    "distance": f"{query.near.radius_km}km",
+                    "distance_type": "arc",
+                    "location": {"lat": query.near.lat, "lon": query.near.lon},
+                }
+            }
+        )
     facet_filters: dict[str, dict] = {}
     for name, values in query.filters.items():
         if not values:
@@ -312,10 +345,16 @@ def search_body(query: SearchQuery, text_q: dict | None, *, facet_size: int = MA
     for name in query.facets:
         field = FACET_FIELDS[FACETS[name]]
         others = [f for other, f in facet_filters.items() if other != name]
-        inner: dict[str, Any] = {"values": {"terms": {
-            "field": field, "size": facet_size, "shard_size": 65_000,
-            "order": [{"_count": "desc"}, {"_key": "asc"}],
-        }}}
+        inner: dict[str, Any] = {
+            "values": {
+                "terms": {
+                    "field": field,
+                    "size": facet_size,
+                    "shard_size": 65_000,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}],
+                }
+            }
+        }
         selected = list(query.filters.get(name, ()))
         if selected:  # a ticked value stays visible with its count, even outside the top
             inner["selected"] = {"terms": {"field": field, "include": selected, "size": len(selected)}}
@@ -337,13 +376,23 @@ def probe_body(query: SearchQuery, text_q: dict) -> dict:
 # ---------------------------------------------------------------------------- backend
 
 
-def make_client(url: str, *, api_key: str | None = None, username: str | None = None,
-                password: str | None = None, ca_certs: str | None = None, **options: Any):
+def make_client(
+    url: str,
+    *,
+    api_key: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    ca_certs: str | None = None,
+    **options: Any,
+):
     """An ``Elasticsearch`` client that retries whole requests on 429/502/503/504."""
     from elasticsearch import Elasticsearch
 
     kwargs: dict[str, Any] = dict(
-        retry_on_status=RETRY_STATUSES, retry_on_timeout=True, max_retries=5, request_timeout=30,
+        retry_on_status=RETRY_STATUSES,
+        retry_on_timeout=True,
+        max_retries=5,
+        request_timeout=30,
     )
     if api_key:
         kwargs["api_key"] = api_key
@@ -418,21 +467,27 @@ class ElasticsearchBackend(SearchBackend):
         return self._target or self.alias
 
     def new_index_name(self) -> str:
-        return f"{self.prefix}-v{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
+        return f"{self.prefix}-v{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
 
     def ensure_index(self) -> None:
         """The template, and a first version behind the alias when there is none."""
         if self._ready:
             return
-        self._call(self.client.indices.put_index_template, name=f"{self.prefix}-template",
-                   **index_template(self.prefix, shards=self.shards, replicas=self.replicas))
+        self._call(
+            self.client.indices.put_index_template,
+            name=f"{self.prefix}-template",
+            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
+        )
         exists = self._call(self.client.indices.exists_alias, name=self.alias)
         if not exists:
             from elasticsearch import BadRequestError
 
             try:
-                self._call(self.client.indices.create, index=self.new_index_name(),
-                           aliases={self.alias: {"is_write_index": True}})
+                self._call(
+                    self.client.indices.create,
+                    index=self.new_index_name(),
+                    aliases={self.alias: {"is_write_index": True}},
+                )
             except BadRequestError as exc:  # another process created it meanwhile
                 if "already_exists" not in str(exc) and "resource_already_exists" not in str(exc):
                     raise
@@ -474,8 +529,13 @@ class ElasticsearchBackend(SearchBackend):
         from elasticsearch import helpers
 
         kwargs: dict[str, Any] = dict(
-            chunk_size=self.chunk_size, max_retries=self.max_retries, initial_backoff=self.initial_backoff,
-            max_backoff=self.max_backoff, raise_on_error=False, raise_on_exception=True, yield_ok=True,
+            chunk_size=self.chunk_size,
+            max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff,
+            max_backoff=self.max_backoff,
+            raise_on_error=False,
+            raise_on_exception=True,
+            yield_ok=True,
         )
         if "retry_on_status" in inspect.signature(helpers.streaming_bulk).parameters:  # 9.x helpers
             kwargs["retry_on_status"] = (429, 503)
@@ -552,8 +612,9 @@ class ElasticsearchBackend(SearchBackend):
         query: dict[str, Any] = {"bool": {"filter": [{"term": {"source_id": source_id}}]}}
         if keep_run is not None:
             query["bool"]["must_not"] = [{"term": {"run_id": keep_run}}]
-        result = self._call(self.client.delete_by_query, index=self._write_index, query=query,
-                            refresh=True, conflicts="proceed")
+        result = self._call(
+            self.client.delete_by_query, index=self._write_index, query=query, refresh=True, conflicts="proceed"
+        )
         return int(result.get("deleted", 0))
 
     def town_points(self):
@@ -567,20 +628,28 @@ class ElasticsearchBackend(SearchBackend):
 
     # ------------------------------------------------------------------ rebuild
 
-    def start_rebuild(self) -> "ElasticsearchBackend":
+    def start_rebuild(self) -> ElasticsearchBackend:
         if self.readonly:
             raise PermissionError(f"{self.alias}: this backend was opened read-only")
-        self._call(self.client.indices.put_index_template, name=f"{self.prefix}-template",
-                   **index_template(self.prefix, shards=self.shards, replicas=self.replicas))
+        self._call(
+            self.client.indices.put_index_template,
+            name=f"{self.prefix}-template",
+            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
+        )
         name = self.new_index_name()
         self._call(self.client.indices.create, index=name)
         return ElasticsearchBackend(
-            client=self.client, prefix=self.prefix, chunk_size=self.chunk_size, max_retries=self.max_retries,
-            initial_backoff=self.initial_backoff, max_backoff=self.max_backoff, facet_size=self.facet_size,
+            client=self.client,
+            prefix=self.prefix,
+            chunk_size=self.chunk_size,
+            max_retries=self.max_retries,
+            initial_backoff=self.initial_backoff,
+            max_backoff=self.max_backoff,
+            facet_size=self.facet_size,
             _target=name,
         )
 
-    def finish_rebuild(self, fresh: "ElasticsearchBackend", before_swap: Callable[[], None] | None = None) -> None:
+    def finish_rebuild(self, fresh: ElasticsearchBackend, before_swap: Callable[[], None] | None = None) -> None:
         """One ``_aliases`` call moves the alias (atomic), then the old versions go."""
         from elasticsearch import NotFoundError
 
@@ -600,7 +669,7 @@ class ElasticsearchBackend(SearchBackend):
                 self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
         self._ready = True
 
-    def abort_rebuild(self, fresh: "ElasticsearchBackend") -> None:
+    def abort_rebuild(self, fresh: ElasticsearchBackend) -> None:
         self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
 
     # ------------------------------------------------------------------ reading
@@ -629,7 +698,9 @@ class ElasticsearchBackend(SearchBackend):
 
     def stats(self) -> dict[str, Any]:
         found = self._search(
-            query={"term": {"type": "product"}}, size=0, track_total_hits=True,
+            query={"term": {"type": "product"}},
+            size=0,
+            track_total_hits=True,
             aggs={"s": {"terms": {"field": "source_id", "size": 65_000}}},  # under search.max_buckets
         )
         shops = self._search(query={"term": {"type": "shop"}}, size=0, track_total_hits=True)
@@ -645,15 +716,21 @@ class ElasticsearchBackend(SearchBackend):
         if not tokens or limit <= 0:
             return []
         found = self._search(
-            query={"bool": {
-                "filter": [{"term": {"type": "product"}}],
-                "must": [{"multi_match": {
-                    "query": " ".join(tokens) + (" " if prefix[-1:].isspace() else ""),
-                    "type": "bool_prefix",
-                    "operator": "and",
-                    "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
-                }}],
-            }},
+            query={
+                "bool": {
+                    "filter": [{"term": {"type": "product"}}],
+                    "must": [
+                        {
+                            "multi_match": {
+                                "query": " ".join(tokens) + (" " if prefix[-1:].isspace() else ""),
+                                "type": "bool_prefix",
+                                "operator": "and",
+                                "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
+                            }
+                        }
+                    ],
+                }
+            },
             size=0,
             aggs={"n": {"terms": {"field": "name.keyword", "size": limit * 5}}},
         )
@@ -664,7 +741,9 @@ class ElasticsearchBackend(SearchBackend):
             if bucket["doc_count"] > entry[2]:
                 entry[1:] = [bucket["key"], bucket["doc_count"]]
         start = fold(prefix)
-        ranked = sorted(names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0]))
+        ranked = sorted(
+            names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0])
+        )
         return [entry[1] for _, entry in ranked[:limit]]
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -702,12 +781,15 @@ class ElasticsearchBackend(SearchBackend):
                 counts.setdefault(value, 0)
             ranked = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))
             shown = ranked[: self.facet_size]
-            shown += [vc for vc in ranked[self.facet_size:] if vc[0] in selected]
+            shown += [vc for vc in ranked[self.facet_size :] if vc[0] in selected]
             shown.sort(key=lambda vc: (-vc[1], vc[0]))
             facets[name] = [FacetValue(value, count, value in selected) for value, count in shown]
         return SearchResult(
-            total=int(found["hits"]["total"]["value"]), hits=hits, facets=facets,
-            page=max(query.page, 1), per_page=query.per_page,
+            total=int(found["hits"]["total"]["value"]),
+            hits=hits,
+            facets=facets,
+            page=max(query.page, 1),
+            per_page=query.per_page,
         )
 
 

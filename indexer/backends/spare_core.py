@@ -37,8 +37,9 @@ def _busy_seconds(path: str = "/proc/stat") -> float | None:
 class SpareCore:
     """``available()``: True when the other processes left a core to spare lately."""
 
-    def __init__(self, cores: int | None = None, read=_busy_seconds, clock=time.monotonic,
-                 own=time.process_time) -> None:
+    def __init__(
+        self, cores: int | None = None, read=_busy_seconds, clock=time.monotonic, own=time.process_time
+    ) -> None:
         self.cores = cores or os.cpu_count() or 1
         self._read, self._clock, self._own = read, clock, own
         self._lock = threading.Lock()

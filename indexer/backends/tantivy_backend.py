@@ -57,12 +57,13 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import orjson
 import tantivy
@@ -84,11 +85,11 @@ from indexer.backends.base import (
     AVAILABILITY_BONUS,
     FACETS,
     FIELD_WEIGHTS,
+    FILTERS,
     FUZZY_FACTOR,
     HEAD_BONUS,
     PHRASE_BONUS,
     SYNONYM_FACTOR,
-    FILTERS,
     BackendUnavailable,
     FacetValue,
     Near,
@@ -119,8 +120,20 @@ FILTER_FIELDS: dict[str, str] = FILTERS
 
 # Raw (untokenised) string fields: exact filters, facets and deletes.
 RAW_FIELDS: tuple[str, ...] = (
-    "id", "type", "source_id", "run_id", "shop_id", "shop_name", "town", "categories",
-    "services", "availability", "name_exact", "categories_set", "services_set", "loc",
+    "id",
+    "type",
+    "source_id",
+    "run_id",
+    "shop_id",
+    "shop_name",
+    "town",
+    "categories",
+    "services",
+    "availability",
+    "name_exact",
+    "categories_set",
+    "services_set",
+    "loc",
 )
 MULTI_FIELDS = ("categories", "services")
 _DENSE_FIELDS = ("town", "availability", "shop_name")  # facet columns of record fields (see _shop_fields)
@@ -163,7 +176,7 @@ PRICE_CELL = "price_cell"  # cells of 1, 10, 100 and 1,000 EUR
 SEEN_CELL = "seen_cell"  # cells of 1, 10, 100 and 1,000 days of first_seen since SEEN_EPOCH
 SEEN_EPOCH = 1_577_836_800  # 2020-01-01T00:00:00Z
 CELL_LEVELS = 4
-CELL_LIMIT = 10 ** CELL_LEVELS  # values from 10,000 up share one cell
+CELL_LIMIT = 10**CELL_LEVELS  # values from 10,000 up share one cell
 # Matches above which a page sorted on price, first seen or key is first sought among the
 # lowest (highest) cells expected to hold four times the page: the engine then sorts a
 # few hundred documents instead of every match (15 against 0.1-1 ms at 270,000 matches).
@@ -268,15 +281,23 @@ def geo_cover(lat0: float, lon0: float, radius_km: float) -> tuple[list[int], li
         d, d0, d1 = column
         if k * hypot(e, d * c) > outside:
             continue
-        if (k * hypot(e0, d0 * c0) < within and k * hypot(e0, d1 * c0) < within
-                and k * hypot(e1, d0 * c1) < within and k * hypot(e1, d1 * c1) < within):
+        if (
+            k * hypot(e0, d0 * c0) < within
+            and k * hypot(e0, d1 * c0) < within
+            and k * hypot(e1, d0 * c1) < within
+            and k * hypot(e1, d1 * c1) < within
+        ):
             inner.append((level << 40) | (iy << 20) | ix)
         elif level == finest:
             boundary.append((level << 40) | (iy << 20) | ix)
         else:
             level += 1
-            stack += ((level, 2 * iy, 2 * ix), (level, 2 * iy, 2 * ix + 1),
-                      (level, 2 * iy + 1, 2 * ix), (level, 2 * iy + 1, 2 * ix + 1))
+            stack += (
+                (level, 2 * iy, 2 * ix),
+                (level, 2 * iy, 2 * ix + 1),
+                (level, 2 * iy + 1, 2 * ix),
+                (level, 2 * iy + 1, 2 * ix + 1),
+            )
     return inner, boundary
 
 
@@ -312,7 +333,7 @@ def _epoch_seconds(value: Any) -> int | None:
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return int(value.timestamp())
     return int(value)
 
@@ -389,7 +410,7 @@ def _decimal_cell(level: int, index: int) -> int:
     return (level << 40) | index
 
 
-_DECIMAL_LEVELS = tuple((level << 40, 10 ** level) for level in range(CELL_LEVELS))
+_DECIMAL_LEVELS = tuple((level << 40, 10**level) for level in range(CELL_LEVELS))
 _CELL_OVERFLOW = _decimal_cell(CELL_LEVELS, 0)  # every value from CELL_LIMIT up
 
 
@@ -445,12 +466,13 @@ _OWN_RAW_FIELDS = ("id", "type", "availability")
 
 
 @lru_cache(maxsize=16_384)
-def _shop_fields(version: int, is_product: bool, raw: tuple, lat: Any, lon: Any, categories: tuple,
-                 services: tuple) -> dict[str, Any]:
+def _shop_fields(
+    version: int, is_product: bool, raw: tuple, lat: Any, lon: Any, categories: tuple, services: tuple
+) -> dict[str, Any]:
     """The fields a document takes from its shop: every product of a run shares them.
     Read-only (lists shared by the documents of a shop)."""
     fields: dict[str, Any] = {}
-    for name, value in zip(_SHOP_RAW_FIELDS, raw):
+    for name, value in zip(_SHOP_RAW_FIELDS, raw, strict=False):
         if value is not None and value != "":
             fields[name] = value if isinstance(value, str) else str(value)
     # Every document gets a value in every column a facet or a geo search counts, ""
@@ -494,10 +516,17 @@ def document_fields(record: dict[str, Any], version: int = SCHEMA_VERSION) -> di
     get = record.get
     is_product = get("type") == "product"
     categories, services = get("categories"), get("services")
-    fields = dict(_shop_fields(
-        version, is_product, (get("source_id"), get("run_id"), get("shop_id"), get("shop_name"), get("town")),
-        get("lat"), get("lon"), tuple(categories) if categories else (), tuple(services) if services else (),
-    ))
+    fields = dict(
+        _shop_fields(
+            version,
+            is_product,
+            (get("source_id"), get("run_id"), get("shop_id"), get("shop_name"), get("town")),
+            get("lat"),
+            get("lon"),
+            tuple(categories) if categories else (),
+            tuple(services) if services else (),
+        )
+    )
     key = fields["key"] = record_key(record["id"])
     tie = key & TIE_MASK
     for name in _OWN_RAW_FIELDS:
@@ -662,7 +691,7 @@ class TantivyBackend(SearchBackend):
                 self._availability_cache = None
                 self._browse_cache = None
 
-    def __enter__(self) -> "TantivyBackend":
+    def __enter__(self) -> TantivyBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -805,17 +834,19 @@ class TantivyBackend(SearchBackend):
     # ------------------------------------------------------------------ rebuild
 
     @classmethod
-    def for_rebuild(cls, path: Path, **options: Any) -> "TantivyBackend":
+    def for_rebuild(cls, path: Path, **options: Any) -> TantivyBackend:
         """A handle on ``path`` that does not open the index there (it may have been built
         with another schema): only good for start/finish_rebuild, which replace it."""
         return cls(path, open_index=False, **options)
 
-    def start_rebuild(self) -> "TantivyBackend":
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    def start_rebuild(self) -> TantivyBackend:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         fresh_path = self.path.with_name(f"{self.path.name}.rebuild-{stamp}")
-        return TantivyBackend(fresh_path, writer_heap_bytes=max(self._writer_heap, REBUILD_WRITER_HEAP), writer_threads=1)
+        return TantivyBackend(
+            fresh_path, writer_heap_bytes=max(self._writer_heap, REBUILD_WRITER_HEAP), writer_threads=1
+        )
 
-    def finish_rebuild(self, fresh: "TantivyBackend", before_swap: Callable[[], None] | None = None) -> None:
+    def finish_rebuild(self, fresh: TantivyBackend, before_swap: Callable[[], None] | None = None) -> None:
         """Two renames swap the directories (readers in other processes follow the new
         one on their next search); the old index is then deleted. The right to write
         ``path`` is taken first (a loader at work is waited for, up to
@@ -850,7 +881,7 @@ class TantivyBackend(SearchBackend):
             self._browse_cache = None
         shutil.rmtree(old, ignore_errors=True)
 
-    def abort_rebuild(self, fresh: "TantivyBackend") -> None:
+    def abort_rebuild(self, fresh: TantivyBackend) -> None:
         import shutil
 
         fresh.close()
@@ -874,7 +905,7 @@ class TantivyBackend(SearchBackend):
         seen = searcher.fast_field_values("first_seen", addresses)
         by_key = {record_key(record_id): record for record_id, record in records.items()}
         existing = set()
-        for address, key, old in zip(addresses, keys, seen):
+        for address, key, old in zip(addresses, keys, seen, strict=False):
             record = by_key.get(key)
             if record is None:
                 continue
@@ -1008,9 +1039,7 @@ class TantivyBackend(SearchBackend):
     def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
         query = self._term("source_id", source_id)
         if keep_run is not None:
-            query = Query.boolean_query(
-                [(Occur.Must, query), (Occur.MustNot, self._term("run_id", keep_run))]
-            )
+            query = Query.boolean_query([(Occur.Must, query), (Occur.MustNot, self._term("run_id", keep_run))])
         with self._lock:
             held = [i for i in self._held_ids.get(source_id, ()) if keep_run is None or self._held[i][1] != keep_run]
             for record_id in held:  # held back (bulk()): never written
@@ -1097,8 +1126,9 @@ class TantivyBackend(SearchBackend):
     def _any(queries: list[Query]) -> Query:
         return queries[0] if len(queries) == 1 else Query.boolean_query([(Occur.Should, q) for q in queries])
 
-    def _field_options(self, field: str, clause: Clause, weight: float, fuzzy: bool,
-                       searcher: tantivy.Searcher | None = None) -> list[tuple[float, Query]]:
+    def _field_options(
+        self, field: str, clause: Clause, weight: float, fuzzy: bool, searcher: tantivy.Searcher | None = None
+    ) -> list[tuple[float, Query]]:
         """(score, filter) of each way the clause can match in one field: its words
         (``weight``), a synonym (less), a typo (less still). With ``searcher``, only the
         words the index holds (an unknown word matches nothing)."""
@@ -1149,8 +1179,9 @@ class TantivyBackend(SearchBackend):
                 known.clear()
         return found
 
-    def _top_tier(self, searcher: tantivy.Searcher, query: SearchQuery, clauses: list[Clause], mode: str,
-                  present: tuple | None) -> list[Query] | None:
+    def _top_tier(
+        self, searcher: tantivy.Searcher, query: SearchQuery, clauses: list[Clause], mode: str, present: tuple | None
+    ) -> list[Query] | None:
         """Filters matching exactly the documents with the highest score ``_with_bonus``
         can give: each clause in its best field the index holds the words in, the head
         and phrase bonuses when the index holds their words, the best availability of
@@ -1175,7 +1206,9 @@ class TantivyBackend(SearchBackend):
                 return None  # (in "any" mode such a clause adds nothing to any score)
         if not parts:
             return None
-        heads = [h for h in dict.fromkeys(s for c in clauses for s in c.stems()) if self._doc_freq(searcher, "name_head", h)]
+        heads = [
+            h for h in dict.fromkeys(s for c in clauses for s in c.stems()) if self._doc_freq(searcher, "name_head", h)
+        ]
         if heads:
             parts.append(self._terms("name_head", heads))
         stems = [stem for clause in clauses for w in clause.words for stem in analyze(w)]
@@ -1190,8 +1223,16 @@ class TantivyBackend(SearchBackend):
             parts.append(self._terms("availability", [value for value, b in bonus.items() if b == top]))
         return parts
 
-    def _tier_page(self, searcher: tantivy.Searcher, tier: list[Query], others: list[Query], exclude_shops: bool,
-                   offset: int, limit: int, total: int) -> list | None:
+    def _tier_page(
+        self,
+        searcher: tantivy.Searcher,
+        tier: list[Query],
+        others: list[Query],
+        exclude_shops: bool,
+        offset: int,
+        limit: int,
+        total: int,
+    ) -> list | None:
         """The page ``offset:offset+limit`` from the top tier (see :meth:`_top_tier`) in key
         order, or None when the tier holds fewer documents than the page needs. A big tier
         is first searched in the few key buckets expected to hold the page: the engine
@@ -1221,11 +1262,18 @@ class TantivyBackend(SearchBackend):
         """Whether the words may match ``SPLIT_SHOP_ABOVE`` documents or more, from the
         term counts: a clause matches at most the documents of its likeliest form, and
         the search at most those of its rarest clause. Without words: yes."""
+
         def most(clause: Clause) -> int:
-            return max((
-                min((sum(self._doc_freq(searcher, field, stem) for field in TEXT_FIELDS) for stem in stems), default=0)
-                for stems in (analyze(" ".join(phrase)) for phrase in clause.alternatives)
-            ), default=0)
+            return max(
+                (
+                    min(
+                        (sum(self._doc_freq(searcher, field, stem) for field in TEXT_FIELDS) for stem in stems),
+                        default=0,
+                    )
+                    for stems in (analyze(" ".join(phrase)) for phrase in clause.alternatives)
+                ),
+                default=0,
+            )
 
         return not clauses or min(most(clause) for clause in clauses) >= SPLIT_SHOP_ABOVE
 
@@ -1252,8 +1300,9 @@ class TantivyBackend(SearchBackend):
             first = index * 10
         return index + 1 if ascending else index
 
-    def _sorted_page(self, searcher: tantivy.Searcher, parts: list, sort: str, field: str, order,
-                     offset: int, limit: int, total: int) -> list | None:
+    def _sorted_page(
+        self, searcher: tantivy.Searcher, parts: list, sort: str, field: str, order, offset: int, limit: int, total: int
+    ) -> list | None:
         """The page ``offset:offset+limit`` of the ``total`` matches of ``parts`` sorted on
         ``field``, sought among the documents of the lowest (highest) cells of the sort
         value, enough to hold four times the page if the matches are spread over values
@@ -1276,7 +1325,9 @@ class TantivyBackend(SearchBackend):
             restrict = self._terms(KEY_BUCKET, range(buckets))
         else:
             cell_field, ascending = {
-                "price_asc": (PRICE_CELL, True), "price_desc": (PRICE_CELL, False), "newest": (SEEN_CELL, False),
+                "price_asc": (PRICE_CELL, True),
+                "price_desc": (PRICE_CELL, False),
+                "newest": (SEEN_CELL, False),
             }[sort]
             if not (self._price_cells if cell_field == PRICE_CELL else self._seen_cells):
                 return None
@@ -1291,8 +1342,9 @@ class TantivyBackend(SearchBackend):
                 if sort == "price_desc":
                     check = lambda value: value >> TIE_BITS > 100 * bound  # noqa: E731
             restrict = self._any([self._term(cell_field, cell) for cell in cells])
-        hits = searcher.search(self._and(parts + [restrict]), needed, count=False, order_by_field=field,
-                               order=order).hits
+        hits = searcher.search(
+            self._and([*parts, restrict]), needed, count=False, order_by_field=field, order=order
+        ).hits
         if len(hits) < needed or (check is not None and not check(hits[-1][0])):
             return None
         return [address for _, address in hits[offset:needed]]
@@ -1326,10 +1378,13 @@ class TantivyBackend(SearchBackend):
         cached = self._availability_cache
         if cached is not None and cached[0] == generation:
             return cached[1]
-        agg = searcher.aggregate(self._term("type", "product"), {
-            "a": {"terms": {"field": "availability", "size": 65_000, "segment_size": 65_000}},
-            "n": {"value_count": {"field": "key"}},
-        })
+        agg = searcher.aggregate(
+            self._term("type", "product"),
+            {
+                "a": {"terms": {"field": "availability", "size": 65_000, "segment_size": 65_000}},
+                "n": {"value_count": {"field": "key"}},
+            },
+        )
         counts = {bucket["key"]: bucket["doc_count"] for bucket in agg["a"]["buckets"]}
         found = None
         if sum(counts.values()) == int(agg["n"]["value"] or 0):
@@ -1343,8 +1398,9 @@ class TantivyBackend(SearchBackend):
         self._availability_cache = (generation, found)
         return found
 
-    def _with_bonus(self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None,
-                    seek: bool = False) -> Query:
+    def _with_bonus(
+        self, core: Query, clauses: list[Clause], shift: list[tuple[str, float]] | None = None, seek: bool = False
+    ) -> Query:
         """The text query as scored for relevance: availability, phrase and head bonuses.
         Only the ranked search pays for them; counts and facets use the core alone.
 
@@ -1356,9 +1412,12 @@ class TantivyBackend(SearchBackend):
         if seek and shift:
             query = self._with_bonus(core, clauses, [])
             for value, score in shift:
-                query = Query.boolean_query([
-                    (Occur.Must, query), (Occur.Should, Query.const_score_query(self._term("availability", value), score)),
-                ])
+                query = Query.boolean_query(
+                    [
+                        (Occur.Must, query),
+                        (Occur.Should, Query.const_score_query(self._term("availability", value), score)),
+                    ]
+                )
             return query
         bonus = [
             Query.const_score_query(self._term("availability", value), score)
@@ -1407,11 +1466,15 @@ class TantivyBackend(SearchBackend):
 
     def _points(self, searcher: tantivy.Searcher, query: Query, near: Near) -> list[tuple[float, str, int]]:
         """(distance, point term, documents) of every distinct point matching ``query``."""
-        agg = searcher.aggregate(query, {"p": {"terms": {"field": "loc", "size": 1_000_000, "segment_size": 1_000_000}}})
+        agg = searcher.aggregate(
+            query, {"p": {"terms": {"field": "loc", "size": 1_000_000, "segment_size": 1_000_000}}}
+        )
         points = []
         for bucket in agg["p"]["buckets"]:
             lat, _, lon = bucket["key"].partition(",")
-            points.append((haversine_km(near.lat, near.lon, float(lat), float(lon)), bucket["key"], bucket["doc_count"]))
+            points.append(
+                (haversine_km(near.lat, near.lon, float(lat), float(lon)), bucket["key"], bucket["doc_count"])
+            )
         return points
 
     def _circle(self, searcher: tantivy.Searcher, base: list[Query], near: Near) -> Query:
@@ -1419,7 +1482,7 @@ class TantivyBackend(SearchBackend):
         inner, boundary = geo_cover(near.lat, near.lon, near.radius_km)
         parts = [self._cells(inner)] if inner else []
         if boundary:
-            ring = self._points(searcher, self._and(base + [self._cells(boundary)]), near)
+            ring = self._points(searcher, self._and([*base, self._cells(boundary)]), near)
             inside = [point for distance, point, _ in ring if distance <= near.radius_km]
             if inside:
                 parts.append(self._terms("loc", inside))
@@ -1480,7 +1543,7 @@ class TantivyBackend(SearchBackend):
         lons = searcher.fast_field_values("lon", [address for _, address in ranked])
         ranked = [
             (distance_of[_loc(lat, lon)], key, address)
-            for lat, lon, (key, address) in zip(lats, lons, ranked)
+            for lat, lon, (key, address) in zip(lats, lons, ranked, strict=False)
         ]
         ranked.sort(key=lambda r: (r[0], r[1]))  # stable: the tied points' products stay last, by key
         return ranked
@@ -1497,7 +1560,7 @@ class TantivyBackend(SearchBackend):
             return []
         hits = searcher.search(query, limit, count=False, order_by_field="key", order=Order.Asc).hits
         addresses = [address for _, address in hits]
-        return list(zip(searcher.fast_field_values("key", addresses), addresses))
+        return list(zip(searcher.fast_field_values("key", addresses), addresses, strict=False))
 
     def search(self, query: SearchQuery) -> SearchResult:
         validate_query(query)
@@ -1507,9 +1570,18 @@ class TantivyBackend(SearchBackend):
         # A page of results is a pure function of the query and the index state: the same
         # search at the same generation is answered from the addresses found last time
         # (popular searches repeat), and only the documents are read again.
-        page_key = (generation, query.text, tuple(sorted((k, tuple(v)) for k, v in query.filters.items())),
-                    query.price_min, query.price_max, query.near, query.facets, query.sort, query.page,
-                    query.per_page)
+        page_key = (
+            generation,
+            query.text,
+            tuple(sorted((k, tuple(v)) for k, v in query.filters.items())),
+            query.price_min,
+            query.price_max,
+            query.near,
+            query.facets,
+            query.sort,
+            query.page,
+            query.per_page,
+        )
         located = self._page_cache.get(page_key) if generation else None
         if located is None:
             located = self._locate(searcher, query, generation)
@@ -1537,11 +1609,7 @@ class TantivyBackend(SearchBackend):
         # documents (see the module's notes).
         narrowed = any(name in PRODUCT_FILTERS and "" not in values for name, values in query.filters.items() if values)
         product = None if price is not None or narrowed or (clauses and self._wordless_shops) else PRODUCTS
-        filters = {
-            name: self._terms(FILTER_FIELDS[name], values)
-            for name, values in query.filters.items()
-            if values
-        }
+        filters = {name: self._terms(FILTER_FIELDS[name], values) for name, values in query.filters.items() if values}
         common = [price] if price is not None else []
 
         # Nothing with every word as typed: forgive typos, then accept any word. The facet
@@ -1565,14 +1633,20 @@ class TantivyBackend(SearchBackend):
 
             # Facets (and the total, counted in the same pass) do not depend on sort or page:
             # paging and re-sorting reuse them.
-            facet_key = (generation, query.text, mode, filter_key, query.price_min, query.price_max, near,
-                         query.facets)
+            facet_key = (generation, query.text, mode, filter_key, query.price_min, query.price_max, near, query.facets)
             cached = self._facet_cache.get(facet_key) if generation else None
             if cached is None:
                 threads = self._threads if self._threads > 1 and self._spare_core.available() else 1
-                cached = self._facets(searcher, query, base, filters, generation if plain else None,
-                                      generation=generation, threads=threads,
-                                      split_shop=threads > 1 and self._broad(searcher, clauses))
+                cached = self._facets(
+                    searcher,
+                    query,
+                    base,
+                    filters,
+                    generation if plain else None,
+                    generation=generation,
+                    threads=threads,
+                    split_shop=threads > 1 and self._broad(searcher, clauses),
+                )
                 if generation:
                     self._facet_cache.put(facet_key, cached)
             facets_found, counted = cached
@@ -1593,7 +1667,7 @@ class TantivyBackend(SearchBackend):
             nearest = []
             if limit and total > offset:
                 nearest = self._nearest(searcher, full, rest, near, total, offset + limit)
-            page = [address for _, _, address in nearest[offset:offset + limit]]
+            page = [address for _, _, address in nearest[offset : offset + limit]]
         elif sort == "relevance" and text_q is not None:
             # Only the text scores: filters, cells and the product term count zero.
             others = [q for q in base if q is not text_q and q is not product] + list(filters.values())
@@ -1604,18 +1678,21 @@ class TantivyBackend(SearchBackend):
                     counted = self._count(searcher, full)
                 tier = self._top_tier(searcher, query, clauses, mode, present)
                 if tier is not None:
-                    page = self._tier_page(searcher, tier, others, not near and product is not None,
-                                           offset, limit, counted)
+                    page = self._tier_page(
+                        searcher, tier, others, not near and product is not None, offset, limit, counted
+                    )
             if page is not None:
                 total = counted
             else:
                 seek = counted is not None and counted < SEEK_BONUS_BELOW
                 if not near and product is not None:
                     others.append(product)
-                scored = Query.boolean_query([
-                    (Occur.Must, self._with_bonus(text_q, clauses, shift, seek)),
-                    (Occur.Must, self._unscored(self._and(others))),
-                ])
+                scored = Query.boolean_query(
+                    [
+                        (Occur.Must, self._with_bonus(text_q, clauses, shift, seek)),
+                        (Occur.Must, self._unscored(self._and(others))),
+                    ]
+                )
                 total, page = self._top_by_score(searcher, scored, offset, limit, counted)
         else:
             field, order = {
@@ -1627,10 +1704,11 @@ class TantivyBackend(SearchBackend):
             page = None
             if plain and not filters and generation and offset + limit <= BROWSE_WINDOW:
                 total, page = self._browse_page(searcher, generation, full, field, order)
-                page = page[offset:offset + limit]
+                page = page[offset : offset + limit]
             elif limit and counted is not None and counted >= SORT_CELLS_ABOVE:
-                page = self._sorted_page(searcher, base + list(filters.values()), sort, field, order,
-                                         offset, limit, counted)
+                page = self._sorted_page(
+                    searcher, base + list(filters.values()), sort, field, order, offset, limit, counted
+                )
                 total = counted
             if page is None:
                 result = searcher.search(
@@ -1656,8 +1734,9 @@ class TantivyBackend(SearchBackend):
                 self._browse_pages = pages
         return found
 
-    def _top_by_score(self, searcher: tantivy.Searcher, query: Query, offset: int, limit: int,
-                      total: int | None = None):
+    def _top_by_score(
+        self, searcher: tantivy.Searcher, query: Query, offset: int, limit: int, total: int | None = None
+    ):
         """Hits ``offset:offset+limit`` by score, ties broken by key.
 
         tantivy breaks score ties by document address, which moves when segments merge.
@@ -1682,14 +1761,14 @@ class TantivyBackend(SearchBackend):
         above = bisect.bisect_left(hits, -cut, key=_neg_score)
         end = bisect.bisect_right(hits, -cut, lo=above, key=_neg_score)
         by_key = complete or cut != hits[-1][0]
-        keys = searcher.fast_field_values("key", [address for _, address in hits[:end if by_key else above]])
+        keys = searcher.fast_field_values("key", [address for _, address in hits[: end if by_key else above]])
         # sorted() is stable: equal keys keep the engine's order, as before.
         order = sorted(range(above), key=lambda i: (-hits[i][0], keys[i]))
         group = range(above, end)
         if by_key:
             order += heapq.nsmallest(needed - above, group, key=keys.__getitem__)
         else:
-            order += group[:needed - above]
+            order += group[: needed - above]
         return total, [hits[i][1] for i in order[offset:needed]]
 
     def _facet_terms(self, name: str, hashed: bool = False) -> dict:
@@ -1719,8 +1798,9 @@ class TantivyBackend(SearchBackend):
         self._shop_names = (generation, names)
         return names
 
-    def _shop_buckets(self, searcher, buckets: list[dict], names: dict, generation, recount,
-                      ticked: tuple = ()) -> list[dict]:
+    def _shop_buckets(
+        self, searcher, buckets: list[dict], names: dict, generation, recount, ticked: tuple = ()
+    ) -> list[dict]:
         """Hashed shop buckets as named ones. The top 2 x facet_size counts were asked
         for: enough unless the facet_size-th count ties past the end of the list (the
         facet shows the top by count, then name); then every shop is counted again, and
@@ -1742,8 +1822,9 @@ class TantivyBackend(SearchBackend):
                 return recount(self._facet_terms("shop"))
         return [{"key": names[b["key"]], "doc_count": b["doc_count"]} for b in buckets if b["key"]]
 
-    def _browse_counts(self, searcher: tantivy.Searcher, generation, hashed: bool = False,
-                       availability: tuple = ()) -> dict:
+    def _browse_counts(
+        self, searcher: tantivy.Searcher, generation, hashed: bool = False, availability: tuple = ()
+    ) -> dict:
         """Every facet and the total over all products, or over those of the given
         ``availability`` values ("in stock" ticked, no words): the same for every such
         browse (no words, price, place or other filter) at one index generation, so
@@ -1763,8 +1844,17 @@ class TantivyBackend(SearchBackend):
             self._browse_cache = cached
         return result
 
-    def _facets(self, searcher, query: SearchQuery, base: list[Query], filters: dict[str, Query],
-                browse_generation=None, generation=None, threads: int = 1, split_shop: bool = False):
+    def _facets(
+        self,
+        searcher,
+        query: SearchQuery,
+        base: list[Query],
+        filters: dict[str, Query],
+        browse_generation=None,
+        generation=None,
+        threads: int = 1,
+        split_shop: bool = False,
+    ):
         """(facets, total or None): the total comes free with the shared aggregation.
 
         Facets without a selected value share one aggregation over the full query; a facet
@@ -1785,6 +1875,7 @@ class TantivyBackend(SearchBackend):
         """
         names = self._shop_name_map(searcher, generation) if "shop" in query.facets else None
         hashed = names is not None
+
         def table(used: list[str]) -> tuple | None:
             """The availability values of the per-generation table that counts a group
             filtered on ``used`` (() for every product), or None: count it."""
@@ -1831,19 +1922,26 @@ class TantivyBackend(SearchBackend):
             for name in group_names:
                 found = result[name]
                 if hashed and name == "shop":
+
                     def recount(terms: dict, group_query=group_query) -> list[dict]:
                         return searcher.aggregate(group_query, {"x": terms})["x"]["buckets"]
 
-                    found = {"buckets": self._shop_buckets(searcher, found["buckets"], names, generation, recount,
-                                                           tuple(query.filters.get("shop", ())))}
+                    found = {
+                        "buckets": self._shop_buckets(
+                            searcher, found["buckets"], names, generation, recount, tuple(query.filters.get("shop", ()))
+                        )
+                    }
                 self._rank_facet(query, name, found, facets)
         # Kept in the caches as nested tuples of strings and numbers, which the garbage
         # collector stops tracking: thousands of cached searches as objects made every
         # full collection of a portal worker take 0.3 s.
-        return tuple((name, tuple((v.value, v.count, v.selected) for v in facets[name])) for name in query.facets), total
+        return tuple(
+            (name, tuple((v.value, v.count, v.selected) for v in facets[name])) for name in query.facets
+        ), total
 
-    def _aggregate_all(self, searcher: tantivy.Searcher, tasks: list[tuple[Query, dict]],
-                       threads: int = 1) -> list[dict]:
+    def _aggregate_all(
+        self, searcher: tantivy.Searcher, tasks: list[tuple[Query, dict]], threads: int = 1
+    ) -> list[dict]:
         """The results of several aggregations, in order. The engine releases the GIL while
         it counts, so up to ``threads`` of them run side by side: a search with a ticked
         facet (two or three groups) or a big shop facet then takes the time of its longest

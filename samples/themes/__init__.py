@@ -26,17 +26,17 @@ from __future__ import annotations
 
 from samples.catalogue import ShopSpec
 from samples.themes.base import Theme
-from samples.themes.shopify import ShopifyTheme
-from samples.themes.woocommerce import WooCommerceTheme
-from samples.themes.prestashop import PrestaShopTheme
-from samples.themes.rdfa import RdfaTheme
-from samples.themes.opengraph import OpenGraphTheme
-from samples.themes.itemlist import ItemListTheme
-from samples.themes.dual import DualTheme
 from samples.themes.broken import BrokenTheme
+from samples.themes.dual import DualTheme
+from samples.themes.itemlist import ItemListTheme
+from samples.themes.opengraph import OpenGraphTheme
+from samples.themes.prestashop import PrestaShopTheme
 from samples.themes.prices import PricesTheme
-from samples.themes.wix import WixTheme
+from samples.themes.rdfa import RdfaTheme
 from samples.themes.relative import RelativeTheme
+from samples.themes.shopify import ShopifyTheme
+from samples.themes.wix import WixTheme
+from samples.themes.woocommerce import WooCommerceTheme
 
 THEMES: dict[str, type[Theme]] = {
     theme.style: theme

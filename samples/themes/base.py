@@ -168,7 +168,11 @@ class Theme:
     def listing_page(self, category: str, number: int, pages: list[list[ProductSpec]], path: str | None = None) -> Page:
         products = pages[number - 1]
         cards = [(p, self.product_link(p, "listing"), self.href(self.image_path(p))) for p in products]
-        pagination = [(n, self.href(self.category_path(category, n))) for n in range(1, len(pages) + 1)] if len(pages) > 1 else []
+        pagination = (
+            [(n, self.href(self.category_path(category, n))) for n in range(1, len(pages) + 1)]
+            if len(pages) > 1
+            else []
+        )
         return self.html(
             "listing.html",
             title=f"{category} – {self.shop.name}",
@@ -217,8 +221,15 @@ class Theme:
         )
 
     def not_found_page(self) -> Page:
-        return self.html("info.html", status=404, title="Page introuvable", heading="Page introuvable",
-                         paragraphs=["Cette page n'existe pas ou plus."], contact=False, hours=[])
+        return self.html(
+            "info.html",
+            status=404,
+            title="Page introuvable",
+            heading="Page introuvable",
+            paragraphs=["Cette page n'existe pas ou plus."],
+            contact=False,
+            hours=[],
+        )
 
     def extra_pages(self, site: Site) -> None:
         """Platform-specific documents (cart, account, aliases…)."""
@@ -232,7 +243,9 @@ class Theme:
                 site.add(self.category_path(category, number), self.listing_page(category, number, pages))
         if self.all_products_path:
             products = [p for p in self.shop.products if p.hidden != "members_only"]
-            site.add(self.all_products_path, self.listing_page("Tous les produits", 1, [products], self.all_products_path))
+            site.add(
+                self.all_products_path, self.listing_page("Tous les produits", 1, [products], self.all_products_path)
+            )
         for product in self.shop.products:
             if product.hidden not in ("gone",):
                 site.add(self.product_path(product), self.product_page(product))
@@ -255,4 +268,6 @@ class Theme:
         return None if name is None else (scheme or self.schema) + name
 
     def product_entries(self) -> list[tuple[str, str | None, str | None]]:
-        return [(self.canonical(p), self.image_url(p), p.name) for p in self.shop.products if p.hidden != "members_only"]
+        return [
+            (self.canonical(p), self.image_url(p), p.name) for p in self.shop.products if p.hidden != "members_only"
+        ]

@@ -43,7 +43,12 @@ class BrokenTheme(Theme):
 
     def jsonld_text(self, product) -> str:
         availability = self.availability_url(product.availability)
-        offer = {"@type": "Offer", "price": float(product.price), "priceCurrency": product.currency, "url": self.canonical(product)}
+        offer = {
+            "@type": "Offer",
+            "price": float(product.price),
+            "priceCurrency": product.currency,
+            "url": self.canonical(product),
+        }
         if availability:
             offer["availability"] = availability
         node = php_entities(
@@ -76,8 +81,8 @@ class BrokenTheme(Theme):
         if product.number % 4 == 0:
             # Unclosed and stray tags, an unquoted attribute, as pasted from a word processor.
             extra = (
-                '<div class=promo><p>Promo <b>-10 % sur tout le rayon<p>jusqu\'à samedi</div></span>'
-                '<table><tr><td>Retrait en magasin<td>sous 2 h</table></table><li>Garantie 2 ans'
+                "<div class=promo><p>Promo <b>-10 % sur tout le rayon<p>jusqu'à samedi</div></span>"
+                "<table><tr><td>Retrait en magasin<td>sous 2 h</table></table><li>Garantie 2 ans"
             )
         return {"jsonld": [Markup(self.jsonld_text(product))], "extra_html": Markup(extra)}
 

@@ -30,7 +30,12 @@ class DualTheme(Theme):
 
     def product_markup(self, product):
         availability = self.availability_url(product.availability)
-        offer = {"@type": "Offer", "price": _price(product.price), "priceCurrency": product.currency, "url": self.canonical(product)}
+        offer = {
+            "@type": "Offer",
+            "price": _price(product.price),
+            "priceCurrency": product.currency,
+            "url": self.canonical(product),
+        }
         if availability:
             offer["availability"] = availability
         node = {
@@ -46,5 +51,12 @@ class DualTheme(Theme):
             "category": product.category,
             "offers": offer,
         }
-        md_offer = {"type": "Offer", "prices": [("price", euros(product.price), _price(product.price))], "availability": availability}
-        return {"jsonld": [json_ld(node, indent=2)], "md": {"scheme": self.schema, "url": self.canonical(product), "offers": [md_offer]}}
+        md_offer = {
+            "type": "Offer",
+            "prices": [("price", euros(product.price), _price(product.price))],
+            "availability": availability,
+        }
+        return {
+            "jsonld": [json_ld(node, indent=2)],
+            "md": {"scheme": self.schema, "url": self.canonical(product), "offers": [md_offer]},
+        }

@@ -27,7 +27,12 @@ class ItemListTheme(Theme):
         return "User-agent: *\nDisallow: /recherche\nDisallow: /panier\n"
 
     def offer(self, product):
-        offer = {"@type": "Offer", "price": _price(product.price), "priceCurrency": product.currency, "url": self.canonical(product)}
+        offer = {
+            "@type": "Offer",
+            "price": _price(product.price),
+            "priceCurrency": product.currency,
+            "url": self.canonical(product),
+        }
         if self.availability_url(product.availability):
             offer["availability"] = self.availability_url(product.availability)
         return offer
@@ -48,7 +53,13 @@ class ItemListTheme(Theme):
             }
             for position, p in enumerate(products, start=1)
         ]
-        document = {"@context": "https://schema.org", "@type": "ItemList", "name": category, "numberOfItems": len(items), "itemListElement": items}
+        document = {
+            "@context": "https://schema.org",
+            "@type": "ItemList",
+            "name": category,
+            "numberOfItems": len(items),
+            "itemListElement": items,
+        }
         return {"jsonld": [json_ld(document)]}
 
     def product_markup(self, product):

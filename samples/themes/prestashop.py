@@ -64,9 +64,27 @@ class PrestaShopTheme(Theme):
 
     def extra_pages(self, site):
         members = [p for p in self.shop.products if p.hidden == "members_only"]
-        site.add("/panier", self.html("info.html", title="Panier", heading="Panier", paragraphs=["Il n'y a plus d'articles dans votre panier."]))
-        site.add("/compte", self.html("info.html", title="Mon compte", heading="Mon compte",
-                                      paragraphs=["Connectez-vous pour accéder aux ventes privées."],
-                                      links=[("Ventes privées", "/compte/ventes-privees")]))
+        site.add(
+            "/panier",
+            self.html(
+                "info.html",
+                title="Panier",
+                heading="Panier",
+                paragraphs=["Il n'y a plus d'articles dans votre panier."],
+            ),
+        )
+        site.add(
+            "/compte",
+            self.html(
+                "info.html",
+                title="Mon compte",
+                heading="Mon compte",
+                paragraphs=["Connectez-vous pour accéder aux ventes privées."],
+                links=[("Ventes privées", "/compte/ventes-privees")],
+            ),
+        )
         cards = [(p, self.product_path(p), self.href(self.image_path(p))) for p in members]
-        site.add("/compte/ventes-privees", self.html("listing.html", title="Ventes privées", heading="Ventes privées", cards=cards, pagination=[]))
+        site.add(
+            "/compte/ventes-privees",
+            self.html("listing.html", title="Ventes privées", heading="Ventes privées", cards=cards, pagination=[]),
+        )

@@ -43,12 +43,21 @@ class PricesTheme(Theme):
     def product_markup(self, product):
         n = product.number
         if not product.variants:
-            offers = [{"type": "Offer", "prices": [("price", self.printed(product.price, n), None)],
-                       "availability": self.availability_url(product.availability)}]
+            offers = [
+                {
+                    "type": "Offer",
+                    "prices": [("price", self.printed(product.price, n), None)],
+                    "availability": self.availability_url(product.availability),
+                }
+            ]
         elif len({v.price for v in product.variants}) == 1:
             offers = [
-                {"type": "Offer", "label": v.label, "prices": [("price", self.printed(v.price, n), None)],
-                 "availability": self.availability_url(v.availability)}
+                {
+                    "type": "Offer",
+                    "label": v.label,
+                    "prices": [("price", self.printed(v.price, n), None)],
+                    "availability": self.availability_url(v.availability),
+                }
                 for v in product.variants
             ]
         else:
@@ -56,7 +65,10 @@ class PricesTheme(Theme):
             offers = [
                 {
                     "type": "AggregateOffer",
-                    "prices": [("lowPrice", self.printed(min(prices), n), None), ("highPrice", self.printed(max(prices), n), None)],
+                    "prices": [
+                        ("lowPrice", self.printed(min(prices), n), None),
+                        ("highPrice", self.printed(max(prices), n), None),
+                    ],
                     "count": len(prices),
                     "availability": self.availability_url(product.availability),
                 }

@@ -14,7 +14,11 @@ class RelativeTheme(Theme):
 
     style = "relative"
     base_href = "/boutique/"
-    info_paths = {"about": "/boutique/a-propos.html", "contact": "/boutique/contact.html", "legal": "/boutique/mentions-legales.html"}
+    info_paths = {
+        "about": "/boutique/a-propos.html",
+        "contact": "/boutique/contact.html",
+        "legal": "/boutique/mentions-legales.html",
+    }
 
     def product_path(self, product):
         return f"/boutique/produit/{product.slug}.html"
@@ -34,14 +38,23 @@ class RelativeTheme(Theme):
         return path
 
     def product_link(self, product, where):
-        tracking = "utm_source=site&utm_medium=vitrine&utm_campaign=accueil" if where == "home" else f"srsltid=AfmBOo{product.number:04d}x"
+        tracking = (
+            "utm_source=site&utm_medium=vitrine&utm_campaign=accueil"
+            if where == "home"
+            else f"srsltid=AfmBOo{product.number:04d}x"
+        )
         return f"{self.href(self.product_path(product))}?{tracking}"
 
     def robots(self):
         return "User-agent: *\nDisallow: /boutique/recherche\n"
 
     def product_markup(self, product):
-        offer = {"@type": "Offer", "price": _price(product.price), "priceCurrency": product.currency, "url": self.href(self.product_path(product))}
+        offer = {
+            "@type": "Offer",
+            "price": _price(product.price),
+            "priceCurrency": product.currency,
+            "url": self.href(self.product_path(product)),
+        }
         if self.availability_url(product.availability):
             offer["availability"] = self.availability_url(product.availability)
         node = {

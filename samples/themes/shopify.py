@@ -114,8 +114,14 @@ class ShopifyTheme(Theme):
         return [json_ld(organization), *super().shop_jsonld()]
 
     def extra_pages(self, site):
-        site.add("/cart", self.html("info.html", title="Panier", heading="Votre panier", paragraphs=["Votre panier est vide."]))
-        site.add("/account/login", self.html("info.html", title="Connexion", heading="Connexion", paragraphs=["Connectez-vous."]))
+        site.add(
+            "/cart",
+            self.html("info.html", title="Panier", heading="Votre panier", paragraphs=["Votre panier est vide."]),
+        )
+        site.add(
+            "/account/login",
+            self.html("info.html", title="Connexion", heading="Connexion", paragraphs=["Connectez-vous."]),
+        )
         for product in self.shop.products:
             # The same page inside each collection, as Shopify serves it.
             site.add(self.product_link(product, "listing"), self.product_page(product))

@@ -35,7 +35,11 @@ class WixTheme(Theme):
         pages = [(self.url("/"), None, None)] + [(self.url(p), None, None) for p in self.info_paths.values()]
         return {
             "/sitemap.xml": sitemap_index(
-                [self.url("/store-products-sitemap.xml"), self.url("/store-categories-sitemap.xml"), self.url("/pages-sitemap.xml")]
+                [
+                    self.url("/store-products-sitemap.xml"),
+                    self.url("/store-categories-sitemap.xml"),
+                    self.url("/pages-sitemap.xml"),
+                ]
             ),
             "/store-products-sitemap.xml": urlset(self.product_entries()),
             "/store-categories-sitemap.xml": urlset(categories),
@@ -45,8 +49,12 @@ class WixTheme(Theme):
     def product_markup(self, product):
         form = product.number % 4
         name = SCHEMA_AVAILABILITY.get(product.availability)
-        availability = None if name is None else (
-            "https://schema.org/" + name if form in (0, 2) else name if form == 1 else "http://schema.org/" + name
+        availability = (
+            None
+            if name is None
+            else (
+                "https://schema.org/" + name if form in (0, 2) else name if form == 1 else "http://schema.org/" + name
+            )
         )
         offers_key, availability_key = ("Offers", "Availability") if form == 0 else ("offers", "availability")
         offer = {

@@ -85,7 +85,11 @@ class WooCommerceTheme(Theme):
                 "@type": "Offer",
                 "price": _price(product.price),
                 "priceValidUntil": "2026-12-31",
-                "priceSpecification": {"price": _price(product.price), "priceCurrency": product.currency, "valueAddedTaxIncluded": "true"},
+                "priceSpecification": {
+                    "price": _price(product.price),
+                    "priceCurrency": product.currency,
+                    "valueAddedTaxIncluded": "true",
+                },
                 "priceCurrency": product.currency,
             }
         if availability:
@@ -111,18 +115,43 @@ class WooCommerceTheme(Theme):
                 "breadcrumb": {"@id": url + "#breadcrumb"},
                 "inLanguage": "fr-FR",
             },
-            {"@type": "ImageObject", "@id": url + "#primaryimage", "url": image, "contentUrl": image, "width": 48, "height": 48},
+            {
+                "@type": "ImageObject",
+                "@id": url + "#primaryimage",
+                "url": image,
+                "contentUrl": image,
+                "width": 48,
+                "height": 48,
+            },
             {
                 "@type": "BreadcrumbList",
                 "@id": url + "#breadcrumb",
                 "itemListElement": [
                     {"@type": "ListItem", "position": 1, "name": "Accueil", "item": home},
-                    {"@type": "ListItem", "position": 2, "name": product.category, "item": self.url(self.category_path(product.category))},
+                    {
+                        "@type": "ListItem",
+                        "position": 2,
+                        "name": product.category,
+                        "item": self.url(self.category_path(product.category)),
+                    },
                     {"@type": "ListItem", "position": 3, "name": product.name},
                 ],
             },
-            {"@type": "WebSite", "@id": home + "#website", "url": home, "name": self.shop.name, "publisher": {"@id": home + "#organization"}, "inLanguage": "fr-FR"},
-            {"@type": "Organization", "@id": home + "#organization", "name": self.shop.name, "url": home, "logo": {"@type": "ImageObject", "url": self.url(self.logo_path())}},
+            {
+                "@type": "WebSite",
+                "@id": home + "#website",
+                "url": home,
+                "name": self.shop.name,
+                "publisher": {"@id": home + "#organization"},
+                "inLanguage": "fr-FR",
+            },
+            {
+                "@type": "Organization",
+                "@id": home + "#organization",
+                "name": self.shop.name,
+                "url": home,
+                "logo": {"@type": "ImageObject", "url": self.url(self.logo_path())},
+            },
             {
                 "@type": "Product",
                 "@id": url + "#product",
@@ -142,5 +171,13 @@ class WooCommerceTheme(Theme):
         return {"jsonld": [json_ld(document, escape_slashes=True)]}
 
     def extra_pages(self, site):
-        site.add("/panier/", self.html("info.html", title="Panier", heading="Panier", paragraphs=["Votre panier est actuellement vide."]))
-        site.add("/mon-compte/", self.html("info.html", title="Mon compte", heading="Mon compte", paragraphs=["Identifiez-vous."]))
+        site.add(
+            "/panier/",
+            self.html(
+                "info.html", title="Panier", heading="Panier", paragraphs=["Votre panier est actuellement vide."]
+            ),
+        )
+        site.add(
+            "/mon-compte/",
+            self.html("info.html", title="Mon compte", heading="Mon compte", paragraphs=["Identifiez-vous."]),
+        )
