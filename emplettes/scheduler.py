@@ -49,8 +49,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config import Config
 from crawler.registry import Registry, RegistryError, parse_registry
-from emplettes.config import Config
 from indexer.runs import TIMED_OUT, prune_runs, reap_dead_runs
 from indexer.state import IndexState
 
@@ -397,7 +397,7 @@ class CrawlScheduler:
 
     def rebuild(self) -> bool:
         """``emplettes reindex`` on ``REINDEX_SCHEDULE``: the index rebuilt from the run files
-        in one segment (searches read it faster, see README "Search backends"). Indexing
+        in one segment (searches read it faster, see docs/operations.md). Indexing
         after crawls waits for it; the portal keeps answering from the old index."""
         from indexer.reindex import reindex_job
 
