@@ -8,13 +8,13 @@ place that asks the backend, and only when a page has no result.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from indexer.analysis import fold
+from indexer.backends.common import haversine_km
 from indexer.places import Towns, find_town
 from indexer.search import BackendUnavailable, Near, SearchBackend, SearchQuery
 
@@ -84,10 +84,8 @@ def spelling(text: str, complete: Callable[[str], list[str]]) -> str | None:
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance (haversine), enough for "this town is 12 km away"."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle distance, as the backends measure the distance shown on each result."""
+    return haversine_km(a[0], a[1], b[0], b[1])
 
 
 def nearby_towns(
