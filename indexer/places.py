@@ -56,6 +56,14 @@ def find_town(towns: Towns, name: str) -> Town | None:
     return Town(spelt, lat, lon)
 
 
+def typed_town(text: str, towns: Towns) -> tuple[str, Town] | None:
+    """``("livre", <Town Tours>)`` for the words ``"livre près de Tours"`` when Tours is a town
+    of the registered shops; None when the words name no such place (they stay words)."""
+    words, place = split_place(text)
+    town = find_town(towns, place) if place else None
+    return (words.strip(), town) if town is not None else None
+
+
 def town_choices(towns: Towns) -> list[str]:
     """Town names for the picker, in French alphabetical order (accents ignored)."""
     return sorted((spelt for spelt, _ in towns.values()), key=lambda name: (fold(name), name))
@@ -79,12 +87,13 @@ def resolve_place(backend: SearchBackend, query: SearchQuery) -> SearchQuery:
     """``"jouets en bois près de Tours"``: when the words after "près de" name a town of the
     index, search the words before them within :data:`TOWN_RADIUS_KM` of that town's centre
     (or in that town when its shops publish no coordinates), as ``near=Tours`` does.
-    Unknown places stay plain words."""
-    text, place = split_place(query.text)
-    if place is None or query.near is not None:
+    Unknown places stay plain words. The portal resolves typed places itself (with the
+    page's radius and sort); this serves every other caller of a backend."""
+    if query.near is not None or split_place(query.text)[1] is None:  # no town to look up
         return query
-    town = find_town(backend.town_points(), place)
-    if town is None:
+    typed = typed_town(query.text, backend.town_points())
+    if typed is None:
         return query
+    text, town = typed
     near, filters = town_scope(town, query.filters)
     return replace(query, text=text, near=near, filters=filters)

@@ -39,7 +39,7 @@ def api_search():
 
 
 def search_answer(backend):
-    towns = town_points(backend) if request.args.get("near") else None  # "près de <commune>"
+    towns = town_points(backend)  # near=<commune>, or "près de <commune>" in the words
     try:
         query = query_from_args(request.args, strict=True, towns=towns)
     except BadQuery as exc:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_scope
+from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_scope, typed_town
 from indexer.search import FACETS, MAX_RESULT_WINDOW, SORTS, Near, SearchQuery
 
 # What one request may ask of the portal (pages and JSON API); the backends' own limits,
@@ -148,10 +148,11 @@ def query_from_args(
     window, ``1 <= per_page <= 50``, text and filter values trimmed and bounded.
 
     ``near`` (a town name) is resolved with ``towns`` (``backend.town_points()``) by
-    :mod:`indexer.places`, as the backends resolve "près de" typed in the words: a circle
-    of ``radius`` km (10 by default) around the town, or a town filter when its shops
-    publish no coordinates; it wins over ``lat``/``lon``, since the picker sits next
-    to them in one form. An unknown town is ignored (strict: refused).
+    :mod:`indexer.places`: a circle of ``radius`` km (10 by default) around the town, or a
+    town filter when its shops publish no coordinates; it wins over ``lat``/``lon``, since
+    the picker sits next to them in one form. An unknown town is ignored (strict: refused).
+    Without ``near``, ``lat`` or ``lon``, a town typed in the words (``q=livre près de
+    Tours``) means the same as ``q=livre&near=Tours``.
     """
     p = _Parser(args, strict)
 
@@ -169,6 +170,9 @@ def query_from_args(
     town = find_town(towns, town_name) if town_name and towns is not None else None
     if town_name and town is None and towns is not None:
         p.fail(f"near: unknown town {town_name[:40]!r}")
+    typed = typed_town(text, towns) if not (town_name or _first(args, "lat")) and towns is not None else None
+    if typed is not None:  # "livre près de Tours" typed in the words: as near=Tours (the page redirects there)
+        text, town = _clean_text(typed[0], MAX_TEXT), typed[1]
     if town is not None:
         if radius is None or radius <= 0:
             radius = TOWN_RADIUS_KM

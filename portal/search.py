@@ -16,8 +16,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
 
-from indexer.analysis import split_place
-from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_choices
+from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_choices, typed_town
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, SearchResult
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
@@ -97,11 +96,11 @@ def typed_place_url(args: Mapping[str, Any], towns: Towns) -> str | None:
     ``None`` when the words name no town of the registered shops (they stay words)."""
     if args.get("near") or args.get("lat"):
         return None
-    text, place = split_place(" ".join((args.get("q") or "").split()))
-    town = find_town(towns, place) if place else None
-    if town is None:
+    typed = typed_town(" ".join((args.get("q") or "").split()), towns)
+    if typed is None:
         return None
-    return search_url(q=text.strip(), near=town.name)
+    text, town = typed
+    return search_url(q=text, near=town.name)
 
 
 def catalogue_is_empty(backend: SearchBackend) -> bool:

@@ -17,7 +17,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from indexer.backends.common import haversine_km
-from indexer.places import TOWN_RADIUS_KM, Town, find_town, resolve_place, town_centre
+from indexer.places import TOWN_RADIUS_KM, Town, find_town, resolve_place, town_centre, typed_town
 from indexer.records import ProductRecord, ShopRecord
 from indexer.search import Near, SearchQuery
 
@@ -133,6 +133,8 @@ def test_the_backends_resolve_a_typed_place_as_the_pages_do():
 
     towns = Towns().town_points()
     assert find_town(towns, " CHINON\t") == Town("Chinon", 47.1675, 0.2430)
+    assert typed_town("bougie  près de chinon", towns) == ("bougie", Town("Chinon", 47.1675, 0.2430))
+    assert typed_town("bougie près de Atlantis", towns) is None and typed_town("bougie", towns) is None
     resolved = resolve_place(Towns(), SearchQuery(text="bougie près de Chinon"))  # type: ignore[arg-type]
     assert (resolved.text.strip(), resolved.near) == ("bougie", Near(47.1675, 0.2430, TOWN_RADIUS_KM))
     resolved = resolve_place(Towns(), SearchQuery(text="bougie près de Ligre", filters={"town": ("Tours",)}))  # type: ignore[arg-type]
@@ -153,6 +155,7 @@ def test_the_backends_resolve_a_typed_place_as_the_pages_do():
         ("bougie", "Beaumont"),  # one shop: its point
         ("bougie", "Saumur"),
         ("bougie", "Ligré"),  # no coordinates: the town, as a filter
+        ("", "Chinon"),  # no words: nearest first
     ],
 )
 def test_the_page_and_the_api_find_the_same_products_in_the_same_order(places_url, words, town):
@@ -162,6 +165,14 @@ def test_the_page_and_the_api_find_the_same_products_in_the_same_order(places_ur
     typed_in_the_api = api_ids(places_url, q=f"{words} près de {town}")  # resolved by the backend
     assert typed_on_the_page, (words, town)
     assert typed_on_the_page == picked_on_the_page == picked_in_the_api == typed_in_the_api
+
+
+@pytest.mark.parametrize("radius", ["1", "25"])
+def test_a_radius_applies_to_a_typed_place_on_the_page_and_in_the_api(places_url, radius):
+    on_the_page = page_ids(places_url, q="bougie près de Chinon", radius=radius)
+    in_the_api = api_ids(places_url, q="bougie près de Chinon", radius=radius)
+    assert on_the_page == in_the_api == api_ids(places_url, q="bougie", near="Chinon", radius=radius)
+    assert ("beaumont-cire-p07" in in_the_api) is (radius == "25")  # 5 km from Chinon's centre
 
 
 def test_pres_de_chinon_searches_around_its_centre_not_its_hamlet(places_url):
