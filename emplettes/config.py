@@ -10,8 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# name -> (default, description); documented in docs/configuration.md (tests/test_readme.py checks it)
-# and printed by `emplettes --help`.
+# name -> (default, description); documented in README.md and `emplettes --help`.
 SETTINGS: dict[str, tuple[str, str]] = {
     "DATA_DIR": ("data", "run files, search index and state"),
     "SOURCES_FILE": ("sources.yaml", "the registry of shop sources"),
