@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve the portal over the current index",
         "Serve the portal over the current index: waitress in one process by default; with --workers N > 1, "
         "gunicorn with N worker processes (sync workers, or gthread with --threads > 1). Searching uses about "
-        'one core per process: on a machine with C cores, --workers C (README "Production").',
+        "one core per process: on a machine with C cores, --workers C (docs/operations.md).",
     )
     p.add_argument("--port", type=int, help="default: PORT or 8000")
     p.add_argument("--host", help="default: HOST or 127.0.0.1")
