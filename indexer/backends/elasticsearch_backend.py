@@ -401,7 +401,30 @@ def make_client(
     if ca_certs:
         kwargs["ca_certs"] = ca_certs
     kwargs.update(options)
-    return Elasticsearch(url, **kwargs)
+    try:
+        return Elasticsearch(url, **kwargs)
+    except ValueError as exc:  # the client's own words: "Could not parse URL ..."
+        raise BackendUnavailable(f"ELASTICSEARCH_URL {url!r} is not an address like http://host:9200 ({exc})") from exc
+
+
+def _transport_reason(exc: Exception) -> str:
+    """One short line for a transport failure; the client's own text nests three errors deep."""
+    from elasticsearch import ConnectionTimeout, SSLError
+
+    if isinstance(exc, ConnectionTimeout):
+        return "no answer in time"
+    if isinstance(exc, SSLError):
+        return "TLS handshake failed (an https:// URL for an http:// server, or the reverse?)"
+    text = str(exc)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "unknown host"),
+        ("Temporary failure in name resolution", "unknown host"),
+        ("No route to host", "no route to host"),
+    ):
+        if needle in text:
+            return reason
+    return text[:200]
 
 
 class ElasticsearchBackend(SearchBackend):
@@ -436,6 +459,7 @@ class ElasticsearchBackend(SearchBackend):
                 raise BackendUnavailable("ELASTICSEARCH_URL is not set")
             client = make_client(url, api_key=api_key, username=username, password=password, ca_certs=ca_certs)
         self.client = client
+        self.url = url or "the configured cluster"
         self.prefix = self.alias = prefix
         self.readonly = readonly
         self.shards, self.replicas = shards, replicas
@@ -456,10 +480,18 @@ class ElasticsearchBackend(SearchBackend):
         try:
             return method(**kwargs)
         except TransportError as exc:  # connection refused, timeouts, TLS
-            raise BackendUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+            raise BackendUnavailable(f"Elasticsearch at {self.url} unreachable: {_transport_reason(exc)}") from exc
         except ApiError as exc:
-            if getattr(exc, "status_code", None) in RETRY_STATUSES or getattr(exc, "status_code", None) in (401, 403):
-                raise BackendUnavailable(f"Elasticsearch refused the request: {exc}") from exc
+            status = getattr(exc, "status_code", None)
+            if status in (401, 403):
+                raise BackendUnavailable(
+                    f"Elasticsearch at {self.url} refused the credentials ({status}): "
+                    "check ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"
+                ) from exc
+            if status in RETRY_STATUSES:
+                raise BackendUnavailable(
+                    f"Elasticsearch at {self.url} is overloaded ({status}): {exc.message}"
+                ) from exc
             raise
 
     @property
@@ -473,11 +505,7 @@ class ElasticsearchBackend(SearchBackend):
         """The template, and a first version behind the alias when there is none."""
         if self._ready:
             return
-        self._call(
-            self.client.indices.put_index_template,
-            name=f"{self.prefix}-template",
-            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
-        )
+        self._put_template()
         exists = self._call(self.client.indices.exists_alias, name=self.alias)
         if not exists:
             from elasticsearch import BadRequestError
@@ -492,6 +520,21 @@ class ElasticsearchBackend(SearchBackend):
                 if "already_exists" not in str(exc) and "resource_already_exists" not in str(exc):
                     raise
         self._ready = True
+
+    def _put_template(self) -> None:
+        from elasticsearch import ApiError
+
+        try:
+            self._call(
+                self.client.indices.put_index_template,
+                name=f"{self.prefix}-template",
+                **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
+            )
+        except ApiError as exc:  # a path in the URL, a proxy, or no Elasticsearch 7.8+ there
+            raise BackendUnavailable(
+                f"{self.url} did not take the index template ({exc.status_code} {exc.error}): "
+                "is ELASTICSEARCH_URL the address of an Elasticsearch 8.x or 9.x cluster?"
+            ) from exc
 
     def _exists(self) -> bool:
         if self._ready:
@@ -629,14 +672,11 @@ class ElasticsearchBackend(SearchBackend):
     def start_rebuild(self) -> ElasticsearchBackend:
         if self.readonly:
             raise PermissionError(f"{self.alias}: this backend was opened read-only")
-        self._call(
-            self.client.indices.put_index_template,
-            name=f"{self.prefix}-template",
-            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
-        )
+        self._put_template()
         name = self.new_index_name()
         self._call(self.client.indices.create, index=name)
         return ElasticsearchBackend(
+            self.url,
             client=self.client,
             prefix=self.prefix,
             chunk_size=self.chunk_size,
