@@ -364,15 +364,6 @@ def search_body(query: SearchQuery, text_q: dict | None, *, facet_size: int = MA
     return body
 
 
-def probe_body(query: SearchQuery, text_q: dict) -> dict:
-    """Is there at least one hit? Every filter applied, nothing fetched or counted."""
-    body = search_body(query, text_q, facet_size=1)
-    bool_query = body["query"]["bool"]
-    if "post_filter" in body:
-        bool_query["filter"] = bool_query["filter"] + body["post_filter"]["bool"]["filter"]
-    return {"query": body["query"], "size": 0, "track_total_hits": 1, "terminate_after": 1}
-
-
 # ---------------------------------------------------------------------------- backend
 
 
@@ -386,13 +377,14 @@ def make_client(
     **options: Any,
 ):
     """An ``Elasticsearch`` client that retries whole requests on 429/502/503/504."""
-    from elasticsearch import Elasticsearch
+    from elasticsearch import Elasticsearch, OrjsonSerializer
 
     kwargs: dict[str, Any] = dict(
         retry_on_status=RETRY_STATUSES,
         retry_on_timeout=True,
         max_retries=5,
         request_timeout=30,
+        serializer=OrjsonSerializer(),  # a bulk request is thousands of documents to encode
     )
     if api_key:
         kwargs["api_key"] = api_key
@@ -783,16 +775,18 @@ class ElasticsearchBackend(SearchBackend):
         clauses = plan_words(query.text)
         text_q = text_query(clauses, "strict")
         mode = "strict"
+        found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
         if text_q is not None:
             # As on tantivy: nothing with every word as typed -> forgive typos -> any word.
+            # The full search is its own probe (its total counts what the filters keep):
+            # one request when the words are found, as they mostly are.
             modes = ["fuzzy"] if any(c.fuzzy for c in clauses) else []
             modes += ["any"] if len(clauses) > 1 else []
             for fallback in modes:
-                if self._search(**probe_body(query, text_q))["hits"]["total"]["value"]:
+                if found["hits"]["total"]["value"]:
                     break
                 mode, text_q = fallback, text_query(clauses, fallback)
-        body = search_body(query, text_q, facet_size=self.facet_size)
-        found = self._search(**body)
+                found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
         hits = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
         if query.near:
             for hit in hits:
