@@ -478,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     traffics = [t.strip() for t in args.traffic.split(",") if t.strip()]
     if set(traffics) - {"zipf", "cold"}:
         parser.error("--traffic: zipf, cold or zipf,cold")
-    from emplettes.config import Config
+    from config import Config
 
     cache_size = Config().search_cache_size if args.cache_size is None else args.cache_size
 

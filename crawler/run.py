@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from config import Config
 from crawler.extensions import run_finished
 from crawler.registry import Source
 from crawler.settings import crawl_settings, feed_for
 from crawler.spiders import spider_for
-from emplettes.config import Config
 
 
 def new_run_id() -> str:

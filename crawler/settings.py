@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from emplettes.config import Config
+from config import Config
 
 
 def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:

@@ -1,3 +1,5 @@
 """emplettes: the regional portal that federates what local shops already publish."""
 
-__version__ = "0.1.0"
+from config import VERSION as __version__
+
+__all__ = ["__version__"]

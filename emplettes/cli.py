@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from config import Config, settings_help
 from emplettes import __version__
-from emplettes.config import Config, settings_help
 
 EPILOG = "Configuration (environment variables):\n" + settings_help()
 
@@ -295,7 +295,7 @@ def cmd_index(args, config: Config) -> int:
 
 
 def cmd_schedule(args, config: Config) -> int:
-    from crawler.scheduler import run_scheduler
+    from emplettes.scheduler import run_scheduler
 
     return run_scheduler(config)
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from emplettes.config import Config
+from config import Config
 
 
 def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal: bool = True) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from emplettes.config import Config
+from config import Config
 from indexer.backends.base import BackendUnavailable
 from indexer.load import LoadReport, load_pending, load_run
 from indexer.runs import reap_dead_runs

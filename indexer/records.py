@@ -48,6 +48,13 @@ def price_string(price: Decimal) -> str:
     return format(cents if cents == price else price.normalize(), "f")
 
 
+def price_high_kept(price: Decimal | None, price_high: Decimal | None) -> Decimal | None:
+    """The highest price worth showing ("à partir de <price>"): only above the price. A
+    "range" of one price, or a high without a low, is no range. The records keep this rule
+    and the portal applies it again to whatever the index holds."""
+    return price_high if price_high is not None and price is not None and price_high > price else None
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -124,9 +131,7 @@ class ProductRecord(_Record):
 
     @model_validator(mode="after")
     def _price_range(self) -> ProductRecord:
-        # A "range" of one price, or a high without a low, is no range: keep one price.
-        if self.price_high is not None and (self.price is None or self.price_high <= self.price):
-            self.price_high = None
+        self.price_high = price_high_kept(self.price, self.price_high)
         return self
 
     @field_serializer("price", "price_high")

@@ -7,7 +7,7 @@ result = backend.search(SearchQuery(text="théière", filters={"town": ("Laval",
 
 from __future__ import annotations
 
-from emplettes.config import Config
+from config import Config
 from indexer.backends.base import (  # re-exported: callers need only this module
     FACETS,
     SORTS,
@@ -18,9 +18,11 @@ from indexer.backends.base import (  # re-exported: callers need only this modul
     SearchQuery,
     SearchResult,
 )
+from indexer.backends.common import MAX_RESULT_WINDOW
 
 __all__ = [
     "FACETS",
+    "MAX_RESULT_WINDOW",
     "SORTS",
     "BackendUnavailable",
     "FacetValue",

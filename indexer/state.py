@@ -152,6 +152,6 @@ class IndexState:
 
 
 def open_state(config=None) -> IndexState:
-    from emplettes.config import Config
+    from config import Config
 
     return IndexState((config or Config()).state_db)

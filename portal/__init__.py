@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from emplettes.config import Config
+from config import Config
 from indexer.search import SearchBackend
 
 

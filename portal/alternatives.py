@@ -15,8 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 from indexer.analysis import fold
+from indexer.places import Towns, find_town
 from indexer.search import BackendUnavailable, Near, SearchBackend, SearchQuery
-from portal.query import Towns, find_town
 
 MAX_WORDS = 5  # words of a query looked at for a spelling
 MAX_ALTERNATIVES = 6  # towns or categories offered

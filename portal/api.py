@@ -18,16 +18,13 @@ from indexer.search import BackendUnavailable, SearchQuery
 from portal.backend import get_backend
 from portal.hours import now_in_paris
 from portal.presenters import search_view
-from portal.query import BadQuery, query_from_args
+from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, query_from_args
 from portal.responses import cached
 from portal.search import town_points
 from portal.shops import find_shop, product_counts, shop_json
 
 bp = Blueprint("api", __name__)
 
-MAX_SUGGESTIONS = 20
-SHOPS_PER_PAGE = 50
-MAX_SHOPS_PER_PAGE = 200
 SUGGEST_FORMATS = ("json", "opensearch")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from emplettes.config import Config
+from config import Config
 from indexer.search import BackendUnavailable, SearchBackend, open_backend
 
 log = logging.getLogger(__name__)

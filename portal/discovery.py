@@ -11,8 +11,20 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
+from indexer.records import AVAILABILITIES, SERVICES
+from indexer.search import SORTS
 from portal.assets import asset_url
 from portal.backend import get_backend, get_config
+from portal.query import (
+    API_MAX_PER_PAGE,
+    MAX_RADIUS_KM,
+    MAX_SHOPS_PER_PAGE,
+    MAX_SUGGESTIONS,
+    MAX_TEXT,
+    PARAMS,
+    PER_PAGE,
+    SHOPS_PER_PAGE,
+)
 
 bp = Blueprint("discovery", __name__)
 
@@ -111,10 +123,6 @@ def _param(name: str, description: str, schema: dict, example, *, where: str = "
 
 def _search_parameters() -> list[dict]:
     """One entry per parameter :func:`portal.query.query_from_args` reads (``PARAMS``)."""
-    from indexer.records import AVAILABILITIES, SERVICES
-    from indexer.search import SORTS
-    from portal.query import MAX_PER_PAGE, MAX_RADIUS_KM, MAX_TEXT, PARAMS, PER_PAGE
-
     many = "Repeatable; values of one parameter are OR'ed, different parameters AND'ed."
     known = {
         "q": (
@@ -149,7 +157,7 @@ def _search_parameters() -> list[dict]:
         "page": ("Page number, from 1.", {"type": "integer", "minimum": 1, "default": 1}, 1),
         "per_page": (
             "Results per page.",
-            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE},
+            {"type": "integer", "minimum": 1, "maximum": API_MAX_PER_PAGE, "default": PER_PAGE},
             20,
         ),
         "lat": (
@@ -338,8 +346,6 @@ _SCHEMAS: dict = {
 
 def openapi_document() -> dict:
     """The OpenAPI 3.1 description of the JSON API, with this portal's address as server."""
-    from portal.api import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE
-
     many = "Repeatable (OR'ed); compared without case or accents."
     return {
         "openapi": "3.1.0",

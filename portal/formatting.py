@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+from indexer.records import price_high_kept
 from portal.i18n import _, ngettext
 
 CURRENCY_SYMBOLS = {"EUR": "€"}
@@ -82,7 +83,7 @@ def price_label(price: object, price_high: object = None, currency: str | None =
     if not text:
         return ""
     try:
-        ranged = price_high is not None and Decimal(str(price_high)) > Decimal(str(price))
+        ranged = price_high is not None and price_high_kept(Decimal(str(price)), Decimal(str(price_high))) is not None
     except (InvalidOperation, ValueError):
         ranged = False
     return _("à partir de %(price)s", price=text) if ranged else text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from indexer.records import price_string
+from indexer.records import price_high_kept, price_string
 from indexer.search import FACETS, FacetValue, SearchQuery, SearchResult
 from portal.formatting import (
     SERVICE_LABELS,
@@ -26,14 +26,14 @@ from portal.formatting import (
 )
 
 
-def _price(value: Any) -> str | None:
+def _price(value: Any) -> Decimal | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
         price = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return price_string(price) if price.is_finite() and price >= 0 else None
+    return price if price.is_finite() and price >= 0 else None
 
 
 def _text(value: Any) -> str | None:
@@ -83,10 +83,10 @@ def product_view(hit: dict[str, Any]) -> dict[str, Any]:
 
 
 def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
-    price = _price(hit.get("price"))
-    high = _price(hit.get("price_high")) if price is not None else None
-    if high is not None and Decimal(high) <= Decimal(price):  # type: ignore[arg-type]
-        high = None  # one price is no range, whatever the index holds
+    amount = _price(hit.get("price"))
+    amount_high = price_high_kept(amount, _price(hit.get("price_high")))  # whatever the index holds
+    price = price_string(amount) if amount is not None else None
+    high = price_string(amount_high) if amount_high is not None else None
     currency = _text(hit.get("currency")) or ("EUR" if price is not None else None)
     availability = availability_class(hit.get("availability"))
     distance = _distance(hit.get("distance_km"))

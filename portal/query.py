@@ -14,22 +14,25 @@ answered with a 400). Ranges are clamped in both.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from indexer.search import FACETS, SORTS, Near, SearchQuery
+from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_scope
+from indexer.search import FACETS, MAX_RESULT_WINDOW, SORTS, Near, SearchQuery
 
+# What one request may ask of the portal (pages and JSON API); the backends' own limits,
+# such as the deepest result any search serves (MAX_RESULT_WINDOW), are the indexer's.
 PER_PAGE = 20
-MAX_PER_PAGE = 50
-MAX_RESULTS_WINDOW = 10_000  # deepest offset served; nobody reads page 5000
+API_MAX_PER_PAGE = 50  # the per_page parameter's cap, on the pages and /api/search
+MAX_SUGGESTIONS = 20  # /api/suggest?limit=
+SHOPS_PER_PAGE = 50  # /api/shops?per_page= by default
+MAX_SHOPS_PER_PAGE = 200  # and at most
 MAX_TEXT = 200
 MAX_VALUES_PER_FILTER = 20
 MAX_VALUE_LENGTH = 200
 DEFAULT_RADIUS_KM = 20.0
-TOWN_RADIUS_KM = 10.0  # "près de Tours" without a radius, as in the search box
 MAX_RADIUS_KM = 300.0
 MAX_PRICE = Decimal("1e10")
 
@@ -48,42 +51,6 @@ PARAMS: tuple[str, ...] = (
     "near",
 )
 PLACE_PARAMS: tuple[str, ...] = ("near", "lat", "lon", "radius")
-
-# Folded town name -> (town as spelt, its shops' points): ``SearchBackend.town_points()``.
-Towns = Mapping[str, tuple[str, list[tuple[float, float]]]]
-
-
-@dataclass(frozen=True)
-class Town:
-    """A town of the registered shops, with the point "près de" it means (None when none of
-    its shops publishes coordinates)."""
-
-    name: str
-    lat: float | None = None
-    lon: float | None = None
-
-
-def find_town(towns: Towns, name: str) -> Town | None:
-    """The town called ``name`` (accents and case ignored), placed at the median of its
-    shops' points: the median, not the mean, so one shop in a far hamlet of the commune
-    does not drag the centre out of town and empty a 1 km search."""
-    from indexer.analysis import fold
-
-    name = _clean_text(name or "", MAX_VALUE_LENGTH)
-    entry = towns.get(fold(name)) if name else None
-    if entry is None:
-        return None
-    spelt, points = entry
-    if not points:
-        return Town(spelt)
-    return Town(spelt, statistics.median(p[0] for p in points), statistics.median(p[1] for p in points))
-
-
-def town_choices(towns: Towns) -> list[str]:
-    """Town names for the picker, in French alphabetical order (accents ignored)."""
-    from indexer.analysis import fold
-
-    return sorted((spelt for spelt, _ in towns.values()), key=lambda name: (fold(name), name))
 
 
 class BadQuery(ValueError):
@@ -180,9 +147,10 @@ def query_from_args(
     :class:`BadQuery` for those instead. Always: ``page >= 1`` and within the results
     window, ``1 <= per_page <= 50``, text and filter values trimmed and bounded.
 
-    ``near`` (a town name) is resolved with ``towns`` (``backend.town_points()``) to a
-    circle of ``radius`` km (10 by default) around the town, or to a town filter when its
-    shops publish no coordinates; it wins over ``lat``/``lon``, since the picker sits next
+    ``near`` (a town name) is resolved with ``towns`` (``backend.town_points()``) by
+    :mod:`indexer.places`, as the backends resolve "près de" typed in the words: a circle
+    of ``radius`` km (10 by default) around the town, or a town filter when its shops
+    publish no coordinates; it wins over ``lat``/``lon``, since the picker sits next
     to them in one form. An unknown town is ignored (strict: refused).
     """
     p = _Parser(args, strict)
@@ -201,13 +169,10 @@ def query_from_args(
     town = find_town(towns, town_name) if town_name and towns is not None else None
     if town_name and town is None and towns is not None:
         p.fail(f"near: unknown town {town_name[:40]!r}")
-    if town is not None and town.lat is not None and town.lon is not None:
+    if town is not None:
         if radius is None or radius <= 0:
             radius = TOWN_RADIUS_KM
-        near = Near(lat=town.lat, lon=town.lon, radius_km=min(radius, MAX_RADIUS_KM))
-    elif town is not None:
-        town_filter = filters.get("town", ())
-        filters["town"] = town_filter if town.name in town_filter else (*town_filter, town.name)
+        near, filters = town_scope(town, filters, min(radius, MAX_RADIUS_KM))
     elif lat is not None or lon is not None:
         if lat is None or lon is None:
             p.fail("lat, lon: give both to search near a place")
@@ -228,9 +193,9 @@ def query_from_args(
 
     size = p.integer("per_page")
     size = per_page if size is None else size
-    size = max(1, min(size, MAX_PER_PAGE))
+    size = max(1, min(size, API_MAX_PER_PAGE))
     page = p.integer("page") or 1
-    page = max(1, min(page, MAX_RESULTS_WINDOW // size))
+    page = max(1, min(page, MAX_RESULT_WINDOW // size))
 
     return SearchQuery(
         text=text,

@@ -17,22 +17,13 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request
 
 from indexer.analysis import split_place
+from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_choices
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, SearchResult
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
 from portal.presenters import search_view
-from portal.query import (
-    PARAMS,
-    PER_PAGE,
-    TOWN_RADIUS_KM,
-    Towns,
-    find_town,
-    is_filtered,
-    query_from_args,
-    town_choices,
-    with_page,
-)
+from portal.query import PARAMS, PER_PAGE, is_filtered, query_from_args, with_page
 from portal.responses import cached
 from portal.templating import search_url
 

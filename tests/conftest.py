@@ -156,7 +156,7 @@ def portal_records() -> list[dict]:
 @pytest.fixture(scope="session")
 def portal_config(tmp_path_factory):
     """A data directory whose index holds :func:`portal_records`."""
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
 
     config = Config(data_dir=tmp_path_factory.mktemp("portal-data"))

@@ -302,7 +302,7 @@ def test_unreachable_cluster_is_backend_unavailable():
 
 
 def test_open_backend_switches_on_search_backend(monkeypatch):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.base import BackendUnavailable
     from indexer.search import open_backend
 

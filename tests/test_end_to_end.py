@@ -46,7 +46,7 @@ def crawled(tmp_path_factory):
 @pytest.fixture(scope="module")
 def portal(crawled):
     """The real portal app over the index the ``emplettes index`` subprocess built."""
-    from emplettes.config import Config
+    from config import Config
     from portal import create_app
     from portal.server import serving_in_thread
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from hostile_sites import ShopFarm
 
+from config import Config
 from crawler.middlewares import retry_after_seconds
 from crawler.settings import crawl_settings
-from emplettes.config import Config
 
 
 def test_retry_after_is_read_as_seconds_or_as_an_http_date():
@@ -141,7 +141,7 @@ import sys
 from pathlib import Path
 from crawler.registry import parse_registry
 from crawler.run import crawl_sources
-from emplettes.config import Config
+from config import Config
 registry = parse_registry(Path(sys.argv[1]).read_text())
 # As if the address guard had been fooled (DNS rebinding): only the resolver stands.
 outcomes = crawl_sources(list(registry.sources), Config(data_dir=Path(sys.argv[2]), crawl_delay=0),

@@ -564,7 +564,7 @@ def test_healthz_and_errors(portal_url):
 
 
 def test_empty_catalogue(tmp_path):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
@@ -581,7 +581,7 @@ def test_empty_catalogue(tmp_path):
 
 def test_index_not_built_yet(tmp_path):
     """Without an index the portal still answers, and finds the index once it exists."""
-    from emplettes.config import Config
+    from config import Config
     from portal import create_app
     from portal.server import serving_in_thread
 
@@ -605,7 +605,7 @@ def test_index_not_built_yet(tmp_path):
 
 def test_backend_unavailable(tmp_path):
     """An index that cannot be read (disk, Elasticsearch down): friendly page, JSON 503."""
-    from emplettes.config import Config
+    from config import Config
     from indexer.search import BackendUnavailable, SearchBackend
     from portal import create_app
     from portal.server import serving_in_thread
@@ -673,7 +673,7 @@ def test_templates_read_dict_keys_as_jinja_does():
 
 
 def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from indexer.search import open_backend
 

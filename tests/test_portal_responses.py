@@ -24,7 +24,7 @@ class Clock:
 
 @pytest.fixture
 def served(tmp_path):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
     from portal.backend import get_backend
@@ -113,7 +113,7 @@ def test_refusals_are_not_kept_and_the_rate_limit_still_applies(served):
 
 
 def test_without_a_time_the_portal_keeps_no_answer(tmp_path):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
 
@@ -127,7 +127,7 @@ def test_without_a_time_the_portal_keeps_no_answer(tmp_path):
 
 
 def test_a_refused_search_is_not_kept(tmp_path):
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
 

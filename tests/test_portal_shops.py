@@ -93,7 +93,7 @@ def extra_records() -> list[dict]:
 @pytest.fixture(scope="module")
 def shops_url(tmp_path_factory):
     """The portal with maps and a public address configured."""
-    from emplettes.config import Config
+    from config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread

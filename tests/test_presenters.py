@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from indexer.backends.base import Near
+from indexer.places import find_town, town_choices
 from indexer.search import SearchQuery
 from portal.alternatives import (
     did_you_mean,
@@ -22,7 +23,7 @@ from portal.alternatives import (
 )
 from portal.formatting import freshness, parse_time, price_label, radius_label, service_label
 from portal.presenters import product_view
-from portal.query import BadQuery, find_town, query_from_args, town_choices
+from portal.query import BadQuery, query_from_args
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

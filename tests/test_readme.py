@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from config import SETTINGS
 from emplettes.cli import build_parser
-from emplettes.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -14,7 +14,7 @@ import pytest
 import tantivy
 from test_load import RUN1, RUN2, RUN3, manifest, product, shop, write_run
 
-from emplettes.config import Config
+from config import Config
 from indexer.backends.base import BackendUnavailable, SearchQuery
 from indexer.backends.tantivy_backend import SCHEMA_VERSION, TantivyBackend, build_schema
 from indexer.reindex import reindex, reindex_job, runs_to_rebuild

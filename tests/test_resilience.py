@@ -59,7 +59,7 @@ def records(root: Path, source_id: str):
 
 
 def config_for(root: Path, **extra: str):
-    from emplettes.config import Config
+    from config import Config
 
     saved = dict(os.environ)
     os.environ.update({k: v for k, v in farm_env(root, **extra).items() if k not in saved or saved[k] != v})
@@ -167,7 +167,7 @@ backend.close()
 
 
 def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
-    from crawler.scheduler import CrawlScheduler
+    from emplettes.scheduler import CrawlScheduler
 
     with ShopFarm(3) as farm:
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())

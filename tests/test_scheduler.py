@@ -20,8 +20,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from hostile_sites import ShopFarm
 
-from crawler.scheduler import CrawlScheduler, trigger_for
-from emplettes.config import Config
+from config import Config
+from emplettes.scheduler import CrawlScheduler, trigger_for
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

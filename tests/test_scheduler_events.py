@@ -19,8 +19,8 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 
-from crawler.scheduler import CrawlScheduler
-from emplettes.config import Config
+from config import Config
+from emplettes.scheduler import CrawlScheduler
 
 STAND_IN_CRAWL = """\
 import os, sys, time

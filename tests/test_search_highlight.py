@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template_string
 
-from emplettes.config import Config
+from config import Config
 from indexer.analysis import highlight_segments, plan_words
 from portal import create_app
 from portal.presenters import product_view

@@ -39,8 +39,8 @@ def detected_kind(source: Source) -> str:
     import logging
     import time
 
+    from config import Config
     from crawler.detect import detect, http_fetcher
-    from emplettes.config import Config
 
     log = logging.getLogger(__name__)
     config = Config()

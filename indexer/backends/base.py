@@ -195,28 +195,3 @@ SYNONYM_FACTOR = 0.75  # "chandelle" finds bougies, but chandelles first
 HEAD_BONUS = 2.0  # the name starts with the word: "Vélo enfant" before "Casque vélo enfant"
 PHRASE_BONUS = 4.0  # the query's words side by side in the name ("huile d'olive")
 AVAILABILITY_BONUS: dict[str, float] = {"in_stock": 2.0, "preorder": 1.0, "unknown": 1.0}
-PLACE_RADIUS_KM = 10.0  # "près de Tours" without a radius
-
-
-def resolve_place(backend: SearchBackend, query: SearchQuery) -> SearchQuery:
-    """``"jouets en bois près de Tours"``: when the words after "près de" name a town of the
-    index, search the words before them within 10 km of that town's shops (or in that
-    town when its shops publish no coordinates). Unknown places stay plain words."""
-    from dataclasses import replace
-
-    from indexer.analysis import fold, split_place
-
-    text, place = split_place(query.text)
-    if place is None or query.near is not None:
-        return query
-    town = backend.town_points().get(fold(place))
-    if town is None:
-        return query
-    town_name, points = town
-    if points:
-        lat = sum(p[0] for p in points) / len(points)
-        lon = sum(p[1] for p in points) / len(points)
-        return replace(query, text=text, near=Near(lat, lon, PLACE_RADIUS_KM))
-    filters = dict(query.filters)
-    filters.setdefault("town", (town_name,))
-    return replace(query, text=text, filters=filters)

@@ -66,10 +66,10 @@ from indexer.backends.base import (
     SearchBackend,
     SearchQuery,
     SearchResult,
-    resolve_place,
     validate_query,
 )
 from indexer.backends.common import MAX_PER_PAGE, MAX_RESULT_WINDOW, TIE_MASK, haversine_km, record_key
+from indexer.places import resolve_place
 
 log = logging.getLogger(__name__)
 

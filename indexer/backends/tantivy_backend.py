@@ -96,7 +96,6 @@ from indexer.backends.base import (
     SearchBackend,
     SearchQuery,
     SearchResult,
-    resolve_place,
     validate_query,
 )
 from indexer.backends.common import (
@@ -109,6 +108,7 @@ from indexer.backends.common import (
     record_key,
 )
 from indexer.backends.spare_core import SpareCore
+from indexer.places import resolve_place
 from indexer.records import price_string
 
 # Text fields a resident's words are matched against, with their weights (shared with

@@ -49,8 +49,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config import Config
 from crawler.registry import Registry, RegistryError, parse_registry
-from emplettes.config import Config
 from indexer.runs import TIMED_OUT, prune_runs, reap_dead_runs
 from indexer.state import IndexState
 

@@ -2,6 +2,9 @@
 
 Each setting has a default that works for the demo on one machine; a region overrides
 them in its service manager's environment. ``emplettes --help`` prints this table.
+
+This package is the bottom layer: ``crawler``, ``indexer``, ``portal`` and ``emplettes``
+all import it, so it imports none of them (tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# name -> (default, description); documented in README.md and `emplettes --help`.
+# The release, as in pyproject.toml; the crawler's User-Agent and `emplettes --version` show it.
+VERSION = "0.1.0"
+
+# name -> (default, description); documented in docs/configuration.md and `emplettes --help`.
 SETTINGS: dict[str, tuple[str, str]] = {
     "DATA_DIR": ("data", "run files, search index and state"),
     "SOURCES_FILE": ("sources.yaml", "the registry of shop sources"),
@@ -138,9 +144,7 @@ class Config:
 
     @property
     def user_agent(self) -> str:
-        from emplettes import __version__
-
-        return f"emplettes/{__version__} (+{self.contact_url})"
+        return f"emplettes/{VERSION} (+{self.contact_url})"
 
 
 def settings_help() -> str:

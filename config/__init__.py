@@ -1,0 +1,5 @@
+"""The settings every layer reads (see :mod:`config.settings`); it imports nothing of ours."""
+
+from config.settings import SETTINGS, VERSION, Config, settings_help
+
+__all__ = ["SETTINGS", "VERSION", "Config", "settings_help"]
