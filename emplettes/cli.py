@@ -23,11 +23,33 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    config = Config()
     try:
-        return args.handler(args, Config()) or 0
+        return args.handler(args, config) or 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `emplettes status | head`
+        return 0
+    except Exception as exc:  # the last line of defence: one line for the user, the trace in a file
+        print(f"emplettes: unexpected error: {type(exc).__name__}: {exc}{_keep_trace(config)}", file=sys.stderr)
+        return 1
+
+
+def _keep_trace(config: Config) -> str:
+    """Append the current exception's traceback to DATA_DIR/logs/errors.log; say where."""
+    import traceback
+    from datetime import UTC, datetime
+
+    path = config.data_dir / "logs" / "errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} {' '.join(sys.argv)}\n")
+            log.write(traceback.format_exc())
+    except OSError:
+        return ""
+    return f" (details in {path})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,7 +259,7 @@ def _registry(config: Config):
     except RegistryError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
 
 def cmd_crawl(args, config: Config) -> int:

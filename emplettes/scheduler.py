@@ -397,7 +397,7 @@ class CrawlScheduler:
 
     def rebuild(self) -> bool:
         """``emplettes reindex`` on ``REINDEX_SCHEDULE``: the index rebuilt from the run files
-        in one segment (searches read it faster, see docs/operations.md). Indexing
+        into few segments (searches read few segments faster: docs/operations.md, "Reindexing"). Indexing
         after crawls waits for it; the portal keeps answering from the old index."""
         from indexer.reindex import reindex_job
 

@@ -4,7 +4,7 @@ tantivy does not store custom analyzers in the index: every process that opens t
 (loader, portal, CLI) must call :func:`register_analyzers` before searching or writing,
 otherwise queries on analysed fields silently match nothing.
 
-Order matters (measured on tantivy 0.27, see ARCHITECTURE.md):
+Order matters (tantivy 0.27; docs/search.md, "Analysis"):
 
 * ASCII folding runs *before* the stemmer, so ``poupée`` and ``poupee`` stem alike;
 * stop words run *after* folding, on both sides, so the document and the query agree:

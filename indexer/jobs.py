@@ -33,7 +33,16 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
         for run in reap_dead_runs(config.runs_dir):
             if out is not None:
                 print(f"  ✗ {run.source_id}/{run.run_id}: its crawler is gone: recorded as killed", file=out)
-    backend = open_backend(config)
+
+    def unavailable(exc: BackendUnavailable) -> None:
+        if out is not None:
+            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
+
+    try:
+        backend = open_backend(config)
+    except BackendUnavailable as exc:
+        unavailable(exc)
+        raise
     state = IndexState(config.state_db)
     try:
         if run_files:
@@ -47,8 +56,7 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
                 config.runs_dir, backend, state, max_error_ratio=config.max_error_ratio, on_report=show
             )
     except BackendUnavailable as exc:
-        if out is not None:
-            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
+        unavailable(exc)
         raise
     finally:
         state.close()

@@ -120,7 +120,7 @@ def reindex(
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a rebuild loads: the records it holds (read
     ahead, held back until a commit) are acyclic, yet each full collection walks them
-    all, more often as they grow (12-18 % of a rebuild of 200,000 records)."""
+    all, more often as they grow: a noticeable share of a rebuild (docs/benchmarks.md)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -147,7 +147,7 @@ def _loaded_meanwhile(runs_dir: Path, state: IndexState, loaded: list[LoadReport
     ]
 
 
-READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: a process takes ~0.25 s to start
+READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: starting a process costs more than it saves
 READ_AHEAD_BYTES = 64_000_000  # run files read and validated ahead of the loader, at most
 
 

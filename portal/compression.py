@@ -1,7 +1,7 @@
 """gzip for pages, JSON and static text files, when the browser accepts it.
 
-A results page is about 55 kB of HTML and 6 kB gzipped: on a cheap phone's slow
-connection that is most of the wait, for a fraction of a millisecond of CPU (level 5).
+A results page shrinks to about a tenth gzipped (docs/benchmarks.md): on a cheap phone's
+slow connection the transfer is most of the wait, and level 5 costs little CPU.
 A reverse proxy may compress instead; responses already encoded are left alone. Static
 files are compressed once per process and kept (see :func:`portal.assets.serve_static`).
 """

@@ -4,7 +4,7 @@ Residents repeat each other: "bougie", "miel", "cadeau" near the big towns make 
 portal's traffic. Below the backend's own caches (facet counts and the page of results
 per search), this keeps the whole answer of ``/recherche`` and ``/api/search`` (body,
 gzipped when the browser accepts it, and headers) so a repeated search costs neither
-the templates nor gzip again: about 0.5 ms instead of 4 to 7 at 1M products.
+the templates nor gzip again (docs/benchmarks.md has the saving).
 
 An answer is only reused while the index is at the same generation (the backend's
 ``cache_token``: a commit or a reindex is seen at once) and for ``RESPONSE_CACHE_SECONDS``

@@ -4,7 +4,7 @@ Searching is CPU work in Python and tantivy, so one process uses about one core 
 its thread count (the GIL); ``workers > 1`` runs gunicorn, which forks that many processes,
 each building its own app and opening the index on its first request. waitress stays the
 single-process default: pure Python, no fork, also fine on Windows and in tests.
-docs/operations.md says which to choose; docs/benchmarks.md has the figures.
+docs/operations.md says which shape to run; docs/benchmarks.md has the measured trade-off.
 """
 
 from __future__ import annotations

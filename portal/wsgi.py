@@ -4,7 +4,7 @@
 
 Each worker process builds its own app and opens the index itself on the first request
 (so do not pass ``--preload``: a search index opened before the fork would be shared
-by every worker). docs/operations.md says which server shape to choose.
+by every worker). docs/operations.md says which server shape to run, and why.
 """
 
 from __future__ import annotations

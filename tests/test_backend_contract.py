@@ -33,8 +33,10 @@ def _elasticsearch(path: Path, readonly: bool = False) -> SearchBackend:
     from indexer.backends.elasticsearch_backend import ElasticsearchBackend
 
     # One alias per test directory (its versioned indices behind it), so tests do not see
-    # each other's records; no replicas, so a one-node test cluster stays green.
-    prefix = "emplettes-test-" + "".join(c if c.isalnum() else "-" for c in f"{path.parent.name}-{path.name}".lower())
+    # each other's records; the run's token keeps an earlier run's indices (and their older
+    # mappings) out of this one. No replicas, so a one-node test cluster stays green.
+    name = "".join(c if c.isalnum() else "-" for c in f"{path.parent.name}-{path.name}".lower())
+    prefix = f"{ES_TEST_PREFIX}-{name}"
     return ElasticsearchBackend(
         os.environ["ELASTICSEARCH_URL"],
         prefix=prefix[:200],
@@ -46,6 +48,10 @@ def _elasticsearch(path: Path, readonly: bool = False) -> SearchBackend:
         replicas=0,
     )
 
+
+# Every index, alias and template a test run makes starts with this (tests/conftest.py
+# deletes them at the end of the session).
+ES_TEST_PREFIX = f"emplettes-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 BACKENDS = [
     pytest.param(_tantivy, id="tantivy"),
@@ -881,7 +887,7 @@ def test_readonly_instance_sees_the_writers_commits(factory, tmp_path):
         assert reader.search(SearchQuery()).total == 5
         writer.delete_source("theiere-bleue")
         assert reader.search(SearchQuery()).total == 0
-        with pytest.raises(Exception):
+        with pytest.raises(PermissionError, match="read-only"):
             reader.upsert(CATALOGUE[:1])
     finally:
         reader.close()

@@ -170,7 +170,7 @@ def product(n: int, **changes) -> dict[str, Any]:
 
 
 def test_french_analysis_chain_is_exact():
-    settings = analysis_settings(["vélo, bicyclette", "tee-shirt, t-shirt"])
+    settings = analysis_settings()
     assert settings["filter"] == {
         "fr_elision": {
             "type": "elision",
@@ -183,11 +183,6 @@ def test_french_analysis_chain_is_exact():
             "stopwords": ["a", "meme", "etes", "etant", "etee", "etees", "eumes", "eutes", "fumes", "futes"],
         },
         "fr_stemmer": {"type": "stemmer", "language": "light_french"},
-        "fr_synonyms": {
-            "type": "synonym_graph",
-            "synonyms": ["vélo, bicyclette", "tee-shirt, t-shirt"],
-            "lenient": True,
-        },
     }
     assert settings["analyzer"] == {
         "fr_index": {
@@ -195,35 +190,34 @@ def test_french_analysis_chain_is_exact():
             "tokenizer": "standard",
             "filter": ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_folded_stop", "fr_stemmer"],
         },
-        # synonym_graph at search time only (it cannot index multi-word synonyms correctly).
-        "fr_search": {
-            "type": "custom",
-            "tokenizer": "standard",
-            "filter": [
-                "fr_elision",
-                "lowercase",
-                "fr_stop",
-                "asciifolding",
-                "fr_synonyms",
-                "fr_folded_stop",
-                "fr_stemmer",
-            ],
-        },
         "fr_fold": {"type": "custom", "tokenizer": "standard", "filter": ["fr_elision", "lowercase", "asciifolding"]},
     }
 
 
-def test_synonyms_come_from_the_shared_file(tmp_path, monkeypatch):
+def test_synonyms_come_from_the_shared_file_through_the_query(tmp_path, monkeypatch):
     path = tmp_path / "synonymes.txt"
     path.write_text("# commentaire\nvélo, bicyclette\n\ncafé, kawa\n", encoding="utf-8")
     monkeypatch.setenv("SYNONYMS_FILE", str(path))
-    assert analysis_settings()["filter"]["fr_synonyms"]["synonyms"] == ["vélo, bicyclette", "café, kawa"]
-    # The embedded backend reads the very same rules.
+    # No synonym filter in the index: the shared planner expands the words, for both
+    # backends, and a chamber's edit applies without a reindex.
+    assert "fr_synonyms" not in analysis_settings()["filter"]
     assert [c.alternatives for c in plan_words("kawa")] == [(("kawa",), ("kawas",), ("cafe",))]
+    name = text_query(plan_words("kawa"), "strict")["bool"]["must"][0]["dis_max"]["queries"][0]
+    assert name["dis_max"]["queries"][1] == {
+        "constant_score": {
+            "filter": {
+                "bool": {
+                    "should": [{"match": {"name": {"query": "cafe", "operator": "and"}}}],
+                    "minimum_should_match": 1,
+                }
+            },
+            "boost": 6.0,
+        }
+    }
 
 
 def test_mappings_are_exact():
-    text = {"type": "text", "analyzer": "fr_index", "search_analyzer": "fr_search"}
+    text = {"type": "text", "analyzer": "fr_index"}
     with_keyword = {**text, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
     assert mappings() == {
         "dynamic": False,
@@ -243,7 +237,7 @@ def test_mappings_are_exact():
                 **text,
                 "fields": {
                     "keyword": {"type": "keyword", "ignore_above": 512},
-                    "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
+                    "words": {"type": "text", "analyzer": "fr_fold"},
                 },
             },
             "description": text,
@@ -262,7 +256,7 @@ def test_mappings_are_exact():
 
 
 def test_index_template_covers_every_version():
-    template = index_template("emplettes", shards=1, replicas=0, synonyms=[])
+    template = index_template("emplettes", shards=1, replicas=0)
     assert template["index_patterns"] == ["emplettes-v*"]
     assert template["template"]["settings"]["number_of_shards"] == 1
     assert template["template"]["settings"]["number_of_replicas"] == 0
@@ -647,7 +641,8 @@ def test_text_query_uses_the_shared_constant_scores():
                 "bool": {
                     "should": [
                         {"match": {"name": {"query": "bougei", "fuzziness": 1}}},
-                        {"match": {"name.suggest": {"query": "bougei", "fuzziness": 1}}},
+                        {"match": {"name.words": {"query": "bougei", "fuzziness": 1}}},
+                        {"match": {"name.words": {"query": "bougeis", "fuzziness": 1}}},
                     ],
                     "minimum_should_match": 1,
                 }
@@ -668,13 +663,13 @@ def test_search_reads_hits_totals_facets_and_falls_back_to_typos(server):
     def answer(request):
         searches.append(request["body"])
         body = request["body"]
-        if body.get("size") == 0:  # the probe: nothing for the words as typed
+        if "fuzziness" not in json.dumps(body):  # nothing for the words as typed
             return 200, {
                 "took": 1,
                 "timed_out": False,
-                "terminated_early": True,
                 "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
                 "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []},
+                "aggregations": {},
             }
         return 200, {
             "took": 4,
@@ -724,8 +719,8 @@ def test_search_reads_hits_totals_facets_and_falls_back_to_typos(server):
             facets=("town", "availability"),
         )
     )
-    assert len(searches) == 2
-    assert searches[0]["size"] == 0 and searches[0]["terminate_after"] == 1
+    assert len(searches) == 2  # the words as typed, then typos forgiven: each a full search
+    assert searches[0] == {**searches[1], "query": searches[0]["query"]}
     assert "fuzziness" not in json.dumps(searches[0]) and "fuzziness" in json.dumps(searches[1])
     assert result.total == 1
     hit = result.hits[0]
@@ -745,7 +740,7 @@ def test_search_before_any_index_exists_is_empty(server):
     assert result.total == 0 and result.hits == []
 
 
-def test_suggest_uses_search_as_you_type(server):
+def test_suggest_matches_whole_words_and_the_last_one_as_a_prefix(server):
     server.on(
         "POST",
         "/emplettes/_search",
@@ -772,12 +767,14 @@ def test_suggest_uses_search_as_you_type(server):
     backend = ElasticsearchBackend(client=fake_client(server))
     assert backend.suggest("Boug") == ["Bougie vanille", "Lot de 3 bougies"]
     body = server.find("POST", "/emplettes/_search")[0]["body"]
-    assert body["query"]["bool"]["must"][0]["multi_match"] == {
-        "query": "boug",
-        "type": "bool_prefix",
-        "operator": "and",
-        "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
-    }
+    assert body["query"] == {"bool": {"filter": [{"term": {"type": "product"}}, {"prefix": {"name.words": "boug"}}]}}
+    backend.suggest("Théière en f")
+    body = server.find("POST", "/emplettes/_search")[1]["body"]
+    assert body["query"]["bool"]["filter"][1:] == [
+        {"term": {"name.words": "theiere"}},
+        {"term": {"name.words": "en"}},
+        {"prefix": {"name.words": "f"}},
+    ]
     assert body["aggs"] == {"n": {"terms": {"field": "name.keyword", "size": 40}}}
 
 

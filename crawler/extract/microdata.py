@@ -2,7 +2,7 @@
 
 extruct's microdata extractor spends most of its time building the text of
 ``itemprop`` elements through lxml's Cleaner and html-text (a deep copy of the
-subtree per property: 23 ms on one corpus page). Property text only needs the
+subtree per property; docs/benchmarks.md has the cost). Property text only needs the
 visible characters, so that one step is replaced by an XPath over text nodes.
 """
 

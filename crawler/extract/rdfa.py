@@ -1,9 +1,9 @@
 """A small RDFa Lite reader for schema.org product markup.
 
-pyRdfa (through extruct) re-parses the page into a DOM and builds an RDF
-graph: ~85 ms per page. Shops that use RDFa for products use RDFa Lite
-(``vocab``/``typeof``/``property``/``resource``), which maps onto nested dicts
-with one walk over the already-parsed tree. Run only when ``has_rdfa_products``.
+pyRdfa (through extruct) re-parses the page into a DOM and builds an RDF graph,
+dozens of times the cost of parsing the page (docs/benchmarks.md). Shops that use RDFa
+for products use RDFa Lite (``vocab``/``typeof``/``property``/``resource``), which maps
+onto nested dicts with one walk over the already-parsed tree. Run only when ``has_rdfa_products``.
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ Shape of the index (see :func:`index_template`):
   carries settings and mappings, so every version gets the same ones.
 * **French analysis**: ``elision`` (``articles_case: true``), ``lowercase``, ``stop``
   (``_french_``), ``asciifolding`` (after the accented stop list, before stemming, as on
-  tantivy), the folded stop words tantivy also drops, then the ``light_french`` stemmer.
-  The search analyzer adds ``synonym_graph`` with the rules of the shared synonyms file
-  (``indexer/synonyms_fr.txt``, or ``SYNONYMS_FILE``), copied inline into the index
-  settings: a chamber's edit reaches Elasticsearch at the next ``emplettes reindex``.
-* Facets use ``keyword`` sub-fields, shops' coordinates a ``geo_point``, suggestions a
-  ``search_as_you_type`` sub-field of ``name``.
+  tantivy), the folded stop words tantivy also drops, then the ``light_french`` stemmer,
+  for documents and queries alike. Synonyms (``indexer/synonyms_fr.txt``, or
+  ``SYNONYMS_FILE``) are expanded by the shared query planner, as on tantivy, and scored
+  below the word typed: a chamber's edit applies at once, with no reindex.
+* Facets use ``keyword`` sub-fields, shops' coordinates a ``geo_point``, suggestions and typos a
+  sub-field of ``name`` holding its whole folded words.
 * Scores are the constants of :mod:`indexer.backends.base` (``constant_score`` and
   ``dis_max``), ties broken by ``key``: the same order as on tantivy.
 * One primary shard by default: terms aggregations are then exact (a region's catalogue
@@ -50,7 +50,7 @@ from indexer.analysis import (
     highlight_segments,
     name_head,
     plan_words,
-    read_synonym_lines,
+    word_forms,
 )
 from indexer.backends.base import (
     AVAILABILITY_BONUS,
@@ -90,24 +90,23 @@ RETRY_STATUSES = (429, 502, 503, 504)
 MAX_FACET_VALUES = 50
 
 
-def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
-    """Analyzers: ``fr_index`` for documents, ``fr_search`` (with synonyms) for queries,
-    ``fr_fold`` for as-you-type suggestions."""
-    rules = read_synonym_lines() if synonyms is None else synonyms
+def analysis_settings() -> dict[str, Any]:
+    """Analyzers: ``fr_index`` for documents and the words of a query, ``fr_fold`` for
+    as-you-type suggestions.
+
+    No synonym filter: :func:`indexer.analysis.plan_words` expands a resident's words with the
+    shared synonyms file for both backends, and scores a synonym below the word typed. A
+    ``synonym_graph`` here would expand them a second time, at full weight."""
     index_chain = ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_folded_stop", "fr_stemmer"]
-    search_chain = ["fr_elision", "lowercase", "fr_stop", "asciifolding", "fr_synonyms", "fr_folded_stop", "fr_stemmer"]
     return {
         "filter": {
             "fr_elision": {"type": "elision", "articles_case": True, "articles": ELISION_ARTICLES},
             "fr_stop": {"type": "stop", "stopwords": "_french_"},
             "fr_folded_stop": {"type": "stop", "stopwords": list(FOLDED_STOP_WORDS)},
             "fr_stemmer": {"type": "stemmer", "language": "light_french"},
-            # lenient: a rule made only of stop words is skipped instead of failing the index.
-            "fr_synonyms": {"type": "synonym_graph", "synonyms": rules, "lenient": True},
         },
         "analyzer": {
             "fr_index": {"type": "custom", "tokenizer": "standard", "filter": index_chain},
-            "fr_search": {"type": "custom", "tokenizer": "standard", "filter": search_chain},
             "fr_fold": {
                 "type": "custom",
                 "tokenizer": "standard",
@@ -118,7 +117,7 @@ def analysis_settings(synonyms: list[str] | None = None) -> dict[str, Any]:
 
 
 def _text(extra: dict | None = None) -> dict[str, Any]:
-    return {"type": "text", "analyzer": "fr_index", "search_analyzer": "fr_search", **(extra or {})}
+    return {"type": "text", "analyzer": "fr_index", **(extra or {})}
 
 
 def _text_with_keyword() -> dict[str, Any]:
@@ -145,7 +144,10 @@ def mappings() -> dict[str, Any]:
                 {
                     "fields": {
                         "keyword": {"type": "keyword", "ignore_above": 512},
-                        "suggest": {"type": "search_as_you_type", "analyzer": "fr_fold"},
+                        # Whole folded words, unstemmed (tantivy's ``name_words``): suggestions
+                        # and typos. Not ``search_as_you_type``: 7.10.0 ignores its analyzer
+                        # (elastic/elasticsearch#65319), and a prefix query does the same work.
+                        "words": {"type": "text", "analyzer": "fr_fold"},
                     },
                 }
             ),
@@ -165,7 +167,7 @@ def mappings() -> dict[str, Any]:
     }
 
 
-def index_template(prefix: str, *, shards: int = 1, replicas: int = 1, synonyms: list[str] | None = None) -> dict:
+def index_template(prefix: str, *, shards: int = 1, replicas: int = 1) -> dict:
     """The body of ``PUT _index_template/<prefix>-template``."""
     return {
         "index_patterns": [f"{prefix}-v*"],
@@ -175,7 +177,7 @@ def index_template(prefix: str, *, shards: int = 1, replicas: int = 1, synonyms:
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
                 "max_result_window": MAX_RESULT_WINDOW,
-                "analysis": analysis_settings(synonyms),
+                "analysis": analysis_settings(),
             },
             "mappings": mappings(),
         },
@@ -219,16 +221,14 @@ def _field_match(field: str, clause: Clause, weight: float, fuzzy: bool) -> dict
             )
     if fuzzy and clause.fuzzy:
         typo: dict = {"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}}
-        if field == "name":  # whole (unstemmed) words too, as on tantivy
-            typo = {
-                "bool": {
-                    "should": [
-                        typo,
-                        {"match": {"name.suggest": {"query": clause.words[0], "fuzziness": clause.fuzzy}}},
-                    ],
-                    "minimum_should_match": 1,
-                }
-            }
+        if field == "name":
+            # Whole (unstemmed) words too, singular and plural, as on tantivy: "bougei" is one
+            # swap from "bougie", not from the stem "boug", and "bougeis" one from "bougies".
+            whole = [
+                {"match": {"name.words": {"query": form, "fuzziness": clause.fuzzy}}}
+                for form in word_forms(clause.words[0])
+            ]
+            typo = {"bool": {"should": [typo, *whole], "minimum_should_match": 1}}
         options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
     return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
 
@@ -364,15 +364,6 @@ def search_body(query: SearchQuery, text_q: dict | None, *, facet_size: int = MA
     return body
 
 
-def probe_body(query: SearchQuery, text_q: dict) -> dict:
-    """Is there at least one hit? Every filter applied, nothing fetched or counted."""
-    body = search_body(query, text_q, facet_size=1)
-    bool_query = body["query"]["bool"]
-    if "post_filter" in body:
-        bool_query["filter"] = bool_query["filter"] + body["post_filter"]["bool"]["filter"]
-    return {"query": body["query"], "size": 0, "track_total_hits": 1, "terminate_after": 1}
-
-
 # ---------------------------------------------------------------------------- backend
 
 
@@ -386,13 +377,14 @@ def make_client(
     **options: Any,
 ):
     """An ``Elasticsearch`` client that retries whole requests on 429/502/503/504."""
-    from elasticsearch import Elasticsearch
+    from elasticsearch import Elasticsearch, OrjsonSerializer
 
     kwargs: dict[str, Any] = dict(
         retry_on_status=RETRY_STATUSES,
         retry_on_timeout=True,
         max_retries=5,
         request_timeout=30,
+        serializer=OrjsonSerializer(),  # a bulk request is thousands of documents to encode
     )
     if api_key:
         kwargs["api_key"] = api_key
@@ -401,7 +393,30 @@ def make_client(
     if ca_certs:
         kwargs["ca_certs"] = ca_certs
     kwargs.update(options)
-    return Elasticsearch(url, **kwargs)
+    try:
+        return Elasticsearch(url, **kwargs)
+    except ValueError as exc:  # the client's own words: "Could not parse URL ..."
+        raise BackendUnavailable(f"ELASTICSEARCH_URL {url!r} is not an address like http://host:9200 ({exc})") from exc
+
+
+def _transport_reason(exc: Exception) -> str:
+    """One short line for a transport failure; the client's own text nests three errors deep."""
+    from elasticsearch import ConnectionTimeout, SSLError
+
+    if isinstance(exc, ConnectionTimeout):
+        return "no answer in time"
+    if isinstance(exc, SSLError):
+        return "TLS handshake failed (an https:// URL for an http:// server, or the reverse?)"
+    text = str(exc)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "unknown host"),
+        ("Temporary failure in name resolution", "unknown host"),
+        ("No route to host", "no route to host"),
+    ):
+        if needle in text:
+            return reason
+    return text[:200]
 
 
 class ElasticsearchBackend(SearchBackend):
@@ -436,6 +451,7 @@ class ElasticsearchBackend(SearchBackend):
                 raise BackendUnavailable("ELASTICSEARCH_URL is not set")
             client = make_client(url, api_key=api_key, username=username, password=password, ca_certs=ca_certs)
         self.client = client
+        self.url = url or "the configured cluster"
         self.prefix = self.alias = prefix
         self.readonly = readonly
         self.shards, self.replicas = shards, replicas
@@ -456,10 +472,18 @@ class ElasticsearchBackend(SearchBackend):
         try:
             return method(**kwargs)
         except TransportError as exc:  # connection refused, timeouts, TLS
-            raise BackendUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+            raise BackendUnavailable(f"Elasticsearch at {self.url} unreachable: {_transport_reason(exc)}") from exc
         except ApiError as exc:
-            if getattr(exc, "status_code", None) in RETRY_STATUSES or getattr(exc, "status_code", None) in (401, 403):
-                raise BackendUnavailable(f"Elasticsearch refused the request: {exc}") from exc
+            status = getattr(exc, "status_code", None)
+            if status in (401, 403):
+                raise BackendUnavailable(
+                    f"Elasticsearch at {self.url} refused the credentials ({status}): "
+                    "check ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"
+                ) from exc
+            if status in RETRY_STATUSES:
+                raise BackendUnavailable(
+                    f"Elasticsearch at {self.url} is overloaded ({status}): {exc.message}"
+                ) from exc
             raise
 
     @property
@@ -473,11 +497,7 @@ class ElasticsearchBackend(SearchBackend):
         """The template, and a first version behind the alias when there is none."""
         if self._ready:
             return
-        self._call(
-            self.client.indices.put_index_template,
-            name=f"{self.prefix}-template",
-            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
-        )
+        self._put_template()
         exists = self._call(self.client.indices.exists_alias, name=self.alias)
         if not exists:
             from elasticsearch import BadRequestError
@@ -493,6 +513,21 @@ class ElasticsearchBackend(SearchBackend):
                     raise
         self._ready = True
 
+    def _put_template(self) -> None:
+        from elasticsearch import ApiError
+
+        try:
+            self._call(
+                self.client.indices.put_index_template,
+                name=f"{self.prefix}-template",
+                **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
+            )
+        except ApiError as exc:  # a path in the URL, a proxy, or no Elasticsearch 7.8+ there
+            raise BackendUnavailable(
+                f"{self.url} did not take the index template ({exc.status_code} {exc.error}): "
+                "is ELASTICSEARCH_URL the address of an Elasticsearch 8.x or 9.x cluster?"
+            ) from exc
+
     def _exists(self) -> bool:
         if self._ready:
             return True
@@ -505,10 +540,8 @@ class ElasticsearchBackend(SearchBackend):
 
     def close(self) -> None:
         if self._target is None:
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 self.client.close()
-            except Exception:  # pragma: no cover - closing is best effort
-                pass
 
     # ------------------------------------------------------------------ writing
 
@@ -631,14 +664,11 @@ class ElasticsearchBackend(SearchBackend):
     def start_rebuild(self) -> ElasticsearchBackend:
         if self.readonly:
             raise PermissionError(f"{self.alias}: this backend was opened read-only")
-        self._call(
-            self.client.indices.put_index_template,
-            name=f"{self.prefix}-template",
-            **index_template(self.prefix, shards=self.shards, replicas=self.replicas),
-        )
+        self._put_template()
         name = self.new_index_name()
         self._call(self.client.indices.create, index=name)
         return ElasticsearchBackend(
+            self.url,
             client=self.client,
             prefix=self.prefix,
             chunk_size=self.chunk_size,
@@ -715,22 +745,15 @@ class ElasticsearchBackend(SearchBackend):
         tokens = analyze(prefix, "fr_fold")
         if not tokens or limit <= 0:
             return []
+        # As on tantivy: every word typed in full, and the last one as a prefix unless the
+        # resident has moved on to the next word.
+        complete = prefix[-1:].isspace() or not prefix[-1:].isalnum()
+        whole, last = (tokens, None) if complete else (tokens[:-1], tokens[-1])
+        words: list[dict] = [{"term": {"name.words": token}} for token in dict.fromkeys(whole)]
+        if last is not None:
+            words.append({"prefix": {"name.words": last}})
         found = self._search(
-            query={
-                "bool": {
-                    "filter": [{"term": {"type": "product"}}],
-                    "must": [
-                        {
-                            "multi_match": {
-                                "query": " ".join(tokens) + (" " if prefix[-1:].isspace() else ""),
-                                "type": "bool_prefix",
-                                "operator": "and",
-                                "fields": ["name.suggest", "name.suggest._2gram", "name.suggest._3gram"],
-                            }
-                        }
-                    ],
-                }
-            },
+            query={"bool": {"filter": [{"term": {"type": "product"}}, *words]}},
             size=0,
             aggs={"n": {"terms": {"field": "name.keyword", "size": limit * 5}}},
         )
@@ -752,16 +775,18 @@ class ElasticsearchBackend(SearchBackend):
         clauses = plan_words(query.text)
         text_q = text_query(clauses, "strict")
         mode = "strict"
+        found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
         if text_q is not None:
             # As on tantivy: nothing with every word as typed -> forgive typos -> any word.
+            # The full search is its own probe (its total counts what the filters keep):
+            # one request when the words are found, as they mostly are.
             modes = ["fuzzy"] if any(c.fuzzy for c in clauses) else []
             modes += ["any"] if len(clauses) > 1 else []
             for fallback in modes:
-                if self._search(**probe_body(query, text_q))["hits"]["total"]["value"]:
+                if found["hits"]["total"]["value"]:
                     break
                 mode, text_q = fallback, text_query(clauses, fallback)
-        body = search_body(query, text_q, facet_size=self.facet_size)
-        found = self._search(**body)
+                found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
         hits = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
         if query.near:
             for hit in hits:
