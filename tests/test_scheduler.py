@@ -89,7 +89,7 @@ def registry(*entries: tuple[str, str]) -> str:
 def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path, caplog, monkeypatch):
     import dataclasses
 
-    from test_load import RUN1, product, write_run
+    from run_files import RUN1, product, write_run
 
     from indexer.backends.tantivy_backend import TantivyBackend
 
