@@ -237,7 +237,7 @@ def _registry(config: Config):
     except RegistryError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
 
 def cmd_crawl(args, config: Config) -> int:

@@ -18,6 +18,32 @@ import pytest
 from browser import CHROMIUM_ARGS, find_chromium, skip_or_fail
 from portal_samples import portal_records, results_records
 
+# Modules that crawl sample sites, run crawl subprocesses or drive Chromium, longest first.
+# Under pytest-xdist (`make test`: --dist loadscope, each module whole on one worker) they
+# start first, and the many short modules fill the workers' gaps afterwards instead of one
+# long module starting last and running on alone. Only the order changes: every test runs.
+LONG_MODULES = (
+    "test_resilience.py",
+    "test_scheduler.py",
+    "test_politeness.py",
+    "test_accessibility.py",
+    "test_portal_browser.py",
+    "test_end_to_end.py",
+    "test_browser_shops.py",
+    "test_crawl.py",
+    "test_extract_properties.py",
+    "test_browser_results.py",
+    "test_adapter_crawl.py",
+    "test_scheduler_events.py",
+    "test_adapter_properties.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: n for n, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: modules keep their order
+
+
 # Every test client is 127.0.0.1: one API rate-limit bucket for the whole session would
 # fail unrelated tests. tests/test_security.py turns the limit on for its own apps.
 os.environ.setdefault("API_RATE_LIMIT", "off")
