@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +15,6 @@ from portal_samples import extra_records, portal_records
 
 PUBLIC = "https://emplettes.region.example"
 TILES = "https://tiles.invalid/{z}/{x}/{y}.png"
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
