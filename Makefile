@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := tools/node_modules/.installed
 
-.PHONY: demo test bench bench-portal lighthouse tools clean
+.PHONY: demo test lint pytest bench bench-portal lighthouse tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,23 @@ $(TOOLS): tools/package.json tools/package-lock.json
 demo: $(STAMP)
 	$(BIN)/emplettes demo
 
-test: $(STAMP) tools
-	$(BIN)/python -m pytest
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist), each module kept on one worker
+# (--dist loadscope) so its module-scoped servers, indexes and crawls are built once, in the
+# order of tests/conftest.py (long modules first: --no-loadscope-reorder).
+# `make pytest PYTEST_WORKERS=0` runs it in this process (for pdb); PYTEST_ARGS adds options.
+PYTEST_WORKERS ?= 4
+PYTEST_ARGS    ?=
+
+test: lint pytest
+
+pytest: $(STAMP) tools
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+
+# Lint and type-check: the same tools, versions and settings as .pre-commit-config.yaml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/extraction.py
@@ -46,4 +61,4 @@ lighthouse: $(STAMP) tools
 	$(BIN)/python bench/lighthouse.py
 
 clean:
-	rm -rf $(VENV) data build *.egg-info tools/node_modules
+	rm -rf $(VENV) data build *.egg-info tools/node_modules .ruff_cache .mypy_cache .pytest_cache

@@ -37,9 +37,8 @@ def rss_sampler(pid: int, samples: list[int], stop: threading.Event) -> None:
     """Resident memory (kB) of the crawl process, every 0.2 s."""
     while not stop.wait(0.2):
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    samples.append(int(line.split()[1]))
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            samples.extend(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
         except OSError:
             return
 

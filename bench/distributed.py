@@ -160,7 +160,8 @@ def main() -> int:
                     print(
                         f"{count} worker(s): {pages} pages, {products} products in {result['wall']:.1f} s → "
                         f"{pages / result['wall']:.1f} pages/s, {products / result['wall']:.1f} product pages/s; "
-                        f"CPU {result['cpu']:.1f} s; pages fetched more than once (retries included): {twice} {sorted(repeated)[:5] if repeated else ''}"
+                        f"CPU {result['cpu']:.1f} s; pages fetched more than once (retries included): {twice} "
+                        f"{sorted(repeated)[:5] if repeated else ''}"
                     )
                     for n, worker in enumerate(result["workers"], 1):
                         print(

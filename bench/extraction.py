@@ -13,6 +13,7 @@ and the ratio d/a (the target is d within 2x of a).
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -62,7 +63,7 @@ def main() -> int:
     timings: dict[str, list[float]] = {name: [] for name in methods}
     for html, url in pages:
         for name, method in methods.items():
-            timings[name].append(best_of(lambda: method(html, url), args.repeat))
+            timings[name].append(best_of(functools.partial(method, html, url), args.repeat))
     print(f"{len(pages)} corpus pages, best of {args.repeat} runs each")
     print(f"{'method':<26}{'mean ms':>10}{'median ms':>11}{'max ms':>9}")
     for name, values in timings.items():

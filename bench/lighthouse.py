@@ -5,7 +5,7 @@
     .venv/bin/python bench/lighthouse.py --preset desktop
     .venv/bin/python bench/lighthouse.py --data-dir data --shop <shop id>   # an existing index
 
-Builds the test suite's sample index (tests/conftest.py ``portal_records``: 6 shops, 29
+Builds the test suite's sample index (tests/portal_samples.py ``portal_records``: 6 shops, 29
 products) in a temporary DATA_DIR, starts the portal with the production server
 (``emplettes serve``: waitress), serves the product images from a second local port (they
 live on the shops' own hosts in real life), and runs Lighthouse (npm, pinned in
@@ -85,7 +85,7 @@ class ImageHandler(BaseHTTPRequestHandler):
 def sample_data_dir(image_base: str) -> Path:
     """A DATA_DIR whose index holds the test suite's sample records, images on ``image_base``."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from conftest import portal_records
+    from portal_samples import portal_records
 
     from indexer.backends.tantivy_backend import TantivyBackend
 
@@ -112,9 +112,9 @@ def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
         try:
             urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
             return portal
-        except OSError:
+        except OSError as error:
             if portal.poll() is not None:
-                raise SystemExit(f"the portal did not start:\n{portal.stderr.read().decode()}")
+                raise SystemExit(f"the portal did not start:\n{portal.stderr.read().decode()}") from error
             time.sleep(0.2)
     portal.kill()
     raise SystemExit("the portal did not answer within 20 s")
@@ -180,10 +180,8 @@ def main() -> int:
     args.reports.mkdir(parents=True, exist_ok=True)
     missed = []
     try:
-        print(
-            f"Lighthouse {subprocess.run([str(LIGHTHOUSE), '--version'], capture_output=True, text=True).stdout.strip()}"
-            f", {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}"
-        )
+        version = subprocess.run([str(LIGHTHOUSE), "--version"], capture_output=True, text=True).stdout.strip()
+        print(f"Lighthouse {version}, {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}")
         print(f"{'page':<14}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}  url")
         for name, path in pages.items():
             report = audit(base + path, args.preset, args.reports / f"{name}-{args.preset or 'mobile'}.json")

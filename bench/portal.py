@@ -375,7 +375,8 @@ def median_result(runs: list[WrkResult]) -> WrkResult:
 
 def print_header() -> None:
     print(
-        f"{'server':<44} {'traffic':<7} {'endpoint':<12} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
+        f"{'server':<44} {'traffic':<7} {'endpoint':<12} "
+        f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'req/s':>7} {'errors':>6} "
         f"{'CPU ms/req':>10}        load (1 min/5 min) before -> after"
     )
 
@@ -383,7 +384,8 @@ def print_header() -> None:
 def print_row(shape: Shape, traffic: str, endpoint: str, result: WrkResult, loads: str) -> None:
     verdict = "ok" if result.p99 <= 30 and result.rps >= 300 and not result.errors else "MISS"
     print(
-        f"{shape.kind:<44} {traffic:<7} {ENDPOINTS[endpoint]:<12} {result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
+        f"{shape.kind:<44} {traffic:<7} {ENDPOINTS[endpoint]:<12} "
+        f"{result.p50:7.2f} {result.p90:7.2f} {result.p99:7.2f} "
         f"{result.rps:7.0f} {result.errors:6d} {result.cpu_ms:10.2f}  {verdict:<4}  {loads}",
         flush=True,
     )

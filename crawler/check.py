@@ -137,10 +137,7 @@ def check_platform(
         except (requests.RequestException, OSError) as exc:
             raise CheckError(f"cannot fetch {address}: {exc}") from exc
 
-    if kind is None:
-        detection = detect(url, fetch)
-    else:
-        detection = Detection(kind, via="--kind")
+    detection = detect(url, fetch) if kind is None else Detection(kind, via="--kind")
     products: list[dict] = []
     warnings: list[str] = []
     try:

@@ -38,8 +38,10 @@ def redis_settings(redis_url: str, source_id: str, round_id: str) -> dict[str, A
     """The Scrapy settings that put one source's requests in the shared Redis queue."""
     try:
         import scrapy_redis  # noqa: F401
-    except ImportError:
-        raise SystemExit("REDIS_URL is set but scrapy-redis is not installed: pip install 'emplettes[distributed]'")
+    except ImportError as missing:
+        raise SystemExit(
+            "REDIS_URL is set but scrapy-redis is not installed: pip install 'emplettes[distributed]'"
+        ) from missing
     prefix = queue_prefix(source_id, round_id)
     return {
         "SCHEDULER": "crawler.distributed.SharedQueueScheduler",

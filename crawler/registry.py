@@ -260,7 +260,8 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
             continue
         if source.id in seen:
             problems.append(
-                f"{path}:{_line_of_key(entry, 'id')}: id: duplicate source id {source.id!r} (first at line {seen[source.id]})"
+                f"{path}:{_line_of_key(entry, 'id')}: id: duplicate source id {source.id!r}"
+                f" (first at line {seen[source.id]})"
             )
             continue
         seen[source.id] = _line_of_key(entry, "id")

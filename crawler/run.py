@@ -183,7 +183,7 @@ def source_lock(config: Config, source_id: str):
 
     directory = config.data_dir / "locks"
     directory.mkdir(parents=True, exist_ok=True)
-    handle = open(directory / f"{source_id}.lock", "a+")
+    handle = open(directory / f"{source_id}.lock", "a+")  # noqa: SIM115  (held open: the lock is the handle)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -27,7 +27,7 @@ EXTENSION = "emplettes.assets"
 HASH_LENGTH = 8
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_MAX_AGE = 300  # seconds: unhashed names may change with the next release
-_HASHED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{%d})(?P<suffix>\.[^./]+)$" % HASH_LENGTH)
+_HASHED = re.compile(rf"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{{{HASH_LENGTH}}})(?P<suffix>\.[^./]+)$")
 
 
 def content_hash(data: bytes) -> str:

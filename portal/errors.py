@@ -32,7 +32,7 @@ def handle_unavailable(error: BackendUnavailable):
 
 
 def handle_unexpected(error: Exception):
-    log.exception("unexpected error on %s", request.path)
+    log.error("unexpected error on %s", request.path, exc_info=error)
     return handle_http_error(InternalServerError())
 
 

@@ -103,7 +103,10 @@ def serving_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[s
         yield f"http://{host}:{server.effective_port}"
     finally:
         stopping.set()
-        server.close()  # stop listening, then drop open keep-alive connections
         server.task_dispatcher.shutdown(timeout=5)
-        wasyncore.close_all(server._map)
+        # Close the listening socket and the open keep-alive connections from the loop's own
+        # thread, woken through its trigger: closed from here, the loop would sleep on in
+        # poll() until its timeout (a second) before seeing that nothing is left to serve.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
+        wasyncore.close_all(server._map)  # no-op once the loop closed everything

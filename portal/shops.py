@@ -259,9 +259,7 @@ def _count_values(shops: list[dict[str, Any]], key: str) -> list[tuple[str, int]
 def _matches(shop: dict[str, Any], town: str | None, category: str | None) -> bool:
     if town and fold(shop["town"] or "") != fold(town):
         return False
-    if category and fold(category) not in {fold(c) for c in shop["categories"]}:
-        return False
-    return True
+    return not category or fold(category) in {fold(c) for c in shop["categories"]}
 
 
 def directory_url(town: str | None, category: str | None, page: int = 1) -> str:

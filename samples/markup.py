@@ -189,7 +189,10 @@ def urlset(entries: list[tuple[str, str | None, str | None]]) -> str:
     for i, (loc, image, title) in enumerate(entries):
         img = ""
         if image:
-            img = f"<image:image><image:loc>{xml_escape(image)}</image:loc><image:title>{xml_escape(title or '')}</image:title></image:image>"
+            img = (
+                f"<image:image><image:loc>{xml_escape(image)}</image:loc>"
+                f"<image:title>{xml_escape(title or '')}</image:title></image:image>"
+            )
         rows.append(
             f"<url><loc>{xml_escape(loc)}</loc><lastmod>{lastmod(i)}</lastmod><changefreq>daily</changefreq>{img}</url>"
         )

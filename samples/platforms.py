@@ -231,7 +231,10 @@ class PlatformShop:
         def price(item, comma=False):
             low = min(p for p, _ in item["variants"])
             high = max(p for p, _ in item["variants"])
-            text = lambda d: (f"{d:.2f}".replace(".", ",") if comma else f"{d:.2f}") + " EUR"
+
+            def text(d):
+                return (f"{d:.2f}".replace(".", ",") if comma else f"{d:.2f}") + " EUR"
+
             return text(high), (text(low) if high != low else "")
 
         if fmt in ("rss", "atom"):
@@ -251,7 +254,8 @@ class PlatformShop:
                     + (f"<g:gtin>{item['gtin']}</g:gtin>" if item["gtin"] else "")
                     + f"<g:product_type>Maison &gt; {escape(item['category'])}</g:product_type>"
                     "<g:shipping><g:country>FR</g:country><g:price>4.90 EUR</g:price></g:shipping>"
-                    "<g:store_code>TOURS-1</g:store_code><g:pickup_method>buy</g:pickup_method><g:pickup_sla>same day</g:pickup_sla>"
+                    "<g:store_code>TOURS-1</g:store_code><g:pickup_method>buy</g:pickup_method>"
+                    "<g:pickup_sla>same day</g:pickup_sla>"
                 )
                 entries.append(f"<item>{fields}</item>" if fmt == "rss" else f"<entry>{fields}</entry>")
             if fmt == "rss":
@@ -403,12 +407,14 @@ class PlatformShop:
             seller = self.seller(i)
             shown_price = f"{item['price']:.2f}".replace(".", ",")
             return (
-                f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>{escape(item['title'])}</title>{markup}</head>"
+                f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>{escape(item['title'])}</title>"
+                f"{markup}</head>"
                 f'<body><h1 class="titre">{escape(item["title"])}</h1><img class="photo" src="/media/produit-{i}.jpg">'
                 f'<p class="prix">{shown_price} €</p>'
                 f'<p class="stock">{"En stock" if in_stock else "Épuisé"}</p>'
                 f'<div class="texte">{escape(item["description"])}</div>'
-                f'<p class="vendeur">Vendu par <a href="/boutique/{seller.lower().replace(" ", "-")}/">{escape(seller)}</a></p>'
+                f'<p class="vendeur">Vendu par <a href="/boutique/{seller.lower().replace(" ", "-")}/">'
+                f"{escape(seller)}</a></p>"
                 "</body></html>"
             ).encode()
         return None

@@ -5,8 +5,8 @@ Elsewhere the browser tests skip with the reason; under CI (``CI`` set) a missin
 Chromium or axe-core fails instead, so the browser-quality bars are really checked there.
 Set CHROMIUM_PATH to point at another build.
 
-Test modules take what they need: ``from browser import browser, Tab`` (the
-``browser`` fixture is module-scoped, so each module starts one Chromium and shares it).
+Test modules take what they need (``from browser import Tab``); the ``browser`` fixture
+itself is in conftest.py: one Chromium per test process, shared by every module.
 """
 
 from __future__ import annotations
@@ -49,21 +49,6 @@ def skip_or_fail(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI must run the browser tests: see .ci/run)", pytrace=False)
     pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        skip_or_fail("no Chromium binary found (looked at $CHROMIUM_PATH, chromium, chromium-browser)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        skip_or_fail("the playwright package is not installed (pip install -e '.[dev]')")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _placeholder(route):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser import ROOT, browser, describe_violations, open_tab, run_axe  # noqa: F401
+from browser import ROOT, describe_violations, open_tab, run_axe
 
 pytestmark = pytest.mark.browser
 

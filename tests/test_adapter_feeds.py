@@ -21,7 +21,8 @@ RSS = """<?xml version="1.0"?>
   <g:price>6,90 EUR</g:price><g:sale_price>5,50 EUR</g:sale_price><g:availability>backorder</g:availability>
   <g:google_product_category>Aliments &gt; Miel</g:google_product_category>
 </item>
-<item><title>Un article de blog</title><link>https://epicerie.example.fr/blog/1</link><description>Pas un produit</description></item>
+<item><title>Un article de blog</title><link>https://epicerie.example.fr/blog/1</link>
+  <description>Pas un produit</description></item>
 </channel></rss>"""
 
 

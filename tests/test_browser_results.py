@@ -9,16 +9,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser import Tab, browser  # noqa: F401  (the module's Chromium)
-from test_portal_results import CENTRAL_TOURS, FROMAGERIE, PRODUCTS, results_url  # noqa: F401
+from browser import Tab
+from portal_samples import CENTRAL_TOURS, FROMAGERIE, RESULTS_PRODUCTS
 
 pytestmark = pytest.mark.browser
 
-BY_ID = {r["id"]: r for r in PRODUCTS}
+BY_ID = {r["id"]: r for r in RESULTS_PRODUCTS}
 
 
 @pytest.fixture
-def desktop(browser, results_url):  # noqa: F811
+def desktop(browser, results_url):
     tab = Tab(browser, results_url, 1280)
     yield tab
     tab.close()
@@ -123,28 +123,60 @@ def test_zero_results_suggestions_lead_to_results(desktop):
     assert set(page.locator("li.product .town").all_inner_texts()) == {"Blois"}
 
 
+# app.js's fetch calls to /api/suggest, counted in the page as they are made: when the
+# page's clock has run, the count is final (the network events reach the test later).
+COUNT_SUGGEST_FETCHES = """
+window.suggestFetches = 0;
+const fetchFirst = window.fetch;
+window.fetch = function (url, options) {
+  if (String(url).includes("/api/suggest")) window.suggestFetches += 1;
+  return fetchFirst.call(this, url, options);
+};
+"""
+
+
 def test_suggestions_wait_for_a_pause_and_never_pile_up(desktop):
+    """The debounce runs on the page's fake clock, driven by the test: keys 100 ms apart
+    (faster than the pause the script waits for), then a pause of a second."""
     page = desktop.page
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/api/suggest" in r.url else None)
+    page.add_init_script(COUNT_SUGGEST_FETCHES)
+    page.clock.install()
     desktop.goto("/")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1_000)  # from here, time moves only when told
     box = page.get_by_label("Rechercher un produit")
-    box.press_sequentially("bougie parf", delay=30)  # faster than the pause the script waits for
+
+    def fetches() -> int:
+        return page.evaluate("window.suggestFetches")
+
+    def pause(ms: int) -> None:
+        page.clock.run_for(ms)
+
+    for key in "bougie parf":
+        box.press_sequentially(key)
+        pause(100)
+    assert fetches() == 0
+    with page.expect_request("**/api/suggest*"):
+        pause(1_000)
     page.locator("#suggestions option").first.wait_for(state="attached")
-    page.wait_for_timeout(400)
+    pause(1_000)
+    assert fetches() == 1
     assert len(asked) == 1 and parse_qs(urlsplit(asked[0]).query)["q"] == ["bougie parf"]
     values = page.locator("#suggestions option").evaluate_all("options => options.map(o => o.value)")
     assert values and all(v.lower().startswith("bougie parf") for v in values)
 
     # Typing on after a pause asks again; going back to a prefix already asked does not.
-    box.press_sequentially("u", delay=10)
-    page.wait_for_timeout(500)
+    with page.expect_response("**/api/suggest*"):
+        box.press_sequentially("u")
+        pause(1_000)
     box.press("Backspace")
-    page.wait_for_timeout(500)
+    pause(1_000)
+    assert fetches() == 2
     assert len(asked) == 2
 
 
-def test_without_javascript_the_town_picker_still_works(browser, results_url):  # noqa: F811
+def test_without_javascript_the_town_picker_still_works(browser, results_url):
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     context.route(
         "**/*", lambda route: route.continue_() if route.request.url.startswith(results_url) else route.abort()

@@ -13,9 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from browser import DESKTOP, PHONE, Tab, browser, describe_violations, run_axe  # noqa: F401  (the fixture)
-from conftest import portal_records
-from test_portal_shops import extra_records
+from browser import DESKTOP, PHONE, Tab, describe_violations, run_axe
+from portal_samples import extra_records, portal_records
 
 from indexer.records import ProductRecord, ShopRecord
 

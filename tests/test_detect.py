@@ -123,7 +123,10 @@ def test_check_says_why_a_shop_shows_nothing_and_what_to_add():
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             if self.path == "/":
-                body = b"<html><body><a href='/produit/1'>1</a> <a href='/produit/2'>2</a> <a href='/panier'>x</a></body></html>"
+                body = (
+                    b"<html><body><a href='/produit/1'>1</a> <a href='/produit/2'>2</a> "
+                    b"<a href='/panier'>x</a></body></html>"
+                )
             elif self.path.startswith("/produit/"):
                 body = b"<html><body><h1>Vase</h1><p>12 euros</p></body></html>"
             else:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-from test_backend_contract import product_record, shop_record
-from test_load import RUN1, product, write_run
+from backend_catalogue import product_record, shop_record
+from run_files import RUN1, product, write_run
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import (

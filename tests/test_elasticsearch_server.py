@@ -11,10 +11,11 @@ import http.server
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
+from backend_catalogue import ES_TEST_PREFIX
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch_backend import ElasticsearchBackend
@@ -89,13 +90,9 @@ class Overloaded:
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"emplettes-test-server-{uuid.uuid4().hex[:10]}"
-    yield name
-    cleanup = ElasticsearchBackend(os.environ["ELASTICSEARCH_URL"], prefix=name)
-    cleanup.client.options(ignore_status=404).indices.delete(index=f"{name}-v*")
-    cleanup.client.options(ignore_status=404).indices.delete_index_template(name=f"{name}-template")
-    cleanup.close()
+def prefix() -> str:
+    """A fresh alias; tests/conftest.py deletes everything named from ES_TEST_PREFIX."""
+    return f"{ES_TEST_PREFIX}-server-{uuid.uuid4().hex[:8]}"
 
 
 def products(n: int) -> list[dict]:

@@ -15,7 +15,10 @@ URL = "https://boutique.example.fr/produit"
 
 
 def page(head: str = "", body: str = "", body_attrs: str = "") -> str:
-    return f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>{head}</head><body{body_attrs}>{body}</body></html>"
+    return (
+        f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>{head}</head>"
+        f"<body{body_attrs}>{body}</body></html>"
+    )
 
 
 def jsonld(text: str) -> str:
@@ -71,7 +74,8 @@ def test_prestashop_category_pseudo_products_are_dropped():
 def test_prestashop_product_page_keeps_the_real_product_beside_a_rating_only_one():
     real = (
         '<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Sainte-Maure AOP</h1>'
-        '<div itemprop="offers" itemscope itemtype="https://schema.org/Offer"><span itemprop="price" content="7.9">7,90 €</span>'
+        '<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+        '<span itemprop="price" content="7.9">7,90 €</span>'
         '<meta itemprop="priceCurrency" content="EUR"><link itemprop="availability" href="https://schema.org/InStock"></div></div>'
     )
     (product,) = extract_page(page(body=real + _miniature(1)), URL).products

@@ -199,8 +199,10 @@ def test_offers_in_another_currency_make_no_range():
 def test_variants_of_a_product_group_give_the_price_range():
     html = page(
         jsonld("""{"@type": "ProductGroup", "name": "Pull marin", "hasVariant": [
-        {"@type": "Product", "name": "Pull marin S", "offers": {"@type": "Offer", "price": "59", "priceCurrency": "EUR"}},
-        {"@type": "Product", "name": "Pull marin XL", "offers": {"@type": "Offer", "price": "65", "priceCurrency": "EUR"}}]}""")
+        {"@type": "Product", "name": "Pull marin S",
+         "offers": {"@type": "Offer", "price": "59", "priceCurrency": "EUR"}},
+        {"@type": "Product", "name": "Pull marin XL",
+         "offers": {"@type": "Offer", "price": "65", "priceCurrency": "EUR"}}]}""")
     )
     product = next(p for p in extract_page(html, PAGE_URL).products if p["name"] == "Pull marin")
     assert (product["price"], product["price_high"]) == ("59.00", "65.00")
@@ -315,7 +317,8 @@ def test_protocol_relative_images_get_https():
 def test_the_same_product_in_json_ld_and_microdata_is_one_record():
     html = page(
         jsonld(
-            '{"@type": "Product", "name": "Sérum", "offers": {"@type": "Offer", "price": "130", "priceCurrency": "EUR"}}'
+            '{"@type": "Product", "name": "Sérum", '
+            '"offers": {"@type": "Offer", "price": "130", "priceCurrency": "EUR"}}'
         ),
         '<div itemscope itemtype="http://schema.org/Product"><meta itemprop="sku" content="030-VE">'
         '<link itemprop="url" href="https://boutique.example.fr/serum/"></div>',
@@ -331,7 +334,8 @@ def test_opengraph_fills_what_microdata_lacks():
         '<meta property="og:type" content="product"><meta property="og:title" content="Évier inox">'
         '<meta property="og:image" content="//img.example.fr/evier.jpg">'
         '<meta property="product:price:amount" content="329.99"><meta property="product:price:currency" content="EUR">'
-        '<meta property="product:availability" content="in stock"><meta property="og:description" content="Achetez vite">',
+        '<meta property="product:availability" content="in stock">'
+        '<meta property="og:description" content="Achetez vite">',
         '<div itemscope itemtype="http://schema.org/Product"><h1 itemprop="name">Évier inox</h1>'
         '<meta itemprop="sku" content="127"></div>',
     )
@@ -344,7 +348,8 @@ def test_opengraph_fills_what_microdata_lacks():
 def test_opengraph_only_product_page():
     html = page(
         '<meta property="og:type" content="product"><meta property="og:title" content="Sac à dos 40L">'
-        '<meta property="og:url" content="https://boutique.example.fr/sac"><meta property="product:retailer_item_id" content="SAC40">'
+        '<meta property="og:url" content="https://boutique.example.fr/sac">'
+        '<meta property="product:retailer_item_id" content="SAC40">'
         '<meta property="og:price:amount" content="39,99"><meta property="og:price:currency" content="EUR">'
         '<meta property="product:availability" content="oos">'
     )
@@ -369,7 +374,8 @@ def test_related_product_carousel_is_not_returned():
     main = (
         '<section itemscope itemtype="http://schema.org/Product"><h1 itemprop="name">Montre Casio</h1>'
         '<span itemprop="productID">Ca304103</span><div itemprop="offers" itemscope itemtype="http://schema.org/Offer">'
-        '<span itemprop="price" content="259.00">259 €</span><span itemprop="priceCurrency" content="EUR">€</span></div></section>'
+        '<span itemprop="price" content="259.00">259 €</span>'
+        '<span itemprop="priceCurrency" content="EUR">€</span></div></section>'
     )
     product = only_product(extract_page(page(body=main + related), PAGE_URL))
     assert (product["name"], product["price"], product["sku"]) == ("Montre Casio", "259.00", "Ca304103")
@@ -404,7 +410,8 @@ def test_shopify_cents_in_microdata_are_fixed_when_the_visible_price_confirms():
     card = (
         '<article itemscope itemtype="http://schema.org/Product"><meta itemprop="name" content="Trio baume">'
         '<meta itemprop="url" content="https://shop.example.com/products/trio">'
-        '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer"><meta itemprop="priceCurrency" content="USD">'
+        '<div itemprop="offers" itemscope itemtype="http://schema.org/Offer">'
+        '<meta itemprop="priceCurrency" content="USD">'
         '<meta itemprop="price" content="4995"><meta itemprop="availability" content="In Stock"></div>'
         "<p>Sale price €49,95</p></article>"
     )
@@ -427,7 +434,8 @@ def test_rdfa_lite_product_is_read():
     html = page(
         body=(
             '<div vocab="https://schema.org/" typeof="Product"><span property="name">Pichet</span>'
-            '<img property="image" src="/pichet.jpg"><span property="brand" typeof="Brand"><span property="name">Gien</span></span>'
+            '<img property="image" src="/pichet.jpg">'
+            '<span property="brand" typeof="Brand"><span property="name">Gien</span></span>'
             '<div property="offers" typeof="Offer"><span property="price" content="45.00">45 €</span>'
             '<meta property="priceCurrency" content="EUR"><link property="availability" href="https://schema.org/InStock"></div></div>'
         )
@@ -473,7 +481,8 @@ def test_hostile_markup_in_values_is_returned_as_plain_text():
     html = page(
         jsonld(
             # "<\/script>" as JSON encoders write it: a raw "</script>" would end the element
-            '{"@type": "Product", "name": "Bol <script>alert(1)<\\/script><b>rouge<\\/b>", "sku": "B<img src=x onerror=alert(1)>1",'
+            '{"@type": "Product", "name": "Bol <script>alert(1)<\\/script><b>rouge<\\/b>",'
+            ' "sku": "B<img src=x onerror=alert(1)>1",'
             '"description": "&lt;script&gt;document.cookie&lt;/script&gt;Très beau", "image": "javascript:alert(1)"}'
         )
     )
@@ -497,7 +506,8 @@ def test_local_business_becomes_a_shop_with_normalised_hours():
                     "addressLocality": "Valence", "addressCountry": "FR"},
         "geo": {"@type": "GeoCoordinates", "latitude": "44.9334", "longitude": 4.8924},
         "openingHoursSpecification": [
-          {"@type": "OpeningHoursSpecification", "dayOfWeek": ["https://schema.org/Tuesday", "Wednesday", "Thursday", "Friday"],
+          {"@type": "OpeningHoursSpecification",
+           "dayOfWeek": ["https://schema.org/Tuesday", "Wednesday", "Thursday", "Friday"],
            "opens": "07:00:00", "closes": "19:30:00"},
           {"@type": "OpeningHoursSpecification", "dayOfWeek": "Saturday", "opens": "7:00", "closes": "13:00"}]}""")
     )
@@ -552,8 +562,10 @@ def test_free_text_address_is_split_into_street_postcode_and_town():
     "node",
     [
         '{"@type": "LocalBusiness", "name": "Boutique", "address": "", "openingHours": ", , , , , , "}',
-        '{"@type": "Store", "name": "Boutique", "address": {"streetAddress": "[%=ADDRESS_LINE_1%]",'
-        ' "addressLocality": "[%=CITY%]", "postalCode": "[%=ZIP%]"}}',
+        (
+            '{"@type": "Store", "name": "Boutique", "address": {"streetAddress": "[%=ADDRESS_LINE_1%]",'
+            ' "addressLocality": "[%=CITY%]", "postalCode": "[%=ZIP%]"}}'
+        ),
         '{"@type": "Organization", "name": "Marque", "logo": "/logo.png"}',
     ],
     ids=["empty-address", "template-placeholders", "organization-without-address"],
@@ -564,7 +576,8 @@ def test_template_or_addressless_business_nodes_do_not_yield_a_shop(node):
 
 def test_organization_and_local_business_for_the_same_shop_are_one_shop():
     html = page(
-        jsonld("""[{"@type": "Organization", "name": "Gym", "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
+        jsonld("""[{"@type": "Organization", "name": "Gym",
+        "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
         "contactPoint": {"telephone": "+1-888"}},
         {"@type": "LocalBusiness", "name": "Gym", "address": {"streetAddress": "2520 Cir", "postalCode": "91320"},
          "openingHours": "Mo-Fr 08:00-18:00", "geo": {"latitude": 34.18, "longitude": -118.9}}]""")

@@ -4,7 +4,7 @@ place or its count."""
 
 from __future__ import annotations
 
-from test_backend_contract import PRODUCTS, product_record
+from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend

@@ -1,7 +1,8 @@
 """Facet groups counted side by side on helper threads (``search_threads``, when the other
 processes leave a core idle), and the shop facet of a broad search counted apart from
-the other facets: the answers must be those of one thread counting everything in one pass. Also: shop documents (schema 5) carry no
-words, so searches by words skip excluding them and still never return them."""
+the other facets: the answers must be those of one thread counting everything in one pass.
+Also: shop documents (schema 5) carry no words, so searches by words skip excluding them
+and still never return them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import tantivy
-from test_backend_contract import PRODUCTS, SHOPS, product_record, shop_record
+from backend_catalogue import PRODUCTS, SHOPS, product_record, shop_record
 
 from indexer.backends import tantivy_backend
 from indexer.backends.base import SearchQuery

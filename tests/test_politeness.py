@@ -144,9 +144,12 @@ from crawler.run import crawl_sources
 from config import Config
 registry = parse_registry(Path(sys.argv[1]).read_text())
 # As if the address guard had been fooled (DNS rebinding): only the resolver stands.
+unguarded = {
+    "EMPLETTES_PRIVATE_HOSTS": [],
+    "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.PrivateAddressGuard": None},
+}
 outcomes = crawl_sources(list(registry.sources), Config(data_dir=Path(sys.argv[2]), crawl_delay=0),
-                         settings_overrides={"EMPLETTES_PRIVATE_HOSTS": [],
-                                             "DOWNLOADER_MIDDLEWARES": {"crawler.middlewares.PrivateAddressGuard": None}})
+                         settings_overrides=unguarded)
 print(outcomes[0].manifest["errors"], outcomes[0].manifest["pages"])
 """
 

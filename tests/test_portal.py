@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from bs4 import BeautifulSoup
-from conftest import HOSTILE_NAME, portal_records
+from portal_samples import HOSTILE_NAME, portal_records
 from werkzeug.datastructures import MultiDict
 
 from indexer.backends.base import Near

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import requests
-from conftest import portal_records
+from portal_samples import portal_records
 
 SHOPS = sorted((r for r in portal_records() if r["type"] == "shop"), key=lambda s: (s["town"], s["name"]))
 

@@ -1,8 +1,7 @@
 """The portal in a real headless Chromium: search, filter, paginate, hostile data,
 keyboard-only use, phones, and screenshots of the main pages.
 
-The browser machinery lives in tests/browser.py; ``browser`` and ``Tab`` are re-exported
-here so other browser test modules can keep doing ``from test_portal_browser import browser, Tab``.
+The browser machinery lives in tests/browser.py, the ``browser`` fixture in conftest.py.
 Screenshots land in artifacts/screenshots/ (gitignored) for a human to look at.
 """
 
@@ -11,8 +10,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from browser import DESKTOP, PHONE, SCREENSHOTS, Tab, browser, find_chromium, open_tab  # noqa: F401  (re-exported)
-from conftest import HOSTILE_NAME, portal_records
+from browser import DESKTOP, PHONE, Tab, open_tab
+from portal_samples import HOSTILE_NAME, portal_records
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import gzip
 
 import pytest
 import requests
-from conftest import portal_records
+from portal_samples import portal_records
 
 from portal.responses import EXTENSION
 

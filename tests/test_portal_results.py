@@ -10,79 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 from bs4 import BeautifulSoup
-from conftest import portal_records
-
-from indexer.records import ProductRecord, ShopRecord
-
-FROMAGERIE = "fromagerie-fontaines"
-
-
-def results_records(now: datetime | None = None) -> list[dict]:
-    now = now or datetime.now(UTC)
-    shop = dict(
-        source_id=FROMAGERIE,
-        run_id="r1",
-        source_url=f"https://{FROMAGERIE}.example/",
-        town="Tours",
-        postcode="37200",
-        lat=47.3650,
-        lon=0.6960,
-        categories=["Fromagerie"],
-        services=["click_and_collect", "delivery", "gift_vouchers"],
-    )
-    records = portal_records()
-    records.append(
-        ShopRecord(
-            id=FROMAGERIE, name="Fromagerie des Fontaines", url=f"https://{FROMAGERIE}.example/", **shop
-        ).model_dump(mode="json")
-    )
-    for slug, name, price, high, seen in [
-        ("sainte-maure", "Sainte-Maure de Touraine AOP", "6.50", "12.90", timedelta(hours=3, minutes=10)),
-        ("plateau", "Plateau de fromages de Touraine", "25.00", None, timedelta(days=2, hours=1)),
-        ("selles", "Selles-sur-Cher AOP", None, None, timedelta(minutes=20)),
-    ]:
-        records.append(
-            ProductRecord(
-                id=f"{FROMAGERIE}-{slug}",
-                shop_id=FROMAGERIE,
-                shop_name="Fromagerie des Fontaines",
-                shop_url=f"https://{FROMAGERIE}.example/",
-                name=name,
-                price=price,
-                price_high=high,
-                currency="EUR" if price else None,
-                availability="in_stock",
-                category="Fromages",
-                url=f"https://{FROMAGERIE}.example/produits/{slug}",
-                image=f"https://{FROMAGERIE}.example/{slug}.jpg",
-                first_seen=now - seen,
-                last_seen=now - seen,
-                **shop,
-            ).model_dump(mode="json")
-        )
-    return records
-
-
-PRODUCTS = [r for r in results_records() if r["type"] == "product"]
-CENTRAL_TOURS = {r["id"] for r in PRODUCTS if r["town"] == "Tours" and r["shop_id"] != FROMAGERIE}
-
-
-@pytest.fixture(scope="session")
-def results_url(tmp_path_factory):
-    """Base URL of the real portal over :func:`results_records`."""
-    from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(data_dir=tmp_path_factory.mktemp("results-data"))
-    with TantivyBackend(config.index_dir) as backend:
-        backend.upsert(results_records())
-    with serving_in_thread(create_app(config)) as url:
-        yield url
+from portal_samples import CENTRAL_TOURS, FROMAGERIE, RESULTS_PRODUCTS
 
 
 def page(base: str, path: str = "/recherche", **params) -> BeautifulSoup:
@@ -163,9 +93,9 @@ def test_near_a_town_within_1_km_keeps_only_the_town_centre(results_url):
 
 def test_near_a_town_wider_radii_reach_further(results_url):
     five = all_card_ids(results_url, near="Tours", radius="5")
-    assert five == CENTRAL_TOURS | {r["id"] for r in PRODUCTS if r["shop_id"] == FROMAGERIE}
+    assert five == CENTRAL_TOURS | {r["id"] for r in RESULTS_PRODUCTS if r["shop_id"] == FROMAGERIE}
     wide = all_card_ids(results_url, near="tours", radius="25")  # the town's name, any case or accents
-    towns = {r["town"] for r in PRODUCTS if r["id"] in wide}
+    towns = {r["town"] for r in RESULTS_PRODUCTS if r["id"] in wide}
     assert towns == {"Tours", "Amboise"}  # Amboise is 22 km away, Blois 53 km
 
 

@@ -6,88 +6,15 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from conftest import portal_records
-
-from indexer.records import ProductRecord, ShopRecord
+from portal_samples import extra_records, portal_records
 
 PUBLIC = "https://emplettes.region.example"
 TILES = "https://tiles.invalid/{z}/{x}/{y}.png"
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def extra_records() -> list[dict]:
-    """Shops with the hours and shapes the fixture of conftest lacks."""
-    shops = [
-        ShopRecord(
-            id="grande-librairie",
-            source_id="grande-librairie",
-            run_id="r1",
-            name="La Grande Librairie",
-            url="https://grande-librairie.example/",
-            address="1 place Plumereau",
-            postcode="37000",
-            town="Tours",
-            lat=47.395,
-            lon=0.684,
-            telephone="+33 2 47 11 22 33",
-            opening_hours=["Mo-Su 00:00-24:00"],
-            categories=["Librairie"],
-            services=["click_and_collect", "gift_vouchers"],
-        ),
-        ShopRecord(
-            id="fromagerie-vague",
-            source_id="fromagerie-vague",
-            run_id="r1",
-            name="Fromagerie Vague",
-            town="Vendôme",
-            opening_hours=["Ouvert quand il fait beau", "Mo-Fr 09:00-12:00"],
-            categories=["Fromages"],
-        ),
-    ]
-    records = [s.model_dump(mode="json") for s in shops]
-    for i in range(30):
-        records.append(
-            ProductRecord(
-                id=f"grande-librairie-livre-{i:02d}",
-                source_id="grande-librairie",
-                run_id="r1",
-                shop_id="grande-librairie",
-                shop_name="La Grande Librairie",
-                shop_url="https://grande-librairie.example/",
-                town="Tours",
-                name=f"Livre de poche numéro {i}",
-                price="7.50",
-                currency="EUR",
-                availability="in_stock",
-                url=f"https://grande-librairie.example/livres/{i}",
-                first_seen=NOW,
-                last_seen=NOW,
-            ).model_dump(mode="json")
-        )
-    # A shop known only from its products (its own record not crawled yet).
-    records.append(
-        ProductRecord(
-            id="orphelin-1",
-            source_id="orphelin",
-            run_id="r1",
-            shop_id="orphelin",
-            shop_name="Boutique Orpheline",
-            shop_url="https://orphelin.example/",
-            town="Chinon",
-            name="Tasse en grès",
-            price="12",
-            url="https://orphelin.example/tasse",
-            first_seen=NOW,
-            last_seen=NOW,
-        ).model_dump(mode="json")
-    )
-    return records
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 import tantivy
-from test_backend_contract import PRODUCTS, product_record
+from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends import tantivy_backend
 from indexer.backends.base import SearchQuery

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from test_load import manifest, product, shop, write_run
+from run_files import manifest, product, shop, write_run
 
 from indexer.backends.tantivy_backend import TantivyBackend
 from indexer.load import EMPTY, load_run

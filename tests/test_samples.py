@@ -306,7 +306,7 @@ def test_broken_shop_json_ld_is_recoverable_and_matches_the_truth(sites):
         response = get(product["url"])
         assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
         script = re.search(r'<script type="application/ld\+json">(.*?)</script>', response.text, re.S).group(1)
-        with pytest.raises(ValueError):
+        with pytest.raises(json.JSONDecodeError):
             json.loads(script)  # never plain JSON
         node = _lenient_json(script)
         assert html.unescape(node["name"]) == product["name"]
@@ -454,7 +454,7 @@ def test_a_taken_port_is_reported_and_nothing_is_left_bound():
         squatter.bind(("127.0.1.2", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match="in use"):
             SampleSites(port=port, shops=["brulerie-des-halles", "cave-du-vieux-chinon"]).start()
     with SampleSites(port=port, shops=["brulerie-des-halles"]) as sites:  # the first host was released
         assert get(sites.base_urls["brulerie-des-halles"]).status_code == 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from decimal import Decimal
 
-from test_backend_contract import PRODUCTS, product_record
+from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_backend_contract import BACKENDS
+from backend_catalogue import BACKENDS
 
 from indexer.backends.base import SearchBackend, SearchQuery
 from indexer.records import ProductRecord, ShopRecord

@@ -253,55 +253,43 @@ def test_rate_limit_off_registers_nothing(portal_config):
 
 
 @pytest.mark.browser
-def test_browser_accepts_the_headers_and_keeps_assets_in_cache(portal_url):
+def test_browser_accepts_the_headers_and_keeps_assets_in_cache(browser, portal_url):
     """Chromium reports no console error for the headers (an unknown Permissions-Policy
     feature would be one, costing Lighthouse points) and, on a reload, takes the hashed
     stylesheet and script from its cache without asking the server again."""
-    from browser import CHROMIUM_ARGS, find_chromium, skip_or_fail
+    page = browser.new_page()  # a context of its own; no request routing: it would switch the HTTP cache off
+    try:
+        console = []
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Log.enable")  # header problems are browser log entries, not console calls
+        cdp.on("Log.entryAdded", lambda event: console.append(f"{event['entry']['level']}: {event['entry']['text']}"))
+        network = []  # (request id, url)
+        cdp.on("Network.requestWillBeSent", lambda event: network.append((event["requestId"], event["request"]["url"])))
+        cached = set()
+        cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
 
-    executable = find_chromium()
-    if executable is None:
-        skip_or_fail("no Chromium binary found (looked at $CHROMIUM_PATH, chromium, chromium-browser)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = chromium.new_page()  # no request routing: it would switch the HTTP cache off
-            console = []
-            page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Log.enable")  # header problems are browser log entries, not console calls
-            cdp.on(
-                "Log.entryAdded", lambda event: console.append(f"{event['entry']['level']}: {event['entry']['text']}")
-            )
-            network = []  # (request id, url)
-            cdp.on(
-                "Network.requestWillBeSent", lambda event: network.append((event["requestId"], event["request"]["url"]))
-            )
-            cached = set()
-            cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
+        page.goto(portal_url + "/")
+        assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # style.css applied
+        first = [url for _, url in network if "/static/" in url]
+        network.clear()
+        page.goto(portal_url + "/recherche?q=livre")
+        page.reload(wait_until="networkidle")
+        hashed = [url for url in first if re.search(r"\.[0-9a-f]{8}\.(css|js)$", url)]
+        assert len(hashed) == 2, first
+        again = [request_id for request_id, url in network if url in hashed]
+        assert len(again) == 4  # asked for on both navigations...
+        assert set(again) <= cached  # ...and every time answered by the cache
 
-            page.goto(portal_url + "/")
-            assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # style.css applied
-            first = [url for _, url in network if "/static/" in url]
-            network.clear()
-            page.goto(portal_url + "/recherche?q=livre")
-            page.reload(wait_until="networkidle")
-            hashed = [url for url in first if re.search(r"\.[0-9a-f]{8}\.(css|js)$", url)]
-            assert len(hashed) == 2, first
-            again = [request_id for request_id, url in network if url in hashed]
-            assert len(again) == 4  # asked for on both navigations...
-            assert set(again) <= cached  # ...and every time answered by the cache
-
-            problems = [
-                line
-                for line in console
-                if (line.startswith("error") or "Permissions-Policy" in line) and "ERR_NAME_NOT_RESOLVED" not in line
-            ]  # the test shops' images are offline
-            assert not problems, problems
-        finally:
-            chromium.close()
+        problems = [
+            line
+            for line in console
+            if (line.startswith("error") or "Permissions-Policy" in line) and "ERR_NAME_NOT_RESOLVED" not in line
+        ]  # the test shops' images are offline
+        assert not problems, problems
+    finally:
+        page.context.close()
 
 
 def test_a_forwarded_host_never_reaches_absolute_urls(behind_proxy):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import tantivy
-from test_backend_contract import PRODUCTS, product_record
+from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.tantivy_backend import TantivyBackend, build_schema

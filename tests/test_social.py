@@ -23,22 +23,21 @@ FIELDS = ("name", "price", "currency", "availability", "url", "image", "sku", "b
 def crawled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("social")
     with PlatformSites(PAGES, first=151) as sites:
-        entries = []
-        for page in PAGES:
-            entries.append(
-                "\n".join(
-                    [
-                        f"  - id: {page.id}",
-                        f"    name: Atelier {page.id}",
-                        f"    url: {sites.base_urls[page.id]}",
-                        "    kind: social",
-                        "    town: Amboise",
-                        '    postcode: "37400"',
-                        "    allow_private: true",
-                    ]
-                    + (["    max_pages: 2"] if page.id == "borne" else [])
-                )
+        entries = [
+            "\n".join(
+                [
+                    f"  - id: {page.id}",
+                    f"    name: Atelier {page.id}",
+                    f"    url: {sites.base_urls[page.id]}",
+                    "    kind: social",
+                    "    town: Amboise",
+                    '    postcode: "37400"',
+                    "    allow_private: true",
+                ]
+                + (["    max_pages: 2"] if page.id == "borne" else [])
             )
+            for page in PAGES
+        ]
         result, runs, env = crawl_registry(tmp, entries)
         yield result, runs, sites, env
 
@@ -83,13 +82,16 @@ def test_max_pages_bounds_the_linked_pages(crawled):
 
 def test_check_says_when_a_page_needs_a_login_and_reads_an_opengraph_page(crawled):
     _, _, sites, env = crawled
-    check = lambda url, *args: subprocess.run(
-        [sys.executable, "-m", "emplettes.cli", "check", url, "--allow-private", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def check(url, *args):
+        return subprocess.run(
+            [sys.executable, "-m", "emplettes.cli", "check", url, "--allow-private", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     walled = check(sites.base_urls["mur"])
     assert "log in" in walled.stdout + walled.stderr and "never logs in" in walled.stdout + walled.stderr
     forced = check(sites.base_urls["mur"], "--kind", "social")

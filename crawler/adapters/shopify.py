@@ -2,9 +2,10 @@
 
 One request returns up to 250 products with all their variants, so a 500-product shop
 costs three requests (two full pages and the empty one that ends the listing), plus the
-home page for the currency, instead of 500 product pages. Variants are folded into one product: the lowest price, in stock if
-any variant is available. ``products.json`` carries no currency: the shop's own pages
-declare it (:func:`currency_from_html`) and it is never guessed.
+home page for the currency, instead of 500 product pages. Variants are folded into one
+product: the lowest price, in stock if any variant is available. ``products.json``
+carries no currency: the shop's own pages declare it (:func:`currency_from_html`) and it
+is never guessed.
 
 Also reads the ``/products/<handle>.js`` payload (prices in cents, as integers).
 """

@@ -243,9 +243,7 @@ def _offers(node: dict, graph: Graph) -> list[dict]:
         if not isinstance(offer, dict):
             continue
         offers.append(offer)
-        for child in graph.values(offer, "offers"):
-            if isinstance(child, dict):
-                offers.append(child)
+        offers.extend(child for child in graph.values(offer, "offers") if isinstance(child, dict))
     return offers
 
 

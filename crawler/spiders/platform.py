@@ -69,8 +69,7 @@ class PlatformSpider(ApiSpider):
         seller, is_new = self.shop_source(shop)
         if is_new:
             yield self._own(build_shop(seller, self.run_id, []))
-        for record in self.records([found], response, seller):
-            yield record
+        yield from self.records([found], response, seller)
 
     def shop_source(self, shop: dict) -> tuple[Source, bool]:
         """A per-shop view of the platform's source: each product is attributed to its own shop."""

@@ -201,12 +201,21 @@ class Theme:
         paragraphs = {
             "about": [
                 shop.description,
-                f"Vous nous trouverez {shop.address} à {shop.town}. Tous nos produits sont aussi disponibles en boutique.",
+                (
+                    f"Vous nous trouverez {shop.address} à {shop.town}. "
+                    "Tous nos produits sont aussi disponibles en boutique."
+                ),
             ],
             "contact": [],
             "legal": [
-                f"Éditeur du site : {shop.name}, {shop.address}, {shop.postcode} {shop.town}. Téléphone : {shop.telephone}.",
-                f"SIRET : {int(hashlib.sha1(shop.id.encode()).hexdigest(), 16) % 10**14:014d}. Directeur de la publication : le gérant.",
+                (
+                    f"Éditeur du site : {shop.name}, {shop.address}, {shop.postcode} {shop.town}. "
+                    f"Téléphone : {shop.telephone}."
+                ),
+                (
+                    f"SIRET : {int(hashlib.sha1(shop.id.encode()).hexdigest(), 16) % 10**14:014d}. "
+                    "Directeur de la publication : le gérant."
+                ),
                 "Ce site est une boutique d'exemple du projet emplettes : les produits ne sont pas à vendre.",
             ],
         }

@@ -90,7 +90,8 @@ class BrokenTheme(Theme):
         if product.hidden == "server_error":
             body = (
                 "<html><head><title>Erreur</title></head><body><h1>Erreur interne du serveur</h1>"
-                "<p>Warning: mysqli_connect(): (HY000/1040): Too many connections in /var/www/catalogue/article.php on line 12</p>"
+                "<p>Warning: mysqli_connect(): (HY000/1040): Too many connections "
+                "in /var/www/catalogue/article.php on line 12</p>"
             )
             return Page(body.encode(self.charset), f"text/html; charset={self.charset}", 500)
         page = super().product_page(product)
