@@ -36,8 +36,11 @@ PYTEST_ARGS    ?=
 
 test: lint pytest
 
+# The Elasticsearch tests run against ELASTICSEARCH_URL, else against the shared loopback
+# server (ES_HOME, default ../shared/elasticsearch) started for the run and stopped after;
+# with neither they skip, saying why (tests/with-elasticsearch).
 pytest: $(STAMP) tools
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	tests/with-elasticsearch $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Lint and type-check: the same tools, versions and settings as .pre-commit-config.yaml.
 lint: $(STAMP)

@@ -54,15 +54,29 @@ def _elasticsearch(path: Path, readonly: bool = False) -> SearchBackend:
     )
 
 
+# The marks of a test that needs a running Elasticsearch server.
+ON_ELASTICSEARCH = [
+    pytest.mark.elasticsearch,
+    pytest.mark.skipif(
+        not os.environ.get("ELASTICSEARCH_URL"),
+        reason="no Elasticsearch: ELASTICSEARCH_URL is unset (make test starts ../shared/elasticsearch when present)",
+    ),
+]
+
+
+def on_elasticsearch(test):
+    """Decorates one test with :data:`ON_ELASTICSEARCH`."""
+    for mark in ON_ELASTICSEARCH:
+        test = mark(test)
+    return test
+
+
 BACKENDS = [
     pytest.param(_tantivy, id="tantivy"),
     pytest.param(
         _elasticsearch,
         id="elasticsearch",
-        marks=[
-            pytest.mark.elasticsearch,
-            pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason="ELASTICSEARCH_URL is not set"),
-        ],
+        marks=ON_ELASTICSEARCH,
     ),
 ]
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backend_catalogue import on_elasticsearch
 
 
 def reindex(data_dir: Path, url: str, **extra: str) -> subprocess.CompletedProcess:
@@ -106,8 +107,7 @@ def test_a_bad_api_key_is_one_clear_line(tmp_path, secured_cluster):
     assert_one_clear_line(result, "refused the credentials (401)", "ELASTICSEARCH_API_KEY")
 
 
-@pytest.mark.elasticsearch
-@pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason="ELASTICSEARCH_URL is not set")
+@on_elasticsearch
 def test_a_url_that_is_not_the_cluster_is_one_clear_line(tmp_path):
     url = os.environ["ELASTICSEARCH_URL"].rstrip("/") + "/not-the-cluster"
     result = reindex(tmp_path, url)

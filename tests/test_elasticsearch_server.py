@@ -15,15 +15,12 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pytest
-from backend_catalogue import ES_TEST_PREFIX
+from backend_catalogue import ES_TEST_PREFIX, ON_ELASTICSEARCH
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch_backend import ElasticsearchBackend
 
-pytestmark = [
-    pytest.mark.elasticsearch,
-    pytest.mark.skipif(not os.environ.get("ELASTICSEARCH_URL"), reason="ELASTICSEARCH_URL is not set"),
-]
+pytestmark = ON_ELASTICSEARCH
 
 
 class Overloaded:
