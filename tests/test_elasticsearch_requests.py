@@ -182,7 +182,7 @@ def test_french_analysis_chain_is_exact():
             "type": "stop",
             "stopwords": ["a", "meme", "etes", "etant", "etee", "etees", "eumes", "eutes", "fumes", "futes"],
         },
-        "fr_stemmer": {"type": "stemmer", "language": "light_french"},
+        "fr_stemmer": {"type": "stemmer", "language": "french"},
     }
     assert settings["analyzer"] == {
         "fr_index": {

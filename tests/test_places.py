@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from bs4 import BeautifulSoup
+from served_portal import PORTAL_BACKENDS, served_portal
 
 from indexer.backends.common import haversine_km
 from indexer.places import TOWN_RADIUS_KM, Town, find_town, resolve_place, town_centre, typed_town
@@ -80,20 +81,10 @@ def place_records() -> list[dict]:
     return records
 
 
-@pytest.fixture(scope="module")
-def places_url(tmp_path_factory):
-    from config import Config
-    from indexer.search import open_backend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(data_dir=tmp_path_factory.mktemp("places-data"), api_rate_limit="off")
-    backend = open_backend(config)
-    try:
-        backend.upsert(place_records())
-    finally:
-        backend.close()
-    with serving_in_thread(create_app(config)) as url:
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def places_url(request, tmp_path_factory):
+    data = tmp_path_factory.mktemp("places-data")
+    with served_portal(place_records(), data, request.param, api_rate_limit="off") as (url, _, _):
         yield url
 
 

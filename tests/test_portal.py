@@ -1,8 +1,8 @@
 """The residents' portal: pure formatting and query parsing, then the real app over HTTP.
 
-The HTTP tests talk to the real app under waitress (``portal_url`` in conftest.py), which
-opens a real tantivy index of ~30 records, two of them hostile (a ``<script>`` in a
-product name, ``javascript:`` URLs).
+The HTTP tests talk to the real app under waitress (``portal_url`` below), over a real
+index of ~30 records, two of them hostile (a ``<script>`` in a product name,
+``javascript:`` URLs): the embedded one, then Elasticsearch when a server is there.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from portal_samples import HOSTILE_NAME, portal_records
+from served_portal import PORTAL_BACKENDS, served_portal
 from werkzeug.datastructures import MultiDict
 
 from indexer.backends.base import Near
@@ -30,6 +31,13 @@ from portal.formatting import (
 from portal.query import BadQuery, query_from_args
 from portal.security import CONTENT_SECURITY_POLICY
 from portal.templating import page_window
+
+
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def portal_url(request, tmp_path_factory):
+    with served_portal(portal_records(), tmp_path_factory.mktemp("portal-data"), request.param) as (url, _, _):
+        yield url
+
 
 PRODUCTS = [r for r in portal_records() if r["type"] == "product"]
 SHOPS = [r for r in portal_records() if r["type"] == "shop"]

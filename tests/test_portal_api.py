@@ -8,22 +8,15 @@ import re
 import pytest
 import requests
 from portal_samples import portal_records
+from served_portal import PORTAL_BACKENDS, served_portal
 
 SHOPS = sorted((r for r in portal_records() if r["type"] == "shop"), key=lambda s: (s["town"], s["name"]))
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(data_dir=tmp_path_factory.mktemp("api-data"), api_rate_limit="off")
-    with TantivyBackend(config.index_dir) as backend:
-        backend.upsert(portal_records())
-    app = create_app(config)
-    with serving_in_thread(app) as url:
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def served(request, tmp_path_factory):
+    data = tmp_path_factory.mktemp("api-data")
+    with served_portal(portal_records(), data, request.param, api_rate_limit="off") as (url, app, _):
         yield url, app
 
 

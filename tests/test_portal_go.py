@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
+from served_portal import PORTAL_BACKENDS, served_portal
 
 from indexer.records import ProductRecord, ShopRecord
 from portal.clicks import FILENAME, ClickCounter, read_clicks, today
@@ -149,24 +150,9 @@ RECORDS = [
 ]
 
 
-def _serve(tmp_path_factory, name: str, prepare=None):
-    from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(data_dir=tmp_path_factory.mktemp(name))
-    with TantivyBackend(config.index_dir) as backend:
-        backend.upsert(RECORDS)
-    if prepare:
-        prepare(config)
-    return config, serving_in_thread(create_app(config))
-
-
-@pytest.fixture(scope="module")
-def go_portal(tmp_path_factory):
-    config, serving = _serve(tmp_path_factory, "go-data")
-    with serving as url:
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def go_portal(request, tmp_path_factory):
+    with served_portal(RECORDS, tmp_path_factory.mktemp("go-data"), request.param) as (url, _, config):
         yield url, config.data_dir / FILENAME
 
 
@@ -264,8 +250,8 @@ def test_the_click_file_stores_only_day_shop_and_count(go_portal):
 
 def test_a_broken_click_store_never_blocks_the_redirect(tmp_path_factory):
     # The click file's path is taken by a directory: every count fails.
-    _config, serving = _serve(tmp_path_factory, "go-broken", lambda c: (c.data_dir / FILENAME).mkdir())
-    with serving as url:
+    data = tmp_path_factory.mktemp("go-broken")
+    with served_portal(RECORDS, data, prepare=lambda c: (c.data_dir / FILENAME).mkdir()) as (url, _, _):
         response = requests.get(f"{url}/go/cave-bon", allow_redirects=False, timeout=5)
     assert response.status_code == 302 and response.headers["Location"] == "https://cave.example/vins/bon"
 

@@ -1,6 +1,7 @@
 """The results page over real HTTP: cards, "près de [commune]", chips, pagination, zero results.
 
-A real tantivy index of the shared portal records plus a cheese shop 2.8 km south of
+A real index (the embedded one, then Elasticsearch when a server is there) of the shared
+portal records plus a cheese shop 2.8 km south of
 Tours's centre (inside 5 km, outside 1 km) whose products have several offers ("à partir
 de") and were checked hours and days ago (freshness), served by the real app under waitress.
 """
@@ -10,9 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 from bs4 import BeautifulSoup
-from portal_samples import CENTRAL_TOURS, FROMAGERIE, RESULTS_PRODUCTS
+from portal_samples import CENTRAL_TOURS, FROMAGERIE, RESULTS_PRODUCTS, results_records
+from served_portal import PORTAL_BACKENDS, served_portal
+
+
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def results_url(request, tmp_path_factory):
+    """The portal over :func:`portal_samples.results_records`, on each backend."""
+    with served_portal(results_records(), tmp_path_factory.mktemp("results-data"), request.param) as (url, _, _):
+        yield url
 
 
 def page(base: str, path: str = "/recherche", **params) -> BeautifulSoup:

@@ -12,29 +12,24 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from portal_samples import extra_records, portal_records
+from served_portal import PORTAL_BACKENDS, served_portal
 
 PUBLIC = "https://emplettes.region.example"
 TILES = "https://tiles.invalid/{z}/{x}/{y}.png"
 
 
-@pytest.fixture(scope="module")
-def shops_url(tmp_path_factory):
+@pytest.fixture(scope="module", params=PORTAL_BACKENDS)
+def shops_url(request, tmp_path_factory):
     """The portal with maps and a public address configured."""
-    from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(
-        data_dir=tmp_path_factory.mktemp("shops-data"),
+    with served_portal(
+        portal_records() + extra_records(),
+        tmp_path_factory.mktemp("shops-data"),
+        request.param,
         public_url=PUBLIC + "/",
         map_tile_url=TILES,
         map_attribution="© les contributeurs OpenStreetMap",
         api_rate_limit="off",
-    )
-    with TantivyBackend(config.index_dir) as backend:
-        backend.upsert(portal_records() + extra_records())
-    with serving_in_thread(create_app(config)) as url:
+    ) as (url, _, _):
         yield url
 
 

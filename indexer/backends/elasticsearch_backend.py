@@ -16,7 +16,9 @@ Shape of the index (see :func:`index_template`):
   carries settings and mappings, so every version gets the same ones.
 * **French analysis**: ``elision`` (``articles_case: true``), ``lowercase``, ``stop``
   (``_french_``), ``asciifolding`` (after the accented stop list, before stemming, as on
-  tantivy), the folded stop words tantivy also drops, then the ``light_french`` stemmer,
+  tantivy), the folded stop words tantivy also drops, then the Snowball ``french``
+  stemmer, the one tantivy uses (``light_french`` stems differently, typos above all:
+  it makes ``bojgiie`` ``bojg``, one edit from ``boug``, where tantivy has ``bojgii``),
   for documents and queries alike. Synonyms (``indexer/synonyms_fr.txt``, or
   ``SYNONYMS_FILE``) are expanded by the shared query planner, as on tantivy, and scored
   below the word typed: a chamber's edit applies at once, with no reindex.
@@ -103,7 +105,7 @@ def analysis_settings() -> dict[str, Any]:
             "fr_elision": {"type": "elision", "articles_case": True, "articles": ELISION_ARTICLES},
             "fr_stop": {"type": "stop", "stopwords": "_french_"},
             "fr_folded_stop": {"type": "stop", "stopwords": list(FOLDED_STOP_WORDS)},
-            "fr_stemmer": {"type": "stemmer", "language": "light_french"},
+            "fr_stemmer": {"type": "stemmer", "language": "french"},
         },
         "analyzer": {
             "fr_index": {"type": "custom", "tokenizer": "standard", "filter": index_chain},
