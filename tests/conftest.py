@@ -23,6 +23,7 @@ from portal_samples import portal_records, results_records
 # start first, and the many short modules fill the workers' gaps afterwards instead of one
 # long module starting last and running on alone. Only the order changes: every test runs.
 LONG_MODULES = (
+    "test_elasticsearch_server.py",
     "test_resilience.py",
     "test_scheduler.py",
     "test_politeness.py",

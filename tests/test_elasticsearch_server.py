@@ -9,18 +9,28 @@ from __future__ import annotations
 import http.client
 import http.server
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from backend_catalogue import ES_TEST_PREFIX, ON_ELASTICSEARCH
+from run_files import RUN1, product, shop, write_run
 
 from indexer.backends.base import SearchQuery
 from indexer.backends.elasticsearch_backend import ElasticsearchBackend
 
 pytestmark = ON_ELASTICSEARCH
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Overloaded:
@@ -131,3 +141,129 @@ def test_an_overloaded_cluster_is_retried_with_back_off_and_nothing_is_lost(pref
         backend.close()
     finally:
         proxy.close()
+
+
+def emplettes(command: str, data_dir: Path, url: str, prefix: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "SEARCH_BACKEND": "elasticsearch",
+        "ELASTICSEARCH_URL": url,
+        "ELASTICSEARCH_INDEX": prefix,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", command], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_reindex_moves_the_alias_while_searches_go_on_without_an_error_or_an_empty_page(tmp_path, prefix):
+    url = os.environ["ELASTICSEARCH_URL"]
+    write_run(tmp_path / "runs", RUN1, [shop()] + [product(n) for n in range(300)])
+    assert emplettes("index", tmp_path, url, prefix).returncode == 0
+    reader = ElasticsearchBackend(url, prefix=prefix, readonly=True)
+    totals: list[int] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def search_on() -> None:
+        while not stop.is_set():
+            try:
+                totals.append(reader.search(SearchQuery(text="bougie parfumée", per_page=5)).total)
+            except Exception as exc:  # any error at all is what this test is about
+                errors.append(exc)
+
+    searcher = threading.Thread(target=search_on)
+    searcher.start()
+    try:
+        for _ in range(2):  # two swaps: the second also removes the first rebuild's version
+            done = emplettes("reindex", tmp_path, url, prefix)
+            assert done.returncode == 0, done.stderr
+    finally:
+        stop.set()
+        searcher.join(timeout=30)
+    versions = reader.client.indices.get_alias(name=prefix)
+    reader.close()
+    assert errors == []
+    assert len(totals) > 10 and set(totals) == {300}  # never empty, never half-built
+    assert len(versions) == 1  # one version behind the alias, the older ones deleted
+
+
+@pytest.fixture
+def own_server() -> Iterator[tuple[str, Path]]:
+    """A server of this test's own (it gets stopped): (proxy URL, its work dir)."""
+    home = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
+    if not (home / "start").exists():
+        pytest.skip(f"no {home}/start to run a server of this test's own")
+    with socket.socket() as probe:  # a free port N whose N+1 (the proxy) and N+100 are free too
+        probe.bind(("127.0.0.1", 0))
+        port = 20_000 + probe.getsockname()[1] % 20_000
+    # Under /tmp itself: the server runs as its own user, who must reach the directory.
+    work = Path(tempfile.mkdtemp(prefix="emplettes-es-test-", dir="/tmp"))
+    work.chmod(0o755)
+    env = {**os.environ, "ES_WORK": str(work), "ES_HEAP": "256m"}
+    started = subprocess.run(
+        [str(home / "start"), "--port", str(port)], capture_output=True, text=True, timeout=180, env=env
+    )
+    if started.returncode != 0:
+        pytest.fail(f"could not start a second server: {started.stderr[-2000:]}")
+    try:
+        yield started.stdout.strip().splitlines()[-1].split("=", 1)[1], work
+    finally:
+        subprocess.run([str(home / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+SOURCES, PER_SOURCE = 6, 1_000
+
+
+def test_a_server_killed_mid_index_loses_nothing_and_duplicates_nothing(tmp_path, prefix, own_server):
+    url, work = own_server
+    runs = tmp_path / "runs"
+    for n in range(SOURCES):
+        source = f"source-{n}"
+        write_run(
+            runs, RUN1, [shop(source)] + [product(i, source_id=source) for i in range(PER_SOURCE)], source_id=source
+        )
+    indexing = subprocess.Popen(
+        [sys.executable, "-m", "emplettes.cli", "index"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "DATA_DIR": str(tmp_path),
+            "SEARCH_BACKEND": "elasticsearch",
+            "ELASTICSEARCH_URL": url,
+            "ELASTICSEARCH_INDEX": prefix,
+        },
+    )
+    pid = int((work / "es.pid").read_text())
+    deadline = time.monotonic() + 120
+    while "✓" not in (line := indexing.stderr.readline()) and time.monotonic() < deadline:  # one run in
+        assert line or indexing.poll() is None, "the index command ended before a run was loaded"
+    os.kill(pid, signal.SIGKILL)  # the server, by its pid, in the middle of the next runs
+    _, err = indexing.communicate(timeout=300)
+    loaded = 1 + err.count("✓")
+    assert indexing.returncode == 3, err
+    assert "Traceback" not in err
+    assert "search index unavailable" in err and "run files kept" in err
+
+    home = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
+    port = url.rsplit(":", 1)[1]
+    restarted = subprocess.run(
+        [str(home / "start"), "--port", str(int(port) - 1)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "ES_WORK": str(work), "ES_HEAP": "256m"},
+    )
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    again = emplettes("index", tmp_path, url, prefix)
+    assert again.returncode == 0, again.stderr
+    reader = ElasticsearchBackend(url, prefix=prefix, readonly=True)
+    stats = reader.stats()
+    reader.close()
+    assert stats["products"] == SOURCES * PER_SOURCE  # every product once: ids are the documents' _id
+    assert stats["sources"] == {f"source-{n}": PER_SOURCE for n in range(SOURCES)}
+    # The runs loaded before the kill are not loaded again; the others are, each once.
+    assert again.stderr.count("✓") == SOURCES - loaded
