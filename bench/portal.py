@@ -71,7 +71,7 @@ RADII = (1, 5, 10, 25)
 
 def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, keep: bool, batch: int = 20_000) -> int:
     """Index ``products`` bench products (unless ``keep`` and the index has some); returns the count."""
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     backend = TantivyBackend(index_dir)
     try:

@@ -266,7 +266,8 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
 
 
 def backend_class_from(path: Path) -> type:
-    """``TantivyBackend`` of another copy of tantivy_backend.py (an old one, for A/B runs)."""
+    """``TantivyBackend`` of a module file outside the package: an old copy of the
+    one-module backend (``tantivy_backend.py``), for A/B runs."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("other_tantivy_backend", path)

@@ -39,7 +39,7 @@ from bench.search import (
     make_shops,
 )
 from indexer.backends.base import Near, SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 
 
 def extra_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:

@@ -194,7 +194,7 @@ def reindex_job(config, *, out=None) -> ReindexReport:
     except BackendUnavailable:
         if (config.search_backend or "tantivy").strip().lower() != "tantivy":
             raise
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
 
         backend = TantivyBackend.for_rebuild(config.index_dir)  # built with another schema
     state = IndexState(config.state_db)

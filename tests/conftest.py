@@ -157,7 +157,7 @@ def portal_records() -> list[dict]:
 def portal_config(tmp_path_factory):
     """A data directory whose index holds :func:`portal_records`."""
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     config = Config(data_dir=tmp_path_factory.mktemp("portal-data"))
     with TantivyBackend(config.index_dir) as backend:

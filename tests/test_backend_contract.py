@@ -24,7 +24,7 @@ from indexer.records import ProductRecord, ShopRecord
 
 
 def _tantivy(path: Path, readonly: bool = False) -> SearchBackend:
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     return TantivyBackend(path, readonly=readonly)
 

@@ -565,7 +565,7 @@ def test_healthz_and_errors(portal_url):
 
 def test_empty_catalogue(tmp_path):
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 
@@ -595,7 +595,7 @@ def test_index_not_built_yet(tmp_path):
         assert get(base, "/healthz").status_code in (200, 503)
 
         # The first indexing run (another process in real life) shows up at the next request.
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
 
         with TantivyBackend(config.index_dir) as writer:
             writer.upsert(portal_records())
@@ -674,7 +674,7 @@ def test_templates_read_dict_keys_as_jinja_does():
 
 def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from indexer.search import open_backend
 
     TantivyBackend(tmp_path / "index").close()
@@ -683,6 +683,6 @@ def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCH_CACHE_SIZE", "10")
     backend = open_backend(Config(), readonly=True)
     try:
-        assert backend._facet_cache.size == 10
+        assert backend.cache_size == 10
     finally:
         backend.close()

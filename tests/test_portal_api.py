@@ -15,7 +15,7 @@ SHOPS = sorted((r for r in portal_records() if r["type"] == "shop"), key=lambda 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

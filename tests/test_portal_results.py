@@ -74,7 +74,7 @@ CENTRAL_TOURS = {r["id"] for r in PRODUCTS if r["town"] == "Tours" and r["shop_i
 def results_url(tmp_path_factory):
     """Base URL of the real portal over :func:`results_records`."""
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

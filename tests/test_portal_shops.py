@@ -94,7 +94,7 @@ def extra_records() -> list[dict]:
 def shops_url(tmp_path_factory):
     """The portal with maps and a public address configured."""
     from emplettes.config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

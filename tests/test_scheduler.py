@@ -91,7 +91,7 @@ def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path,
 
     from test_load import RUN1, product, write_run
 
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     (tmp_path / "sources.yaml").write_text(registry(("a", None)))
     write_run(tmp_path / "data" / "runs", RUN1, [product(n) for n in range(3)])
