@@ -44,6 +44,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.backends.base import Near, SearchQuery
+from indexer.backends.tantivy import TantivyBackend
 
 # (town, lat, lon, weight): a region of small towns around a few cities.
 TOWNS = [
@@ -455,9 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         "in turn, best of 3 each, and stop there (A/B)",
     )
     args = parser.parse_args(argv)
-    global TantivyBackend
-    if args.backend_file:
-        TantivyBackend = backend_class_from(args.backend_file)
+    backend_class = backend_class_from(args.backend_file) if args.backend_file else TantivyBackend
 
     rng = random.Random(args.seed)
     shops = make_shops(args.shops or max(10, args.products // 200), rng)
@@ -466,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="emplettes-bench-"))
         args.index = workdir / "index"
     try:
-        backend = TantivyBackend(args.index)
+        backend = backend_class(args.index)
         if not (args.keep and backend.stats()["products"]):
             print(f"indexing {args.products:,} products from {len(shops):,} shops into {args.index}")
             start = time.perf_counter()
@@ -482,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             backend.close()  # waits for merges, as a loader exiting would
             merge = time.perf_counter() - start
-            backend = TantivyBackend(args.index)
+            backend = backend_class(args.index)
             print(
                 f"indexing: {args.products / spent:,.0f} docs/s ({spent:.1f} s in upsert, "
                 f"then {merge:.1f} s waiting for merges)"
@@ -490,8 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         # The facet cache is off for the timed sets: random queries repeat, and the figures
         # should be what an uncached query costs. The warm-cache line shows the cached path.
         threads = {"search_threads": args.threads} if not args.backend_file else {}
-        reader = TantivyBackend(args.index, readonly=True, cache_size=0, **threads)
-        cached = TantivyBackend(args.index, readonly=True, **threads)
+        reader = backend_class(args.index, readonly=True, cache_size=0, **threads)
+        cached = backend_class(args.index, readonly=True, **threads)
         direct = Direct(args.index) if args.direct else None
         print(f"index: {reader.stats()['products']:,} products, {reader._index.searcher().num_segments} segments")
 

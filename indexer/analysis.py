@@ -4,7 +4,7 @@ tantivy does not store custom analyzers in the index: every process that opens t
 (loader, portal, CLI) must call :func:`register_analyzers` before searching or writing,
 otherwise queries on analysed fields silently match nothing.
 
-Order matters (measured on tantivy 0.27, see ARCHITECTURE.md):
+Order matters (tantivy 0.27):
 
 * ASCII folding runs *before* the stemmer, so ``poupée`` and ``poupee`` stem alike;
 * stop words run *after* folding, on both sides, so the document and the query agree:
@@ -16,6 +16,7 @@ Order matters (measured on tantivy 0.27, see ARCHITECTURE.md):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 from tantivy import Filter, Index, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
@@ -301,7 +302,7 @@ def _word_matches(word: str, stems: frozenset[str], typos: tuple[tuple[str, int]
     return any(edit_distance(form, typo, edits) <= edits for typo, edits in typos for form in forms)
 
 
-def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
+def highlight_segments(text: str, clauses: Sequence[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
     """``text`` cut into (piece, matched) segments: a word is matched when it stems like
     one of the query's words or their alternatives (or, when the search forgave typos,
     within the same number of edits). Plain strings, never markup: the template escapes

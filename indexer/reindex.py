@@ -147,7 +147,7 @@ def _loaded_meanwhile(runs_dir: Path, state: IndexState, loaded: list[LoadReport
     ]
 
 
-READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: a process takes ~0.25 s to start
+READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: starting a process costs more than it saves
 READ_AHEAD_BYTES = 64_000_000  # run files read and validated ahead of the loader, at most
 
 

@@ -28,6 +28,7 @@ from indexer.backends.spare_core import SpareCore
 from indexer.backends.tantivy.cache import SearchCache
 from indexer.backends.tantivy.schema import build_schema
 from indexer.backends.tantivy.searching import Searching
+from indexer.backends.tantivy.storage import hit_count
 from indexer.backends.tantivy.writing import Writing
 
 
@@ -81,7 +82,7 @@ class TantivyBackend(Writing, Searching):
     @staticmethod
     def _all(searcher: tantivy.Searcher, query: tantivy.Query) -> list[tantivy.DocAddress]:
         """Every matching document's address (unordered)."""
-        count = searcher.search(query, 1, count=True).count
+        count = hit_count(searcher.search(query, 1, count=True))
         if not count:
             return []
         return [address for _, address in searcher.search(query, count, count=False).hits]
@@ -99,13 +100,13 @@ class TantivyBackend(Writing, Searching):
     def stats(self) -> dict[str, Any]:
         searcher = self._searcher()
         products = self._term("type", "product")
-        shops = searcher.search(self._term("type", "shop"), 1, count=True).count
+        shops = hit_count(searcher.search(self._term("type", "shop"), 1, count=True))
         agg = searcher.aggregate(
             products, {"s": {"terms": {"field": "source_id", "size": 100_000, "segment_size": 100_000}}}
         )
         sources = {b["key"]: b["doc_count"] for b in agg["s"]["buckets"]}
         return {
-            "products": searcher.search(products, 1, count=True).count,
+            "products": hit_count(searcher.search(products, 1, count=True)),
             "shops": shops,
             "sources": dict(sorted(sources.items())),
         }

@@ -64,7 +64,7 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
-def decode_record(stored: bytes) -> dict[str, Any]:
+def decode_record(stored: Any) -> dict[str, Any]:
     return orjson.loads(stored)
 
 

@@ -183,11 +183,11 @@ class Facets(Queries):
         kept = self._cache.of(generation)
         if "shop names" in kept and not refresh:
             return kept["shop names"]
-        names: dict[int, str] | None = {}
+        names: dict[int, str] = {}
         for name, _ in searcher.terms_with_prefix("shop_name", ""):
             if names.setdefault(shop_name_hash(name), name) != name:
-                names = None
-                break
+                kept["shop names"] = None
+                return None
         kept["shop names"] = names
         return names
 
@@ -199,7 +199,7 @@ class Facets(Queries):
         facet shows the top by count, then name); then every shop is counted again, and
         only the shops that can be shown are named: those counting at least the
         facet_size-th count, and the ticked ones (thousands of one-product shops named
-        and sorted for nothing cost 10 ms)."""
+        and sorted for nothing are costly)."""
         size = self.facet_size
         if len(buckets) >= 2 * size and buckets[-1]["doc_count"] >= buckets[size - 1]["doc_count"]:
             buckets = recount({"terms": {"field": SHOP_HASH, "size": ALL_BUCKETS, "segment_size": ALL_BUCKETS}})
@@ -210,9 +210,10 @@ class Facets(Queries):
                 buckets = [b for b in buckets if b["doc_count"] >= least or b["key"] in keep]
         if any(b["key"] and b["key"] not in names for b in buckets):
             # A commit landed between the generation's stat and this searcher's reload.
-            names = self._shop_name_map(searcher, generation, refresh=True)
-            if names is None or any(b["key"] and b["key"] not in names for b in buckets):
+            fresh = self._shop_name_map(searcher, generation, refresh=True)
+            if fresh is None or any(b["key"] and b["key"] not in fresh for b in buckets):
                 return recount(self._facet_terms("shop"))
+            names = fresh
         return [{"key": names[b["key"]], "doc_count": b["doc_count"]} for b in buckets if b["key"]]
 
     def _browse_counts(

@@ -10,6 +10,7 @@ computed by the engine stay exact, and no document is fetched for it.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import tantivy
 from tantivy import Occur, Query
@@ -81,7 +82,8 @@ class Geo(Paging):
                 break
             radius = min(near.radius_km, radius * 2)
         points.sort()
-        chosen, count = [], 0
+        chosen: list[tuple[float, str, int]] = []
+        count = 0
         for distance, point, docs in points:
             if count >= needed and distance > chosen[-1][0]:
                 break
@@ -97,16 +99,16 @@ class Geo(Paging):
         distance_of = {point: distance for distance, point, _ in chosen}
         closer = [point for distance, point, _ in chosen if distance < last]
         closer_docs = sum(docs for distance, _, docs in chosen if distance < last)
-        ranked = []
+        by_key: list[tuple[int, tantivy.DocAddress]] = []
         if closer:
-            ranked = self._by_key(searcher, self._and([rest, self._terms("loc", closer)]), closer_docs)
+            by_key = self._by_key(searcher, self._and([rest, self._terms("loc", closer)]), closer_docs)
         tied = [point for distance, point, _ in chosen if distance == last]
-        ranked += self._by_key(searcher, self._and([rest, self._terms("loc", tied)]), needed - closer_docs)
-        lats = searcher.fast_field_values("lat", [address for _, address in ranked])
-        lons = searcher.fast_field_values("lon", [address for _, address in ranked])
+        by_key += self._by_key(searcher, self._and([rest, self._terms("loc", tied)]), needed - closer_docs)
+        lats: list[Any] = searcher.fast_field_values("lat", [address for _, address in by_key])
+        lons: list[Any] = searcher.fast_field_values("lon", [address for _, address in by_key])
         ranked = [
             (distance_of[point_term(lat, lon)], key, address)
-            for lat, lon, (key, address) in zip(lats, lons, ranked, strict=False)
+            for lat, lon, (key, address) in zip(lats, lons, by_key, strict=False)
         ]
         ranked.sort(key=lambda r: (r[0], r[1]))  # stable: the tied points' products stay last, by key
         return ranked

@@ -35,6 +35,7 @@ from indexer.backends.tantivy.cells import (
 )
 from indexer.backends.tantivy.query import Match, Queries
 from indexer.backends.tantivy.schema import KEY_BUCKET, PRICE_CELL, SEEN_CELL
+from indexer.backends.tantivy.storage import hit_count
 
 TIE_WINDOW = 2_048  # documents fetched to see the end of a group of equal scores
 BROWSE_WINDOW = 1_000  # products of a plain browse kept per sort and index generation
@@ -74,7 +75,8 @@ class Paging(Queries):
             return []
         hits = searcher.search(query, limit, count=False, order_by_field="key", order=Order.Asc).hits
         addresses = [address for _, address in hits]
-        return list(zip(searcher.fast_field_values("key", addresses), addresses, strict=False))
+        keys: list[Any] = searcher.fast_field_values("key", addresses)
+        return list(zip(keys, addresses, strict=False))
 
     # ------------------------------------------------------------------ relevance, with words
 
@@ -124,7 +126,7 @@ class Paging(Queries):
         # at once (one search instead of two); the ranking is the same as widening on demand.
         window = needed + TIE_WINDOW if limit else 1
         result = searcher.search(query, window, count=total is None)  # the facets counted it already
-        total = result.count if total is None else total
+        total = hit_count(result) if total is None else total
         hits = result.hits
         if limit == 0 or len(hits) <= offset:
             return total, []
@@ -136,7 +138,9 @@ class Paging(Queries):
         above = bisect.bisect_left(hits, -cut, key=_neg_score)
         end = bisect.bisect_right(hits, -cut, lo=above, key=_neg_score)
         by_key = complete or cut != hits[-1][0]
-        keys = searcher.fast_field_values("key", [address for _, address in hits[: end if by_key else above]])
+        keys: list[Any] = searcher.fast_field_values(
+            "key", [address for _, address in hits[: end if by_key else above]]
+        )
         # sorted() is stable: equal keys keep the engine's order, as before.
         order = sorted(range(above), key=lambda i: (-hits[i][0], keys[i]))
         group = range(above, end)
@@ -202,7 +206,7 @@ class Paging(Queries):
         result = searcher.search(
             match.full, max(limit, 1), count=counted is None, order_by_field=field, offset=offset, order=order
         )
-        total = result.count if counted is None else counted
+        total = hit_count(result) if counted is None else counted
         return total, [address for _, address in result.hits][:limit]
 
     def _browse_page(self, searcher: tantivy.Searcher, generation, full: Query, field: str, order) -> tuple:
@@ -213,7 +217,7 @@ class Paging(Queries):
         found = kept.get(("browse page", field, order))
         if found is None:
             result = searcher.search(full, BROWSE_WINDOW, count=True, order_by_field=field, order=order)
-            found = (result.count, [address for _, address in result.hits])
+            found = (hit_count(result), [address for _, address in result.hits])
             if generation == self._generation():  # the searcher saw that commit, not a later one
                 kept[("browse page", field, order)] = found
         return found
@@ -271,11 +275,13 @@ class Paging(Queries):
             bound = self._cell_bound(searcher, cell_field, want, ascending)
             if bound is None:
                 return None
+            cover = decimal_cover(0, bound) if ascending else decimal_cover(bound, None)
+            assert cover is not None  # (0 <= bound <= CELL_LIMIT)
             if ascending:
-                cells = decimal_cover(0, bound)[0]  # whole cells of [0, bound)
+                cells = cover[0]  # whole cells of [0, bound)
                 check = lambda value: value >> TIE_BITS < 100 * bound  # noqa: E731
             else:
-                cells = decimal_cover(bound, None)[0] + [CELL_OVERFLOW]
+                cells = cover[0] + [CELL_OVERFLOW]
                 if sort == "price_desc":
                     check = lambda value: value >> TIE_BITS > 100 * bound  # noqa: E731
             restrict = self._any([self._term(cell_field, cell) for cell in cells])

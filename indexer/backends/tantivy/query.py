@@ -38,7 +38,10 @@ class _Products:
         return "PRODUCTS"
 
 
-PRODUCTS: Any = _Products()  # a part of Queries._and(): "products only, not shops"
+PRODUCTS: Any = _Products()
+Word = (
+    str | tuple[int, str]
+)  # a phrase query's word (with its position, or not)  # a part of Queries._and(): "products only, not shops"
 
 
 @dataclass
@@ -76,7 +79,7 @@ class Queries(Storage):
     def _and(self, parts: list[Any]) -> Query:
         """Every part; :data:`PRODUCTS` among them keeps the products only, as the
         exclusion of the few shop documents: intersecting with the million postings of
-        ``type:product`` cost more than the words (7.3 against 2.9 ms for "artisanal")."""
+        ``type:product`` costs more than the words themselves."""
         positive = [part for part in parts if part is not PRODUCTS]
         if len(positive) < len(parts):
             if not positive:  # every product: the product term is the cheapest list
@@ -127,8 +130,10 @@ class Queries(Storage):
             if exact:
                 options.append((weight * factor, self._any(exact)))
         if fuzzy and clause.fuzzy:
-            stems = analyze(clause.words[0])
-            typos = [Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy) for stem in stems[:1]]
+            typos = [
+                Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy)
+                for stem in analyze(clause.words[0])[:1]
+            ]
             if field == "name":  # whole words too: "bougei" is one swap from "bougie", not from "boug"
                 typos += [
                     Query.fuzzy_term_query(self.schema, "name_words", form, distance=clause.fuzzy)
@@ -220,7 +225,7 @@ class Queries(Storage):
             for value, score in (AVAILABILITY_BONUS.items() if shift is None else shift)
         ]
         words = [w for clause in clauses for w in clause.words]
-        stems = [stem for w in words for stem in analyze(w)]
+        stems: list[Word] = [stem for w in words for stem in analyze(w)]
         if len(stems) > 1:
             bonus.append(Query.const_score_query(Query.phrase_query(self.schema, "name", stems, slop=1), PHRASE_BONUS))
         heads = list(dict.fromkeys(stem for clause in clauses for stem in clause.stems()))
@@ -260,7 +265,7 @@ class Queries(Storage):
         ]
         if heads:
             parts.append(self._terms("name_head", heads))
-        stems = [stem for clause in clauses for w in clause.words for stem in analyze(w)]
+        stems: list[Word] = [stem for clause in clauses for w in clause.words for stem in analyze(w)]
         if len(stems) > 1 and all(self._doc_freq(searcher, "name", stem) for stem in stems):
             parts.append(Query.phrase_query(self.schema, "name", stems, slop=1))
         # The availability values a match can have: those ticked, else those in the index
@@ -274,10 +279,9 @@ class Queries(Storage):
 
     def _price_query(self, query: SearchQuery, as_cells: bool = True) -> Query | None:
         """The price filter: as price cells (``as_cells``) when the range is what selects the
-        products (no words, no place): 3x faster than the column (16 against 5 ms for
-        "Nantes under 20 EUR" at 1M); else as the exact range on the column, which the
-        engine then reads only at the words' matches (a union of cells made "cadeau under
-        100 EUR" 1.4x slower)."""
+        products (no words, no place): a few terms read less than the whole column; else
+        as the exact range on the column, which the engine then reads only at the words'
+        matches (there a union of cells reads more)."""
         if query.price_min is None and query.price_max is None:
             return None
         low = None if query.price_min is None else float(query.price_min)

@@ -108,7 +108,7 @@ class Searching(Facets, Geo):
         filters = {name: self._terms(FILTER_FIELDS[name], values) for name, values in query.filters.items() if values}
         modes: list[str | None] = [None]
         if clauses:
-            modes = ["strict"] + (["fuzzy"] if any(c.fuzzy for c in clauses) else [])
+            modes = ["strict", *(["fuzzy"] if any(c.fuzzy for c in clauses) else [])]
             modes += ["any"] if len(clauses) > 1 else []
         for attempt, mode in enumerate(modes):
             match = self._build(searcher, query, clauses, mode, price, filters, product)

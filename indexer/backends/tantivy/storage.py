@@ -36,6 +36,12 @@ REBUILD_LOCK_WAIT = 1800.0  # seconds a rebuild waits for a loader to finish bef
 Generation = tuple[int, int, int] | None
 
 
+def hit_count(result: Any) -> int:
+    """The match count of a search run with ``count=True`` (the type stubs of tantivy 0.27
+    lack ``SearchResult.count``)."""
+    return result.count
+
+
 def _lock_file(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 

@@ -22,6 +22,7 @@ from tantivy import Document, Occur, Query
 from indexer.backends.common import record_key
 from indexer.backends.tantivy.documents import decode_record, document_fields, epoch_seconds
 from indexer.backends.tantivy.query import Queries
+from indexer.backends.tantivy.storage import hit_count
 
 # What a bulk load keeps until a commit: the documents held back (a few kB each) and the
 # ids of the records added.
@@ -100,8 +101,8 @@ class Writing(Queries):
         and written after them, so that each commit leaves two segments: one where every
         product is in stock, one where none is. Tantivy then reads the "in stock" filter
         as all of a segment or none of it (a segment where a term is in every document
-        needs no intersection): 10x faster to count "artisanal" in stock than with the
-        products mixed."""
+        needs no intersection): counting words in stock is then far cheaper than with
+        the products mixed."""
         with self._lock:
             if self._pending is not None:  # nested: the outer block commits
                 yield
@@ -216,13 +217,13 @@ class Writing(Queries):
             if self._pending_runs.get(source_id, set()) - {keep_run}:
                 self._commit_pending()  # uncommitted records this sweep must see
             writer = self._get_writer()
-            count = self._searcher().search(query, 1, count=True).count
+            count = hit_count(self._searcher().search(query, 1, count=True))
             if count and source_id in self._pending_runs:
                 # Some of those may be replaced by uncommitted records of the kept run:
                 # commit them (held ones too: never a delete without its replacement),
                 # then count what really goes.
                 self._commit_pending()
-                count = self._searcher().search(query, 1, count=True).count
+                count = hit_count(self._searcher().search(query, 1, count=True))
             if count:
                 writer.delete_documents_by_query(query)
                 self._commit()
