@@ -469,13 +469,13 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.keep and backend.stats()["products"]):
             print(f"indexing {args.products:,} products from {len(shops):,} shops into {args.index}")
             start = time.perf_counter()
-            backend.upsert(shop_records(shops), batch_size=len(shops))
+            backend.upsert(shop_records(shops))
             spent = time.perf_counter() - start
             done = 0
             while done < args.products:
                 batch = list(make_products(min(args.batch, args.products - done), shops, args.seed, done))
                 start = time.perf_counter()
-                backend.upsert(batch, batch_size=len(batch))
+                backend.upsert(batch)
                 spent += time.perf_counter() - start
                 done += len(batch)
             start = time.perf_counter()

@@ -614,7 +614,7 @@ def test_backend_unavailable(tmp_path):
         def _down(self, *args, **kwargs):
             raise BackendUnavailable("index unreachable")
 
-        upsert = delete_source = search = suggest = get = shops = stats = _down
+        upsert = first_seen = delete_source = search = suggest = get = shops = stats = _down
 
     with serving_in_thread(create_app(Config(data_dir=tmp_path), Down())) as base:
         results = get(base, "/recherche", q="bougie")

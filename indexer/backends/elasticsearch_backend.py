@@ -512,18 +512,19 @@ class ElasticsearchBackend(SearchBackend):
 
     # ------------------------------------------------------------------ writing
 
-    def _keep_first_seen(self, records: dict[str, dict]) -> None:
-        products = [rid for rid, r in records.items() if r.get("type") == "product"]
-        if not products:
-            return
-        found = self._call(self.client.mget, index=self._write_index, ids=products, source_includes=["first_seen"])
+    def first_seen(self, ids: Iterable[str]) -> dict[str, Any]:
+        """By ``mget``, which is real-time: it sees unrefreshed writes too."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        self._writable()
+        found = self._call(self.client.mget, index=self._write_index, ids=wanted, source_includes=["first_seen"])
+        known = {}
         for doc in found.get("docs", []):
             old = (doc.get("_source") or {}).get("first_seen") if doc.get("found") else None
-            record = records.get(doc.get("_id"))
-            if old and record is not None:
-                new = record.get("first_seen")
-                if not new or _instant(old) < _instant(new):
-                    record["first_seen"] = old
+            if old:
+                known[doc["_id"]] = old
+        return known
 
     def _bulk_kwargs(self) -> dict[str, Any]:
         from elasticsearch import helpers
@@ -560,7 +561,6 @@ class ElasticsearchBackend(SearchBackend):
                 yield from flush(batch)
 
         def flush(batch: dict[str, dict]):
-            self._keep_first_seen(batch)  # mget is real-time: it sees unrefreshed writes too
             for record_id, record in batch.items():
                 if self._unrefreshed is not None:
                     self._unrefreshed.setdefault(record["source_id"], set()).add(record.get("run_id"))
@@ -791,7 +791,3 @@ class ElasticsearchBackend(SearchBackend):
             page=max(query.page, 1),
             per_page=query.per_page,
         )
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -30,25 +30,9 @@ BULK_HELD_MAX = 500_000
 BULK_PENDING_MAX = 2_000_000
 
 
-def keep_first_seen(record: dict[str, Any], previous: Any) -> None:
-    """A product indexed before keeps its older ``first_seen``: "nouveautés" sorts by when a
-    product first appeared, not by its latest crawl."""
-    if record.get("type") != "product" or not previous:
-        return
-    new = epoch_seconds(record.get("first_seen"))
-    if new is None or epoch_seconds(previous) < new:
-        record["first_seen"] = previous
-
-
-def batches(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _earlier(first: Any, second: Any) -> bool:
+    seconds = epoch_seconds(first)
+    return seconds is not None and seconds < (epoch_seconds(second) or 0)
 
 
 class Writing(Queries):
@@ -63,30 +47,42 @@ class Writing(Queries):
         return Document.from_dict(document_fields(record), self.schema)
 
     def _existing(self, searcher: tantivy.Searcher, records: dict[str, dict]) -> set[str]:
-        """Ids of ``records`` already in the index; re-crawled products get their first_seen back."""
+        """Ids of ``records`` already in the index (committed)."""
         if not searcher.num_docs:  # a rebuild's fresh index, until its first commit
             return set()
         hits = searcher.search(self._terms("id", records), len(records), count=False).hits
         if not hits:
             return set()
-        addresses = [address for _, address in hits]
-        keys = searcher.fast_field_values("key", addresses)
-        seen = searcher.fast_field_values("first_seen", addresses)
-        by_key = {record_key(record_id): record for record_id, record in records.items()}
-        existing = set()
-        for address, key, old in zip(addresses, keys, seen, strict=False):
-            record = by_key.get(key)
-            if record is None:
-                continue
-            existing.add(record["id"])
-            if record.get("type") != "product" or old is None:
-                continue
-            new = epoch_seconds(record.get("first_seen"))
-            if new is None or old < new:
-                previous = decode_record(searcher.doc(address).get_first("record"))
-                if previous.get("id") == record["id"]:
-                    keep_first_seen(record, previous.get("first_seen"))
-        return existing
+        keys: list[Any] = searcher.fast_field_values("key", [address for _, address in hits])
+        by_key = {record_key(record_id): record_id for record_id in records}
+        return {by_key[key] for key in keys if key in by_key}
+
+    def first_seen(self, ids: Iterable[str]) -> dict[str, Any]:
+        """The ``first_seen`` of the products among ``ids`` already written: committed, or
+        (in bulk()) added or held back since the last commit; the earliest when both."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Any] = {}
+        if not wanted:
+            return found
+        with self._lock:
+            searcher = self._searcher()
+            if searcher.num_docs:
+                hits = searcher.search(self._terms("id", wanted), len(wanted), count=False).hits
+                for _, address in hits:
+                    stored = decode_record(searcher.doc(address).get_first("record"))
+                    if stored.get("type") == "product" and stored.get("first_seen"):
+                        found[stored["id"]] = stored["first_seen"]
+            pending = self._pending or {}
+            for record_id in wanted:
+                if record_id in pending:
+                    uncommitted = pending[record_id]
+                elif record_id in self._held:
+                    uncommitted = self._held[record_id][2]
+                else:
+                    continue
+                if uncommitted and (record_id not in found or _earlier(uncommitted, found[record_id])):
+                    found[record_id] = uncommitted
+        return found
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:
@@ -126,7 +122,8 @@ class Writing(Queries):
         failure throws away."""
         if self._pending or self._pending_runs:
             self._commit()
-            self._pending.clear()
+            if self._pending is not None:
+                self._pending.clear()
             self._pending_runs.clear()
         if self._held:
             held, self._held, self._held_ids = self._held, {}, {}
@@ -155,44 +152,30 @@ class Writing(Queries):
         if held is not None:
             self._held_ids[held[0]].discard(record_id)
 
-    def upsert(self, records: Iterable[dict[str, Any]], *, batch_size: int = 5_000) -> int:
-        written = 0
+    def upsert(self, records: Iterable[dict[str, Any]]) -> int:
+        """Write ``records`` as one batch (callers batch: see indexer.load). Their
+        ``first_seen`` is written as given: the loader keeps the older ones."""
         with self._lock:
-            bulk = self._pending is not None
+            pending = self._pending
+            bulk = pending is not None
             # Ids added and not yet visible to the searcher -> their first_seen: this call's,
             # or in bulk() every one since the last commit.
-            added: dict[str, Any] = self._pending if bulk else {}
+            added: dict[str, Any] = pending if pending is not None else {}
             writer = self._get_writer()
             searcher = self._searcher()
             try:
-                for batch in batches(records, batch_size):
-                    # Last occurrence of an id wins; copies so callers' dicts stay untouched.
-                    unique = {record["id"]: dict(record) for record in batch}
-                    replaced = self._existing(searcher, unique)
-                    for record_id, record in unique.items():  # (not keys() & keys(): a set of all pending ids)
-                        if record_id in added:
-                            replaced.add(record_id)
-                            keep_first_seen(record, added[record_id])
-                        elif record_id in self._held:  # (a newer version replaces it)
-                            keep_first_seen(record, self._held[record_id][2])
-                            self._unhold(record_id)
-                    # A delete only hits documents added before it: delete first, then add.
-                    # Deleting only ids that exist keeps a first load cheap.
-                    if replaced:
-                        writer.delete_documents_by_query(self._terms("id", replaced))
-                        if bulk:  # uncommitted deletes: a sweep of these sources commits first
-                            for record_id in replaced:
-                                self._pending_runs.setdefault(unique[record_id]["source_id"], set())
-                    for record in unique.values():
-                        if record["id"] in added:  # held now, after its version in the writer
-                            added.pop(record["id"])
-                        if self._hold(record):
-                            continue
-                        writer.add_document(self._document(record))
-                        added[record["id"]] = record.get("first_seen")
-                        if bulk:
-                            self._pending_runs.setdefault(record["source_id"], set()).add(record.get("run_id"))
-                    written += len(unique)
+                # Last occurrence of an id wins; copies so callers' dicts stay untouched.
+                unique = {record["id"]: dict(record) for record in records}
+                self._delete_replaced(writer, self._existing(searcher, unique), unique, added)
+                for record in unique.values():
+                    if record["id"] in added:  # held now, after its version in the writer
+                        added.pop(record["id"])
+                    if self._hold(record):
+                        continue
+                    writer.add_document(self._document(record))
+                    added[record["id"]] = record.get("first_seen")
+                    if bulk:
+                        self._pending_runs.setdefault(record["source_id"], set()).add(record.get("run_id"))
             except BaseException:
                 writer.rollback()  # in bulk(), also what earlier calls left uncommitted
                 added.clear()
@@ -200,11 +183,29 @@ class Writing(Queries):
                 self._held.clear()
                 self._held_ids.clear()
                 raise
-            if written and not bulk:
+            if unique and not bulk:
                 self._commit()
             elif bulk and (len(self._held) >= BULK_HELD_MAX or len(added) >= BULK_PENDING_MAX):
                 self._commit_pending()
-        return written
+        return len(unique)
+
+    def _delete_replaced(
+        self, writer: tantivy.IndexWriter, replaced: set[str], unique: dict[str, dict], added: dict[str, Any]
+    ) -> None:
+        """Delete the earlier versions of ``unique``'s records: committed (``replaced``),
+        added since the last commit, or held back (never written: dropped)."""
+        for record_id in unique:  # (not keys() & keys(): a set of all pending ids)
+            if record_id in added:
+                replaced.add(record_id)
+            elif record_id in self._held:  # (a newer version replaces it)
+                self._unhold(record_id)
+        # A delete only hits documents added before it: delete first, then add. Deleting
+        # only ids that exist keeps a first load cheap.
+        if replaced:
+            writer.delete_documents_by_query(self._terms("id", replaced))
+            if self._pending is not None:  # uncommitted deletes: a sweep of these sources commits first
+                for record_id in replaced:
+                    self._pending_runs.setdefault(unique[record_id]["source_id"], set())
 
     def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
         query = self._term("source_id", source_id)
