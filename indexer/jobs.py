@@ -33,7 +33,12 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
         for run in reap_dead_runs(config.runs_dir):
             if out is not None:
                 print(f"  ✗ {run.source_id}/{run.run_id}: its crawler is gone: recorded as killed", file=out)
-    backend = open_backend(config)
+    try:
+        backend = open_backend(config)
+    except BackendUnavailable as exc:  # e.g. an index of another schema: the message says what to run
+        if out is not None:
+            print(f"  search index unavailable ({exc}); run files kept", file=out)
+        raise
     state = IndexState(config.state_db)
     try:
         if run_files:

@@ -88,6 +88,22 @@ def test_reindex_rebuilds_an_index_built_with_another_schema(tmp_path):
         assert backend.stats()["products"] == 3
 
 
+def test_indexing_into_an_index_of_another_schema_says_to_run_reindex(tmp_path):
+    import io
+
+    from indexer.jobs import index_runs
+
+    write_run(tmp_path / "runs", RUN1, [product(0)])
+    (tmp_path / "index").mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("title", stored=True)
+    tantivy.Index(builder.build(), path=str(tmp_path / "index"))  # an index of an older release
+    out = io.StringIO()
+    with pytest.raises(BackendUnavailable):
+        index_runs(Config(data_dir=tmp_path, search_backend="tantivy"), out=out)
+    assert "emplettes reindex" in out.getvalue() and "Traceback" not in out.getvalue()
+
+
 def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [product(n) for n in range(3)])
