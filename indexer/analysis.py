@@ -231,9 +231,9 @@ def plan_words(text: str) -> list[Clause]:
     while i < len(words):
         best = None
         for phrase, group in by_first.get(words[i], ()):
-            if len(phrase) > 1 and tuple(words[i : i + len(phrase)]) == phrase:
-                if best is None or len(phrase) > len(best[0]):
-                    best = (phrase, group)
+            longer = best is None or len(phrase) > len(best[0])
+            if len(phrase) > 1 and tuple(words[i : i + len(phrase)]) == phrase and longer:
+                best = (phrase, group)
         if best is not None:
             phrase, group = best
             clauses.append(Clause(phrase, tuple(group), synonyms=tuple(p for p in group if p != phrase)))

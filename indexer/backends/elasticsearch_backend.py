@@ -243,6 +243,7 @@ def text_query(clauses: list[Clause], mode: str) -> dict | None:
         {"dis_max": {"queries": [_field_match(f, clause, w, fuzzy) for f, w in FIELD_WEIGHTS.items()]}}
         for clause in clauses
     ]
+    core: dict[str, Any]
     if len(per_clause) == 1:
         core = per_clause[0]
     elif mode == "any":
@@ -285,6 +286,7 @@ def sort_clause(query: SearchQuery, has_text: bool) -> list:
     if sort == "newest":
         return [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]
     near = query.near
+    assert near is not None  # (a distance sort without a place sorts by relevance)
     return [
         {
             "_geo_distance": {
@@ -505,10 +507,8 @@ class ElasticsearchBackend(SearchBackend):
 
     def close(self) -> None:
         if self._target is None:
-            try:
+            with contextlib.suppress(Exception):  # closing is best effort
                 self.client.close()
-            except Exception:  # pragma: no cover - closing is best effort
-                pass
 
     # ------------------------------------------------------------------ writing
 
@@ -571,7 +571,7 @@ class ElasticsearchBackend(SearchBackend):
                 if ok:
                     written += 1
                 else:
-                    detail = next(iter(item.values()), {})
+                    detail: dict[str, Any] = next(iter(item.values()), {})
                     self.last_rejected.append(
                         {"id": detail.get("_id"), "status": detail.get("status"), "error": detail.get("error")}
                     )
@@ -649,8 +649,9 @@ class ElasticsearchBackend(SearchBackend):
             _target=name,
         )
 
-    def finish_rebuild(self, fresh: ElasticsearchBackend, before_swap: Callable[[], None] | None = None) -> None:
+    def finish_rebuild(self, fresh: SearchBackend, before_swap: Callable[[], None] | None = None) -> None:
         """One ``_aliases`` call moves the alias (atomic), then the old versions go."""
+        assert isinstance(fresh, ElasticsearchBackend)
         from elasticsearch import NotFoundError
 
         if before_swap is not None:
@@ -669,7 +670,8 @@ class ElasticsearchBackend(SearchBackend):
                 self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
         self._ready = True
 
-    def abort_rebuild(self, fresh: ElasticsearchBackend) -> None:
+    def abort_rebuild(self, fresh: SearchBackend) -> None:
+        assert isinstance(fresh, ElasticsearchBackend)
         self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
 
     # ------------------------------------------------------------------ reading
@@ -757,6 +759,7 @@ class ElasticsearchBackend(SearchBackend):
             modes = ["fuzzy"] if any(c.fuzzy for c in clauses) else []
             modes += ["any"] if len(clauses) > 1 else []
             for fallback in modes:
+                assert text_q is not None  # (words give a text query in every mode)
                 if self._search(**probe_body(query, text_q))["hits"]["total"]["value"]:
                     break
                 mode, text_q = fallback, text_query(clauses, fallback)
