@@ -268,13 +268,23 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
 
 def backend_class_from(path: Path) -> type:
     """``TantivyBackend`` of a module file outside the package: an old copy of the
-    one-module backend (``tantivy_backend.py``), for A/B runs."""
+    one-module backend (``tantivy_backend.py``), for A/B runs. Methods the interface
+    gained since that copy (never timed here) raise NotImplementedError."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("other_tantivy_backend", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.TantivyBackend
+    backend_class = module.TantivyBackend
+    missing = getattr(backend_class, "__abstractmethods__", frozenset())
+    if missing:
+
+        def not_in_this_copy(self, *args, **kwargs):
+            raise NotImplementedError(f"{path.name} predates this method")
+
+        backend_class = type(backend_class.__name__, (backend_class,), dict.fromkeys(missing, not_in_this_copy))
+    return backend_class
 
 
 def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
@@ -492,7 +502,10 @@ def main(argv: list[str] | None = None) -> int:
         reader = backend_class(args.index, readonly=True, cache_size=0, **threads)
         cached = backend_class(args.index, readonly=True, **threads)
         direct = Direct(args.index) if args.direct else None
-        print(f"index: {reader.stats()['products']:,} products, {reader._index.searcher().num_segments} segments")
+        segments = (
+            reader.segments() if hasattr(reader, "segments") else reader._index.searcher().num_segments
+        )  # (old copy)
+        print(f"index: {reader.stats()['products']:,} products, {segments} segments")
 
         qrng = random.Random(args.seed + 1)
         warm = faceted_queries(shops, qrng, 50) + geo_queries(qrng, 20)

@@ -217,7 +217,7 @@ def test_a_rebuilt_index_is_one_segment(tmp_path):
     backend = TantivyBackend(tmp_path / "index")
     reindex(runs, backend)
     assert backend.stats()["products"] == 200
-    assert backend._searcher().num_segments == 1
+    assert backend.segments() == 1
     backend.close()
 
 

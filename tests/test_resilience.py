@@ -159,9 +159,10 @@ HOLD_WRITER = """
 import sys
 from indexer.backends.tantivy import TantivyBackend
 backend = TantivyBackend(sys.argv[1])
-backend._get_writer()          # tantivy allows one writer: hold its lock
-print("holding", flush=True)
-sys.stdin.readline()
+with backend.bulk():
+    backend.upsert([])  # opens the writer: tantivy allows one, this process holds its lock
+    print("holding", flush=True)
+    sys.stdin.readline()
 backend.close()
 """
 

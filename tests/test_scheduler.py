@@ -115,7 +115,7 @@ def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path,
         assert seen == [False] and scheduler._index_pending  # loaded by the next tick
         with TantivyBackend(tmp_path / "data" / "index", readonly=True) as index:
             assert index.stats()["products"] == 3
-            assert index._searcher().num_segments == 1
+            assert index.segments() == 1
     finally:
         scheduler.stop()
 

@@ -10,6 +10,7 @@ same hours are grouped, and runs of days are written as ranges.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 _DAY_WORDS = {
@@ -76,8 +77,8 @@ def _parse_text(text: str) -> list[tuple[frozenset, str | None]]:
         if word in _DAY_WORDS:
             day = _DAY_WORDS[word]
             if pending_range and days:
-                start = days[-1]
-                days.extend((start + offset) % 7 for offset in range(1, (day - start) % 7 + 1))
+                first = days[-1]
+                days.extend((first + offset) % 7 for offset in range(1, (day - first) % 7 + 1))
             else:
                 days.append(day)
             pending_range = False
@@ -112,7 +113,7 @@ def _format_days(days: frozenset) -> str:
     return ",".join(DAY_CODES[run[0]] if len(run) == 1 else f"{DAY_CODES[run[0]]}-{DAY_CODES[run[-1]]}" for run in runs)
 
 
-def normalise_opening_hours(texts: list[str], specifications: list[tuple] = ()) -> list[str]:
+def normalise_opening_hours(texts: list[str], specifications: Sequence[tuple] = ()) -> list[str]:
     """Opening hours as a list of ``openingHours`` strings (empty when none usable).
 
     ``specifications`` are ``(dayOfWeek, opens, closes)`` triples from
@@ -135,8 +136,8 @@ def normalise_opening_hours(texts: list[str], specifications: list[tuple] = ()) 
             pairs.append((frozenset(days), time))
     # days with the same hours are one entry: "Mo-Fr 09:00-19:00"
     by_time: dict[str | None, set[int]] = {}
-    for days, time in pairs:
-        by_time.setdefault(time, set()).update(days)
+    for group, time in pairs:
+        by_time.setdefault(time, set()).update(group)
     entries = sorted(by_time.items(), key=lambda item: (min(item[1]) if item[1] else 7, item[0] or ""))
     result = []
     for time, days in entries:

@@ -285,8 +285,7 @@ def extract_page(html: bytes | str, url: str) -> PageExtraction:
         per_syntax_roots.append(("microdata", _run("microdata", extract_microdata, tree, base)))
     if b"typeof=" in raw and has_rdfa_products(tree):
         per_syntax_roots.append(("rdfa", _run("rdfa", extract_rdfa, tree, base)))
-    og = _run("opengraph", lambda: extract_opengraph(tree).items())
-    og = dict(og)
+    og: dict[str, list[str]] = dict(_run("opengraph", lambda: extract_opengraph(tree).items()))
 
     syntaxes = [name for name, roots in per_syntax_roots if roots]
     if og:
@@ -308,7 +307,7 @@ def extract_page(html: bytes | str, url: str) -> PageExtraction:
 
     records = _combine_syntaxes(product_lists)
     og_url = absolute_url(og_first(og, "og:url"), base)
-    page_urls = {url_key(u) for u in (canonical, og_url, url) if u}
+    page_urls = {key for key in (url_key(u) for u in (canonical, og_url, url) if u) if key is not None}
     records, single = _main_products(records, page_urls)
 
     og_node = opengraph_product(og)

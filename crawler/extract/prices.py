@@ -110,7 +110,7 @@ def normalise_currency(value: object) -> str | None:
 
 
 def parse_price(
-    text: str | float | int | None,
+    text: str | float | int | Decimal | None,
     currency_hint: str | None = None,
     decimal_separator: str | None = None,
 ) -> tuple[Decimal | None, str | None]:
@@ -164,7 +164,8 @@ def format_amount(amount: Decimal | None) -> str | None:
     if amount is None or not amount.is_finite() or amount < 0:
         return None
     try:
-        if amount.as_tuple().exponent >= -2:
+        exponent = amount.as_tuple().exponent  # (an int: the amount is finite)
+        if isinstance(exponent, int) and exponent >= -2:
             amount = amount.quantize(Decimal("0.01"))
     except InvalidOperation:  # more digits than the decimal context holds
         return None

@@ -77,6 +77,11 @@ class TantivyBackend(Writing, Searching):
         """Searches (and facet counts) remembered per index generation."""
         return self._cache.size
 
+    def segments(self) -> int:
+        """How many segments searchers read now: a rebuild leaves few (see writing), and
+        tantivy merges the segments of later loads in the background."""
+        return self._searcher().num_segments
+
     # ------------------------------------------------------------------ reading
 
     @staticmethod
