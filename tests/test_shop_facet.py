@@ -59,7 +59,7 @@ def test_a_shop_added_by_another_process_is_named(tmp_path):
     new = [product_record(0, id=f"new-{n}", shop_name="Nouvelle boutique") for n in range(5)]
     writer.upsert(new)
     assert shop_facet(reader) == expected(RECORDS[:10] + new, 50)
-    reader._cache.of(reader._generation())["shop names"] = {}  # a name table older than the searcher
+    reader._cache.of(reader.cache_token())["shop names"] = {}  # a name table older than the searcher
     town = new[0]["town"]
     assert shop_facet(reader, filters={"town": (town,)}) == expected(
         [r for r in RECORDS[:10] + new if r["town"] == town], 50

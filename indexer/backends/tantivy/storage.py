@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import threading
@@ -114,8 +115,6 @@ class Storage(SearchBackend):
     # write into the new index through the old one's state.
 
     def _take_path_lock(self, wait: float = 0.0) -> None:
-        import fcntl
-
         if self._path_lock is not None:
             return
         handle = open(_lock_file(self.path), "a+b")  # noqa: SIM115 (kept open while writing)
