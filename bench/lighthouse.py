@@ -87,7 +87,7 @@ def sample_data_dir(image_base: str) -> Path:
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from portal_samples import portal_records
 
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     records = portal_records()
     for record in records:

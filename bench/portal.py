@@ -71,7 +71,7 @@ RADII = (1, 5, 10, 25)
 
 def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, keep: bool, batch: int = 20_000) -> int:
     """Index ``products`` bench products (unless ``keep`` and the index has some); returns the count."""
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     backend = TantivyBackend(index_dir)
     try:
@@ -85,7 +85,7 @@ def build_index(index_dir: Path, products: int, shops: list[dict], seed: int, ke
         done = 0
         while done < products:
             records = list(make_products(min(batch, products - done), shops, seed, done))
-            backend.upsert(records, batch_size=len(records))
+            backend.upsert(records)
             done += len(records)
             if done % 200_000 == 0:
                 print(f"  {done:,} products, {time.perf_counter() - start:.0f} s", flush=True)

@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tantivy
 from search import NOW, iso, make_products, make_shops, shop_records
 
-from indexer.backends.tantivy_backend import TantivyBackend, document_fields
+from indexer.backends.tantivy import TantivyBackend
+from indexer.backends.tantivy.documents import document_fields
 from indexer.load import read_valid_run
 from indexer.reindex import reindex
 from indexer.runs import list_runs

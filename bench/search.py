@@ -44,6 +44,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from indexer.backends.base import Near, SearchQuery
+from indexer.backends.tantivy import TantivyBackend
 
 # (town, lat, lon, weight): a region of small towns around a few cities.
 TOWNS = [
@@ -266,13 +267,24 @@ def make_products(n: int, shops: list[dict], seed: int, start: int = 0):
 
 
 def backend_class_from(path: Path) -> type:
-    """``TantivyBackend`` of another copy of tantivy_backend.py (an old one, for A/B runs)."""
+    """``TantivyBackend`` of a module file outside the package: an old copy of the
+    one-module backend (``tantivy_backend.py``), for A/B runs. Methods the interface
+    gained since that copy (never timed here) raise NotImplementedError."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("other_tantivy_backend", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.TantivyBackend
+    backend_class = module.TantivyBackend
+    missing = getattr(backend_class, "__abstractmethods__", frozenset())
+    if missing:
+
+        def not_in_this_copy(self, *args, **kwargs):
+            raise NotImplementedError(f"{path.name} predates this method")
+
+        backend_class = type(backend_class.__name__, (backend_class,), dict.fromkeys(missing, not_in_this_copy))
+    return backend_class
 
 
 def percentiles(samples: list[float], cpu: list[float] | None = None) -> str:
@@ -454,9 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         "in turn, best of 3 each, and stop there (A/B)",
     )
     args = parser.parse_args(argv)
-    global TantivyBackend
-    if args.backend_file:
-        TantivyBackend = backend_class_from(args.backend_file)
+    backend_class = backend_class_from(args.backend_file) if args.backend_file else TantivyBackend
 
     rng = random.Random(args.seed)
     shops = make_shops(args.shops or max(10, args.products // 200), rng)
@@ -465,23 +475,23 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tempfile.mkdtemp(prefix="emplettes-bench-"))
         args.index = workdir / "index"
     try:
-        backend = TantivyBackend(args.index)
+        backend = backend_class(args.index)
         if not (args.keep and backend.stats()["products"]):
             print(f"indexing {args.products:,} products from {len(shops):,} shops into {args.index}")
             start = time.perf_counter()
-            backend.upsert(shop_records(shops), batch_size=len(shops))
+            backend.upsert(shop_records(shops))
             spent = time.perf_counter() - start
             done = 0
             while done < args.products:
                 batch = list(make_products(min(args.batch, args.products - done), shops, args.seed, done))
                 start = time.perf_counter()
-                backend.upsert(batch, batch_size=len(batch))
+                backend.upsert(batch)
                 spent += time.perf_counter() - start
                 done += len(batch)
             start = time.perf_counter()
             backend.close()  # waits for merges, as a loader exiting would
             merge = time.perf_counter() - start
-            backend = TantivyBackend(args.index)
+            backend = backend_class(args.index)
             print(
                 f"indexing: {args.products / spent:,.0f} docs/s ({spent:.1f} s in upsert, "
                 f"then {merge:.1f} s waiting for merges)"
@@ -489,10 +499,13 @@ def main(argv: list[str] | None = None) -> int:
         # The facet cache is off for the timed sets: random queries repeat, and the figures
         # should be what an uncached query costs. The warm-cache line shows the cached path.
         threads = {"search_threads": args.threads} if not args.backend_file else {}
-        reader = TantivyBackend(args.index, readonly=True, cache_size=0, **threads)
-        cached = TantivyBackend(args.index, readonly=True, **threads)
+        reader = backend_class(args.index, readonly=True, cache_size=0, **threads)
+        cached = backend_class(args.index, readonly=True, **threads)
         direct = Direct(args.index) if args.direct else None
-        print(f"index: {reader.stats()['products']:,} products, {reader._index.searcher().num_segments} segments")
+        segments = (
+            reader.segments() if hasattr(reader, "segments") else reader._index.searcher().num_segments
+        )  # (old copy)
+        print(f"index: {reader.stats()['products']:,} products, {segments} segments")
 
         qrng = random.Random(args.seed + 1)
         warm = faceted_queries(shops, qrng, 50) + geo_queries(qrng, 20)

@@ -39,7 +39,7 @@ from bench.search import (
     make_shops,
 )
 from indexer.backends.base import Near, SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 
 
 def extra_queries(shops: list[dict], rng: random.Random, n: int) -> list[SearchQuery]:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         done = 0
         while done < args.products:
             batch = list(make_products(min(20_000, args.products - done), shops, args.seed, done))
-            backend.upsert(batch, batch_size=len(batch))
+            backend.upsert(batch)
             done += len(batch)
         backend.upsert(
             [

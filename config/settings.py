@@ -41,7 +41,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "RUNS_KEEP": ("10", "run files kept per source by the scheduler (plus any the index still needs)"),
     "REINDEX_SCHEDULE": (
         "",
-        "when the scheduler rebuilds the whole index from the run files, which compacts it ('daily' = 03:00, 'weekly', 'every 12h', a cron line; empty: never)",
+        (
+            "when the scheduler rebuilds the whole index from the run files, which compacts it ('daily' = 03:00, "
+            "'weekly', 'every 12h', a cron line; empty: never)"
+        ),
     ),
     "REDIS_URL": (
         "",
@@ -64,7 +67,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
     "CLICK_COUNT_LIMIT": (
         "20/hour",
-        "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, uncounted; 'off': count all)",
+        (
+            "clicks one client adds to one shop's count through /go/ (kept in memory only; more still redirect, "
+            "uncounted; 'off': count all)"
+        ),
     ),
     "TRUSTED_PROXIES": (
         "",
@@ -72,15 +78,24 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "SEARCH_CACHE_SIZE": (
         "4096",
-        "searches (facet counts and page of results) each portal process keeps for when they come again (tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)",
+        (
+            "searches (facet counts and page of results) each portal process keeps for when they come again "
+            "(tantivy; about 17 kB each, 4096 ≈ 70 MB; 0: none)"
+        ),
     ),
     "SEARCH_THREADS": (
         "2",
-        "threads one search counts its facets with (tantivy: a search with a ticked facet or many matches runs its counts side by side on a second core; 1: one thread)",
+        (
+            "threads one search counts its facets with (tantivy: a search with a ticked facet or many matches "
+            "runs its counts side by side on a second core; 1: one thread)"
+        ),
     ),
     "RESPONSE_CACHE_SECONDS": (
         "60",
-        "seconds a portal process reuses its answer to a repeated search (results page and /api/search, up to SEARCH_CACHE_SIZE answers, at the same index generation; 0: never)",
+        (
+            "seconds a portal process reuses its answer to a repeated search (results page and /api/search, up to"
+            " SEARCH_CACHE_SIZE answers, at the same index generation; 0: never)"
+        ),
     ),
     "HSTS_MAX_AGE": (
         "0",

@@ -16,6 +16,7 @@ Order matters (tantivy 0.27; docs/search.md, "Analysis"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 from tantivy import Filter, Index, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
@@ -230,9 +231,9 @@ def plan_words(text: str) -> list[Clause]:
     while i < len(words):
         best = None
         for phrase, group in by_first.get(words[i], ()):
-            if len(phrase) > 1 and tuple(words[i : i + len(phrase)]) == phrase:
-                if best is None or len(phrase) > len(best[0]):
-                    best = (phrase, group)
+            longer = best is None or len(phrase) > len(best[0])
+            if len(phrase) > 1 and tuple(words[i : i + len(phrase)]) == phrase and longer:
+                best = (phrase, group)
         if best is not None:
             phrase, group = best
             clauses.append(Clause(phrase, tuple(group), synonyms=tuple(p for p in group if p != phrase)))
@@ -301,7 +302,7 @@ def _word_matches(word: str, stems: frozenset[str], typos: tuple[tuple[str, int]
     return any(edit_distance(form, typo, edits) <= edits for typo, edits in typos for form in forms)
 
 
-def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
+def highlight_segments(text: str, clauses: Sequence[Clause], fuzzy: bool = False) -> list[tuple[str, bool]]:
     """``text`` cut into (piece, matched) segments: a word is matched when it stems like
     one of the query's words or their alternatives (or, when the search forgave typos,
     within the same number of edits). Plain strings, never markup: the template escapes
@@ -333,7 +334,8 @@ def highlight_segments(text: str, clauses: list[Clause], fuzzy: bool = False) ->
 
 # "jouets en bois près de Tours": a place at the end of the query.
 PLACE_PATTERN = re.compile(
-    r"^(?P<text>.*?)\s*\b(?:pres|près|proche|autour|aux alentours)\s+(?:de\s+|d['’]\s*|du\s+|des\s+)?(?P<place>[^,]+?)\s*$",
+    r"^(?P<text>.*?)\s*\b(?:pres|près|proche|autour|aux alentours)\s+"
+    r"(?:de\s+|d['’]\s*|du\s+|des\s+)?(?P<place>[^,]+?)\s*$",
     re.IGNORECASE | re.UNICODE,
 )
 

@@ -33,15 +33,11 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
         for run in reap_dead_runs(config.runs_dir):
             if out is not None:
                 print(f"  ✗ {run.source_id}/{run.run_id}: its crawler is gone: recorded as killed", file=out)
-
-    def unavailable(exc: BackendUnavailable) -> None:
-        if out is not None:
-            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
-
     try:
         backend = open_backend(config)
-    except BackendUnavailable as exc:
-        unavailable(exc)
+    except BackendUnavailable as exc:  # e.g. an index of another schema: the message says what to run
+        if out is not None:
+            print(f"  search index unavailable ({exc}); run files kept", file=out)
         raise
     state = IndexState(config.state_db)
     try:
@@ -56,7 +52,8 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
                 config.runs_dir, backend, state, max_error_ratio=config.max_error_ratio, on_report=show
             )
     except BackendUnavailable as exc:
-        unavailable(exc)
+        if out is not None:
+            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
         raise
     finally:
         state.close()

@@ -4,6 +4,10 @@ The rule that keeps the portal honest: a run that completed well (Scrapy finishe
 normally, few failed pages, few invalid lines, at least one record) replaces its source's
 older records; any other run only adds and refreshes records, it never shrinks the index.
 A product that vanished from a shop's site disappears at the next good run.
+
+Records are validated once, here, at the run-file boundary, and written in batches of
+``BATCH_SIZE``; a product already indexed keeps its older ``first_seen`` (asked of the
+backend per batch), whichever backend holds the index.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +170,10 @@ def load_run(
     for record in records:
         batch.append(record)
         if len(batch) >= batch_size:
-            backend.upsert(batch)
+            write_batch(backend, batch)
             batch = []
     if batch:
-        backend.upsert(batch)
+        write_batch(backend, batch)
 
     sweep, report.outcome, report.reason = _sweep_decision(info, report, max_error_ratio)
     report.completed_well = sweep
@@ -178,6 +183,32 @@ def load_run(
         record_load(state, report)
     log.info("%s", report.summary())
     return report
+
+
+def _instant(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def keep_first_seen(backend: SearchBackend, records: list[dict[str, Any]]) -> None:
+    """A product already indexed keeps its older ``first_seen``: "nouveautés" sorts by when
+    a product first appeared, not by its latest crawl. Changes ``records`` in place."""
+    products = [record["id"] for record in records if record.get("type") == "product"]
+    if not products:
+        return
+    known = backend.first_seen(products)
+    if not known:
+        return
+    for record in records:
+        previous = known.get(record["id"]) if record.get("type") == "product" else None
+        if previous and (not record.get("first_seen") or _instant(previous) < _instant(record["first_seen"])):
+            record["first_seen"] = previous
+
+
+def write_batch(backend: SearchBackend, records: list[dict[str, Any]]) -> int:
+    """One batch of validated records into the backend, older ``first_seen`` kept."""
+    keep_first_seen(backend, records)
+    return backend.upsert(records)
 
 
 def record_load(state: IndexState, report: LoadReport) -> None:

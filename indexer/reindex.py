@@ -18,7 +18,7 @@ import gc
 import multiprocessing
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -151,7 +151,7 @@ READ_AHEAD_ABOVE_BYTES = 32_000_000  # smaller rebuilds read inline: starting a 
 READ_AHEAD_BYTES = 64_000_000  # run files read and validated ahead of the loader, at most
 
 
-def _read_ahead(runs: list[RunInfo]) -> Iterator[tuple[LoadReport, list[dict]] | None]:
+def _read_ahead(runs: list[RunInfo]) -> Generator[tuple[LoadReport, list[dict]] | None, None, None]:
     """:func:`read_valid_run` of each run in turn, computed in a second process while this
     one indexes: reading and validating is a quarter of a rebuild's work, and this
     process's thread is what bounds a rebuild on two cores. None for each run (the loader
@@ -194,7 +194,7 @@ def reindex_job(config, *, out=None) -> ReindexReport:
     except BackendUnavailable:
         if (config.search_backend or "tantivy").strip().lower() != "tantivy":
             raise
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
 
         backend = TantivyBackend.for_rebuild(config.index_dir)  # built with another schema
     state = IndexState(config.state_db)

@@ -82,7 +82,8 @@ def crawl_outcome(info: RunInfo, max_error_ratio: float = 0.2) -> str:
 def _record(info: RunInfo, indexed: dict[tuple[str, str], Any], max_error_ratio: float) -> RunRecord:
     manifest = info.manifest or {}
     row = indexed.get((info.source_id, info.run_id))
-    errors = manifest.get("errors") if isinstance(manifest.get("errors"), dict) else {}
+    declared = manifest.get("errors")
+    errors: dict[str, int] = declared if isinstance(declared, dict) else {}
     return RunRecord(
         source_id=info.source_id,
         run_id=info.run_id,

@@ -123,7 +123,7 @@ def read_run_lines(path: Path) -> Iterator[RunLine]:
             if not raw.strip():
                 continue
             try:
-                # orjson: several times faster than json.loads; stricter too (NaN, Infinity and numbers
+                # orjson: faster than json.loads; stricter too (NaN, Infinity and numbers
                 # past a double's range are invalid JSON, and rejected as such).
                 data = orjson.loads(raw)
             except ValueError as exc:

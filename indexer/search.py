@@ -47,7 +47,7 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
     config = config or Config()
     name = (config.search_backend or "tantivy").strip().lower()
     if name == "tantivy":
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
 
         return TantivyBackend(
             config.index_dir,

@@ -29,7 +29,7 @@ ES_TEST_PREFIX = f"emplettes-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')
 
 
 def _tantivy(path: Path, readonly: bool = False) -> SearchBackend:
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     return TantivyBackend(path, readonly=readonly)
 

@@ -74,7 +74,7 @@ os.environ.setdefault("CLICK_COUNT_LIMIT", "off")  # every test client is 127.0.
 def portal_config(tmp_path_factory):
     """A data directory whose index holds :func:`portal_records`."""
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     config = Config(data_dir=tmp_path_factory.mktemp("portal-data"))
     with TantivyBackend(config.index_dir) as backend:
@@ -96,7 +96,7 @@ def portal_url(portal_config):
 def results_url(tmp_path_factory):
     """Base URL of the real portal over :func:`results_records`."""
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

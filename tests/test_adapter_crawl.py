@@ -128,7 +128,7 @@ def test_every_product_every_field(crawled, shop_id):
 
 @pytest.mark.parametrize("shop_id", ["feed-rss", "feed-atom"])
 def test_local_inventory_fields_reach_the_run_file_and_the_index(crawled, shop_id, tmp_path):
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from indexer.load import load_run
 
     _, runs, _, _ = crawled

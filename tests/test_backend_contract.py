@@ -31,6 +31,7 @@ from backend_catalogue import (
 )
 
 from indexer.backends.base import FACETS, Near, SearchBackend, SearchQuery
+from indexer.load import write_batch
 
 # ---------------------------------------------------------------------------- fixtures
 
@@ -371,7 +372,9 @@ def test_suggest_completes_product_names(loaded):
 # ---------------------------------------------------------------------------- writing
 
 
-def test_upsert_replaces_and_keeps_first_seen(fresh):
+def test_a_loaded_batch_replaces_and_keeps_first_seen(fresh):
+    """The loader writes a batch (write_batch): upsert replaces by id, and the first_seen
+    the backend reports for the ids already there is kept."""
     fresh.upsert([product_record(0)])
     newer = product_record(
         0,
@@ -380,7 +383,8 @@ def test_upsert_replaces_and_keeps_first_seen(fresh):
         price=Decimal("49"),
         first_seen="2026-11-02T08:00:00Z",
     )
-    assert fresh.upsert([newer]) == 1
+    assert fresh.first_seen(["theiere-bleue-p00", "unknown"]) == {"theiere-bleue-p00": "2026-10-03T09:00:00Z"}
+    assert write_batch(fresh, [newer]) == 1
     got = fresh.get("theiere-bleue-p00")
     assert got["name"] == "Théière en fonte noire" and got["price"] == "49.00"
     assert got["first_seen"] == "2026-10-03T09:00:00Z"
@@ -422,7 +426,7 @@ def test_bulk_load_keeps_the_rules_of_single_loads(fresh):
     with fresh.bulk():
         fresh.upsert([shop_record("cire-meche", old)] + [product_record(i, run_id=old) for i in cire])
         assert fresh.delete_source("cire-meche", keep_run=old) == 0
-        fresh.upsert([product_record(i, run_id=new, first_seen="2026-11-02T08:00:00Z") for i in cire[:-1]])
+        write_batch(fresh, [product_record(i, run_id=new, first_seen="2026-11-02T08:00:00Z") for i in cire[:-1]])
         fresh.upsert([shop_record("cire-meche", new)])
         assert fresh.delete_source("cire-meche", keep_run=new) == 1  # the product the new run lacks
     stats = fresh.stats()

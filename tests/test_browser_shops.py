@@ -78,7 +78,7 @@ def local_shop(shop_site: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, shop_site):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

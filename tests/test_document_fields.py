@@ -11,19 +11,11 @@ from backend_catalogue import product_record, shop_record
 from run_files import RUN1, product, write_run
 
 from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import (
-    PRICE_CELL,
-    RAW_FIELDS,
-    SCHEMA_VERSION,
-    SEEN_CELL,
-    TEXT_FIELDS,
-    TantivyBackend,
-    decimal_cells,
-    document_fields,
-    geo_cells,
-    record_key,
-    seen_day,
-)
+from indexer.backends.common import record_key
+from indexer.backends.tantivy import TantivyBackend
+from indexer.backends.tantivy.cells import decimal_cells, geo_cells, seen_day
+from indexer.backends.tantivy.documents import document_fields
+from indexer.backends.tantivy.schema import PRICE_CELL, RAW_FIELDS, SEEN_CELL, TEXT_FIELDS
 from indexer.reindex import reindex
 
 
@@ -65,10 +57,9 @@ def test_a_product_without_price_shop_or_dates_sorts_last_and_fills_empty_column
     assert "geo_cell" not in fields and "lat" not in fields
 
 
-def test_shop_documents_carry_no_words_from_schema_5_on():
+def test_shop_documents_carry_no_words():
     shop = shop_record(product_record(0)["source_id"])
-    assert not set(TEXT_FIELDS) & set(document_fields(shop, SCHEMA_VERSION))
-    assert document_fields(shop, 4)["name"] == shop["name"]  # schema 4: shops keep their words
+    assert not set(TEXT_FIELDS) & set(document_fields(shop))
     assert "geo_cell" not in document_fields(shop)  # geo searches are product searches
 
 

@@ -33,6 +33,7 @@ from indexer.backends.elasticsearch_backend import (
     search_body,
     text_query,
 )
+from indexer.load import write_batch
 
 URL = "http://es.test:9200"
 
@@ -323,7 +324,7 @@ def test_open_backend_switches_on_search_backend(monkeypatch):
 
 def test_first_write_creates_template_then_a_versioned_index_behind_the_alias(server):
     backend = ElasticsearchBackend(client=fake_client(server), prefix="emplettes", replicas=0)
-    assert backend.upsert([product(1), product(2), product(1, name="Théière bleue")]) == 2
+    assert write_batch(backend, [product(1), product(2), product(1, name="Théière bleue")]) == 2
     template = server.find("PUT", "/_index_template/emplettes-template")[0]
     assert template["body"] == index_template("emplettes", replicas=0)
     assert server.find("HEAD", "/_alias/emplettes")
@@ -338,7 +339,7 @@ def test_first_write_creates_template_then_a_versioned_index_behind_the_alias(se
     assert server.find("POST", "/emplettes/_refresh")
 
 
-def test_upsert_keeps_first_seen_of_known_products(server):
+def test_a_loaded_batch_keeps_first_seen_of_known_products(server):
     server.on(
         "POST",
         "/emplettes/_mget",
@@ -360,7 +361,7 @@ def test_upsert_keeps_first_seen_of_known_products(server):
         ),
     )
     backend = ElasticsearchBackend(client=fake_client(server))
-    backend.upsert([product(1, first_seen="2026-11-02T08:00:00Z")])
+    write_batch(backend, [product(1, first_seen="2026-11-02T08:00:00Z")])
     assert server.find("POST", "/emplettes/_mget")[0]["query"] == "_source_includes=first_seen"
     bulk = (server.find("PUT", "/_bulk") + server.find("POST", "/_bulk"))[0]["body"]
     assert bulk[1]["first_seen"] == "2026-09-01T00:00:00Z"

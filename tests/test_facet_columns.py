@@ -7,7 +7,7 @@ from __future__ import annotations
 from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 
 
 def test_products_without_a_town_take_no_place_in_the_town_facet(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from run_files import RUN1, RUN2, RUN3, SOURCE, manifest, product, shop, write_run
 
 from indexer.backends.base import BackendUnavailable, SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 from indexer.load import COMPLETE, EMPTY, PARTIAL, UNFINISHED, load_pending, load_run, pending_runs
 from indexer.runs import list_runs, read_run, run_completed_well, run_info
 from indexer.state import IndexState
@@ -221,7 +221,7 @@ def test_second_writer_process_is_unavailable_not_a_crash(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         from indexer.backends.base import BackendUnavailable
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
         backend = TantivyBackend({str(path)!r})
         assert backend.search(__import__("indexer.backends.base").backends.base.SearchQuery()).total == 1
         try:

@@ -12,13 +12,12 @@ import random
 from decimal import Decimal
 
 import pytest
-import tantivy
 from backend_catalogue import PRODUCTS, SHOPS, product_record, shop_record
 
-from indexer.backends import tantivy_backend
+from indexer.analysis import plan_words
 from indexer.backends.base import SearchQuery
 from indexer.backends.spare_core import SpareCore, _busy_seconds
-from indexer.backends.tantivy_backend import TantivyBackend, build_schema
+from indexer.backends.tantivy import TantivyBackend, facets, searching
 
 TEXTS = ["", "", "théière", "bougie", "the", "miel", "poupée", "thé vert", "bougie parfumée", "livre", "savon"]
 
@@ -74,7 +73,7 @@ def index_path(tmp_path_factory):
 def test_threads_and_a_split_shop_facet_count_what_one_thread_counts(index_path, monkeypatch):
     monkeypatch.setattr(SpareCore, "available", lambda self: True)  # whatever else runs meanwhile
     one = answers(TantivyBackend(index_path, readonly=True, cache_size=0, search_threads=1))
-    monkeypatch.setattr(tantivy_backend, "SPLIT_SHOP_ABOVE", 0)  # every search splits its shop facet
+    monkeypatch.setattr(facets, "SPLIT_SHOP_ABOVE", 0)  # every search splits its shop facet
     split = []
     original = TantivyBackend._aggregate_all
     monkeypatch.setattr(
@@ -92,8 +91,8 @@ def test_threads_and_a_split_shop_facet_count_what_one_thread_counts(index_path,
 def test_only_broad_searches_count_their_shop_facet_apart(index_path, monkeypatch):
     backend = TantivyBackend(index_path, readonly=True, cache_size=0)
     searcher = backend._searcher()
-    plan = tantivy_backend.plan_words
-    monkeypatch.setattr(tantivy_backend, "SPLIT_SHOP_ABOVE", 3)
+    plan = plan_words
+    monkeypatch.setattr(facets, "SPLIT_SHOP_ABOVE", 3)
     assert backend._broad(searcher, [])  # no words: every product
     assert backend._broad(searcher, plan("bougie"))  # (5 products hold the word)
     assert not backend._broad(searcher, plan("gallimard"))  # one
@@ -102,26 +101,18 @@ def test_only_broad_searches_count_their_shop_facet_apart(index_path, monkeypatc
 
 
 def test_words_never_find_a_shop_document(tmp_path):
-    """Schema 5: shops have no words in the index, and searches by words do not exclude
-    them. Schema 4 (an index of an earlier release): they do, and are excluded. Both
-    find the same products."""
-    found = {}
-    for version in (5, 4):
-        (tmp_path / str(version)).mkdir()
-        tantivy.Index(build_schema(version=version), path=str(tmp_path / str(version)))
-        backend = TantivyBackend(tmp_path / str(version), cache_size=0)
-        backend.upsert(all_records())
-        assert backend._wordless_shops == (version >= 5)
-        found[version] = []
-        # Shop names hold these words too ("La Théière Bleue", "Atelier Cire & Mèche").
-        for text, price in itertools.product(["théière", "bleue", "atelier", "cire", "thé"], [None, Decimal("1000")]):
-            result = backend.search(SearchQuery(text=text, price_max=price, per_page=100))
-            assert all(hit["type"] == "product" for hit in result.hits), text
-            assert result.total == len(result.hits)
-            assert sum(value.count for value in result.facets["shop"]) == result.total
-            found[version].append([hit["id"] for hit in result.hits])
-    assert found[5] == found[4]
-    assert sum(map(len, found[5])) > 10
+    """Shops have no words in the index, and searches by words do not exclude them."""
+    backend = TantivyBackend(tmp_path / "index", cache_size=0)
+    backend.upsert(all_records())
+    found = []
+    # Shop names hold these words too ("La Théière Bleue", "Atelier Cire & Mèche").
+    for text, price in itertools.product(["théière", "bleue", "atelier", "cire", "thé"], [None, Decimal("1000")]):
+        result = backend.search(SearchQuery(text=text, price_max=price, per_page=100))
+        assert all(hit["type"] == "product" for hit in result.hits), text
+        assert result.total == len(result.hits)
+        assert sum(value.count for value in result.facets["shop"]) == result.total
+        found.append([hit["id"] for hit in result.hits])
+    assert sum(map(len, found)) > 10
 
 
 def test_filters_no_shop_matches_need_no_exclusion_of_the_shops(index_path, monkeypatch):
@@ -151,7 +142,7 @@ def test_filters_no_shop_matches_need_no_exclusion_of_the_shops(index_path, monk
         )
     backend = TantivyBackend(index_path, readonly=True, cache_size=0)
     narrowed = [backend.search(query) for query in searches]
-    monkeypatch.setattr(tantivy_backend, "PRODUCT_FILTERS", ())  # exclude the shops every time
+    monkeypatch.setattr(searching, "PRODUCT_FILTERS", ())  # exclude the shops every time
     excluded = [backend.search(query) for query in searches]
     for query, got, expected in zip(searches, narrowed, excluded, strict=False):
         assert (got.total, got.hits, got.facets) == (expected.total, expected.hits, expected.facets), query
@@ -192,7 +183,8 @@ def test_browsing_by_availability_counts_from_a_table_per_generation(index_path,
     per index generation and availability, and are the counts of the products themselves."""
     backend = TantivyBackend(index_path, readonly=True)
     result = backend.search(SearchQuery(filters={"availability": ticked}, per_page=100))
-    assert any(key[1] == tuple(sorted(ticked)) for key in backend._browse_cache[1])  # the table served it
+    kept = backend._cache.of(backend.cache_token())
+    assert any(key[0] == "browse counts" and key[2] == tuple(sorted(ticked)) for key in kept)  # the table served it
     products = [product_record(i) for i in range(len(PRODUCTS))]
     chosen = [p for p in products if p["availability"] in ticked]
     assert result.total == len(chosen) == len(result.hits) > 0

@@ -573,7 +573,7 @@ def test_healthz_and_errors(portal_url):
 
 def test_empty_catalogue(tmp_path):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 
@@ -603,7 +603,7 @@ def test_index_not_built_yet(tmp_path):
         assert get(base, "/healthz").status_code in (200, 503)
 
         # The first indexing run (another process in real life) shows up at the next request.
-        from indexer.backends.tantivy_backend import TantivyBackend
+        from indexer.backends.tantivy import TantivyBackend
 
         with TantivyBackend(config.index_dir) as writer:
             writer.upsert(portal_records())
@@ -622,7 +622,7 @@ def test_backend_unavailable(tmp_path):
         def _down(self, *args, **kwargs):
             raise BackendUnavailable("index unreachable")
 
-        upsert = delete_source = search = suggest = get = shops = stats = _down
+        upsert = first_seen = delete_source = search = suggest = get = shops = stats = _down
 
     with serving_in_thread(create_app(Config(data_dir=tmp_path), Down())) as base:
         results = get(base, "/recherche", q="bougie")
@@ -682,7 +682,7 @@ def test_templates_read_dict_keys_as_jinja_does():
 
 def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from indexer.search import open_backend
 
     TantivyBackend(tmp_path / "index").close()
@@ -691,6 +691,6 @@ def test_search_cache_size_setting_reaches_the_backend(tmp_path, monkeypatch):
     monkeypatch.setenv("SEARCH_CACHE_SIZE", "10")
     backend = open_backend(Config(), readonly=True)
     try:
-        assert backend._facet_cache.size == 10
+        assert backend.cache_size == 10
     finally:
         backend.close()

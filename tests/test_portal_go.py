@@ -300,7 +300,7 @@ def test_the_command_line_prints_clicks_per_day_and_shop(tmp_path, monkeypatch, 
 
 def test_a_client_replaying_links_is_redirected_but_counted_only_up_to_the_limit(tmp_path_factory):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.server import serving_in_thread
 

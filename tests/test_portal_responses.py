@@ -25,7 +25,7 @@ class Clock:
 @pytest.fixture
 def served(tmp_path):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
     from portal.backend import get_backend
     from portal.server import serving_in_thread
@@ -77,7 +77,7 @@ def test_each_encoding_and_each_url_has_its_own_answer(served):
 
 def test_a_commit_is_seen_by_the_next_request(served):
     url, searches, _, config = served
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     before = requests.get(f"{url}/api/search?q=lanterne", timeout=10).json()
     record = dict(
@@ -114,7 +114,7 @@ def test_refusals_are_not_kept_and_the_rate_limit_still_applies(served):
 
 def test_without_a_time_the_portal_keeps_no_answer(tmp_path):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
 
     config = Config(data_dir=tmp_path, response_cache_seconds=0)
@@ -128,7 +128,7 @@ def test_without_a_time_the_portal_keeps_no_answer(tmp_path):
 
 def test_a_refused_search_is_not_kept(tmp_path):
     from config import Config
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
     from portal import create_app
 
     config = Config(data_dir=tmp_path, api_rate_limit="off", search_cache_size=10, response_cache_seconds=60)

@@ -11,9 +11,9 @@ import pytest
 import tantivy
 from backend_catalogue import PRODUCTS, product_record
 
-from indexer.backends import tantivy_backend
-from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend, build_schema, decimal_cells, decimal_cover
+from indexer.backends.base import BackendUnavailable, SearchQuery
+from indexer.backends.tantivy import TantivyBackend, query
+from indexer.backends.tantivy.cells import decimal_cells, decimal_cover
 
 PRICES = [
     "0",
@@ -75,7 +75,7 @@ def selected(backend: TantivyBackend, low, high) -> tuple[int, list[str]]:
 
 def test_price_cells_select_what_the_exact_range_selects(index, monkeypatch):
     with_cells = [selected(index, low, high) for low, high in bounds()]
-    monkeypatch.setattr(tantivy_backend, "decimal_cover", lambda low, high: None)  # the whole column
+    monkeypatch.setattr(query, "decimal_cover", lambda low, high: None)  # the whole column
     exact = [selected(index, low, high) for low, high in bounds()]
     for (low, high), got, expected in zip(bounds(), with_cells, exact, strict=False):
         assert got == expected, (low, high)
@@ -89,12 +89,11 @@ def test_a_range_is_a_few_cells_and_its_two_end_euros():
     assert decimal_cover(-1.0, 5.0) is None and decimal_cover(5.0, 4.0) is None  # the exact range then
 
 
-def test_an_index_without_price_cells_still_filters_on_price(tmp_path):
+def test_an_index_without_price_cells_is_refused(tmp_path):
     (tmp_path / "index").mkdir()
-    tantivy.Index(build_schema(version=3), path=str(tmp_path / "index"))  # an index of an earlier release
-    backend = TantivyBackend(tmp_path / "index")
-    assert not backend._price_cells
-    backend.upsert(records(60))
-    total, ids = selected(backend, Decimal("10"), Decimal("20"))
-    expected = [r for r in records(60) if r["price"] is not None and 10 <= Decimal(r["price"]) <= 20]
-    assert total == len(expected) and sorted(ids) == sorted(r["id"] for r in expected)
+    older = tantivy.SchemaBuilder()  # an index of an earlier release: other fields
+    older.add_text_field("id", fast=True, tokenizer_name="raw")
+    older.add_float_field("price", indexed=True, fast=True)
+    tantivy.Index(older.build(), path=str(tmp_path / "index"))
+    with pytest.raises(BackendUnavailable, match="emplettes reindex"):
+        TantivyBackend(tmp_path / "index")

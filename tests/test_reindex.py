@@ -16,7 +16,7 @@ from run_files import RUN1, RUN2, RUN3, manifest, product, shop, write_run
 
 from config import Config
 from indexer.backends.base import BackendUnavailable, SearchQuery
-from indexer.backends.tantivy_backend import SCHEMA_VERSION, TantivyBackend, build_schema
+from indexer.backends.tantivy import TantivyBackend, storage, writing
 from indexer.reindex import reindex, reindex_job, runs_to_rebuild
 from indexer.runs import list_runs
 from indexer.state import IndexState
@@ -79,11 +79,29 @@ def test_reindex_rebuilds_an_index_built_with_another_schema(tmp_path):
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("title", stored=True)
     tantivy.Index(builder.build(), path=str(old))  # an index of an older release
+    with pytest.raises(BackendUnavailable, match="emplettes reindex"):  # refused, never read
+        TantivyBackend(old, readonly=True)
     config = Config(data_dir=tmp_path, search_backend="tantivy")
     report = reindex_job(config)
     assert report.products == 3
     with TantivyBackend(config.index_dir, readonly=True) as backend:
         assert backend.stats()["products"] == 3
+
+
+def test_indexing_into_an_index_of_another_schema_says_to_run_reindex(tmp_path):
+    import io
+
+    from indexer.jobs import index_runs
+
+    write_run(tmp_path / "runs", RUN1, [product(0)])
+    (tmp_path / "index").mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("title", stored=True)
+    tantivy.Index(builder.build(), path=str(tmp_path / "index"))  # an index of an older release
+    out = io.StringIO()
+    with pytest.raises(BackendUnavailable):
+        index_runs(Config(data_dir=tmp_path, search_backend="tantivy"), out=out)
+    assert "emplettes reindex" in out.getvalue() and "Traceback" not in out.getvalue()
 
 
 def test_failed_rebuild_leaves_the_index_untouched(tmp_path, monkeypatch):
@@ -140,10 +158,8 @@ def test_a_failed_rebuild_records_no_run_as_indexed(tmp_path, monkeypatch):
 
 def _commit_every(monkeypatch, records: int) -> None:
     """A bulk load commits once this many records are held back or added."""
-    import indexer.backends.tantivy_backend as module
-
-    monkeypatch.setattr(module, "BULK_HELD_MAX", records)
-    monkeypatch.setattr(module, "BULK_PENDING_MAX", records)
+    monkeypatch.setattr(writing, "BULK_HELD_MAX", records)
+    monkeypatch.setattr(writing, "BULK_PENDING_MAX", records)
 
 
 def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tmp_path, monkeypatch):
@@ -169,10 +185,8 @@ def test_a_rebuild_commits_in_batches_and_a_failure_keeps_nothing_half_loaded(tm
 def test_a_bulk_load_commits_when_held_documents_or_added_ids_reach_their_budget(tmp_path, monkeypatch):
     """What a bulk load keeps in memory until a commit (held documents, added ids) has a
     budget each; until one is reached, nothing is committed, whatever the other holds."""
-    import indexer.backends.tantivy_backend as module
-
-    monkeypatch.setattr(module, "BULK_HELD_MAX", 3)
-    monkeypatch.setattr(module, "BULK_PENDING_MAX", 5)
+    monkeypatch.setattr(writing, "BULK_HELD_MAX", 3)
+    monkeypatch.setattr(writing, "BULK_PENDING_MAX", 5)
     backend = TantivyBackend(tmp_path / "index")
     in_stock = [product(n, availability="in_stock") for n in range(4)]
     with backend.bulk():
@@ -203,7 +217,7 @@ def test_a_rebuilt_index_is_one_segment(tmp_path):
     backend = TantivyBackend(tmp_path / "index")
     reindex(runs, backend)
     assert backend.stats()["products"] == 200
-    assert backend._searcher().num_segments == 1
+    assert backend.segments() == 1
     backend.close()
 
 
@@ -290,8 +304,6 @@ def test_runs_indexed_during_a_rebuild_are_in_the_new_index(tmp_path, monkeypatc
 
 
 def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_was(tmp_path, monkeypatch):
-    import indexer.backends.tantivy_backend as tantivy_module
-
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [product(n) for n in range(3)])
     loader = TantivyBackend(tmp_path / "index")
@@ -299,7 +311,7 @@ def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_wa
     rebuilder = TantivyBackend(tmp_path / "index")
     with pytest.raises(BackendUnavailable):
         rebuilder.upsert([product(41)])  # two writers never
-    monkeypatch.setattr(tantivy_module, "REBUILD_LOCK_WAIT", 0.5)
+    monkeypatch.setattr(storage, "REBUILD_LOCK_WAIT", 0.5)
     with pytest.raises(BackendUnavailable, match="another process is indexing"):
         reindex(runs, rebuilder)
     assert _ids(rebuilder) == {"cire-meche-40"}
@@ -311,19 +323,17 @@ def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_wa
 
 
 def test_a_loader_opened_before_a_swap_writes_into_the_new_index(tmp_path):
-    """Through the index that is there when it starts writing, not the one it opened: here
-    an index of an older schema, which the rebuild replaced by the current one."""
+    """Through the index that is there when it starts writing, not the one it opened, which
+    the rebuild replaced."""
     runs = tmp_path / "runs"
     write_run(runs, RUN1, [product(n) for n in range(3)])
-    (tmp_path / "index").mkdir()
-    tantivy.Index(build_schema(version=3), path=str(tmp_path / "index"))
+    with TantivyBackend(tmp_path / "index") as before:
+        before.upsert([product(50)])  # not in the run files: gone after the rebuild
     loader = TantivyBackend(tmp_path / "index")  # opened, not yet writing
-    assert loader._version == 3
     reindex(runs, TantivyBackend(tmp_path / "index"))
     loader.upsert([product(9, run_id=RUN2)])
     loader.close()
     with TantivyBackend(tmp_path / "index", readonly=True) as reader:
-        assert reader._version == SCHEMA_VERSION
         assert _ids(reader) == {"cire-meche-0", "cire-meche-1", "cire-meche-2", "cire-meche-9"}
 
 

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from indexer.backends import tantivy_backend
 from indexer.backends.base import Near, SearchQuery
 from indexer.backends.common import record_key
-from indexer.backends.tantivy_backend import TantivyBackend, key_bucket
+from indexer.backends.tantivy import TantivyBackend, paging
+from indexer.backends.tantivy.cells import KEY_BUCKETS, key_bucket
+from indexer.backends.tantivy.schema import KEY_BUCKET
 from indexer.records import ProductRecord
 
 TOWNS = [("Tours", 47.394, 0.684), ("Blois", 47.586, 1.335), ("Amboise", 47.411, 0.983), ("Chinon", 47.167, 0.242)]
@@ -130,13 +131,13 @@ def index(tmp_path_factory):
 
 def test_the_tier_page_is_the_page_of_every_match_scored(index, monkeypatch):
     # A small index: key buckets even for a few hundred matches.
-    monkeypatch.setattr(tantivy_backend, "TIER_BUCKETS_ABOVE", 50)
-    monkeypatch.setattr(tantivy_backend, "TIER_BUCKETS_MAX", tantivy_backend.KEY_BUCKETS)
+    monkeypatch.setattr(paging, "TIER_BUCKETS_ABOVE", 50)
+    monkeypatch.setattr(paging, "TIER_BUCKETS_MAX", KEY_BUCKETS)
     taken, bucketed = [], []
     tier_page, terms = index._tier_page, index._terms
 
     def spy_terms(field, values):
-        if field == tantivy_backend.KEY_BUCKET:
+        if field == KEY_BUCKET:
             bucketed.append(field)
         return terms(field, values)
 
@@ -150,7 +151,7 @@ def test_the_tier_page_is_the_page_of_every_match_scored(index, monkeypatch):
     monkeypatch.setattr(index, "_tier_page", spy)
     fast = pages(index)
     monkeypatch.setattr(index, "_top_tier", lambda *args, **kwargs: None)  # score every match
-    monkeypatch.setattr(tantivy_backend, "TIE_WINDOW", 1_000_000)  # and see every tie
+    monkeypatch.setattr(paging, "TIE_WINDOW", 1_000_000)  # and see every tie
     reference = pages(index)
     for query, got, expected in zip(QUERIES, fast, reference, strict=False):
         assert got == expected, query
@@ -170,4 +171,4 @@ def test_key_buckets_follow_key_order():
     keys = [*sorted(record_key(f"p-{i}") for i in range(2000)), -(1 << 63), (1 << 63) - 1]
     buckets = [key_bucket(key) for key in sorted(keys)]
     assert buckets == sorted(buckets)
-    assert buckets[0] == 0 and buckets[-1] == tantivy_backend.KEY_BUCKETS - 1
+    assert buckets[0] == 0 and buckets[-1] == KEY_BUCKETS - 1

@@ -43,7 +43,7 @@ def emplettes(*args: str, env: dict, timeout: float = 180) -> subprocess.Complet
 def indexed(root: Path, source_id: str) -> dict[str, str]:
     """URL -> price of the products the index holds for one source."""
     from indexer.backends.base import SearchQuery
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     with TantivyBackend(root / "data" / "index", readonly=True) as backend:
         result = backend.search(SearchQuery(filters={"source_id": (source_id,)}, per_page=500, facets=()))
@@ -157,11 +157,12 @@ def test_a_crawl_killed_mid_way_never_shrinks_the_index_and_is_recorded_as_kille
 
 HOLD_WRITER = """
 import sys
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 backend = TantivyBackend(sys.argv[1])
-backend._get_writer()          # tantivy allows one writer: hold its lock
-print("holding", flush=True)
-sys.stdin.readline()
+with backend.bulk():
+    backend.upsert([])  # opens the writer: tantivy allows one, this process holds its lock
+    print("holding", flush=True)
+    sys.stdin.readline()
 backend.close()
 """
 

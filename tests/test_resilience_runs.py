@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from run_files import manifest, product, shop, write_run
 
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 from indexer.load import EMPTY, load_run
 from indexer.runlog import run_records, source_statuses, status_table
 from indexer.runs import list_runs, prune_runs, reap_dead_runs, run_info

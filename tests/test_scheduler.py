@@ -92,7 +92,7 @@ def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path,
 
     from run_files import RUN1, product, write_run
 
-    from indexer.backends.tantivy_backend import TantivyBackend
+    from indexer.backends.tantivy import TantivyBackend
 
     (tmp_path / "sources.yaml").write_text(registry(("a", None)))
     write_run(tmp_path / "data" / "runs", RUN1, [product(n) for n in range(3)])
@@ -116,7 +116,7 @@ def test_reindex_schedule_rebuilds_the_index_and_indexing_waits_for_it(tmp_path,
         assert seen == [False] and scheduler._index_pending  # loaded by the next tick
         with TantivyBackend(tmp_path / "data" / "index", readonly=True) as index:
             assert index.stats()["products"] == 3
-            assert index._searcher().num_segments == 1
+            assert index.segments() == 1
     finally:
         scheduler.stop()
 

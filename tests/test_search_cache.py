@@ -9,7 +9,7 @@ from decimal import Decimal
 from backend_catalogue import PRODUCTS, product_record
 
 from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend
+from indexer.backends.tantivy import TantivyBackend
 
 RECORDS = [product_record(i % len(PRODUCTS), id=f"p-{i}") for i in range(12)]
 
@@ -77,7 +77,7 @@ def test_cached_searches_leave_little_for_the_garbage_collector_to_scan(tmp_path
         backend.search(query)
     gc.collect()
     tracked = len(gc.get_objects()) - before
-    assert len(backend._page_cache._data) >= 0.9 * len(queries)
+    assert len(backend._cache.searches) >= 0.9 * len(queries)
     # Each cached search costs the collector a handful of objects (its planned words and
     # cache key), not one per facet value.
     assert tracked < 8 * len(queries), tracked

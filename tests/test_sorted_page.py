@@ -1,5 +1,5 @@
 """Pages sorted on price, first seen or key (no words) over many matches are sought among
-the lowest (highest) cells of the sort value first (``TantivyBackend._sorted_page``): they
+the lowest (highest) cells of the sort value first (``paging.Paging._sorted_page``): they
 must be the very pages a sort of every match gives, boundary cents, ties, missing prices
 and dates included."""
 
@@ -12,9 +12,11 @@ import pytest
 import tantivy
 from backend_catalogue import PRODUCTS, product_record
 
-from indexer.backends import tantivy_backend
-from indexer.backends.base import SearchQuery
-from indexer.backends.tantivy_backend import TantivyBackend, build_schema
+from indexer.backends.base import BackendUnavailable, SearchQuery
+from indexer.backends.tantivy import TantivyBackend, paging
+from indexer.backends.tantivy.cells import CELL_LIMIT, KEY_BUCKETS
+from indexer.backends.tantivy.query import PRODUCTS as PRODUCTS_ONLY
+from indexer.backends.tantivy.schema import PRICE_CELL
 
 # Cents that round across a euro (1.9999 -> 200 cents, like 2.00) and repeated prices.
 PRICES = [
@@ -100,8 +102,8 @@ def pages(backend: TantivyBackend, found: list[SearchQuery]) -> list[tuple[int, 
 
 
 def test_pages_from_the_cells_are_the_pages_of_a_full_sort(index, monkeypatch):
-    monkeypatch.setattr(tantivy_backend, "SORT_CELLS_ABOVE", 0)  # every search of this small index tries them
-    monkeypatch.setattr(tantivy_backend, "TIER_BUCKETS_MAX", tantivy_backend.KEY_BUCKETS)  # however many buckets
+    monkeypatch.setattr(paging, "SORT_CELLS_ABOVE", 0)  # every search of this small index tries them
+    monkeypatch.setattr(paging, "TIER_BUCKETS_MAX", KEY_BUCKETS)  # however many buckets
     taken = []
     original = TantivyBackend._sorted_page
 
@@ -134,35 +136,33 @@ def test_a_page_ending_on_the_boundary_cent_is_sorted_in_full(tmp_path, monkeypa
         expected = [hit["id"] for hit in everything[:7]]
         assert {hit["price"] for hit in everything[1:7]} == {"1.9999", "2.00"}  # both sides share 200 cents
         # The total only sizes the cells; the bound is fixed at 2 EUR above.
-        page = backend._sorted_page(searcher, [tantivy_backend.PRODUCTS], sort, field, order, 0, 7, 10**6)
+        page = backend._sorted_page(searcher, [PRODUCTS_ONLY], sort, field, order, 0, 7, 10**6)
         assert page is None or [r["id"] for r in backend._records(searcher, page)] == expected, sort
         # One product short of the boundary, the cells answer, and right.
-        page = backend._sorted_page(searcher, [tantivy_backend.PRODUCTS], sort, field, order, 0, 1, 10**6)
+        page = backend._sorted_page(searcher, [PRODUCTS_ONLY], sort, field, order, 0, 1, 10**6)
         assert [r["id"] for r in backend._records(searcher, page)] == expected[:1], sort
 
 
 def test_cell_bounds_are_the_smallest_that_hold_what_is_wanted(index):
     searcher = index._searcher()
     prices = sorted(float(r["price"]) for r in records() if r.get("price") is not None)
-    below_limit = sum(1 for p in prices if p < tantivy_backend.CELL_LIMIT)
+    below_limit = sum(1 for p in prices if p < CELL_LIMIT)
     for want in (1, 5, 40, 300, below_limit):
-        bound = index._cell_bound(searcher, tantivy_backend.PRICE_CELL, want, ascending=True)
+        bound = index._cell_bound(searcher, PRICE_CELL, want, ascending=True)
         assert sum(1 for p in prices if p < bound) >= want > sum(1 for p in prices if p < bound - 1), want
     for want in (1, 5, 40, 300, len(prices)):
-        bound = index._cell_bound(searcher, tantivy_backend.PRICE_CELL, want, ascending=False)
+        bound = index._cell_bound(searcher, PRICE_CELL, want, ascending=False)
         assert sum(1 for p in prices if p >= bound) >= want, want
-        assert bound == tantivy_backend.CELL_LIMIT or sum(1 for p in prices if p >= bound + 1) < want, want
+        assert bound == CELL_LIMIT or sum(1 for p in prices if p >= bound + 1) < want, want
     # The prices from CELL_LIMIT up share one cell: never below a bound.
-    assert index._cell_bound(searcher, tantivy_backend.PRICE_CELL, below_limit + 1, ascending=True) is None
+    assert index._cell_bound(searcher, PRICE_CELL, below_limit + 1, ascending=True) is None
 
 
-def test_an_index_without_seen_cells_sorts_newest_in_full(tmp_path, monkeypatch):
-    monkeypatch.setattr(tantivy_backend, "SORT_CELLS_ABOVE", 0)
+def test_an_index_without_seen_cells_is_refused(tmp_path):
     (tmp_path / "index").mkdir()
-    tantivy.Index(build_schema(version=4), path=str(tmp_path / "index"))  # an index of an earlier release
-    backend = TantivyBackend(tmp_path / "index", cache_size=0)
-    assert backend._price_cells and not backend._seen_cells
-    backend.upsert(records(300))
-    newest = backend.search(SearchQuery(sort="newest", per_page=10))
-    seen = sorted((r["first_seen"] for r in records(300) if r.get("first_seen")), reverse=True)
-    assert [hit["first_seen"] for hit in newest.hits] == seen[:10]
+    older = tantivy.SchemaBuilder()  # an index of an earlier release: other fields
+    older.add_text_field("id", fast=True, tokenizer_name="raw")
+    older.add_integer_field("price_cell", indexed=True)
+    tantivy.Index(older.build(), path=str(tmp_path / "index"))
+    with pytest.raises(BackendUnavailable, match="emplettes reindex"):
+        TantivyBackend(tmp_path / "index", cache_size=0)

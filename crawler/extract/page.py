@@ -215,7 +215,7 @@ def _combine_syntaxes(per_syntax: list[list[dict]]) -> list[dict]:
     return combined
 
 
-def _main_products(records: list[dict], page_urls: set[str]) -> tuple[list[dict], bool]:
+def _main_products(records: list[dict], page_urls: set[str | None]) -> tuple[list[dict], bool]:
     """The product(s) the page is about, and whether it is a single-product page.
 
     Carousels of related products declare Products too; the page's own product
@@ -307,7 +307,7 @@ def extract_page(html: bytes | str, url: str) -> PageExtraction:
 
     records = _combine_syntaxes(product_lists)
     og_url = absolute_url(og_first(og, "og:url"), base)
-    page_urls = {url_key(u) or "" for u in (canonical, og_url, url) if u}  # never None: u is not empty
+    page_urls: set[str | None] = {url_key(u) for u in (canonical, og_url, url) if u}
     records, single = _main_products(records, page_urls)
 
     og_node = opengraph_product(og)

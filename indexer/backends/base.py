@@ -104,11 +104,15 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     def upsert(self, records: Iterable[dict[str, Any]]) -> int:
-        """Insert or replace records (product and shop dicts, validated) by ``id``.
-
-        Keeps an existing product's ``first_seen``. Returns how many were written.
-        Changes are visible to searches when this returns.
+        """Insert or replace records (product and shop dicts, validated) by ``id``, as
+        given: the loader keeps older ``first_seen`` (see :meth:`first_seen`). Returns
+        how many were written. Changes are visible to searches when this returns.
         """
+
+    @abc.abstractmethod
+    def first_seen(self, ids: Iterable[str]) -> dict[str, Any]:
+        """``{id: first_seen}`` of the products among ``ids`` already written, also those
+        written inside :meth:`bulk` and not yet visible to searches."""
 
     @abc.abstractmethod
     def delete_source(self, source_id: str, *, keep_run: str | None = None) -> int:
@@ -134,7 +138,7 @@ class SearchBackend(abc.ABC):
     def stats(self) -> dict[str, Any]:
         """Counts: products, shops, products per source."""
 
-    def close(self) -> None:  # pragma: no cover - optional
+    def close(self) -> None:  # noqa: B027 (optional: a backend holding nothing keeps this)
         """Release files or connections."""
 
     def cache_token(self) -> object | None:

@@ -245,6 +245,7 @@ def text_query(clauses: list[Clause], mode: str) -> dict | None:
         {"dis_max": {"queries": [_field_match(f, clause, w, fuzzy) for f, w in FIELD_WEIGHTS.items()]}}
         for clause in clauses
     ]
+    core: dict[str, Any]
     if len(per_clause) == 1:
         core = per_clause[0]
     elif mode == "any":
@@ -287,6 +288,7 @@ def sort_clause(query: SearchQuery, has_text: bool) -> list:
     if sort == "newest":
         return [{"first_seen": {"order": "desc", "missing": "_last"}}, {"tie": {"order": "desc"}}]
     near = query.near
+    assert near is not None  # (a distance sort without a place sorts by relevance)
     return [
         {
             "_geo_distance": {
@@ -547,18 +549,19 @@ class ElasticsearchBackend(SearchBackend):
 
     # ------------------------------------------------------------------ writing
 
-    def _keep_first_seen(self, records: dict[str, dict]) -> None:
-        products = [rid for rid, r in records.items() if r.get("type") == "product"]
-        if not products:
-            return
-        found = self._call(self.client.mget, index=self._write_index, ids=products, source_includes=["first_seen"])
+    def first_seen(self, ids: Iterable[str]) -> dict[str, Any]:
+        """By ``mget``, which is real-time: it sees unrefreshed writes too."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        self._writable()
+        found = self._call(self.client.mget, index=self._write_index, ids=wanted, source_includes=["first_seen"])
+        known = {}
         for doc in found.get("docs", []):
             old = (doc.get("_source") or {}).get("first_seen") if doc.get("found") else None
-            record = records.get(doc.get("_id"))
-            if old and record is not None:
-                new = record.get("first_seen")
-                if not new or _instant(old) < _instant(new):
-                    record["first_seen"] = old
+            if old:
+                known[doc["_id"]] = old
+        return known
 
     def _bulk_kwargs(self) -> dict[str, Any]:
         from elasticsearch import helpers
@@ -595,7 +598,6 @@ class ElasticsearchBackend(SearchBackend):
                 yield from flush(batch)
 
         def flush(batch: dict[str, dict]):
-            self._keep_first_seen(batch)  # mget is real-time: it sees unrefreshed writes too
             for record_id, record in batch.items():
                 if self._unrefreshed is not None:
                     self._unrefreshed.setdefault(record["source_id"], set()).add(record.get("run_id"))
@@ -606,7 +608,7 @@ class ElasticsearchBackend(SearchBackend):
                 if ok:
                     written += 1
                 else:
-                    detail = next(iter(item.values()), {})
+                    detail: dict[str, Any] = next(iter(item.values()), {})
                     self.last_rejected.append(
                         {"id": detail.get("_id"), "status": detail.get("status"), "error": detail.get("error")}
                     )
@@ -681,8 +683,9 @@ class ElasticsearchBackend(SearchBackend):
             _target=name,
         )
 
-    def finish_rebuild(self, fresh: ElasticsearchBackend, before_swap: Callable[[], None] | None = None) -> None:
+    def finish_rebuild(self, fresh: SearchBackend, before_swap: Callable[[], None] | None = None) -> None:
         """One ``_aliases`` call moves the alias (atomic), then the old versions go."""
+        assert isinstance(fresh, ElasticsearchBackend)
         from elasticsearch import NotFoundError
 
         if before_swap is not None:
@@ -701,7 +704,8 @@ class ElasticsearchBackend(SearchBackend):
                 self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
         self._ready = True
 
-    def abort_rebuild(self, fresh: ElasticsearchBackend) -> None:
+    def abort_rebuild(self, fresh: SearchBackend) -> None:
+        assert isinstance(fresh, ElasticsearchBackend)
         self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
 
     # ------------------------------------------------------------------ reading
@@ -818,7 +822,3 @@ class ElasticsearchBackend(SearchBackend):
             page=max(query.page, 1),
             per_page=query.per_page,
         )
-
-
-def _instant(value: str) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

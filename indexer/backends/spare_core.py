@@ -1,10 +1,9 @@
 """Whether this machine has a core the other processes leave idle.
 
 A search can count its facet groups on a second thread (``SEARCH_THREADS``): a lone
-resident's slow searches then wait less (at 1M products, p99 17.3 against 25.2 ms, best of
-3 per search), but when every core is busy serving other requests the same work on two
-threads only costs more CPU (measured at 1M products, gunicorn 2 workers on 2 cores, two
-requests at a time: 3.6 against 2.8 ms of CPU per request, 481 against 651 requests/s).
+resident's slow searches then wait less, but when every core is busy serving other
+requests the same work on two threads only costs more CPU (fewer requests served per
+second: see docs/benchmarks.md).
 So the helper thread is used only when, over the last half second, the machine's other
 processes left at least ``SPARE`` of a core idle beside this process. Linux only
 (``/proc/stat``); elsewhere, one thread.
