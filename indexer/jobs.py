@@ -24,7 +24,8 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
         if out is not None:
             print(f"  {'✓' if report.completed_well else '•'} {report.summary()}", file=out, flush=True)
             for number, message in report.errors[:5]:
-                print(f"      {report.path}:{number}: {message}", file=out)
+                where = report.path if number is None else f"{report.path}:{number}"
+                print(f"      {where}: {message}", file=out)
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
     if not run_files:

@@ -47,7 +47,8 @@ class LoadReport:
     products: int = 0
     shops: int = 0
     rejected: int = 0  # lines that failed JSON or schema validation
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, message), first ones
+    # (line number, or None for a record the index refused, message): the first ones
+    errors: list[tuple[int | None, str]] = field(default_factory=list)
     truncated: bool = False  # the last line was cut mid-write (not counted as rejected)
     completed_well: bool = False
     swept: int = 0
@@ -75,11 +76,15 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
+def _reject(report: LoadReport, number: int | None, message: str) -> None:
+    report.rejected += 1
+    if len(report.errors) < MAX_REPORTED_ERRORS:
+        report.errors.append((number, message))
+
+
 def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]]:
     def reject(number: int, message: str) -> None:
-        report.rejected += 1
-        if len(report.errors) < MAX_REPORTED_ERRORS:
-            report.errors.append((number, message))
+        _reject(report, number, message)
 
     if not info.path.exists():
         return  # the crawl ended before writing any record (killed early, timed out)
@@ -171,9 +176,11 @@ def load_run(
         batch.append(record)
         if len(batch) >= batch_size:
             write_batch(backend, batch)
+            _count_refused(backend, batch, report)
             batch = []
     if batch:
         write_batch(backend, batch)
+        _count_refused(backend, batch, report)
 
     sweep, report.outcome, report.reason = _sweep_decision(info, report, max_error_ratio)
     report.completed_well = sweep
@@ -183,6 +190,27 @@ def load_run(
         record_load(state, report)
     log.info("%s", report.summary())
     return report
+
+
+def _count_refused(backend: SearchBackend, batch: list[dict[str, Any]], report: LoadReport) -> None:
+    """Records of ``batch`` the index refused count as rejected lines of the run (and weigh
+    in the sweep decision), each named with its source in the report and the log."""
+    if not backend.last_rejected:
+        return
+    kinds = {record["id"]: record.get("type") for record in batch}
+    for refused in backend.last_rejected:
+        record_id = refused.get("id")
+        error = refused.get("error")
+        if isinstance(error, dict):
+            error = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip(": ")
+        message = f"record {record_id} of {report.source_id} refused by the index ({refused.get('status')} {error})"
+        log.warning("%s/%s: %s", report.source_id, report.run_id, message)
+        report.records -= 1
+        if kinds.get(record_id) == "product":
+            report.products -= 1
+        else:
+            report.shops -= 1
+        _reject(report, None, message)
 
 
 def _instant(value: Any) -> datetime:

@@ -27,7 +27,7 @@ from backend_catalogue import ES_TEST_PREFIX, ON_ELASTICSEARCH
 from run_files import RUN1, product, shop, write_run
 
 from indexer.backends.base import SearchQuery
-from indexer.backends.elasticsearch_backend import ElasticsearchBackend
+from indexer.backends.elasticsearch_backend import ElasticsearchBackend, analysis_settings, mappings
 
 pytestmark = ON_ELASTICSEARCH
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,3 +267,28 @@ def test_a_server_killed_mid_index_loses_nothing_and_duplicates_nothing(tmp_path
     assert stats["sources"] == {f"source-{n}": PER_SOURCE for n in range(SOURCES)}
     # The runs loaded before the kill are not loaded again; the others are, each once.
     assert again.stderr.count("✓") == SOURCES - loaded
+
+
+def test_records_the_cluster_refuses_are_named_with_their_source_and_the_rest_is_indexed(tmp_path, prefix):
+    # A cluster whose index was set up by hand, with ``brand`` mapped as a date: the
+    # products that have a brand pass the record schema and are refused by the server.
+    url = os.environ["ELASTICSEARCH_URL"]
+    setup = ElasticsearchBackend(url, prefix=prefix)
+    setup.client.indices.create(
+        index=f"{prefix}-v1",
+        aliases={prefix: {"is_write_index": True}},
+        mappings={**mappings(), "properties": {**mappings()["properties"], "brand": {"type": "date"}}},
+        settings={"number_of_replicas": 0, "analysis": analysis_settings()},
+    )
+    setup.close()
+    products = [product(n, brand="Cire & Mèche" if n in (3, 7) else None) for n in range(20)]
+    write_run(tmp_path / "runs", RUN1, [shop(), *products])
+    done = emplettes("index", tmp_path, url, prefix)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "18 products, 1 shops), 2 rejected" in done.stderr
+    for n in (3, 7):
+        assert f"record cire-meche-{n} of cire-meche refused by the index (400 mapper_parsing_exception" in done.stderr
+    reader = ElasticsearchBackend(url, prefix=prefix, readonly=True)
+    assert reader.stats()["products"] == 18
+    reader.close()

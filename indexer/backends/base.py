@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -101,6 +101,10 @@ class SearchBackend(abc.ABC):
     """Index records, delete by source, search with filters/facets/geo/sort, suggest."""
 
     name: str = "abstract"
+    #: Records the last :meth:`upsert` could not write, as ``{"id", "status", "error"}``: an
+    #: engine may refuse what the record schema accepts (a field mapped otherwise by hand).
+    #: The loader reports them against their run.
+    last_rejected: Sequence[dict[str, Any]] = ()
 
     @abc.abstractmethod
     def upsert(self, records: Iterable[dict[str, Any]]) -> int:
