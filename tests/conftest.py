@@ -72,9 +72,10 @@ def portal_url(portal_config):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def results_url(tmp_path_factory):
-    """Base URL of the real portal over :func:`results_records`."""
+    """Base URL of the real portal over :func:`results_records`, one per module: their
+    freshness ("vérifié il y a 20 min") is counted from when the module starts."""
     from emplettes.config import Config
     from indexer.backends.tantivy_backend import TantivyBackend
     from portal import create_app
