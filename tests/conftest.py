@@ -17,6 +17,7 @@ import os
 import pytest
 from browser import CHROMIUM_ARGS, find_chromium, skip_or_fail
 from portal_samples import portal_records, results_records
+from served_portal import served_portal
 
 # Modules that crawl sample sites, run crawl subprocesses or drive Chromium, longest first.
 # Under pytest-xdist (`make test`: --dist loadscope, each module whole on one worker) they
@@ -92,18 +93,11 @@ def portal_url(portal_config):
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def results_url(tmp_path_factory):
-    """Base URL of the real portal over :func:`results_records`."""
-    from config import Config
-    from indexer.backends.tantivy import TantivyBackend
-    from portal import create_app
-    from portal.server import serving_in_thread
-
-    config = Config(data_dir=tmp_path_factory.mktemp("results-data"))
-    with TantivyBackend(config.index_dir) as backend:
-        backend.upsert(results_records())
-    with serving_in_thread(create_app(config)) as url:
+    """Base URL of the real portal over :func:`results_records`, one per module: their
+    freshness ("vérifié il y a 20 min") is counted from when the module starts."""
+    with served_portal(results_records(), tmp_path_factory.mktemp("results-data")) as (url, _, _):
         yield url
 
 
