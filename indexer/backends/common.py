@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
+
+from indexer.analysis import fold
 
 # Deepest result any search serves (offset + page): nobody reads page 5,000, and an engine
 # that must collect more than this per query is an engine one request can tie up.
@@ -36,3 +39,26 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def suggestion_words(prefix: str, tokens: list[str]) -> tuple[list[str], str | None]:
+    """The folded words of ``prefix`` typed in full, and the last one if the resident is
+    still typing it (``None`` once a space or a punctuation mark follows it)."""
+    complete = prefix[-1:].isspace() or not prefix[-1:].isalnum()
+    whole, last = (tokens, None) if complete else (tokens[:-1], tokens[-1])
+    return list(dict.fromkeys(whole)), last
+
+
+def rank_suggestions(counted_names: Iterable[tuple[str, int]], prefix: str, limit: int) -> list[str]:
+    """Suggestions from ``(product name, products so named)``: one per folded name ("Bougie"
+    and "BOUGIE" are one), spelt the way most shops spell it; names that start with what
+    was typed first, then the most offered, the shortest, alphabetically."""
+    names: dict[str, list] = {}
+    for name, count in counted_names:
+        entry = names.setdefault(fold(name), [0, name, count])
+        entry[0] += count
+        if count > entry[2]:
+            entry[1:] = [name, count]
+    start = fold(prefix)
+    ranked = sorted(names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0]))
+    return [entry[1] for _, entry in ranked[:limit]]

@@ -70,7 +70,15 @@ from indexer.backends.base import (
     SearchResult,
     validate_query,
 )
-from indexer.backends.common import MAX_PER_PAGE, MAX_RESULT_WINDOW, TIE_MASK, haversine_km, record_key
+from indexer.backends.common import (
+    MAX_PER_PAGE,
+    MAX_RESULT_WINDOW,
+    TIE_MASK,
+    haversine_km,
+    rank_suggestions,
+    record_key,
+    suggestion_words,
+)
 from indexer.places import resolve_place
 
 log = logging.getLogger(__name__)
@@ -753,9 +761,8 @@ class ElasticsearchBackend(SearchBackend):
             return []
         # As on tantivy: every word typed in full, and the last one as a prefix unless the
         # resident has moved on to the next word.
-        complete = prefix[-1:].isspace() or not prefix[-1:].isalnum()
-        whole, last = (tokens, None) if complete else (tokens[:-1], tokens[-1])
-        words: list[dict] = [{"term": {"name.words": token}} for token in dict.fromkeys(whole)]
+        whole, last = suggestion_words(prefix, tokens)
+        words: list[dict] = [{"term": {"name.words": token}} for token in whole]
         if last is not None:
             words.append({"prefix": {"name.words": last}})
         found = self._search(
@@ -763,17 +770,8 @@ class ElasticsearchBackend(SearchBackend):
             size=0,
             aggs={"n": {"terms": {"field": "name.keyword", "size": limit * 5}}},
         )
-        names: dict[str, list] = {}
-        for bucket in (found.get("aggregations") or {}).get("n", {}).get("buckets", []):
-            entry = names.setdefault(fold(bucket["key"]), [0, bucket["key"], bucket["doc_count"]])
-            entry[0] += bucket["doc_count"]
-            if bucket["doc_count"] > entry[2]:
-                entry[1:] = [bucket["key"], bucket["doc_count"]]
-        start = fold(prefix)
-        ranked = sorted(
-            names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0])
-        )
-        return [entry[1] for _, entry in ranked[:limit]]
+        buckets = (found.get("aggregations") or {}).get("n", {}).get("buckets", [])
+        return rank_suggestions(((b["key"], b["doc_count"]) for b in buckets), prefix, limit)
 
     def search(self, query: SearchQuery) -> SearchResult:
         validate_query(query)

@@ -24,6 +24,7 @@ from typing import Any
 import tantivy
 
 from indexer.analysis import FOLDED, analyze, fold
+from indexer.backends.common import rank_suggestions, suggestion_words
 from indexer.backends.spare_core import SpareCore
 from indexer.backends.tantivy.cache import SearchCache
 from indexer.backends.tantivy.schema import build_schema
@@ -122,9 +123,8 @@ class TantivyBackend(Writing, Searching):
             return []
         searcher = self._searcher()
         parts = []  # (name_words: products only)
-        complete = prefix[-1:].isspace() or not prefix[-1:].isalnum()
-        whole, last = (tokens, None) if complete else (tokens[:-1], tokens[-1])
-        parts += [self._term("name_words", token) for token in dict.fromkeys(whole)]
+        whole, last = suggestion_words(prefix, tokens)
+        parts += [self._term("name_words", token) for token in whole]
         if last is not None:
             words = [w for w, _ in searcher.terms_with_prefix("name_words", last, limit=64)]
             if not words:
@@ -134,19 +134,7 @@ class TantivyBackend(Writing, Searching):
             self._and(parts),
             {"n": {"terms": {"field": "name_exact", "size": limit * 5, "segment_size": 1_000}}},
         )
-        # One entry per folded name: "Bougie" and "BOUGIE" are one suggestion, spelt the
-        # way most shops spell it.
-        names: dict[str, list] = {}
-        for bucket in agg["n"]["buckets"]:
-            entry = names.setdefault(fold(bucket["key"]), [0, bucket["key"], bucket["doc_count"]])
-            entry[0] += bucket["doc_count"]
-            if bucket["doc_count"] > entry[2]:
-                entry[1:] = [bucket["key"], bucket["doc_count"]]
-        start = fold(prefix)
-        ranked = sorted(
-            names.items(), key=lambda item: (not item[0].startswith(start), -item[1][0], len(item[0]), item[0])
-        )
-        return [entry[1] for _, entry in ranked[:limit]]
+        return rank_suggestions(((b["key"], b["doc_count"]) for b in agg["n"]["buckets"]), prefix, limit)
 
     def town_points(self) -> dict[str, tuple[str, list[tuple[float, float]]]]:
         generation = self._generation()
