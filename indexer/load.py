@@ -83,9 +83,6 @@ def _reject(report: LoadReport, number: int | None, message: str) -> None:
 
 
 def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]]:
-    def reject(number: int, message: str) -> None:
-        _reject(report, number, message)
-
     if not info.path.exists():
         return  # the crawl ended before writing any record (killed early, timed out)
     for line in read_run_lines(info.path):
@@ -93,16 +90,16 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
             report.truncated = True
             continue
         if line.data is None:
-            reject(line.number, line.error or "unreadable line")
+            _reject(report, line.number, line.error or "unreadable line")
             continue
         try:
             record = parse_record(line.data)
         except ValidationError as exc:
-            reject(line.number, _describe(exc))
+            _reject(report, line.number, _describe(exc))
             continue
         if record.source_id != info.source_id:
             # A record of another source would escape this source's sweep.
-            reject(line.number, f"source_id: {record.source_id!r} in a run of {info.source_id!r}")
+            _reject(report, line.number, f"source_id: {record.source_id!r} in a run of {info.source_id!r}")
             continue
         data = record.model_dump(mode="json")
         data["run_id"] = info.run_id  # the file is the truth: the sweep keeps this run
