@@ -1,5 +1,5 @@
 """The settings every layer reads (see :mod:`config.settings`); it imports nothing of ours."""
 
-from config.settings import SETTINGS, VERSION, Config, settings_help
+from config.settings import SETTINGS, VERSION, Config, ConfigError, settings_help
 
-__all__ = ["SETTINGS", "VERSION", "Config", "settings_help"]
+__all__ = ["SETTINGS", "VERSION", "Config", "ConfigError", "settings_help"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # The release, as in pyproject.toml; the crawler's User-Agent and `emplettes --version` show it.
 VERSION = "0.1.0"
@@ -104,15 +105,29 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
+class ConfigError(ValueError):
+    """A setting's value cannot be used; the message names the setting and the value."""
+
+
 def _env(name: str) -> str:
     return os.environ.get(name, SETTINGS[name][0])
+
+
+def _number(name: str, kind: type[int] | type[float], empty: int | float | None = None) -> Any:
+    value = _env(name)
+    if not value.strip() and empty is not None:
+        return empty
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not {'a whole number' if kind is int else 'a number'}") from None
 
 
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR")))
     sources_file: Path = field(default_factory=lambda: Path(_env("SOURCES_FILE")))
-    port: int = field(default_factory=lambda: int(_env("PORT")))
+    port: int = field(default_factory=lambda: _number("PORT", int))
     host: str = field(default_factory=lambda: _env("HOST"))
     search_backend: str = field(default_factory=lambda: _env("SEARCH_BACKEND"))
     elasticsearch_url: str = field(default_factory=lambda: _env("ELASTICSEARCH_URL"))
@@ -124,14 +139,14 @@ class Config:
     elasticsearch_ca_certs: str = field(default_factory=lambda: _env("ELASTICSEARCH_CA_CERTS"))
     elasticsearch_index: str = field(default_factory=lambda: _env("ELASTICSEARCH_INDEX"))
     contact_url: str = field(default_factory=lambda: _env("CONTACT_URL"))
-    max_error_ratio: float = field(default_factory=lambda: float(_env("MAX_ERROR_RATIO")))
-    crawl_delay: float = field(default_factory=lambda: float(_env("CRAWL_DELAY")))
-    download_timeout: float = field(default_factory=lambda: float(_env("DOWNLOAD_TIMEOUT")))
-    download_maxsize: int = field(default_factory=lambda: int(_env("DOWNLOAD_MAXSIZE")))
-    crawl_time_limit: float = field(default_factory=lambda: float(_env("CRAWL_TIME_LIMIT")))
-    crawl_concurrency: int = field(default_factory=lambda: int(_env("CRAWL_CONCURRENCY")))
-    schedule_jitter: int = field(default_factory=lambda: int(_env("SCHEDULE_JITTER")))
-    runs_keep: int = field(default_factory=lambda: int(_env("RUNS_KEEP")))
+    max_error_ratio: float = field(default_factory=lambda: _number("MAX_ERROR_RATIO", float))
+    crawl_delay: float = field(default_factory=lambda: _number("CRAWL_DELAY", float))
+    download_timeout: float = field(default_factory=lambda: _number("DOWNLOAD_TIMEOUT", float))
+    download_maxsize: int = field(default_factory=lambda: _number("DOWNLOAD_MAXSIZE", int))
+    crawl_time_limit: float = field(default_factory=lambda: _number("CRAWL_TIME_LIMIT", float))
+    crawl_concurrency: int = field(default_factory=lambda: _number("CRAWL_CONCURRENCY", int))
+    schedule_jitter: int = field(default_factory=lambda: _number("SCHEDULE_JITTER", int))
+    runs_keep: int = field(default_factory=lambda: _number("RUNS_KEEP", int))
     reindex_schedule: str = field(default_factory=lambda: _env("REINDEX_SCHEDULE"))
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT"))
     api_rate_burst: str = field(default_factory=lambda: _env("API_RATE_BURST"))
@@ -140,10 +155,10 @@ class Config:
     map_tile_url: str = field(default_factory=lambda: _env("MAP_TILE_URL"))
     map_attribution: str = field(default_factory=lambda: _env("MAP_ATTRIBUTION"))
     trusted_proxies: str = field(default_factory=lambda: _env("TRUSTED_PROXIES"))
-    hsts_max_age: int = field(default_factory=lambda: int(_env("HSTS_MAX_AGE") or 0))
-    search_cache_size: int = field(default_factory=lambda: int(_env("SEARCH_CACHE_SIZE") or 0))
-    response_cache_seconds: float = field(default_factory=lambda: float(_env("RESPONSE_CACHE_SECONDS") or 0))
-    search_threads: int = field(default_factory=lambda: max(1, int(_env("SEARCH_THREADS") or 1)))
+    hsts_max_age: int = field(default_factory=lambda: _number("HSTS_MAX_AGE", int, 0))
+    search_cache_size: int = field(default_factory=lambda: _number("SEARCH_CACHE_SIZE", int, 0))
+    response_cache_seconds: float = field(default_factory=lambda: _number("RESPONSE_CACHE_SECONDS", float, 0))
+    search_threads: int = field(default_factory=lambda: max(1, _number("SEARCH_THREADS", int, 1)))
 
     @property
     def runs_dir(self) -> Path:

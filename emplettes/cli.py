@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from config import Config, settings_help
+from config import Config, ConfigError, settings_help
 from emplettes import __version__
 
 EPILOG = "Configuration (environment variables):\n" + settings_help()
@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    config = Config()
+    try:
+        config = Config()
+    except ConfigError as exc:
+        print(f"emplettes: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.handler(args, config) or 0
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""A misconfigured or failing Elasticsearch: one clear line from the command, never a traceback.
+"""A misconfigured setting or Elasticsearch, or a bug: one clear line from the command, never a
+traceback.
 
 The commands run for real (``python -m emplettes.cli``) in a subprocess. Wrong addresses
 need no server; the URL that reaches a server but not a cluster uses the shared one
@@ -131,3 +132,12 @@ def test_an_unexpected_error_is_one_line_and_its_trace_is_kept(tmp_path, monkeyp
     assert f"details in {tmp_path / 'logs' / 'errors.log'}" in err
     trace = (tmp_path / "logs" / "errors.log").read_text(encoding="utf-8")
     assert "Traceback" in trace and "in broken" in trace
+
+
+def test_a_setting_that_is_not_a_number_is_one_clear_line(tmp_path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "PORT": "huit-mille"}
+    result = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "status"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 2
+    assert result.stderr == "emplettes: PORT='huit-mille' is not a whole number\n"
