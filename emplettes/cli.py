@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         "spiders, index the run files into the embedded backend and serve the portal on PORT.",
     )
     p.add_argument("--port", type=int, help="portal port (default: PORT or 8000)")
-    p.add_argument("--sites-port", type=int, default=8701, help="port of the sample shop sites (default: 8701)")
+    p.add_argument(
+        "--sites-port", type=int, default=8701, help="port of the sample shop sites (default: 8701; 0: any free port)"
+    )
     p.add_argument("--no-serve", action="store_true", help="stop after indexing (do not serve the portal)")
     p.set_defaults(handler=cmd_demo)
 

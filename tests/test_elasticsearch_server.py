@@ -292,3 +292,32 @@ def test_records_the_cluster_refuses_are_named_with_their_source_and_the_rest_is
     reader = ElasticsearchBackend(url, prefix=prefix, readonly=True)
     assert reader.stats()["products"] == 18
     reader.close()
+
+
+def test_the_demo_runs_end_to_end_on_elasticsearch(tmp_path, prefix):
+    # The whole product on the server: the sample shops crawled over HTTP, indexed into
+    # Elasticsearch, then found through the backend the portal opens.
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "SEARCH_BACKEND": "elasticsearch",
+        "ELASTICSEARCH_INDEX": prefix,
+        "SOURCES_FILE": str(ROOT / "sources.yaml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "demo", "--no-serve", "--sites-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "indexed 13 run(s)" in done.stdout
+    assert "[complete]" in done.stdout and "[partial]" not in done.stdout
+    reader = ElasticsearchBackend(os.environ["ELASTICSEARCH_URL"], prefix=prefix, readonly=True)
+    stats = reader.stats()
+    found = reader.search(SearchQuery(text="bougie", per_page=5))
+    reader.close()
+    assert stats["products"] > 200 and len(stats["sources"]) == 13
+    assert found.total > 0 and all(hit["url"].startswith("http://127.0.1.") for hit in found.hits)
