@@ -53,10 +53,13 @@ def registry(**schedules: str) -> str:
 
 
 def write_registry(path: Path, text: str) -> None:
-    """Write, and move the mtime on: two edits within one clock tick must still be seen."""
-    path.write_text(text)
+    """Save as an editor does, in one move (the scheduler polling meanwhile never reads half
+    a file), with the mtime moved on: two edits within one clock tick must still be seen."""
+    draft = path.with_name(path.name + ".draft")
+    draft.write_text(text)
     later = time.time_ns() + 2_000_000_000
-    os.utime(path, ns=(later, later))
+    os.utime(draft, ns=(later, later))
+    os.replace(draft, path)
 
 
 class StandIn:
