@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import http.server
 import os
+import random
 import shutil
 import signal
 import socket
@@ -188,23 +189,41 @@ def test_reindex_moves_the_alias_while_searches_go_on_without_an_error_or_an_emp
     assert len(versions) == 1  # one version behind the alias, the older ones deleted
 
 
+def free_port_pair() -> int:
+    """A port N, below the ephemeral range, with N (the server), N+1 (its proxy) and N+100
+    (its transport) free now."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        try:
+            with socket.socket() as a, socket.socket() as b, socket.socket() as c:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+                c.bind(("127.0.0.1", port + 100))
+        except OSError:
+            continue
+        return port
+
+
 @pytest.fixture
 def own_server() -> Iterator[tuple[str, Path]]:
     """A server of this test's own (it gets stopped): (proxy URL, its work dir)."""
     home = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
     if not (home / "start").exists():
         pytest.skip(f"no {home}/start to run a server of this test's own")
-    with socket.socket() as probe:  # a free port N whose N+1 (the proxy) and N+100 are free too
-        probe.bind(("127.0.0.1", 0))
-        port = 20_000 + probe.getsockname()[1] % 20_000
     # Under /tmp itself: the server runs as its own user, who must reach the directory.
     work = Path(tempfile.mkdtemp(prefix="emplettes-es-test-", dir="/tmp"))
     work.chmod(0o755)
     env = {**os.environ, "ES_WORK": str(work), "ES_HEAP": "256m"}
-    started = subprocess.run(
-        [str(home / "start"), "--port", str(port)], capture_output=True, text=True, timeout=180, env=env
-    )
-    if started.returncode != 0:
+    for _ in range(3):  # another process may take a port between the check and the start
+        port = free_port_pair()
+        started = subprocess.run(
+            [str(home / "start"), "--port", str(port)], capture_output=True, text=True, timeout=240, env=env
+        )
+        if started.returncode == 0:
+            break
+        subprocess.run([str(home / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
         pytest.fail(f"could not start a second server: {started.stderr[-2000:]}")
     try:
         yield started.stdout.strip().splitlines()[-1].split("=", 1)[1], work
