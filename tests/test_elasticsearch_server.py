@@ -32,6 +32,8 @@ from indexer.backends.elasticsearch_backend import ElasticsearchBackend, analysi
 
 pytestmark = ON_ELASTICSEARCH
 ROOT = Path(__file__).resolve().parents[1]
+# The shared server's scripts, as tests/with-elasticsearch finds them.
+ES_HOME = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
 
 
 class Overloaded:
@@ -207,9 +209,8 @@ def free_port_pair() -> int:
 @pytest.fixture
 def own_server() -> Iterator[tuple[str, Path]]:
     """A server of this test's own (it gets stopped): (proxy URL, its work dir)."""
-    home = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
-    if not (home / "start").exists():
-        pytest.skip(f"no {home}/start to run a server of this test's own")
+    if not (ES_HOME / "start").exists():
+        pytest.skip(f"no {ES_HOME}/start to run a server of this test's own")
     # Under /tmp itself: the server runs as its own user, who must reach the directory.
     work = Path(tempfile.mkdtemp(prefix="emplettes-es-test-", dir="/tmp"))
     work.chmod(0o755)
@@ -217,18 +218,18 @@ def own_server() -> Iterator[tuple[str, Path]]:
     for _ in range(3):  # another process may take a port between the check and the start
         port = free_port_pair()
         started = subprocess.run(
-            [str(home / "start"), "--port", str(port)], capture_output=True, text=True, timeout=240, env=env
+            [str(ES_HOME / "start"), "--port", str(port)], capture_output=True, text=True, timeout=240, env=env
         )
         if started.returncode == 0:
             break
-        subprocess.run([str(home / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
+        subprocess.run([str(ES_HOME / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
     else:
         shutil.rmtree(work, ignore_errors=True)
         pytest.fail(f"could not start a second server: {started.stderr[-2000:]}")
     try:
         yield started.stdout.strip().splitlines()[-1].split("=", 1)[1], work
     finally:
-        subprocess.run([str(home / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
+        subprocess.run([str(ES_HOME / "stop"), "--port", str(port)], capture_output=True, timeout=60, env=env)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -267,10 +268,9 @@ def test_a_server_killed_mid_index_loses_nothing_and_duplicates_nothing(tmp_path
     assert "Traceback" not in err
     assert "search index unavailable" in err and "run files kept" in err
 
-    home = Path(os.environ.get("ES_HOME", ROOT.parent / "shared" / "elasticsearch"))
     port = url.rsplit(":", 1)[1]
     restarted = subprocess.run(
-        [str(home / "start"), "--port", str(int(port) - 1)],
+        [str(ES_HOME / "start"), "--port", str(int(port) - 1)],
         capture_output=True,
         text=True,
         timeout=180,
