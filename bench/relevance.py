@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/relevance.py                          # tantivy (+ Elasticsearch if ELASTICSEARCH_URL)
     .venv/bin/python bench/relevance.py --backend tantivy
-    .venv/bin/python bench/relevance.py --query "miel Tours"     # one query's results, graded
+    .venv/bin/python bench/relevance.py --query "miel Tours"     # one query's results, graded (repeatable)
     .venv/bin/python bench/relevance.py --json > relevance.json  # machine output
 
-Builds the regional catalogue (:mod:`bench.relevance.catalogue`) as run files and loads them
-with ``indexer.load.load_run``, as a crawl's runs are loaded, into each backend: the embedded
-tantivy index in a temporary directory, and Elasticsearch when ``ELASTICSEARCH_URL`` is set
-(under a ``emplettes-relevance-<token>`` prefix, deleted afterwards). Then asks every query of
+Builds the regional catalogue (:mod:`bench.relevance.catalogue`) as run files (one finished
+run per shop) and loads them as ``emplettes reindex`` does (``indexer.reindex``, each run
+through ``indexer.load.load_run``) into each backend: the embedded tantivy index in a
+temporary directory, and Elasticsearch when ``ELASTICSEARCH_URL`` is set (under an
+``emplettes-relevance-<token>`` prefix, deleted afterwards). Then asks every query of
 ``bench/relevance/queries.yaml`` of the portal itself, through its JSON API
 (``/api/search?q=...``, the portal app over the backend, no HTTP server): the place words
 (« près de Tours », « miel Tours »), corrections and fallbacks are whatever the portal does.
@@ -44,11 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.relevance.catalogue import RUN_ID, TRADES, Catalogue, build  # noqa: E402
-from bench.relevance.judgments import Query, fold, load_queries  # noqa: E402
+from bench.relevance.judgments import JudgmentError, Query, fold, load_queries  # noqa: E402
 from bench.relevance.metrics import RELEVANT, ndcg, reciprocal_rank  # noqa: E402
 from config import Config  # noqa: E402
-from indexer.load import load_run  # noqa: E402
-from indexer.search import SearchBackend  # noqa: E402
+from indexer.load import COMPLETE  # noqa: E402
+from indexer.reindex import reindex  # noqa: E402
+from indexer.search import BackendUnavailable, SearchBackend  # noqa: E402
 
 TOP = 10
 ES_PREFIX = "emplettes-relevance"
@@ -81,12 +83,13 @@ def write_runs(catalogue: Catalogue, runs_dir: Path) -> list[Path]:
     return paths
 
 
-def load(backend: SearchBackend, runs: list[Path]) -> None:
-    with backend.bulk():
-        for path in runs:
-            report = load_run(path, backend)
-            if report.rejected:
-                raise SystemExit(f"{path}: {report.rejected} records refused: {report.errors[:3]}")
+def load(backend: SearchBackend, runs_dir: Path) -> None:
+    """The runs into ``backend`` as ``emplettes reindex`` loads them (``load_run`` per run,
+    into a fresh index swapped in at the end)."""
+    report = reindex(runs_dir, backend)
+    for run in report.runs:
+        if run.rejected or run.outcome != COMPLETE:
+            raise SystemExit(f"{run.path}: {run.summary()}; first errors: {run.errors[:3]}")
 
 
 @contextmanager
@@ -102,7 +105,6 @@ def tantivy_backend(workdir: Path) -> Iterator[SearchBackend]:
 
 @contextmanager
 def elasticsearch_backend(config: Config) -> Iterator[SearchBackend]:
-    from bench.elasticsearch_vs_direct import drop
     from indexer.backends.elasticsearch_backend import ElasticsearchBackend
 
     prefix = f"{ES_PREFIX}-{uuid.uuid4().hex[:8]}"
@@ -118,7 +120,11 @@ def elasticsearch_backend(config: Config) -> Iterator[SearchBackend]:
     try:
         yield backend
     finally:
-        drop(backend.client, prefix)
+        try:  # the versioned indices behind the alias, and their template
+            backend.client.indices.delete(index=f"{prefix}-v*", ignore_unavailable=True)
+            backend.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-template")
+        except Exception as exc:  # the figures stand whatever happens here
+            print(f"Elasticsearch indices left behind ({prefix}-*): {exc}", file=sys.stderr)
         backend.close()
 
 
@@ -249,7 +255,11 @@ def print_query(name: str, answer: Answer, products: dict[str, dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("tantivy", "elasticsearch", "both"), default=None)
-    parser.add_argument("--query", help="show this query's results with their grades (it need not be in the set)")
+    parser.add_argument(
+        "--query",
+        action="append",
+        help="show this query's results with their grades (it need not be in the set); repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--worst", type=int, default=15, help="how many of the worst queries to list (15)")
     args = parser.parse_args(argv)
@@ -263,29 +273,40 @@ def main(argv: list[str] | None = None) -> int:
 
     catalogue = build()
     products = {p["id"]: p for p in catalogue.products}
-    queries = load_queries(catalogue.products)
+    try:
+        queries = load_queries(catalogue.products)
+    except JudgmentError as exc:
+        print(f"bench/relevance/{exc}", file=sys.stderr)
+        return 2
     if args.query:
-        chosen = [q for q in queries if q.text == args.query]
-        queries = chosen or [Query(args.query, ("single",), {}, note="not in the set: no grades")]
+        known = {q.text: q for q in queries}
+        queries = [
+            known.get(text) or Query(text, ("single",), {}, note="not in the set: no grades") for text in args.query
+        ]
 
     workdir = Path(tempfile.mkdtemp(prefix="emplettes-relevance-"))
     results: dict[str, list[Answer]] = {}
     timings: dict[str, float] = {}
     try:
-        runs = write_runs(catalogue, workdir / "runs")
+        write_runs(catalogue, workdir / "runs")
         for name in names:
             started = time.perf_counter()
             opened = tantivy_backend(workdir) if name == "tantivy" else elasticsearch_backend(config)
-            with opened as backend:
-                load(backend, runs)
-                results[name] = ask_all(backend, workdir / name, queries)
+            try:
+                with opened as backend:
+                    load(backend, workdir / "runs")
+                    results[name] = ask_all(backend, workdir / name, queries)
+            except BackendUnavailable as exc:
+                print(f"{name}: unavailable: {exc}", file=sys.stderr)
+                return 2
             timings[name] = time.perf_counter() - started
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     if args.query:
-        for name, answers in results.items():
-            print_query(name, answers[0], products)
+        for n in range(len(queries)):
+            for name, answers in results.items():
+                print_query(name, answers[n], products)
         return 0
 
     ref = summary(reference(catalogue, queries))

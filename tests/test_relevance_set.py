@@ -225,7 +225,8 @@ def test_the_bench_asks_the_portal_and_counts_what_it_answers(factory, tmp_path)
     ]
     backend = factory(tmp_path / "index")
     try:
-        bench.load(backend, bench.write_runs(tiny, tmp_path / "runs"))
+        bench.write_runs(tiny, tmp_path / "runs")
+        bench.load(backend, tmp_path / "runs")
         answers = bench.ask_all(backend, tmp_path / "portal", asked)
     finally:
         backend.close()
