@@ -189,6 +189,7 @@ class Item:
     description: str
     brand: str | None
     price: float
+    single: bool = False  # sold one way only: the trade's formats (« magnum », « 1 kg ») make no sense for it
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,8 @@ class Trade:
     per_shop: tuple[int, int] = (32, 46)
 
 
-def _items(category: str, *rows: tuple[str, str, str | None, float]) -> tuple[Item, ...]:
-    return tuple(Item(name, category, description, brand, price) for name, description, brand, price in rows)
+def _items(category: str, *rows: tuple[str, str, str | None, float], single: bool = False) -> tuple[Item, ...]:
+    return tuple(Item(name, category, description, brand, price, single) for name, description, brand, price in rows)
 
 
 TRADES: dict[str, Trade] = {
@@ -235,7 +236,7 @@ TRADES: dict[str, Trade] = {
             ("Macarons assortis", "Boîte de douze, parfums de saison.", None, 14.0),
         ),
         (("", 1.0), ("grand format", 1.8), ("par 4", 3.6)),
-        (36, 46),
+        (40, 50),
     ),
     "fromagerie": Trade(
         ("Fromagerie", "Crèmerie"),
@@ -273,7 +274,11 @@ TRADES: dict[str, Trade] = {
             "Crèmerie",
             ("Beurre demi-sel de baratte", "Beurre cru baratté à l'ancienne.", None, 4.6),
             ("Crème fraîche épaisse", "Crème crue de la ferme.", None, 3.9),
+        )
+        + _items(
+            "Crèmerie",
             ("Plateau de fromages de Loire", "Cinq fromages du Centre, pour six personnes.", None, 34.0),
+            single=True,
         ),
         (("", 1.0), ("250 g", 0.9), ("500 g", 1.7), ("fermier", 1.2)),
         (45, 60),
@@ -324,11 +329,13 @@ TRADES: dict[str, Trade] = {
             "Spiritueux",
             ("Poire Williams de Loire", "Eau-de-vie de poire, 40 %.", None, 36.0),
             ("Cointreau", "Liqueur d'écorces d'oranges, Saint-Barthélemy-d'Anjou.", "Cointreau", 28.0),
+            single=True,
         )
         + _items(
             "Accessoires du vin",
             ("Tire-bouchon limonadier", "Double levier, manche en bois d'olivier.", "Laguiole", 39.0),
             ("Carafe à décanter", "Verre soufflé, 1,5 L.", None, 45.0),
+            single=True,
         ),
         (("", 1.0), ("75 cl", 1.0), ("magnum 150 cl", 2.2), ("carton de 6", 5.7)),
         (45, 60),
@@ -521,7 +528,7 @@ TRADES: dict[str, Trade] = {
             ("Thé noir Earl Grey", "Bergamote de Calabre.", "Mariage Frères", 16.0),
         ),
         (("", 1.0), ("format familial", 1.8)),
-        (50, 62),
+        (54, 64),
     ),
     "miellerie": Trade(
         ("Miellerie", "Apiculteur"),
@@ -540,16 +547,24 @@ TRADES: dict[str, Trade] = {
         + _items(
             "Produits de la ruche",
             ("Pollen frais", "Pelotes de pollen congelées.", None, 14.0),
-            ("Propolis en spray", "Extrait de propolis, gorge.", None, 12.0),
             ("Gelée royale", "Pot de 10 g.", None, 24.0),
+        )
+        + _items(
+            "Produits de la ruche",
+            ("Propolis en spray", "Extrait de propolis, gorge.", None, 12.0),
             ("Bougie en cire d'abeille", "Cire pure de nos ruches, roulée à la main.", None, 9.0),
+            single=True,
         )
         + _items(
             "Confiserie au miel",
             ("Pain d'épices au miel", "Miel de châtaignier et épices.", None, 7.5),
+        )
+        + _items(
+            "Confiserie au miel",
             ("Bonbons au miel", "Sachet de 150 g.", None, 4.5),
             ("Hydromel", "Boisson fermentée au miel, 75 cl.", None, 14.0),
             ("Coffret découverte miels", "Quatre pots de 125 g de nos miels.", None, 22.0),
+            single=True,
         ),
         (("", 1.0), ("pot de 250 g", 0.6), ("pot de 500 g", 1.0), ("pot de 1 kg", 1.8)),
         (45, 58),
@@ -628,8 +643,9 @@ TRADES: dict[str, Trade] = {
             "Traiteur de la mer",
             ("Soupe de poissons", "Avec rouille et croûtons.", None, 7.9),
             ("Rillettes de sardines", "À l'huile d'olive.", None, 5.5),
+            single=True,
         ),
-        (("", 1.0), ("au kilo", 1.0), ("la douzaine", 1.1)),
+        (("", 1.0), ("au kilo", 1.0), ("500 g", 0.5)),
         (22, 30),
     ),
     "torrefacteur": Trade(
@@ -657,6 +673,7 @@ TRADES: dict[str, Trade] = {
             ("Moulin à café manuel", "Meules en céramique.", "Hario", 49.0),
             ("Théière en fonte", "Fonte émaillée japonaise, 0,8 L.", None, 59.0),
             ("Machine expresso manuelle", "Porte-filtre, 15 bars.", "De'Longhi", 249.0),
+            single=True,
         ),
         (("", 1.0), ("250 g", 1.0), ("1 kg", 3.6)),
         (26, 34),
@@ -682,6 +699,7 @@ TRADES: dict[str, Trade] = {
             "Orfèvrerie",
             ("Timbale de baptême", "Métal argenté, gravure.", "Christofle", 120.0),
             ("Ménagère en métal argenté", "Soixante pièces.", "Christofle", 1450.0),
+            single=True,
         ),
         (("", 1.0), ("modèle femme", 1.0), ("modèle homme", 1.1)),
         (22, 30),
@@ -779,6 +797,7 @@ TRADES: dict[str, Trade] = {
             "Accessoires de la bière",
             ("Verre à bière", "Verre tulipe 33 cl.", None, 6.0),
             ("Coffret de bières régionales", "Six bières du Centre-Val de Loire.", None, 24.0),
+            single=True,
         ),
         (("", 1.0), ("33 cl", 1.0), ("75 cl", 2.0), ("pack de 6", 5.5)),
         (34, 42),
@@ -1079,6 +1098,10 @@ def _price(value: float) -> Decimal:
     return Decimal(str(math.floor(value * 10) / 10 + (0.09 if value < 5 else 0.0))).quantize(Decimal("0.01"))
 
 
+def _formats(trade: Trade, item: Item) -> tuple[tuple[str, float], ...]:
+    return (("", 1.0),) if item.single else trade.variants
+
+
 def _point(shop: Shop, rng: random.Random) -> tuple[float, float]:
     """The shop's door: within about 600 m of its town centre."""
     town = TOWNS[shop.town]
@@ -1099,7 +1122,15 @@ class Catalogue:
 
 
 def _product(
-    shop: Shop, shop_record: dict[str, Any], n: int, name: str, item: Item, price: Decimal, availability: str, day: int
+    shop: Shop,
+    shop_record: dict[str, Any],
+    n: int,
+    name: str,
+    item: Item,
+    price: Decimal,
+    availability: str,
+    day: int,
+    tail: str = "",
 ) -> dict[str, Any]:
     url = f"https://{shop.id}.example.fr/produit/{n}"
     return ProductRecord(
@@ -1117,7 +1148,7 @@ def _product(
         categories=list(shop_record["categories"]),
         services=list(shop.services),
         name=name,
-        description=item.description,
+        description=f"{item.description} {tail}".strip(),
         brand=item.brand,
         category=item.category,
         price=price,
@@ -1147,6 +1178,8 @@ def build(seed: int = SEED) -> Catalogue:
             name=shop.name,
             url=f"https://{shop.id}.example.fr/",
             address=f"{rng.randint(1, 80)} rue {rng.choice(STREETS)}",
+            telephone=" ".join(["02", PHONE_AREA[town.postcode[:2]], *(str(rng.randint(10, 99)) for _ in range(3))]),
+            description=f"{shop.name}, commerce indépendant à {shop.town} depuis {rng.randint(1952, 2021)}.",
             postcode=town.postcode,
             town=shop.town,
             lat=lat,
@@ -1156,10 +1189,11 @@ def build(seed: int = SEED) -> Catalogue:
             last_seen=LAST_SEEN,
         ).model_dump(mode="json")
         catalogue.shops.append(record)
-        combos = [(item, variant) for item in trade.items for variant in trade.variants]
+
+        combos = [(item, variant) for item in trade.items for variant in _formats(trade, item)]
         # Every shop of a trade sells each of its items at least once (in some format), then
         # more formats at random: shops of one trade overlap, as real ones do.
-        chosen = [(item, rng.choice(trade.variants)) for item in trade.items]
+        chosen = [(item, rng.choice(_formats(trade, item))) for item in trade.items]
         rest = [c for c in combos if c not in chosen]
         rng.shuffle(rest)
         target = rng.randint(*trade.per_shop)
@@ -1171,7 +1205,8 @@ def build(seed: int = SEED) -> Catalogue:
             name = f"{item.name}, {suffix}" if suffix else item.name
             price = _price(item.price * factor * rng.uniform(0.92, 1.1))
             availability = rng.choices([a for a, _ in AVAILABILITY], weights)[0]
-            catalogue.products.append(_product(shop, record, n, name, item, price, availability, rng.randint(0, 85)))
+            day, tail = rng.randint(0, 85), rng.choice(TAILS)
+            catalogue.products.append(_product(shop, record, n, name, item, price, availability, day, tail))
         for special in specials:
             n += 1
             price = _price(special.item.price)
@@ -1182,6 +1217,24 @@ def build(seed: int = SEED) -> Catalogue:
             )
     return catalogue
 
+
+# What shops add to many a description: words that match queries they do not answer
+# (« saison » for « savon », a town's name).
+TAILS = (
+    "",
+    "",
+    "",
+    "",
+    "Idée cadeau.",
+    "Emballage cadeau sur demande.",
+    "Produit de saison.",
+    "Retrait en boutique sous deux heures.",
+    "Quantités limitées.",
+    "Coup de cœur de l'équipe.",
+    "Nouveauté.",
+    "Fabriqué en Touraine.",
+)
+PHONE_AREA = {"18": "48", "28": "37", "36": "54", "37": "47", "41": "54", "45": "38"}
 
 STREETS = (
     "Nationale",
