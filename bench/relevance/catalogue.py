@@ -281,7 +281,7 @@ TRADES: dict[str, Trade] = {
             single=True,
         ),
         (("", 1.0), ("250 g", 0.9), ("500 g", 1.7), ("fermier", 1.2)),
-        (45, 60),
+        (50, 64),
     ),
     "caviste": Trade(
         ("Caviste",),
@@ -338,7 +338,7 @@ TRADES: dict[str, Trade] = {
             single=True,
         ),
         (("", 1.0), ("75 cl", 1.0), ("magnum 150 cl", 2.2), ("carton de 6", 5.7)),
-        (45, 60),
+        (50, 64),
     ),
     "librairie": Trade(
         ("Librairie",),
@@ -558,9 +558,6 @@ TRADES: dict[str, Trade] = {
         + _items(
             "Confiserie au miel",
             ("Pain d'épices au miel", "Miel de châtaignier et épices.", None, 7.5),
-        )
-        + _items(
-            "Confiserie au miel",
             ("Bonbons au miel", "Sachet de 150 g.", None, 4.5),
             ("Hydromel", "Boisson fermentée au miel, 75 cl.", None, 14.0),
             ("Coffret découverte miels", "Quatre pots de 125 g de nos miels.", None, 22.0),
@@ -594,7 +591,7 @@ TRADES: dict[str, Trade] = {
             ("Nougat au miel de lavande", "Nougat blanc de Montélimar.", None, 8.5),
         ),
         (("", 1.0), ("coffret 250 g", 1.5), ("coffret 500 g", 2.8)),
-        (38, 46),
+        (42, 48),
     ),
     "boucherie": Trade(
         ("Boucherie", "Charcuterie"),
