@@ -3,7 +3,9 @@
     .venv/bin/python bench/relevance.py                          # tantivy (+ Elasticsearch if ELASTICSEARCH_URL)
     .venv/bin/python bench/relevance.py --backend tantivy
     .venv/bin/python bench/relevance.py --query "miel Tours"     # one query's results, graded (repeatable)
-    .venv/bin/python bench/relevance.py --json > relevance.json  # machine output
+    .venv/bin/python bench/relevance.py --json > before.json     # machine output
+    .venv/bin/python bench/relevance.py --against before.json    # what moved since, query by query
+    .venv/bin/python bench/relevance.py --kind town --kind near  # only these kinds of query
 
 Builds the regional catalogue (:mod:`bench.relevance.catalogue`) as run files (one finished
 run per shop) and loads them as ``emplettes reindex`` does (``indexer.reindex``, each run
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -34,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.relevance.catalogue import RUN_ID, TRADES, Catalogue, build  # noqa: E402
-from bench.relevance.judgments import JudgmentError, Query, fold, load_queries  # noqa: E402
+from bench.relevance.judgments import KINDS, JudgmentError, Query, fold, load_queries  # noqa: E402
 from bench.relevance.metrics import RELEVANT, ndcg, reciprocal_rank  # noqa: E402
 from config import Config  # noqa: E402
 from indexer.load import COMPLETE  # noqa: E402
@@ -186,6 +189,11 @@ def reference(catalogue: Catalogue, queries: list[Query]) -> list[Answer]:
 # ---------------------------------------------------------------------------- figures
 
 
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return fmean(values) if values else math.nan
+
+
 def summary(answers: list[Answer]) -> dict[str, Any]:
     judged = [a for a in answers if not a.query.expect_none]
     empty = [a for a in answers if a.query.expect_none]
@@ -194,8 +202,8 @@ def summary(answers: list[Answer]) -> dict[str, Any]:
         for kind in answer.query.kinds:
             kinds.setdefault(kind, []).append(answer.ndcg)
     return {
-        "ndcg@10": fmean(a.ndcg for a in judged),
-        "mrr": fmean(a.rr for a in judged),
+        "ndcg@10": _mean(a.ndcg for a in judged),
+        "mrr": _mean(a.rr for a in judged),
         "queries": len(judged),
         "zero_results": [a.query.text for a in judged if a.total == 0],
         "no_answer_queries": len(empty),
@@ -213,8 +221,8 @@ def print_backend(name: str, answers: list[Answer], products: dict[str, dict], w
     s = summary(answers)
     print(f"\n== {name}")
     zero, judged = len(s["zero_results"]), s["queries"]
-    line = f"  NDCG@10 {s['ndcg@10']:.3f}   MRR {s['mrr']:.3f}   zero results {zero}/{judged} ({zero / judged:.1%})"
-    print(line)
+    share = f"{zero / judged:.1%}" if judged else "-"
+    print(f"  NDCG@10 {s['ndcg@10']:.3f}   MRR {s['mrr']:.3f}   zero results {zero}/{judged} ({share})")
     if ref:
         print(f"  reference (name words as typed): NDCG@10 {ref['ndcg@10']:.3f}   MRR {ref['mrr']:.3f}")
     if s["zero_results"]:
@@ -240,6 +248,8 @@ def print_query(name: str, answer: Answer, products: dict[str, dict]) -> None:
     print(
         f"\n== {name}: « {answer.query.text} »  {answer.total} results, NDCG@10 {answer.ndcg:.3f}, RR {answer.rr:.2f}"
     )
+    if answer.query.note:
+        print(f"  ({answer.query.note})")
     if answer.extra:
         print("  the API also said: " + json.dumps(answer.extra, ensure_ascii=False)[:400])
     for rank, hit_id in enumerate(answer.ids, start=1):
@@ -252,6 +262,36 @@ def print_query(name: str, answer: Answer, products: dict[str, dict]) -> None:
             print(f"      {describe(hit_id, grades, products)}")
 
 
+def print_moves(path: Path, results: dict[str, list[Answer]], threshold: float = 0.01) -> None:
+    """What moved since the run that wrote ``path`` (``--json``): the figures, then each
+    query whose NDCG@10 changed, the largest drops first."""
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))["backends"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"\n--against {path}: unreadable ({exc})")
+        return
+    for name, answers in results.items():
+        if name not in before:
+            print(f"\n{path} has no {name} figures")
+            continue
+        earlier = {q["q"]: q for q in before[name]["per_query"]}
+        common = [a for a in answers if a.query.text in earlier and not a.query.expect_none]
+        then = {a.query.text: earlier[a.query.text]["ndcg@10"] for a in common}
+        print(
+            f"\n== {name} against {path.name}, over the {len(common)} queries with answers in both: "
+            f"NDCG@10 {_mean(then.values()):.3f} -> {_mean(a.ndcg for a in common):.3f}, "
+            f"MRR {_mean(earlier[a.query.text]['rr'] for a in common):.3f} -> {_mean(a.rr for a in common):.3f}, "
+            f"zero results {sum(earlier[a.query.text]['total'] == 0 for a in common)} -> "
+            f"{sum(a.total == 0 for a in common)}"
+        )
+        moves = sorted(
+            ((a.ndcg - then[a.query.text], a) for a in common),
+            key=lambda m: (m[0], m[1].query.text),
+        )
+        for delta, answer in (m for m in moves if abs(m[0]) >= threshold):
+            print(f"  {delta:+.2f}  « {answer.query.text} »  {then[answer.query.text]:.2f} -> {answer.ndcg:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("tantivy", "elasticsearch", "both"), default=None)
@@ -260,7 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="show this query's results with their grades (it need not be in the set); repeatable",
     )
+    parser.add_argument("--kind", action="append", choices=KINDS, help="only the queries of this kind; repeatable")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--against", type=Path, help="a --json output of an earlier run: print what moved since, query by query"
+    )
     parser.add_argument("--worst", type=int, default=15, help="how many of the worst queries to list (15)")
     args = parser.parse_args(argv)
 
@@ -278,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     except JudgmentError as exc:
         print(f"bench/relevance/{exc}", file=sys.stderr)
         return 2
+    if args.kind:
+        queries = [q for q in queries if set(q.kinds) & set(args.kind)]
     if args.query:
         known = {q.text: q for q in queries}
         queries = [
@@ -342,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, answers in results.items():
         print_backend(f"{name} (built and asked in {timings[name]:.1f} s)", answers, products, args.worst, ref)
+    if args.against:
+        print_moves(args.against, results)
     if both:
         print(f"\nidentical top {TOP} on both backends: {same}/{len(queries)} ({same / len(queries):.1%})")
         if different:

@@ -7,6 +7,7 @@ No score is asserted here: the figures belong to the search work (docs/benchmark
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import re
 import sys
@@ -240,3 +241,21 @@ def test_the_bench_asks_the_portal_and_counts_what_it_answers(factory, tmp_path)
     assert figures["zero_results"] == ["xylophone"]
     assert figures["no_answer_answered"] == []
     assert figures["mrr"] == pytest.approx((1.0 + 0.0 + near.rr) / 3)
+
+
+def test_the_bench_runs_the_set_on_tantivy_and_compares_with_an_earlier_run(capsys, tmp_path, queries):
+    bench = bench_script()
+    assert bench.main(["--backend", "tantivy", "--kind", "brand", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    brand = [q.text for q in queries if "brand" in q.kinds]
+    per_query = figures["backends"]["tantivy"]["per_query"]
+    assert [q["q"] for q in per_query] == brand
+    assert all(0.0 <= q["ndcg@10"] <= 1.0 and len(q["top"]) <= 10 for q in per_query)
+
+    earlier = tmp_path / "earlier.json"
+    per_query[0]["ndcg@10"] = round(per_query[0]["ndcg@10"] - 0.5, 4)  # as if it had been worse
+    earlier.write_text(json.dumps(figures), encoding="utf-8")
+    assert bench.main(["--backend", "tantivy", "--kind", "brand", "--worst", "0", "--against", str(earlier)]) == 0
+    out = capsys.readouterr().out
+    assert f"over the {len(brand)} queries with answers in both" in out
+    assert f"+0.50  « {brand[0]} »" in out
