@@ -231,8 +231,9 @@ def print_backend(name: str, answers: list[Answer], products: dict[str, dict], w
     print(f"  queries with no answer that got results: {len(answered)}/{s['no_answer_queries']}", end="")
     print(("  (" + ", ".join(f"« {q} »" for q in answered) + ")") if answered else "")
     print("  NDCG@10 by kind: " + ", ".join(f"{k} {v:.2f}" for k, v in s["ndcg_by_kind"].items()))
-    print(f"  worst {worst}:")
-    for answer in sorted((a for a in answers if not a.query.expect_none), key=lambda a: (a.ndcg, a.query.text))[:worst]:
+    print(f"  worst {worst} of those with results (the zero-result ones are listed above):")
+    ranked = sorted((a for a in answers if not a.query.expect_none and a.total), key=lambda a: (a.ndcg, a.query.text))
+    for answer in ranked[:worst]:
         print(f"    {answer.ndcg:.2f}  « {answer.query.text} »  ({answer.total} results)")
         for hit_id in answer.ids[:3]:
             print(f"          {describe(hit_id, answer.query.grades, products)}")
