@@ -370,7 +370,14 @@ def main(argv: list[str] | None = None) -> int:
                     **summary(answers),
                     "seconds": round(timings[name], 1),
                     "per_query": [
-                        {"q": a.query.text, "ndcg@10": round(a.ndcg, 4), "rr": a.rr, "total": a.total, "top": a.ids}
+                        {
+                            "q": a.query.text,
+                            "ndcg@10": round(a.ndcg, 4),
+                            "rr": a.rr,
+                            "total": a.total,
+                            "top": a.ids,
+                            **({"said": a.extra} if a.extra else {}),
+                        }
                         for a in answers
                     ],
                 }
