@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from indexer.communes import centre_of, postcode_problem, town_problem
 from indexer.records import Service
 
 # Kinds of source; "website" (schema.org / OpenGraph markup) is the universal fallback.
@@ -41,11 +42,28 @@ class Defaults(BaseModel):
     schedule: str = "daily"
     max_pages: int = Field(default=500, ge=1, le=100_000)
     services: list[Service] = Field(default_factory=list)
+    departments: list[str] = Field(
+        default_factory=list, description="the region's départements: every postcode must be in one of them"
+    )
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return _check_schedule(value)
+
+    @field_validator("departments", mode="before")
+    @classmethod
+    def _departments(cls, value: Any) -> Any:
+        # `departments: [37, 41]` unquoted arrives as numbers.
+        return [str(d) for d in value] if isinstance(value, list) else value
+
+    @field_validator("departments")
+    @classmethod
+    def _department_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not re.fullmatch(r"\d{2}|2[AB]|97\d", code):
+                raise ValueError(f"{code!r} n'est pas un numéro de département (deux chiffres, « 37 »)")
+        return value
 
 
 _PLATFORM_FIELDS = Literal[
@@ -109,8 +127,9 @@ class Source(BaseModel):
     name: str = Field(min_length=1, description="shop name as residents know it")
     url: str = Field(description="shop home page (http or https)")
     kind: Kind | None = Field(default=None, description="detected when absent")
-    town: str = Field(min_length=1)
+    # The postcode is validated before the town, which is checked against it (indexer.communes).
     postcode: str = Field(pattern=r"^\d{5}$", description="French postcode, 5 digits")
+    town: str = Field(min_length=1)
     address: str | None = None
     telephone: str | None = None
     geo: Geo | None = None
@@ -140,8 +159,39 @@ class Source(BaseModel):
     @field_validator("postcode", mode="before")
     @classmethod
     def _postcode_from_number(cls, value: Any) -> Any:
-        # Unquoted `postcode: 41000` arrives as an int; `01000` would lose its zero, so pad.
-        return f"{value:05d}" if isinstance(value, int) and not isinstance(value, bool) else value
+        # Unquoted `postcode: 41000` arrives as an int. `3760` is not padded into `03760`
+        # (a postcode of the Allier): a missing digit is a typo to show, not to guess.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 10000 <= value <= 99999:
+                raise ValueError(
+                    f"un code postal a cinq chiffres, {value} n'en a que {len(str(value))} ; s'il commence "
+                    'par 0, écrivez-le entre guillemets ("03760")'
+                )
+            return str(value)
+        return value
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode_exists(cls, postcode: str, info: ValidationInfo) -> str:
+        problem = postcode_problem(postcode, (info.context or {}).get("departments"))
+        if problem:
+            raise ValueError(problem)
+        return postcode
+
+    @field_validator("town")
+    @classmethod
+    def _town_has_postcode(cls, town: str, info: ValidationInfo) -> str:
+        postcode = info.data.get("postcode")  # absent when the postcode itself was refused
+        problem = town_problem(town, postcode) if postcode else None
+        if problem:
+            raise ValueError(problem)
+        return town
+
+    @model_validator(mode="after")
+    def _geo_from_town(self) -> Source:
+        if self.geo is None and (centre := centre_of(self.town, self.postcode)):
+            self.geo = Geo(lat=centre[0], lon=centre[1])
+        return self
 
     @field_validator("url", "sitemap", "feed")
     @classmethod
@@ -254,7 +304,9 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
             problems.append(f"{path}:{entry_line}: sources[{index}]: each entry must be a mapping of fields")
             continue
         try:
-            source = Source.model_validate(_plain(entry)).with_defaults(defaults)
+            source = Source.model_validate(_plain(entry), context={"departments": defaults.departments}).with_defaults(
+                defaults
+            )
         except ValidationError as exc:
             problems += _report(path, entry, exc, None, entry_line)
             continue
