@@ -32,21 +32,21 @@ def problems_of(text: str, tmp_path) -> list[str]:
 
 def test_a_four_digit_postcode_is_an_error_not_a_postcode_of_the_allier(tmp_path):
     (problem,) = problems_of(registry(entry("bougies", "Tours", "3760")), tmp_path)
-    assert problem.startswith("sources.yaml:8: postcode: un code postal a cinq chiffres, 3760 n'en a que 4")
+    assert problem.startswith("sources.yaml:8: postcode : un code postal a cinq chiffres, 3760 n'en a que 4")
     assert 'entre guillemets ("03760")' in problem
 
 
 def test_a_postcode_outside_the_regions_departments_is_refused_with_the_list(tmp_path):
     (problem,) = problems_of(registry(entry("pastilles", "Vichy", '"03200"')), tmp_path)
     assert problem == (
-        "sources.yaml:8: postcode: 03200 n'est pas dans les départements de la région (18, 28, 36, 37, 41, 45) : "
-        "une faute de frappe ? Les départements sont dans « defaults.departments ». (source 'pastilles')"
+        "sources.yaml:8: postcode : 03200 n'est pas dans les départements de la région (18, 28, 36, 37, 41, 45) : "
+        "une faute de frappe ? Les départements sont dans « defaults.departments ». (source « pastilles »)"
     )
 
 
 def test_a_postcode_of_another_town_names_both_towns(tmp_path):
     (problem,) = problems_of(registry(entry("bougies", "Tours", '"37400"')), tmp_path)
-    assert problem.startswith("sources.yaml:7: town: 37400 est le code postal d'Amboise")
+    assert problem.startswith("sources.yaml:7: town : 37400 est le code postal d'Amboise")
     assert "pas de Tours (Tours : 37000, 37100, 37200)" in problem
 
 
@@ -55,10 +55,10 @@ def test_a_misspelt_town_gets_the_nearest_names_and_an_unknown_postcode_is_named
         registry(entry("a", "Toursse", '"37000"') + entry("b", "Tours", '"37999"')),
         tmp_path,
     )
-    assert found[0].startswith("sources.yaml:7: town: aucune commune « Toursse » dans le département 37")
+    assert found[0].startswith("sources.yaml:7: town : aucune commune « Toursse » dans le département 37")
     assert "voulez-vous dire Tours ?" in found[0]
     assert found[1].startswith(
-        "sources.yaml:13: postcode: 37999 n'est le code postal d'aucune commune du département 37"
+        "sources.yaml:13: postcode : 37999 n'est le code postal d'aucune commune du département 37"
     )
 
 
@@ -93,7 +93,7 @@ def test_departments_must_be_department_numbers(tmp_path):
     (problem,) = problems_of(
         registry(entry("a", "Tours", '"37000"'), defaults='  departments: ["Touraine"]\n'), tmp_path
     )
-    assert problem.startswith("sources.yaml:2: defaults.departments: 'Touraine' n'est pas un numéro de département")
+    assert problem.startswith("sources.yaml:2: defaults.departments : 'Touraine' n'est pas un numéro de département")
 
 
 def test_the_bundled_list_covers_the_region_with_a_centre_for_every_commune():
