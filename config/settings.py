@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
+
 # The release, as in pyproject.toml; the crawler's User-Agent and `emplettes --version` show it.
 VERSION = "0.1.0"
 
@@ -121,7 +123,12 @@ def _number(name: str, kind: type[int] | type[float], empty: int | float | None 
     try:
         return kind(value)
     except ValueError:
-        raise ConfigError(f"{name}={value!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        message = (
+            _("%(name)s=%(value)r n'est pas un nombre entier", name=name, value=value)
+            if kind is int
+            else _("%(name)s=%(value)r n'est pas un nombre", name=name, value=value)
+        )
+        raise ConfigError(message) from None
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,9 @@ def _yaml() -> YAML:
     return yaml
 
 
-# Letters NFKD does not split into a base letter and an accent.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+# Letters NFKD does not split into a base letter and an accent, and typographic apostrophes
+# (which it would drop, gluing « l’œuf » into « loeuf »).
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'"})
 
 
 def slugify(text: str) -> str:
@@ -119,9 +120,29 @@ def read_registry(path: Path) -> tuple[str, Registry]:
     try:
         return original, parse_registry(original, path)
     except RegistryError as exc:
+        empty = _with_empty_sources(original)
+        if empty is not None:  # a new registry: "sources:" with no entry yet
+            try:
+                return original, parse_registry(empty, path)
+            except RegistryError:
+                pass
         raise AddError(
             _("%(path)s ne se charge pas ; corrigez-le d'abord :\n%(problems)s", path=path, problems=exc)
         ) from exc
+
+
+def _with_empty_sources(text: str) -> str | None:
+    """The registry with ``sources: []`` when its ``sources:`` holds nothing yet, else None."""
+    try:
+        doc = _yaml().load(text)
+    except Exception:  # the parser's own errors were reported by parse_registry
+        return None
+    if not isinstance(doc, CommentedMap) or "sources" not in doc or doc["sources"] is not None:
+        return None
+    doc["sources"] = CommentedSeq()
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return out.getvalue()
 
 
 def _os_reason(exc: Exception) -> str:
