@@ -305,6 +305,14 @@ def import_sources(
             report.outcome, report.id = REGISTERED, already
             report.detail = _("sous l'identifiant « %(id)s »", id=already)
             continue
+        town, postcode = _cell(cells, mapping, "town"), _postcode(_cell(cells, mapping, "postcode"))
+        if town and postcode:  # the place is checked before any request: a typo needs no visit
+            problem = _entry_problem(
+                {"id": "x", "name": "x", "url": url, "town": town, "postcode": postcode}, registry.defaults.departments
+            )
+            if problem:
+                report.detail = problem
+                continue
         try:
             found = survey(url, fetch, sample_pages=sample_pages, allow_private=allow_private, user_agent=user_agent)
         except Unreachable as exc:
@@ -326,8 +334,8 @@ def import_sources(
             )
             continue
         fields = {
-            "town": _cell(cells, mapping, "town") or found.declared.get("town") or "",
-            "postcode": _postcode(_cell(cells, mapping, "postcode") or str(found.declared.get("postcode") or "")),
+            "town": town or found.declared.get("town") or "",
+            "postcode": postcode or _postcode(str(found.declared.get("postcode") or "")),
             "address": _cell(cells, mapping, "address") or found.declared.get("address"),
             "telephone": _cell(cells, mapping, "telephone") or found.declared.get("telephone"),
             "categories": [c.lower() for c in _split(_cell(cells, mapping, "categories"))],

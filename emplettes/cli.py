@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from config import SETTINGS, Config, ConfigError
-from config.i18n import N_, MissingCatalogue, _, ngettext, use_language
+from config.i18n import MissingCatalogue, _, ngettext, use_language
 from emplettes import __version__
 from emplettes.argparse_fr import FrenchArgumentParser, install
 
@@ -47,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return USAGE
+        parser.error(_("il manque la commande (voir --help)"))
     try:
-        return args.handler(args, config) or OK
+        status = args.handler(args, config) or OK
+        sys.stdout.flush()  # here, not at exit: a reader that has gone is caught below
+        return status
     except KeyboardInterrupt:
         print(_("interrompu"), file=sys.stderr)
         return 130
@@ -59,6 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         return OK
     except OSError as exc:  # a file or directory the command was given or needs
         print(f"emplettes : {_file_problem(exc)}", file=sys.stderr)
+        return PROBLEM
+    except UnicodeDecodeError as exc:  # a file given as text that is not UTF-8
+        print(
+            _(
+                "emplettes : un fichier n'est pas du texte UTF-8 (octet %(byte)s à la position %(position)s) ; "
+                "réenregistrez-le en UTF-8",
+                byte=hex(exc.object[exc.start]),
+                position=exc.start,
+            ),
+            file=sys.stderr,
+        )
         return PROBLEM
     except Exception as exc:  # the last line of defence: one line for the user, the trace in a file
         print(
@@ -87,6 +99,8 @@ def _file_problem(exc: OSError) -> str:
         reason = _("n'existe pas")
     elif isinstance(exc, PermissionError):
         reason = _("permission refusée")
+    elif isinstance(exc, FileExistsError):
+        reason = _("existe déjà et n'est pas un dossier (DATA_DIR ?)")
     else:
         reason = exc.strerror or str(exc)
     return f"{where} : {reason}" if where else reason
@@ -288,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help=_("affiche le compte rendu sans écrire le registre"))
     i.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
     i.set_defaults(handler=cmd_sources_import)
-    p.set_defaults(handler=lambda args, config, p=p: p.print_help() or USAGE)
+    p.set_defaults(handler=lambda args, config, p=p: p.error(_("il manque la sous-commande (voir --help)")))
 
     p = command(
         "clicks",
@@ -636,7 +650,7 @@ def cmd_serve(args, config: Config) -> int:
     host = args.host or config.host
     port = args.port if args.port is not None else config.port
     if args.workers < 1 or (args.threads is not None and args.threads < 1):
-        print(_("serve : --workers et --threads valent au moins 1"), file=sys.stderr)
+        print(_("serve : --workers et --threads doivent valoir au moins 1"), file=sys.stderr)
         return USAGE
     if not 0 < port < 65536:
         print(_("serve : --port %(port)s n'est pas un port (1 à 65535)", port=port), file=sys.stderr)
@@ -702,14 +716,6 @@ def cmd_check(args, config: Config) -> int:
 
     from crawler.check import CheckError, check, check_platform, explain_empty, fetch
 
-    target = Path(args.target)
-    if not args.target.strip() or (not args.target.startswith(("http://", "https://")) and target.is_dir()):
-        what = _("un dossier") if args.target.strip() else _("vide")
-        print(
-            _("check : l'argument est %(what)s ; donnez une adresse http(s):// ou un fichier HTML", what=what),
-            file=sys.stderr,
-        )
-        return USAGE
     if args.target.startswith(("http://", "https://")) and args.kind not in (
         "website",
         "social",
@@ -723,24 +729,21 @@ def cmd_check(args, config: Config) -> int:
                 limit=max(1, args.limit),
             )
         except CheckError as exc:
-            print(_("check : %(problem)s", problem=exc), file=sys.stderr)
-            return USAGE
-        print(
-            _("détecté : %(summary)s", summary=found.detection.summary()), file=sys.stderr if args.json else sys.stdout
-        )
+            print(f"check: {exc}", file=sys.stderr)
+            return 2
+        print(f"detected: {found.detection.summary()}", file=sys.stderr if args.json else sys.stdout)
         if found.detection.kind != "website":
             for warning in found.warnings:
-                print(_("attention : %(warning)s", warning=warning), file=sys.stderr)
+                print(f"warning: {warning}", file=sys.stderr)
             for product in found.products:
                 if args.json:
                     print(json.dumps(product, ensure_ascii=False))
                 else:
-                    _print_product(product)
+                    price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+                    print(f"  product: {product['name']} — {price} — {product['availability']}")
+                    print(f"           {product['url']}")
             if not found.products:
-                print(
-                    _("check : la source %(kind)s répond mais ne liste aucun produit", kind=found.detection.kind),
-                    file=sys.stderr,
-                )
+                print(f"check: the {found.detection.kind} source answered but lists no product", file=sys.stderr)
                 return 1
             return 0
     try:
@@ -748,8 +751,8 @@ def cmd_check(args, config: Config) -> int:
             args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent
         )
     except CheckError as exc:
-        print(_("check : %(problem)s", problem=exc), file=sys.stderr)
-        return USAGE
+        print(f"check: {exc}", file=sys.stderr)
+        return 2
     records = result.records
     if args.json:
         for record in records:
@@ -761,7 +764,7 @@ def cmd_check(args, config: Config) -> int:
         # A home page rarely declares products: look at the pages it links to, as the crawler would.
         from crawler.check import explain_site, sample_site
 
-        _url, body = fetch(result.url, allow_private=args.allow_private, user_agent=config.user_agent)
+        _, body = fetch(result.url, allow_private=args.allow_private, user_agent=config.user_agent)
         sample = sample_site(
             result.url, body, allow_private=args.allow_private, user_agent=config.user_agent, pages=max(args.limit, 1)
         )
@@ -770,7 +773,9 @@ def cmd_check(args, config: Config) -> int:
             if args.json:
                 print(json.dumps(product, ensure_ascii=False))
             else:
-                _print_product(product)
+                price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+                print(f"  product: {product['name']} — {price} — {product['availability']}")
+                print(f"           {product['url']}")
         if products:
             return 0
         print(explain_site(result.url, sample), file=sys.stderr)
@@ -784,36 +789,14 @@ def cmd_check(args, config: Config) -> int:
 def _print_readable(result) -> None:
     ext = result.extraction
     print(f"{result.url}")
-    print(_("  balisage : %(syntaxes)s", syntaxes=", ".join(ext.syntaxes) or _("aucun")))
+    print(f"  markup: {', '.join(ext.syntaxes) or 'none'}")
     for product in ext.products:
-        _print_product(product)
+        price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
+        print(f"  product: {product['name']} — {price} — {product['availability']}")
+        print(f"           {product['url']}")
     for shop in ext.shops:
         where = " ".join(filter(None, [shop.get("postcode"), shop.get("town")]))
-        print(_("  boutique : %(name)s", name=shop["name"]) + (f" — {where}" if where else ""))
-
-
-AVAILABILITY = {
-    "in_stock": N_("en stock"),
-    "out_of_stock": N_("épuisé"),
-    "preorder": N_("en précommande"),
-    "unknown": N_("disponibilité inconnue"),
-}
-
-
-def _print_product(product: dict) -> None:
-    from portal.formatting import format_price  # the portal's rule: « 12,50 € »
-
-    price = format_price(product.get("price"), product.get("currency")) or _("sans prix")
-    availability = _(AVAILABILITY.get(product.get("availability") or "unknown", product.get("availability") or ""))
-    print(
-        _(
-            "  produit : %(name)s — %(price)s — %(availability)s",
-            name=product["name"],
-            price=price,
-            availability=availability,
-        )
-    )
-    print(f"            {product['url']}")
+        print(f"  shop: {shop['name']}{' — ' + where if where else ''}")
 
 
 def cmd_demo(args, config: Config) -> int:

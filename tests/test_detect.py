@@ -79,12 +79,12 @@ def run(*args):
 def test_check_on_a_home_page_says_what_it_detected_and_bounds_the_records(sites):
     result = run("check", sites.base_urls["shopify"], "--allow-private", "--limit", "3")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "détecté : shopify (products.json, 137 products)"
-    assert result.stdout.count("  produit : ") == 3
+    assert result.stdout.splitlines()[0] == "detected: shopify (products.json, 137 products)"
+    assert result.stdout.count("  product: ") == 3
     as_json = run("check", sites.base_urls["woocommerce"], "--allow-private", "--json", "--limit", "5")
     records = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert len(records) == 5 and records[0]["currency"] == "EUR"
-    assert "détecté : woocommerce (Store API, 230 products)" in as_json.stderr
+    assert "detected: woocommerce (Store API, 230 products)" in as_json.stderr
 
 
 def test_a_feed_address_is_detected_as_a_feed(sites):
@@ -112,8 +112,8 @@ def test_check_on_a_website_home_page_reads_the_pages_it_links_to():
     with SampleSites(port=0, shops=["fromagerie-du-donjon"]) as shops:
         result = run("check", shops.base_urls["fromagerie-du-donjon"], "--allow-private", "--limit", "3")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("détecté : website")
-    assert result.stdout.count("  produit : ") >= 3
+    assert result.stdout.startswith("detected: website")
+    assert result.stdout.count("  product: ") >= 3
 
 
 def test_check_says_why_a_shop_shows_nothing_and_what_to_add():
