@@ -11,13 +11,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from loopback import closed_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,12 +26,6 @@ FRENCH = re.compile(
     r"\b(est|pas|aucun|aucune|inconnu|inconnue|introuvable|erreur|dossier|fichier|injoignable|précisez|"
     r"invalide|identifiant|problèmes?|refusée|attendu|valeur|rien|lecture|octet|existe|vide|manque|doit|doivent)\b"
 )
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from loopback import closed_port
 
 from crawler.registry import load_registry
 from crawler.sources_add import AddError, add_source, slugify
@@ -151,12 +151,6 @@ def test_on_a_terminal_add_shows_the_entry_and_writes_only_once_confirmed(sites,
         else:
             assert result.returncode == 1 and "rien n'a été écrit" in result.stderr
             assert registry.read_text() == before
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,12 @@ subprocess, as a chamber would run it.
 
 from __future__ import annotations
 
-import http.server
 import os
-import socket
 import subprocess
 import sys
-import threading
 
 import pytest
+from loopback import closed_port, one_page_site
 
 from crawler.registry import load_registry
 from crawler.sources_add import AddError
@@ -37,32 +35,9 @@ def sites():
 @pytest.fixture(scope="module")
 def empty_site():
     """A shop's site that answers but shows no product anywhere."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = (
-                "<!doctype html><html lang=fr><head><title>Bientôt</title></head><body>Ouverture bientôt</body></html>"
-            )
-            data = body.encode()
-            self.send_response(200 if self.path != "/robots.txt" else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    page = "<!doctype html><html lang=fr><head><title>Bientôt</title></head><body>Ouverture bientôt</body></html>"
+    with one_page_site(page) as url:
+        yield url
 
 
 @pytest.fixture
@@ -85,7 +60,10 @@ def run_import(*args: str) -> subprocess.CompletedProcess:
 def test_a_csv_from_excel_is_imported_with_a_report_per_row(sites, empty_site, registry, tmp_path):
     rows = [
         "Nom;Site web;Ville;CP;Catégories;Services;Téléphone",
-        f"Thés & Cafés d'Amboise;{sites.base_urls['shopify']};Amboise;37400;Épicerie fine, thé;Retrait en boutique;02 47 00 00 01",
+        (
+            f"Thés & Cafés d'Amboise;{sites.base_urls['shopify']};Amboise;37400;Épicerie fine, thé;"
+            "Retrait en boutique;02 47 00 00 01"
+        ),
         f"Fromages de Blois;{sites.base_urls['feed-rss']};Blois;41000;fromagerie;Livraison / chèques cadeaux;",
         "Librairie;https://www.librairie.example.fr;Tours;37000;;;",
         f"La Boutique Fermée;http://127.0.0.1:{closed_port()}/;Tours;37000;;;",
