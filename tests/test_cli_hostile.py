@@ -215,3 +215,28 @@ def test_the_scheduler_without_a_registry_waits_says_so_and_stops_cleanly(place,
     assert process.returncode in (0, 1, 2), err
     assert "Traceback" not in err
     assert str(place["missing"]) in err
+
+
+def _commands(parser, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every command and subcommand of the parser, as argument tuples."""
+    import argparse
+
+    found = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.add((*prefix, name))
+                found |= _commands(sub, (*prefix, name))
+    return found
+
+
+def test_the_hostile_cases_cover_every_command_and_subcommand():
+    from emplettes.cli import build_parser
+
+    covered = [tuple(args) for _id, args, _env, _status in CASES] + [("schedule",)]  # the scheduler: its own test
+    missing = [
+        " ".join(command)
+        for command in sorted(_commands(build_parser()))
+        if not any(case[: len(command)] == command for case in covered)
+    ]
+    assert missing == [], f"commands without a hostile case in CASES: {missing}"

@@ -47,9 +47,12 @@ def registry(tmp_path):
     return path
 
 
+COMMAND = [sys.executable, "-m", "emplettes.cli", "sources", "import"]
+
+
 def run_import(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "emplettes.cli", "sources", "import", *args],
+        [*COMMAND, *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -161,3 +164,29 @@ def test_column_names_are_matched_whatever_their_case_accents_and_spacing():
     assert mapping == {"name": 0, "url": 1, "town": 2, "postcode": 3, "telephone": 4, "categories": 5}
     with pytest.raises(ImportFileError, match="aucune colonne de site"):
         map_columns(["Nom", "Ville"])
+
+
+def test_on_a_terminal_a_progress_bar_follows_the_rows(sites, registry, tmp_path):
+    listing = tmp_path / "liste.csv"
+    listing.write_text(
+        f"nom,site,ville,cp\nUn,{sites.base_urls['shopify']},Tours,37000\nDeux,{sites.base_urls['feed-rss']},Blois,41000\n",
+        encoding="utf-8",
+    )
+    leader, follower = os.openpty()  # stderr is a terminal: the bar is drawn there
+    try:
+        result = subprocess.run(
+            [*COMMAND, str(listing), "--file", str(registry), "--allow-private", "--yes"],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=300,
+        )
+        os.set_blocking(leader, False)
+        drawn = os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert result.returncode == 0, result.stdout + drawn
+    assert "\r[" in drawn and "] 1/2 Deux" in drawn and "] 2/2" in drawn
+    assert "[" not in result.stdout.splitlines()[0]  # the report itself has no bar
