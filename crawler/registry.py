@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -147,6 +156,7 @@ class Source(BaseModel):
     platform: PlatformConfig | None = Field(
         default=None, description="kind: platform: how to read the chamber's platform"
     )
+    _geo_is_town_centre: bool = PrivateAttr(default=False)
 
     @model_validator(mode="after")
     def _platform_block(self) -> Source:
@@ -202,7 +212,14 @@ class Source(BaseModel):
     def _geo_from_town(self) -> Source:
         if self.geo is None and (centre := centre_of(self.town, self.postcode)):
             self.geo = Geo(lat=centre[0], lon=centre[1])
+            self._geo_is_town_centre = True
         return self
+
+    @property
+    def geo_is_town_centre(self) -> bool:
+        """``geo`` is the centre of the town (bundled communes), not a point the chamber gave:
+        a shop's own markup, when it declares one, is more precise."""
+        return self._geo_is_town_centre
 
     @field_validator("url", "sitemap", "feed")
     @classmethod

@@ -185,8 +185,9 @@ def survey(
 ) -> Survey:
     """Detect the shop's kind and read the name and address its home page declares.
 
-    With ``sample_pages``, a ``website`` shop's product-like pages are read too (as ``check``
-    does), and a site where none reads as a product raises :class:`NoProducts`."""
+    With ``sample_pages`` (``sources import``), a shop whose platform lists no product, or a
+    ``website`` shop none of whose pages (home and up to ``sample_pages`` product-like pages
+    it links to, read as ``check`` does) shows one, raises :class:`NoProducts`."""
     try:
         detection = detect(url, fetch) if kind is None else Detection(kind, via="--kind")
         status, _headers, home = fetch(url)
@@ -199,9 +200,11 @@ def survey(
     declared = next((s for s in extract_page(home, url).shops if s.get("name")), {}) if status == 200 else {}
     name = declared.get("name") or _title(home)
     found = Survey(detection, clean_name(name) if name else None, declared)
+    if not sample_pages:  # `sources add`: a shop may register before its first product
+        return found
     if detection.products == 0:
         raise NoProducts(_("%(url)s : %(kind)s ne liste aucun produit", url=url, kind=detection.kind))
-    if sample_pages and detection.kind == "website" and detection.products is None:
+    if detection.kind == "website" and detection.products is None:
         from crawler.check import sample_site
 
         products = (
@@ -247,6 +250,16 @@ def new_entry(
     if allow_private:
         entry["allow_private"] = True
     return entry
+
+
+def declared_geo(declared: dict) -> CommentedMap | None:
+    """``{lat: …, lon: …}`` (one line, as chambers write it) when the shop's markup gives both."""
+    lat, lon = declared.get("lat"), declared.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return None
+    geo = CommentedMap([("lat", lat), ("lon", lon)])
+    geo.fa.set_flow_style()
+    return geo
 
 
 def unique_id(wanted: str, known: set[str]) -> str:
@@ -326,7 +339,11 @@ def add_source(
         detection=found.detection,
         town=town or "",
         postcode=str(postcode),
-        extra={"address": found.declared.get("address"), "telephone": found.declared.get("telephone")},
+        extra={
+            "address": found.declared.get("address"),
+            "telephone": found.declared.get("telephone"),
+            "geo": declared_geo(found.declared),
+        },
         allow_private=allow_private,
     )
     note = _(

@@ -29,6 +29,7 @@ from crawler.sources_add import (
     Unreachable,
     append_entries,
     check_address,
+    declared_geo,
     new_entry,
     read_registry,
     same_shop,
@@ -353,6 +354,7 @@ def import_sources(
             report.detail = problem
             continue
         extra = {key: fields[key] for key in ("address", "telephone", "categories", "services")}
+        extra["geo"] = declared_geo(found.declared)
         entry = new_entry(
             id=source_id,
             name=name,

@@ -115,3 +115,21 @@ def test_the_demo_registry_is_made_of_places_that_exist():
 
     registry_file = Path(__file__).resolve().parents[1] / "sources.yaml"
     assert len(load_registry(registry_file).sources) >= 13
+
+
+def test_a_shops_own_coordinates_beat_its_towns_centre_and_the_chambers_beat_both():
+    from crawler.records import build_shop
+
+    amboise, placed = parse_registry(
+        registry(
+            entry("amboise", "Amboise", '"37400"')
+            + entry("placee", "Amboise", '"37400"', "  geo: {lat: 47.4, lon: 0.9}\n")
+        )
+    ).sources
+    markup = [{"name": "Chandellerie", "lat": 47.4131, "lon": 0.9846}]
+    assert (build_shop(amboise, "r1", markup)["lat"], build_shop(amboise, "r1", markup)["lon"]) == (47.4131, 0.9846)
+    assert (build_shop(amboise, "r1", [])["lat"], build_shop(amboise, "r1", [])["lon"]) == (
+        amboise.geo.lat,
+        amboise.geo.lon,
+    )
+    assert (build_shop(placed, "r1", markup)["lat"], build_shop(placed, "r1", markup)["lon"]) == (47.4, 0.9)

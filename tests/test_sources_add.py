@@ -125,7 +125,7 @@ def test_a_title_with_html_entities_gives_a_readable_name_and_id(tmp_path):
     (source,) = load_registry(registry).sources
     assert (source.id, source.name) == ("la-chandellerie-d-amboise", "La Chandellerie d'Amboise")
     assert (source.town, source.postcode) == ("Amboise", "37400")
-    assert source.geo is not None and round(source.geo.lat, 1) == 47.4  # the bundled communes place Amboise
+    assert source.geo is not None and round(source.geo.lat, 1) == 47.4  # the shop's markup, else the town centre
     text = registry.read_text(encoding="utf-8")
     assert text.startswith("# Registre de la chambre\nsources:\n") and "&#39;" not in text
     assert result.stdout.startswith("détecté : website")
