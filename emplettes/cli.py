@@ -498,14 +498,16 @@ def _unknown_id(kind: str, wanted: str, known: set[str]) -> int:
     """``status --runs nope``, ``clicks --shop nope``: an error that names the close ids."""
     import difflib
 
-    close = difflib.get_close_matches(wanted, sorted(known), n=3)
-    hint = (
-        _("voulez-vous dire %(ids)s ?", ids=", ".join(close))
-        if close
-        else _("identifiants connus : %(ids)s", ids=", ".join(sorted(known)[:8]) + (" …" if len(known) > 8 else ""))
-        if known
-        else _("aucun identifiant connu")
+    # A part of the id ("brulerie" for "brulerie-des-halles") first, then a typo.
+    close = [k for k in sorted(known) if wanted and wanted in k][:3] or difflib.get_close_matches(
+        wanted, sorted(known), n=3
     )
+    if close:
+        hint = _("voulez-vous dire %(ids)s ?", ids=", ".join(close))
+    elif known:
+        hint = _("identifiants connus : %(ids)s", ids=", ".join(sorted(known)[:8]) + (" …" if len(known) > 8 else ""))
+    else:
+        hint = _("aucun identifiant connu")
     print(_("%(kind)s : identifiant inconnu « %(id)s » ; %(hint)s", kind=kind, id=wanted, hint=hint), file=sys.stderr)
     return USAGE
 

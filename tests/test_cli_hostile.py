@@ -240,3 +240,23 @@ def test_the_hostile_cases_cover_every_command_and_subcommand():
         if not any(case[: len(command)] == command for case in covered)
     ]
     assert missing == [], f"commands without a hostile case in CASES: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["status", "--runs", "brulerie"],
+            "status --runs : identifiant inconnu « brulerie » ; voulez-vous dire brulerie-des-halles ?",
+        ),
+        (["clicks", "--shop", "cave-du-vieux-chinnon"], "voulez-vous dire cave-du-vieux-chinon ?"),
+        (
+            ["crawl", "--source", "fromagerie"],
+            "crawl --source : identifiant inconnu « fromagerie » ; voulez-vous dire fromagerie-du-donjon ?",
+        ),
+    ],
+)
+def test_an_unknown_id_is_a_usage_error_that_suggests_the_registered_one(place, args, expected):
+    result = emplettes(args, base_env(place))
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert result.stdout == ""
