@@ -41,7 +41,12 @@ PLURALS = {
     "expected %s argument": (N_("attend %s valeur"), N_("attend %s valeurs")),
 }
 # The names argparse prints for the types of our arguments.
-TYPES = {"int": N_("un nombre entier"), "float": N_("un nombre"), "Path": N_("un chemin de fichier")}
+TYPES = {
+    "int": N_("un nombre entier"),
+    "float": N_("un nombre"),
+    "Path": N_("un chemin de fichier"),
+    "port_number": N_("un numéro de port, de 0 à 65535"),
+}
 
 
 def _argparse_gettext(message: str) -> str:

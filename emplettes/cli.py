@@ -150,10 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
             "vrais robots, indexe les fichiers de collecte dans le moteur embarqué et sert le portail sur PORT."
         ),
     )
-    p.add_argument("--port", type=int, help=_("port du portail (défaut : PORT ou 8000)"))
+    p.add_argument("--port", type=port_number, help=_("port du portail (défaut : PORT ou 8000)"))
     p.add_argument(
         "--sites-port",
-        type=int,
+        type=port_number,
         default=8701,
         help=_("port des sites d'exemple (défaut : 8701 ; 0 : un port libre)"),
     )
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
             "un cœur par processus : sur une machine à C cœurs, --workers C (docs/operations.md)."
         ),
     )
-    p.add_argument("--port", type=int, help=_("défaut : PORT ou 8000"))
+    p.add_argument("--port", type=port_number, help=_("défaut : PORT ou 8000"))
     p.add_argument("--host", help=_("défaut : HOST ou 127.0.0.1"))
     p.add_argument(
         "--workers",
@@ -343,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 KINDS = ["website", "shopify", "woocommerce", "feed", "social"]
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port number (0: any free port)."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -654,8 +662,8 @@ def cmd_serve(args, config: Config) -> int:
     if args.workers < 1 or (args.threads is not None and args.threads < 1):
         print(_("serve : --workers et --threads doivent valoir au moins 1"), file=sys.stderr)
         return USAGE
-    if not 0 < port < 65536:
-        print(_("serve : --port %(port)s n'est pas un port (1 à 65535)", port=port), file=sys.stderr)
+    if not 0 <= port <= 65535:  # PORT from the environment
+        print(_("serve : PORT=%(port)s n'est pas un port (0 à 65535)", port=port), file=sys.stderr)
         return USAGE
     if args.workers > 1:
         threads = args.threads or 1

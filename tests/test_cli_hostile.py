@@ -61,6 +61,7 @@ CASES: list[tuple[str, list[str], dict[str, str], int | None]] = [
     ("unknown-option", ["status", "--nope"], {}, 2),
     ("help", ["--help"], {}, 0),
     ("demo-port-not-a-number", ["demo", "--port", "huit"], {}, 2),
+    ("demo-port-out-of-range", ["demo", "--no-serve", "--sites-port", "99999"], {}, 2),
     ("crawl-unknown-source", ["crawl", "--source", "nope"], {}, 2),
     ("crawl-empty-source", ["crawl", "--source", ""], {}, 2),
     ("crawl-missing-registry", ["crawl"], {"SOURCES_FILE": "{missing}"}, 1),
