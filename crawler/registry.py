@@ -422,7 +422,6 @@ _FRENCH_FIELDS = {
     "commune": "town",
     "cp": "postcode",
     "code_postal": "postcode",
-    "telephone": "telephone",
     "téléphone": "telephone",
     "categorie": "categories",
     "catégories": "categories",

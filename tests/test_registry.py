@@ -119,3 +119,33 @@ def test_select_rejects_unknown_ids():
     assert len(registry.select(None)) == 2
     with pytest.raises(RegistryError, match="identifiant de source inconnu : nope"):
         registry.select(["nope"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "sources:\n  - id: a\n    name: A\n  url: https://a.fr/\n    town: Tours\n",
+            "sources.yaml:4: yaml : l'indentation ne correspond pas à l'entrée précédente ?",
+        ),
+        (
+            "sources:\n  - id: a\n\tname: A\n",
+            "sources.yaml:3: yaml : une tabulation : YAML n'indente qu'avec des espaces",
+        ),
+        ('sources:\n  - id: a\n    name: "A\n', "yaml : un guillemet n'est pas refermé ?"),
+        ("sources:\n  - id: a\n    name: Thé : la Boutique\n", "une valeur contient « : » et s'écrit entre guillemets"),
+    ],
+    ids=["indentation", "tab", "quote", "colon"],
+)
+def test_yaml_mistakes_are_explained_with_a_likely_cause(text, expected):
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert expected in caught.value.problems[0], caught.value.problems[0]
+
+
+def test_a_field_written_in_french_gets_its_registry_name():
+    text = 'sources:\n  - id: a\n    nom: A\n    url: https://a.fr/\n    ville: Tours\n    postcode: "37000"\n'
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert "sources.yaml:3: nom : champ inconnu ; voulez-vous dire « name » ? (source « a »)" in caught.value.problems
+    assert "sources.yaml:5: ville : champ inconnu ; voulez-vous dire « town » ? (source « a »)" in caught.value.problems
