@@ -51,6 +51,7 @@ lint: $(STAMP)
 # Translations: re-extract the catalogue template from the code and the templates (babel.cfg),
 # update each language's .po from it, and compile the .mo files EMPLETTES_LANG loads
 # (docs/configuration.md#translations). tests/test_messages.py fails when the .pot is behind.
+# No header in the .pot (--omit-header): its creation date would change it on every run.
 LOCALES := emplettes/locales
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
