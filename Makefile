@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := tools/node_modules/.installed
 
-.PHONY: demo test lint pytest bench bench-portal lighthouse tools clean
+.PHONY: demo test lint pytest bench bench-portal lighthouse tools clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Translations: re-extract the catalogue template from the code and the templates (babel.cfg),
+# update each language's .po from it, and compile the .mo files EMPLETTES_LANG loads
+# (docs/configuration.md#translations). tests/test_messages.py fails when the .pot is behind.
+# No header in the .pot (--omit-header): its creation date would change it on every run.
+LOCALES := emplettes/locales
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
+		-o $(LOCALES)/emplettes.pot .
+	@if ls $(LOCALES)/*/LC_MESSAGES/emplettes.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel update -D emplettes -d $(LOCALES) -i $(LOCALES)/emplettes.pot --no-wrap && \
+		$(BIN)/pybabel compile -D emplettes -d $(LOCALES) --statistics; \
+	else echo "no .po yet: pybabel init -D emplettes -d $(LOCALES) -i $(LOCALES)/emplettes.pot -l LANG"; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/extraction.py

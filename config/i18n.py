@@ -9,6 +9,7 @@ share the same catalogue (:mod:`portal.i18n`).
 from __future__ import annotations
 
 import gettext as _gettext
+from pathlib import Path
 
 
 class FrenchSource(_gettext.NullTranslations):
@@ -36,6 +37,11 @@ def ngettext(singular: str, plural: str, n: int, **variables) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Marks a string for the catalogue where it is defined (a table); ``_()`` translates it where used."""
+    return message
+
+
 def current_translations() -> _gettext.NullTranslations:
     return _translations
 
@@ -44,3 +50,42 @@ def use_translations(translations: _gettext.NullTranslations) -> None:
     """Switch every later ``_``/``ngettext`` call to a compiled catalogue."""
     global _translations
     _translations = translations
+
+
+# The catalogues' domain: locales/<lang>/LC_MESSAGES/emplettes.mo (`make messages`).
+DOMAIN = "emplettes"
+
+
+class MissingCatalogue(LookupError):
+    """The asked language has no compiled catalogue."""
+
+
+def use_language(language: str, localedir: str | Path) -> None:
+    """Install the compiled catalogue of ``language`` (``br``, ``en``...) from ``localedir``;
+    ``""`` or ``fr`` keep the French source strings.
+
+    Raises :class:`MissingCatalogue` naming the file looked for, so a misspelt
+    ``EMPLETTES_LANG`` is reported rather than silently ignored."""
+    language = language.strip()
+    if not language or language.split("_")[0].lower() == "fr":
+        use_translations(FrenchSource())
+        return
+    try:
+        translations = _gettext.translation(DOMAIN, localedir=str(localedir), languages=[language])
+    except OSError as exc:  # FileNotFoundError: no .mo for this language
+        raise MissingCatalogue(
+            gettext(
+                "EMPLETTES_LANG=%(language)s : aucun catalogue %(path)s (langues disponibles : %(available)s)",
+                language=language,
+                path=Path(localedir) / language / "LC_MESSAGES" / f"{DOMAIN}.mo",
+                available=", ".join(available_languages(localedir)) or "fr",
+            )
+        ) from exc
+    translations.add_fallback(FrenchSource())  # untranslated strings stay French, with French plurals
+    use_translations(translations)
+
+
+def available_languages(localedir: str | Path) -> list[str]:
+    """The languages with a compiled catalogue, besides French."""
+    root = Path(localedir)
+    return sorted(p.parent.parent.name for p in root.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
+
 # The release, as in pyproject.toml; the crawler's User-Agent and `emplettes --version` show it.
 VERSION = "0.1.0"
 
@@ -21,6 +23,7 @@ VERSION = "0.1.0"
 SETTINGS: dict[str, tuple[str, str]] = {
     "DATA_DIR": ("data", "run files, search index and state"),
     "SOURCES_FILE": ("sources.yaml", "the registry of shop sources"),
+    "EMPLETTES_LANG": ("", "language of the command line and the portal (a compiled catalogue; empty: French)"),
     "PORT": ("8000", "port of the portal (serve, demo)"),
     "HOST": ("127.0.0.1", "address the portal listens on"),
     "SEARCH_BACKEND": ("tantivy", "embedded 'tantivy' or 'elasticsearch'"),
@@ -120,13 +123,19 @@ def _number(name: str, kind: type[int] | type[float], empty: int | float | None 
     try:
         return kind(value)
     except ValueError:
-        raise ConfigError(f"{name}={value!r} is not {'a whole number' if kind is int else 'a number'}") from None
+        message = (
+            _("%(name)s=%(value)r n'est pas un nombre entier", name=name, value=value)
+            if kind is int
+            else _("%(name)s=%(value)r n'est pas un nombre", name=name, value=value)
+        )
+        raise ConfigError(message) from None
 
 
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR")))
     sources_file: Path = field(default_factory=lambda: Path(_env("SOURCES_FILE")))
+    language: str = field(default_factory=lambda: _env("EMPLETTES_LANG"))
     port: int = field(default_factory=lambda: _number("PORT", int))
     host: str = field(default_factory=lambda: _env("HOST"))
     search_backend: str = field(default_factory=lambda: _env("SEARCH_BACKEND"))

@@ -27,8 +27,11 @@ def _same_site(url: str, host: str) -> bool:
 def build_shop(source: Source, run_id: str, declared: list[dict]) -> dict:
     """The shop record of a run: registry fields, completed by the first declared shop."""
     found = next((s for s in declared if s.get("name")), {})
-    lat = source.geo.lat if source.geo else found.get("lat")
-    lon = source.geo.lon if source.geo else found.get("lon")
+    given = source.geo if source.geo and not source.geo_is_town_centre else None
+    lat = given.lat if given else found.get("lat")
+    lon = given.lon if given else found.get("lon")
+    if (lat is None or lon is None) and source.geo:  # the town's centre, when nothing is more precise
+        lat, lon = source.geo.lat, source.geo.lon
     record = ShopRecord(
         id=source.id,
         source_id=source.id,

@@ -13,11 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from config.i18n import _
+from crawler.yaml_hints import yaml_hint
+from indexer.communes import centre_of, postcode_problem, town_problem
 from indexer.records import Service
 
 # Kinds of source; "website" (schema.org / OpenGraph markup) is the universal fallback.
@@ -41,11 +53,28 @@ class Defaults(BaseModel):
     schedule: str = "daily"
     max_pages: int = Field(default=500, ge=1, le=100_000)
     services: list[Service] = Field(default_factory=list)
+    departments: list[str] = Field(
+        default_factory=list, description="the region's départements: every postcode must be in one of them"
+    )
 
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return _check_schedule(value)
+
+    @field_validator("departments", mode="before")
+    @classmethod
+    def _departments(cls, value: Any) -> Any:
+        # `departments: [37, 41]` unquoted arrives as numbers.
+        return [str(d) for d in value] if isinstance(value, list) else value
+
+    @field_validator("departments")
+    @classmethod
+    def _department_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not re.fullmatch(r"\d{2}|2[AB]|97\d", code):
+                raise ValueError(_("%(code)r n'est pas un numéro de département (deux chiffres, « 37 »)", code=code))
+        return value
 
 
 _PLATFORM_FIELDS = Literal[
@@ -62,8 +91,8 @@ def _check_selector(value: str) -> str:
         probe = Selector(text="<html></html>")
         probe.xpath(value) if value.startswith(("/", "(")) else probe.css(value)
     except Exception as exc:  # cssselect and lxml raise several kinds
-        kind = "XPath" if value.startswith(("/", "(")) else "CSS selector"
-        raise ValueError(f"invalid {kind} {value!r}: {exc}") from None
+        kind = "XPath" if value.startswith(("/", "(")) else _("sélecteur CSS")
+        raise ValueError(_("%(kind)s invalide %(value)r : %(why)s", kind=kind, value=value, why=exc)) from None
     return value
 
 
@@ -109,8 +138,9 @@ class Source(BaseModel):
     name: str = Field(min_length=1, description="shop name as residents know it")
     url: str = Field(description="shop home page (http or https)")
     kind: Kind | None = Field(default=None, description="detected when absent")
-    town: str = Field(min_length=1)
+    # The postcode is validated before the town, which is checked against it (indexer.communes).
     postcode: str = Field(pattern=r"^\d{5}$", description="French postcode, 5 digits")
+    town: str = Field(min_length=1)
     address: str | None = None
     telephone: str | None = None
     geo: Geo | None = None
@@ -126,13 +156,19 @@ class Source(BaseModel):
     platform: PlatformConfig | None = Field(
         default=None, description="kind: platform: how to read the chamber's platform"
     )
+    _geo_is_town_centre: bool = PrivateAttr(default=False)
 
     @model_validator(mode="after")
     def _platform_block(self) -> Source:
         if self.kind == "platform" and self.platform is None:
-            raise ValueError("kind: platform needs a 'platform:' block (listings, product_links, shop_name)")
+            raise ValueError(_("kind: platform demande un bloc « platform: » (listings, product_links, shop_name)"))
         if self.platform is not None and self.kind not in (None, "platform"):
-            raise ValueError(f"a 'platform:' block is only for kind: platform (this source is kind: {self.kind})")
+            raise ValueError(
+                _(
+                    "un bloc « platform: » ne va qu'avec kind: platform (cette source est kind: %(kind)s)",
+                    kind=self.kind,
+                )
+            )
         if self.platform is not None:
             self.kind = "platform"
         return self
@@ -140,14 +176,56 @@ class Source(BaseModel):
     @field_validator("postcode", mode="before")
     @classmethod
     def _postcode_from_number(cls, value: Any) -> Any:
-        # Unquoted `postcode: 41000` arrives as an int; `01000` would lose its zero, so pad.
-        return f"{value:05d}" if isinstance(value, int) and not isinstance(value, bool) else value
+        # Unquoted `postcode: 41000` arrives as an int. `3760` is not padded into `03760`
+        # (a postcode of the Allier): a missing digit is a typo to show, not to guess.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 10000 <= value <= 99999:
+                raise ValueError(
+                    _(
+                        "un code postal a cinq chiffres, %(value)s n'en a que %(digits)s ; s'il commence "
+                        'par 0, écrivez-le entre guillemets ("03760")',
+                        value=value,
+                        digits=len(str(abs(value))),
+                    )
+                )
+            return str(value)
+        return value
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode_exists(cls, postcode: str, info: ValidationInfo) -> str:
+        problem = postcode_problem(postcode, (info.context or {}).get("departments"))
+        if problem:
+            raise ValueError(problem)
+        return postcode
+
+    @field_validator("town")
+    @classmethod
+    def _town_has_postcode(cls, town: str, info: ValidationInfo) -> str:
+        postcode = info.data.get("postcode")  # absent when the postcode itself was refused
+        problem = town_problem(town, postcode) if postcode else None
+        if problem:
+            raise ValueError(problem)
+        return town
+
+    @model_validator(mode="after")
+    def _geo_from_town(self) -> Source:
+        if self.geo is None and (centre := centre_of(self.town, self.postcode)):
+            self.geo = Geo(lat=centre[0], lon=centre[1])
+            self._geo_is_town_centre = True
+        return self
+
+    @property
+    def geo_is_town_centre(self) -> bool:
+        """``geo`` is the centre of the town (bundled communes), not a point the chamber gave:
+        a shop's own markup, when it declares one, is more precise."""
+        return self._geo_is_town_centre
 
     @field_validator("url", "sitemap", "feed")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/?#]+", value):
-            raise ValueError("must be an http:// or https:// address")
+            raise ValueError(_("doit être une adresse http:// ou https://"))
         return value
 
     @field_validator("schedule")
@@ -172,7 +250,9 @@ class Source(BaseModel):
 
 def _check_schedule(value: str) -> str:
     if not _SCHEDULE.match(value.strip()):
-        raise ValueError("expected 'hourly', 'daily', 'weekly', 'every 6h' or a 5-field cron expression")
+        raise ValueError(
+            _("attendu : « hourly », « daily », « weekly », « every 6h » ou une expression cron à 5 champs")
+        )
     return value.strip()
 
 
@@ -203,7 +283,9 @@ class Registry:
         known = {s.id for s in self.sources}
         unknown = [i for i in ids if i not in known]
         if unknown:
-            raise RegistryError([f"{self.path}: unknown source id: {', '.join(unknown)}"])
+            raise RegistryError(
+                [_("%(path)s : identifiant de source inconnu : %(ids)s", path=self.path, ids=", ".join(unknown))]
+            )
         return [s for s in self.sources if s.id in ids]
 
 
@@ -212,7 +294,7 @@ def load_registry(path: str | Path) -> Registry:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RegistryError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
+        raise RegistryError([_("%(path)s : lecture impossible : %(why)s", path=path, why=exc.strerror or exc)]) from exc
     return parse_registry(text, path)
 
 
@@ -223,11 +305,13 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        raise RegistryError([f"{path}:{line}: yaml: {exc.problem or exc}"]) from exc
+        raise RegistryError([f"{path}:{line}: yaml : {yaml_hint(str(exc.problem or exc))}"]) from exc
 
     problems: list[str] = []
     if not isinstance(doc, CommentedMap) or "sources" not in doc:
-        raise RegistryError([f"{path}:1: sources: the file needs a top-level 'sources:' list"])
+        raise RegistryError(
+            [_("%(path)s:1: sources : le fichier doit commencer par une liste « sources: »", path=path)]
+        )
 
     defaults = Defaults()
     if doc.get("defaults") is not None:
@@ -239,29 +323,50 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     for key in doc:
         if key not in ("sources", "defaults"):
             problems.append(
-                f"{path}:{_line_of_key(doc, key)}: {key}: unknown top-level key (expected 'sources' or 'defaults')"
+                _(
+                    "%(where)s: %(key)s : clé inconnue au premier niveau (attendu : « sources » ou « defaults »)",
+                    where=f"{path}:{_line_of_key(doc, key)}",
+                    key=key,
+                )
             )
 
     entries = doc["sources"]
     if not isinstance(entries, CommentedSeq):
-        raise RegistryError([*problems, f"{path}:{_line_of_key(doc, 'sources')}: sources: must be a list of entries"])
+        raise RegistryError(
+            [
+                *problems,
+                _("%(where)s: sources : doit être une liste d'entrées", where=f"{path}:{_line_of_key(doc, 'sources')}"),
+            ]
+        )
 
     sources: list[Source] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         entry_line = entries.lc.item(index)[0] + 1
         if not isinstance(entry, CommentedMap):
-            problems.append(f"{path}:{entry_line}: sources[{index}]: each entry must be a mapping of fields")
+            problems.append(
+                _(
+                    "%(where)s: sources[%(index)s] : chaque entrée est un ensemble de champs (id:, name:, url:…)",
+                    where=f"{path}:{entry_line}",
+                    index=index,
+                )
+            )
             continue
         try:
-            source = Source.model_validate(_plain(entry)).with_defaults(defaults)
+            source = Source.model_validate(_plain(entry), context={"departments": defaults.departments}).with_defaults(
+                defaults
+            )
         except ValidationError as exc:
             problems += _report(path, entry, exc, None, entry_line)
             continue
         if source.id in seen:
             problems.append(
-                f"{path}:{_line_of_key(entry, 'id')}: id: duplicate source id {source.id!r}"
-                f" (first at line {seen[source.id]})"
+                _(
+                    "%(where)s: id : l'identifiant « %(id)s » est déjà pris (ligne %(first)s)",
+                    where=f"{path}:{_line_of_key(entry, 'id')}",
+                    id=source.id,
+                    first=seen[source.id],
+                )
             )
             continue
         seen[source.id] = _line_of_key(entry, "id")
@@ -293,22 +398,80 @@ def _report(path: Path, node: CommentedMap, exc: ValidationError, prefix: str | 
     out = []
     for error in exc.errors():
         loc = [p for p in error["loc"] if p not in ("function-after",)]
-        field_path = ".".join(str(p) for p in loc) or "entry"
+        field_path = ".".join(str(p) for p in loc) or _("entrée")
         line = _line_of_path(node, loc, fallback_line)
-        message = error["msg"]
-        if error["type"] == "missing":
-            message = "required field is missing"
-        elif error["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif error["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
-            message = "use lowercase letters, digits and dashes (e.g. 'boulangerie-martin')"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
         label = f"{prefix}.{field_path}" if prefix else field_path
         entry_id = node.get("id") if isinstance(node, dict) else None
-        where = f" (source {entry_id!r})" if entry_id and isinstance(entry_id, str) and field_path != "id" else ""
-        out.append(f"{path}:{line}: {label}: {message}{where}")
+        where = (
+            _(" (source « %(id)s »)", id=entry_id)
+            if entry_id and isinstance(entry_id, str) and field_path != "id"
+            else ""
+        )
+        out.append(f"{path}:{line}: {label} : {error_message(error)}{where}")
     return out
+
+
+# Fields an entry may have, for "unknown field: did you mean...?"; the registry's fields are
+# English, chambers sometimes write them in French.
+_FIELDS = {*Source.model_fields, *Defaults.model_fields, *PlatformConfig.model_fields}
+_FRENCH_FIELDS = {
+    "nom": "name",
+    "site": "url",
+    "adresse": "address",
+    "ville": "town",
+    "commune": "town",
+    "cp": "postcode",
+    "code_postal": "postcode",
+    "téléphone": "telephone",
+    "categorie": "categories",
+    "catégories": "categories",
+    "type": "kind",
+}
+
+
+def error_message(error: Any) -> str:
+    """One pydantic error in French, with what to write instead (shared with ``sources import``)."""
+    loc = [p for p in error["loc"] if p not in ("function-after",)]
+    last = str(loc[-1]) if loc else ""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return _("champ obligatoire manquant")
+    if kind == "extra_forbidden":
+        import difflib
+
+        close = (
+            [_FRENCH_FIELDS[last]] if last in _FRENCH_FIELDS else difflib.get_close_matches(last, sorted(_FIELDS), n=1)
+        )
+        return _("champ inconnu ; voulez-vous dire « %(field)s » ?", field=close[0]) if close else _("champ inconnu")
+    if kind == "string_pattern_mismatch" and last == "id":
+        return _("minuscules, chiffres et tirets seulement (ex. « boulangerie-martin »)")
+    if kind == "string_pattern_mismatch" and last == "postcode":
+        return _('un code postal a cinq chiffres, entre guillemets ("37000")')
+    if kind == "string_too_short":
+        return _("ne peut pas être vide")
+    if kind == "literal_error":
+        return _(
+            "valeur inconnue %(value)r ; valeurs possibles : %(expected)s",
+            value=error.get("input"),
+            expected=str(ctx.get("expected", "")).replace(" or ", _(" ou ")),
+        )
+    if kind in ("string_type", "str_type"):
+        return _("doit être du texte")
+    if kind == "list_type":
+        return _("doit être une liste, [a, b]")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _("doit être un ensemble de champs (nom: valeur)")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("doit être un nombre entier")
+    if kind in ("float_parsing", "float_type"):
+        return _("doit être un nombre")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("doit valoir true ou false")
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("doit valoir au moins %(limit)s", limit=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return _("doit valoir au plus %(limit)s", limit=ctx.get("le", ctx.get("lt")))
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _line_of_path(node: Any, loc: list, fallback: int) -> int:

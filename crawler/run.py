@@ -24,6 +24,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from config import Config
+from config.i18n import _, ngettext
 from crawler.extensions import run_finished
 from crawler.registry import Source
 from crawler.settings import crawl_settings, feed_for
@@ -72,11 +73,18 @@ class Progress:
             return
         pages = items = 0
         for crawler in self.crawlers.values():
-            p, i, _ = self._counts(crawler)
+            p, i, _errors = self._counts(crawler)
             pages, items = pages + p, items + i
         elapsed = time.monotonic() - self.started
         print(
-            f"  … {len(self.done)}/{len(self.crawlers)} sources done, {pages} pages, {items} records ({elapsed:.0f} s)",
+            _(
+                "  … %(done)s/%(total)s sources terminées, %(pages)s pages, %(items)s fiches (%(seconds)s s)",
+                done=len(self.done),
+                total=len(self.crawlers),
+                pages=pages,
+                items=items,
+                seconds=f"{elapsed:.0f}",
+            ),
             file=self.out,
             flush=True,
         )
@@ -86,9 +94,17 @@ class Progress:
         mark = "✓" if manifest.get("finish_reason") == "finished" else "✗"
         errors = manifest.get("page_errors", 0)
         detail = ", ".join(f"{k} ×{v}" for k, v in sorted(manifest.get("errors", {}).items()))
+        line = ngettext(
+            "%(mark)s %(source)s : %(items)s fiches de %(pages)s pages, %(num)s page en erreur",
+            "%(mark)s %(source)s : %(items)s fiches de %(pages)s pages, %(num)s pages en erreur",
+            errors,
+            mark=mark,
+            source=source_id,
+            items=manifest.get("items", 0),
+            pages=manifest.get("pages", 0),
+        )
         print(
-            f"  {mark} {source_id}: {manifest.get('items', 0)} records from {manifest.get('pages', 0)} pages, "
-            f"{errors} page error{'s' if errors != 1 else ''}{f' ({detail})' if detail else ''}"
+            f"  {line}{f' ({detail})' if detail else ''}"
             f"{'' if mark == '✓' else ' — ' + str(manifest.get('finish_reason'))}",
             file=self.out,
             flush=True,
@@ -193,7 +209,7 @@ def source_lock(config: Config, source_id: str):
 
 
 def _reporter(progress: Progress, source_id: str) -> Callable[..., None]:
-    def report(manifest: dict, **_: object) -> None:
+    def report(manifest: dict, **_signal: object) -> None:
         progress.finished(source_id, manifest)
 
     return report

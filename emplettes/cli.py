@@ -2,42 +2,108 @@
 
 Each subcommand is a small function; heavy imports (Scrapy, tantivy, Flask) happen inside
 them so ``emplettes --help`` and ``sources validate`` stay instant.
+
+Everything it prints is French, through ``_``/``ngettext`` (:mod:`config.i18n`: another
+language is a catalogue away, ``EMPLETTES_LANG``). Exit status: 0 all went well, 1 a problem
+was found (an invalid registry, a failed crawl, an unreachable shop), 2 the command was used
+wrongly (unknown option or id, missing file); never a traceback: the last line of defence
+prints one line and keeps the trace in DATA_DIR/logs/errors.log.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from config import Config, ConfigError, settings_help
+from config import SETTINGS, Config, ConfigError
+from config.i18n import MissingCatalogue, _, ngettext, use_language
 from emplettes import __version__
+from emplettes.argparse_fr import FrenchArgumentParser, install
 
-EPILOG = "Configuration (environment variables):\n" + settings_help()
+LOCALES = Path(__file__).parent / "locales"
+
+# Exit statuses (the docstring above).
+OK, PROBLEM, USAGE = 0, 1, 2
+
+
+def epilog() -> str:
+    settings = "\n".join(
+        f"  {name} ({_('défaut : %(value)s', value=default or '—')})" for name, (default, _d) in SETTINGS.items()
+    )
+    return _("Réglages (variables d'environnement, détail dans docs/configuration.md) :") + "\n" + settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    install()  # argparse's own messages in French
+    try:
+        config = Config()
+        use_language(config.language, LOCALES)
+    except (ConfigError, MissingCatalogue) as exc:
+        print(f"emplettes : {exc}", file=sys.stderr)
+        return USAGE
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
+        parser.error(_("il manque la commande (voir --help)"))
     try:
-        config = Config()
-    except ConfigError as exc:
-        print(f"emplettes: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return args.handler(args, config) or 0
+        status = args.handler(args, config) or OK
+        sys.stdout.flush()  # here, not at exit: a reader that has gone is caught below
+        return status
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrompu"), file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `emplettes status | head`
-        return 0
+    except BrokenPipeError:  # `emplettes status | head`: the reader has gone, nothing to say
+        _silence_stdout()
+        return OK
+    except OSError as exc:  # a file or directory the command was given or needs
+        print(f"emplettes : {_file_problem(exc)}", file=sys.stderr)
+        return PROBLEM
+    except UnicodeDecodeError as exc:  # a file given as text that is not UTF-8
+        print(
+            _(
+                "emplettes : un fichier n'est pas du texte UTF-8 (octet %(byte)s à la position %(position)s) ; "
+                "réenregistrez-le en UTF-8",
+                byte=hex(exc.object[exc.start]),
+                position=exc.start,
+            ),
+            file=sys.stderr,
+        )
+        return PROBLEM
     except Exception as exc:  # the last line of defence: one line for the user, the trace in a file
-        print(f"emplettes: unexpected error: {type(exc).__name__}: {exc}{_keep_trace(config)}", file=sys.stderr)
-        return 1
+        print(
+            _("emplettes : erreur inattendue : %(error)s", error=f"{type(exc).__name__}: {exc}") + _keep_trace(config),
+            file=sys.stderr,
+        )
+        return PROBLEM
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it at exit and would complain of the pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _file_problem(exc: OSError) -> str:
+    where = exc.filename or ""
+    if isinstance(exc, IsADirectoryError):
+        reason = _("c'est un dossier, pas un fichier")
+    elif isinstance(exc, NotADirectoryError):
+        reason = _("un élément du chemin n'est pas un dossier (DATA_DIR ?)")
+    elif isinstance(exc, FileNotFoundError):
+        reason = _("n'existe pas")
+    elif isinstance(exc, PermissionError):
+        reason = _("permission refusée")
+    elif isinstance(exc, FileExistsError):
+        reason = _("existe déjà et n'est pas un dossier (DATA_DIR ?)")
+    else:
+        reason = exc.strerror or str(exc)
+    return f"{where} : {reason}" if where else reason
 
 
 def _keep_trace(config: Config) -> str:
@@ -53,161 +119,238 @@ def _keep_trace(config: Config) -> str:
             log.write(traceback.format_exc())
     except OSError:
         return ""
-    return f" (details in {path})"
+    return _(" (détails dans %(path)s)", path=path)
 
 
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="emplettes",
-        description="Nos emplettes sont nos emplois ! One regional search over what local shops already publish.",
-        epilog=EPILOG,
+        description=_(
+            "Nos emplettes sont nos emplois ! Une recherche régionale dans ce que les commerces de proximité "
+            "publient déjà."
+        ),
+        epilog=epilog(),
         formatter_class=formatter,
     )
-    parser.add_argument("--version", action="version", version=f"emplettes {__version__}")
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"emplettes {__version__}", help=_("affiche la version et s'arrête")
+    )
+    sub = parser.add_subparsers(title=_("commandes"), metavar="COMMANDE", parser_class=FrenchArgumentParser)
 
     def command(name: str, help: str, description: str | None = None):
-        p = sub.add_parser(name, help=help, description=description or help, epilog=EPILOG, formatter_class=formatter)
+        p = sub.add_parser(name, help=help, description=description or help, epilog=epilog(), formatter_class=formatter)
         return p
 
     p = command(
         "demo",
-        "serve the bundled sample shops, crawl and index them, then serve the portal",
-        "Serve the bundled sample shop sites on 127.0.1.x, crawl every source of SOURCES_FILE with the real "
-        "spiders, index the run files into the embedded backend and serve the portal on PORT.",
+        _("sert les boutiques d'exemple, les visite, les indexe puis sert le portail"),
+        _(
+            "Sert les sites des boutiques d'exemple sur 127.0.1.x, visite chaque source de SOURCES_FILE avec les "
+            "vrais robots, indexe les fichiers de collecte dans le moteur embarqué et sert le portail sur PORT."
+        ),
     )
-    p.add_argument("--port", type=int, help="portal port (default: PORT or 8000)")
+    p.add_argument("--port", type=port_number, help=_("port du portail (défaut : PORT ou 8000)"))
     p.add_argument(
-        "--sites-port", type=int, default=8701, help="port of the sample shop sites (default: 8701; 0: any free port)"
+        "--sites-port",
+        type=port_number,
+        default=8701,
+        help=_("port des sites d'exemple (défaut : 8701 ; 0 : un port libre)"),
     )
-    p.add_argument("--no-serve", action="store_true", help="stop after indexing (do not serve the portal)")
+    p.add_argument("--no-serve", action="store_true", help=_("s'arrête après l'indexation (ne sert pas le portail)"))
     p.set_defaults(handler=cmd_demo)
 
-    p = command("crawl", "crawl sources of the registry into run files (DATA_DIR/runs)")
-    p.add_argument("--source", action="append", metavar="ID", help="crawl only this source (repeatable); default: all")
-    p.add_argument("--index", action="store_true", help="index the finished runs afterwards")
+    p = command("crawl", _("visite les sources du registre et écrit les fichiers de collecte (DATA_DIR/runs)"))
     p.add_argument(
-        "-v", "--verbose", action="store_true", help="print Scrapy's log instead of writing it to DATA_DIR/logs"
+        "--source", action="append", metavar="ID", help=_("ne visite que cette source (répétable) ; défaut : toutes")
+    )
+    p.add_argument("--index", action="store_true", help=_("indexe ensuite les collectes terminées"))
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=_("affiche le journal de Scrapy au lieu de l'écrire dans DATA_DIR/logs"),
     )
     p.set_defaults(handler=cmd_crawl)
 
     p = command(
         "index",
-        "load run files into the search index",
-        "Load run files into the search index. Without arguments: every finished run not yet indexed, oldest "
-        "first. A run that did not finish well adds and updates records but never removes older ones.",
+        _("charge des fichiers de collecte dans l'index de recherche"),
+        _(
+            "Charge des fichiers de collecte dans l'index de recherche. Sans argument : chaque collecte terminée "
+            "pas encore indexée, de la plus ancienne à la plus récente. Une collecte qui ne s'est pas bien terminée "
+            "ajoute et met à jour des fiches mais n'en retire jamais."
+        ),
     )
-    p.add_argument("run_files", nargs="*", metavar="RUN_FILE", type=Path)
+    p.add_argument("run_files", nargs="*", metavar="FICHIER_DE_COLLECTE", type=Path)
     p.set_defaults(handler=cmd_index)
 
     p = command(
         "schedule",
-        "crawl and index every source on its own schedule (runs in the foreground)",
-        "Run the scheduler in the foreground (a service manager keeps it alive): one job per source of "
-        "SOURCES_FILE from its `schedule` (hourly, daily, weekly, 'every 6h' or cron), each crawl in a "
-        "subprocess with a time limit, then indexed. Edits to SOURCES_FILE are picked up while running.",
+        _("visite et indexe chaque source à son rythme (au premier plan)"),
+        _(
+            "Lance le planificateur au premier plan (un gestionnaire de services le maintient en vie) : une tâche "
+            "par source de SOURCES_FILE selon son « schedule » (hourly, daily, weekly, « every 6h » ou cron), chaque "
+            "visite dans un sous-processus limité dans le temps, puis indexée. Les modifications de SOURCES_FILE "
+            "sont prises en compte en marche."
+        ),
     )
     p.set_defaults(handler=cmd_schedule)
 
-    p = command("status", "print each source's last run and next run")
-    p.add_argument("--json", action="store_true", help="one JSON object per source")
-    p.add_argument("--runs", metavar="ID", help="list the recent runs of one source instead")
+    p = command("status", _("affiche la dernière et la prochaine collecte de chaque source"))
+    p.add_argument("--json", action="store_true", help=_("un objet JSON par source"))
+    p.add_argument("--runs", metavar="ID", help=_("liste plutôt les collectes récentes d'une source"))
     p.set_defaults(handler=cmd_status)
 
     p = command(
         "reindex",
-        "rebuild the search index from the run files on disk, then swap it in",
-        "Rebuild the whole search index (SEARCH_BACKEND) from DATA_DIR/runs: per source, its latest run that "
-        "completed well plus the finished runs after it. The new index is built aside and swapped in at the end "
-        "(tantivy: directory rename; Elasticsearch: alias move), so searches keep working meanwhile. Needed after "
-        "an upgrade that changes the index, or after editing the synonyms file.",
+        _("reconstruit l'index de recherche depuis les fichiers de collecte, puis le met en service"),
+        _(
+            "Reconstruit tout l'index de recherche (SEARCH_BACKEND) depuis DATA_DIR/runs : pour chaque source, sa "
+            "dernière collecte bien terminée et les collectes terminées après elle. Le nouvel index est construit à "
+            "côté et mis en service à la fin (tantivy : renommage de dossier ; Elasticsearch : déplacement d'alias), "
+            "les recherches continuent pendant ce temps. Nécessaire après une mise à jour qui change l'index ou "
+            "après une modification du fichier de synonymes."
+        ),
     )
     p.set_defaults(handler=cmd_reindex)
 
     p = command(
         "serve",
-        "serve the portal over the current index",
-        "Serve the portal over the current index: waitress in one process by default; with --workers N > 1, "
-        "gunicorn with N worker processes (sync workers, or gthread with --threads > 1). Searching uses about "
-        "one core per process: on a machine with C cores, --workers C (docs/operations.md).",
+        _("sert le portail sur l'index actuel"),
+        _(
+            "Sert le portail sur l'index actuel : waitress dans un processus par défaut ; avec --workers N > 1, "
+            "gunicorn avec N processus (workers sync, ou gthread avec --threads > 1). Une recherche occupe environ "
+            "un cœur par processus : sur une machine à C cœurs, --workers C (docs/operations.md)."
+        ),
     )
-    p.add_argument("--port", type=int, help="default: PORT or 8000")
-    p.add_argument("--host", help="default: HOST or 127.0.0.1")
+    p.add_argument("--port", type=port_number, help=_("défaut : PORT ou 8000"))
+    p.add_argument("--host", help=_("défaut : HOST ou 127.0.0.1"))
     p.add_argument(
         "--workers",
         type=int,
         default=1,
         metavar="N",
-        help="server processes; N > 1 uses gunicorn (default: 1, waitress)",
+        help=_("processus serveurs ; N > 1 utilise gunicorn (défaut : 1, waitress)"),
     )
     p.add_argument(
         "--threads",
         type=int,
         default=None,
         metavar="T",
-        help="threads per process (default: 8 for waitress, 1 for gunicorn: sync workers)",
+        help=_("fils d'exécution par processus (défaut : 8 pour waitress, 1 pour gunicorn)"),
     )
     p.set_defaults(handler=cmd_serve)
 
-    p = command("sources", "work with the registry of sources")
-    sources_sub = p.add_subparsers(title="sources commands", metavar="SUBCOMMAND")
+    p = command("sources", _("travaille sur le registre des sources"))
+    sources_sub = p.add_subparsers(
+        title=_("commandes de sources"), metavar="SOUS_COMMANDE", parser_class=FrenchArgumentParser
+    )
     v = sources_sub.add_parser(
         "validate",
-        help="check every entry of a registry file",
-        description="Check every entry; print each problem as FILE:LINE: field: message. Exit status 1 on problems.",
+        help=_("vérifie chaque entrée d'un fichier de registre"),
+        description=_(
+            "Vérifie chaque entrée ; affiche chaque problème sous la forme FICHIER:LIGNE: champ : message, avec un "
+            "conseil. Code de sortie 1 s'il y a des problèmes."
+        ),
     )
-    v.add_argument("file", nargs="?", type=Path, help="default: SOURCES_FILE or sources.yaml")
+    v.add_argument("file", nargs="?", type=Path, metavar="FICHIER", help=_("défaut : SOURCES_FILE ou sources.yaml"))
     v.set_defaults(handler=cmd_sources_validate)
     a = sources_sub.add_parser(
         "add",
-        help="detect a shop's platform and append an entry to the registry",
-        description="Detect what the shop at URL runs, then append a valid, commented entry to the registry, "
-        "keeping its comments and order. Town and postcode come from the shop's markup, or give them.",
+        help=_("détecte la plateforme d'une boutique et ajoute son entrée au registre"),
+        description=_(
+            "Détecte ce que fait tourner la boutique à l'adresse URL, montre ce qui a été détecté, puis ajoute une "
+            "entrée valide et commentée à la fin du registre, en gardant ses commentaires et son ordre (sur un "
+            "terminal, après confirmation). La commune et le code postal viennent des pages de la boutique, ou "
+            "donnez-les."
+        ),
     )
     a.add_argument("url", metavar="URL")
-    a.add_argument("--file", type=Path, help="default: SOURCES_FILE or sources.yaml")
-    a.add_argument("--id", help="default: from the shop's name")
-    a.add_argument("--name", help="default: the name the shop's pages declare")
-    a.add_argument("--town")
-    a.add_argument("--postcode")
+    a.add_argument("--file", type=Path, metavar="FICHIER", help=_("défaut : SOURCES_FILE ou sources.yaml"))
+    a.add_argument("--id", help=_("défaut : tiré du nom de la boutique"))
+    a.add_argument("--name", help=_("défaut : le nom que déclarent les pages de la boutique"))
+    a.add_argument("--town", help=_("commune"))
+    a.add_argument("--postcode", help=_("code postal (cinq chiffres)"))
+    a.add_argument("--kind", choices=KINDS, help=_("ne détecte pas : utilise ce type"))
     a.add_argument(
-        "--kind", choices=["website", "shopify", "woocommerce", "feed", "social"], help="do not detect: use this kind"
+        "--allow-private",
+        action="store_true",
+        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
     )
-    a.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
-    a.add_argument("--dry-run", action="store_true", help="print the entry, do not write the file")
+    a.add_argument("--dry-run", action="store_true", help=_("affiche l'entrée sans écrire le fichier"))
+    a.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
     a.set_defaults(handler=cmd_sources_add)
-    p.set_defaults(handler=lambda args, config: p.print_help() or 2)
+    i = sources_sub.add_parser(
+        "import",
+        help=_("inscrit les boutiques d'une liste CSV ou .xlsx"),
+        description=_(
+            "Lit une liste de commerces (CSV ou .xlsx : colonnes nom, site, commune, code postal, catégories, "
+            "services, téléphone, adresse…), détecte chaque boutique comme « sources add », puis écrit le registre "
+            "une seule fois, à la fin, avec un compte rendu par ligne (ajoutée, déjà inscrite, injoignable, aucun "
+            "produit trouvé, invalide). Rien n'est écrit si le résultat ne se chargerait pas. Code de sortie 1 si "
+            "une ligne est à revoir."
+        ),
+    )
+    i.add_argument("list_file", type=Path, metavar="LISTE", help=_("fichier .csv ou .xlsx"))
+    i.add_argument("--file", type=Path, metavar="FICHIER", help=_("registre (défaut : SOURCES_FILE ou sources.yaml)"))
+    i.add_argument(
+        "--allow-private",
+        action="store_true",
+        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
+    )
+    i.add_argument("--dry-run", action="store_true", help=_("affiche le compte rendu sans écrire le registre"))
+    i.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
+    i.set_defaults(handler=cmd_sources_import)
+    p.set_defaults(handler=lambda args, config, p=p: p.error(_("il manque la sous-commande (voir --help)")))
 
     p = command(
         "clicks",
-        "print the clicks from the portal to each shop, per day",
-        "Print the clicks counted by /go/ (DATA_DIR/clicks.sqlite3): one line per day and shop, tab-separated "
-        "(day, shop id, clicks). Nothing personal is stored, only these counts.",
+        _("affiche les visites envoyées par le portail à chaque boutique, par jour"),
+        _(
+            "Affiche les clics comptés par /go/ (DATA_DIR/clicks.sqlite3) : une ligne par jour et par boutique, "
+            "séparée par des tabulations (jour, identifiant, clics). Rien de personnel n'est gardé, seulement ces "
+            "nombres."
+        ),
     )
-    p.add_argument("--since", help="first day, YYYY-MM-DD (default: all)")
-    p.add_argument("--until", help="last day, YYYY-MM-DD (default: all)")
-    p.add_argument("--shop", metavar="ID", help="only this shop")
+    p.add_argument("--since", help=_("premier jour, AAAA-MM-JJ (défaut : tous)"))
+    p.add_argument("--until", help=_("dernier jour, AAAA-MM-JJ (défaut : tous)"))
+    p.add_argument("--shop", metavar="ID", help=_("seulement cette boutique"))
     p.set_defaults(handler=cmd_clicks)
 
     p = command(
         "check",
-        "preview what the portal extracts from one page (URL or saved HTML file)",
-        "Fetch one page (or read a saved HTML file) and print the records it declares. With --json: one JSON "
-        'object per line, "type": "product" or "shop".',
+        _("montre ce que le portail lit sur une page (adresse ou fichier HTML enregistré)"),
+        _(
+            "Lit une page (ou un fichier HTML enregistré) et affiche les fiches qu'elle déclare. Avec --json : un "
+            'objet JSON par ligne, "type": "product" ou "shop".'
+        ),
     )
-    p.add_argument("target", metavar="URL_OR_FILE")
-    p.add_argument("--json", action="store_true", help="JSON Lines output")
-    p.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
-    p.add_argument("--base-url", help="for a file: the address it was saved from (resolves relative links)")
+    p.add_argument("target", metavar="URL_OU_FICHIER")
+    p.add_argument("--json", action="store_true", help=_("sortie JSON Lines"))
     p.add_argument(
-        "--kind",
-        choices=["website", "shopify", "woocommerce", "feed", "social"],
-        help="read the URL as this kind of source instead of detecting it",
+        "--allow-private",
+        action="store_true",
+        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
     )
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="print at most N products (default: 20)")
+    p.add_argument(
+        "--base-url", help=_("pour un fichier : l'adresse d'où il a été enregistré (résout les liens relatifs)")
+    )
+    p.add_argument("--kind", choices=KINDS, help=_("lit l'adresse comme ce type de source au lieu de le détecter"))
+    p.add_argument("--limit", type=int, default=20, metavar="N", help=_("affiche au plus N produits (défaut : 20)"))
     p.set_defaults(handler=cmd_check)
     return parser
+
+
+KINDS = ["website", "shopify", "woocommerce", "feed", "social"]
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port number (0: any free port)."""
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -220,17 +363,40 @@ def cmd_sources_validate(args, config: Config) -> int:
     try:
         registry = load_registry(path)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{path}: {len(exc.problems)} problem(s); nothing was loaded", file=sys.stderr)
-        return 1
-    print(f"{path}: {len(registry.sources)} sources, all valid")
-    return 0
+        _print_problems(path, exc)
+        return PROBLEM
+    count = len(registry.sources)
+    print(ngettext("%(path)s : %(num)s source, valide", "%(path)s : %(num)s sources, toutes valides", count, path=path))
+    return OK
+
+
+def _print_problems(path: Path, exc) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    count = len(exc.problems)
+    print(
+        ngettext(
+            "%(path)s : %(num)s problème ; rien n'a été chargé",
+            "%(path)s : %(num)s problèmes ; rien n'a été chargé",
+            count,
+            path=path,
+        ),
+        file=sys.stderr,
+    )
+
+
+def _confirm(question: str, args) -> bool:
+    """Ask on a terminal (``--yes`` skips); a script or a pipe answers yes (its caller decided)."""
+    if args.yes or not sys.stdin.isatty():
+        return True
+    try:
+        answer = input(question + _(" [o/N] "))
+    except EOFError:
+        return False
+    return answer.strip().lower() in (_("o"), _("oui"), "o", "oui", "y", "yes")
 
 
 def cmd_sources_add(args, config: Config) -> int:
-    from crawler.check import CheckError
-    from crawler.netguard import RefusedAddress
     from crawler.sources_add import AddError, add_source
 
     path = args.file or config.sources_file
@@ -245,16 +411,85 @@ def cmd_sources_add(args, config: Config) -> int:
             kind=args.kind,
             allow_private=args.allow_private,
             user_agent=config.user_agent,
-            write=not args.dry_run,
+            write=False,
         )
-    except (AddError, RefusedAddress, CheckError, OSError) as exc:
-        print(f"sources add: {exc}", file=sys.stderr)
-        return 2
-    print(f"detected: {added.detection.summary()}")
+    except AddError as exc:
+        print(_("sources add : %(problem)s", problem=exc), file=sys.stderr)
+        return PROBLEM
+    print(_("détecté : %(summary)s", summary=added.detection.summary()))
     print(added.entry_text, end="")
-    if not args.dry_run:
-        print(f"{path}: added {added.id!r}")
-    return 0
+    if args.dry_run:
+        return OK
+    if not _confirm(_("Ajouter « %(id)s » à %(path)s ?", id=added.id, path=path), args):
+        print(_("rien n'a été écrit"), file=sys.stderr)
+        return PROBLEM
+    try:
+        added.write()
+    except AddError as exc:
+        print(_("sources add : %(problem)s", problem=exc), file=sys.stderr)
+        return PROBLEM
+    print(_("%(path)s : « %(id)s » ajoutée", path=path, id=added.id))
+    return OK
+
+
+def cmd_sources_import(args, config: Config) -> int:
+    from crawler.sources_add import AddError
+    from crawler.sources_import import ImportFileError, import_sources, outcome_label
+
+    path = args.file or config.sources_file
+    try:
+        result = import_sources(
+            args.list_file,
+            path,
+            allow_private=args.allow_private,
+            user_agent=config.user_agent,
+            progress=_progress_bar() if sys.stderr.isatty() else None,
+        )
+    except (ImportFileError, AddError) as exc:
+        print(_("sources import : %(problem)s", problem=exc), file=sys.stderr)
+        return USAGE if isinstance(exc, ImportFileError) else PROBLEM
+    for row in result.rows:
+        detail = f" — {row.detail}" if row.detail else ""
+        print(
+            _(
+                "ligne %(line)s : %(name)s : %(outcome)s%(detail)s",
+                line=row.line,
+                name=row.name,
+                outcome=outcome_label(row.outcome),
+                detail=detail,
+            )
+        )
+    print(result.summary())
+    if result.text is None or args.dry_run:
+        if result.text is None:
+            print(_("%(path)s n'a pas changé", path=path))
+        return PROBLEM if result.problems else OK
+    count = len(result.added)
+    question = ngettext(
+        "Ajouter %(num)s boutique à %(path)s ?", "Ajouter %(num)s boutiques à %(path)s ?", count, path=path
+    )
+    if not _confirm(question, args):
+        print(_("rien n'a été écrit"), file=sys.stderr)
+        return PROBLEM
+    try:
+        result.write()
+    except AddError as exc:
+        print(_("sources import : %(problem)s", problem=exc), file=sys.stderr)
+        return PROBLEM
+    print(ngettext("%(path)s : %(num)s boutique ajoutée", "%(path)s : %(num)s boutiques ajoutées", count, path=path))
+    return PROBLEM if result.problems else OK
+
+
+def _progress_bar():
+    """A one-line bar on stderr, rewritten in place (terminals only)."""
+
+    def show(done: int, total: int, label: str) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]}"
+        print(f"\r{line:<80}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _registry(config: Config):
@@ -263,9 +498,26 @@ def _registry(config: Config):
     try:
         return load_registry(config.sources_file)
     except RegistryError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise SystemExit(1) from None
+        _print_problems(config.sources_file, exc)
+        raise SystemExit(PROBLEM) from None
+
+
+def _unknown_id(kind: str, wanted: str, known: set[str]) -> int:
+    """``status --runs nope``, ``clicks --shop nope``: an error that names the close ids."""
+    import difflib
+
+    # A part of the id ("brulerie" for "brulerie-des-halles") first, then a typo.
+    close = [k for k in sorted(known) if wanted and wanted in k][:3] or difflib.get_close_matches(
+        wanted, sorted(known), n=3
+    )
+    if close:
+        hint = _("voulez-vous dire %(ids)s ?", ids=", ".join(close))
+    elif known:
+        hint = _("identifiants connus : %(ids)s", ids=", ".join(sorted(known)[:8]) + (" …" if len(known) > 8 else ""))
+    else:
+        hint = _("aucun identifiant connu")
+    print(_("%(kind)s : identifiant inconnu « %(id)s » ; %(hint)s", kind=kind, id=wanted, hint=hint), file=sys.stderr)
+    return USAGE
 
 
 def cmd_crawl(args, config: Config) -> int:
@@ -275,29 +527,45 @@ def cmd_crawl(args, config: Config) -> int:
     registry = _registry(config)
     try:
         sources = registry.select(args.source)
-    except RegistryError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    except RegistryError:
+        known = {s.id for s in registry.sources}
+        return _unknown_id("crawl --source", next(i for i in args.source if i not in known), known)
     log_file = None if args.verbose else config.data_dir / "logs" / f"crawl-{new_run_id()}.log"
-    print(f"crawling {len(sources)} source(s) into {config.runs_dir}", file=sys.stderr)
+    print(
+        ngettext(
+            "visite de %(num)s source vers %(dir)s",
+            "visite de %(num)s sources vers %(dir)s",
+            len(sources),
+            dir=config.runs_dir,
+        ),
+        file=sys.stderr,
+    )
     outcomes = crawl_sources(sources, config, progress=Progress(), log_file=log_file)
     if log_file:
-        print(f"log: {log_file}", file=sys.stderr)
+        print(_("journal : %(path)s", path=log_file), file=sys.stderr)
     failed = [o for o in outcomes if not o.ok]
     if args.index:
         cmd_index(argparse.Namespace(run_files=[]), config)
-    return 1 if failed and len(failed) == len(outcomes) else 0
+    return PROBLEM if failed and len(failed) == len(outcomes) else OK
 
 
 def cmd_index(args, config: Config) -> int:
     from indexer.backends.base import BackendUnavailable
     from indexer.jobs import index_runs
 
+    for path in args.run_files:
+        if not path.is_file():
+            reason = _("c'est un dossier") if path.is_dir() else _("n'existe pas")
+            print(
+                _("index : %(path)s : %(reason)s (un fichier .jsonl de DATA_DIR/runs)", path=path, reason=reason),
+                file=sys.stderr,
+            )
+            return USAGE
     try:
         index_runs(config, run_files=list(args.run_files) or None, out=sys.stderr)
     except BackendUnavailable:
-        return 3
-    return 0
+        return PROBLEM
+    return OK
 
 
 def cmd_schedule(args, config: Config) -> int:
@@ -315,12 +583,23 @@ def cmd_status(args, config: Config) -> int:
         ids = [s.id for s in load_registry(config.sources_file).sources]
     except RegistryError as exc:
         print(
-            f"{config.sources_file} is invalid ({len(exc.problems)} problem(s)): showing every source seen",
+            ngettext(
+                "%(path)s est invalide (%(num)s problème) : toutes les sources vues sont affichées",
+                "%(path)s est invalide (%(num)s problèmes) : toutes les sources vues sont affichées",
+                len(exc.problems),
+                path=config.sources_file,
+            ),
             file=sys.stderr,
         )
         ids = None
+    if args.runs is not None:
+        known = set(ids or []) | (
+            {p.name for p in config.runs_dir.iterdir() if p.is_dir()} if config.runs_dir.is_dir() else set()
+        )
+        if args.runs not in known:
+            return _unknown_id("status --runs", args.runs, known)
     with IndexState(config.state_db) as state:
-        if args.runs:
+        if args.runs is not None:
             records = run_records(
                 config.runs_dir, state, source_id=args.runs, limit=20, max_error_ratio=config.max_error_ratio
             )
@@ -328,12 +607,23 @@ def cmd_status(args, config: Config) -> int:
                 if args.json:
                     print(json.dumps(r.to_json(), ensure_ascii=False))
                 else:
-                    errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "no error"
+                    errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or _("aucune erreur")
+                    indexed = (r.index_outcome or _("oui")) if r.indexed else _("non")
                     print(
-                        f"{r.run_id}  {r.outcome:<10} {r.pages:>5} pages {r.products:>5} products  {errors}  "
-                        f"indexed: {r.index_outcome or 'yes' if r.indexed else 'no'}"
+                        _(
+                            "%(run)s  %(outcome)s %(pages)s pages %(products)s produits  %(errors)s  "
+                            "indexée : %(indexed)s",
+                            run=r.run_id,
+                            outcome=f"{r.outcome:<10}",
+                            pages=f"{r.pages:>5}",
+                            products=f"{r.products:>5}",
+                            errors=errors,
+                            indexed=indexed,
+                        )
                     )
-            return 0
+            if not records:
+                print(_("%(id)s : aucune collecte pour l'instant", id=args.runs), file=sys.stderr)
+            return OK
         statuses = source_statuses(config.runs_dir, state, ids, max_error_ratio=config.max_error_ratio)
     if args.json:
         for status in statuses:
@@ -341,20 +631,26 @@ def cmd_status(args, config: Config) -> int:
     else:
         print(status_table(statuses))
         print(scheduler_line(scheduler_status(config.data_dir)))
-    return 0
+    return OK
 
 
 def cmd_reindex(args, config: Config) -> int:
     from indexer.backends.base import BackendUnavailable
     from indexer.reindex import reindex_job
 
-    print(f"rebuilding the {config.search_backend} index from {config.runs_dir}", file=sys.stderr)
+    print(
+        _("reconstruction de l'index %(backend)s depuis %(dir)s", backend=config.search_backend, dir=config.runs_dir),
+        file=sys.stderr,
+    )
     try:
         reindex_job(config, out=sys.stderr)
     except BackendUnavailable as exc:
-        print(f"  search index unavailable ({exc}); the current index is unchanged", file=sys.stderr)
-        return 3
-    return 0
+        print(
+            _("  index de recherche indisponible (%(why)s) ; l'index actuel n'a pas changé", why=exc),
+            file=sys.stderr,
+        )
+        return PROBLEM
+    return OK
 
 
 def cmd_serve(args, config: Config) -> int:
@@ -362,21 +658,29 @@ def cmd_serve(args, config: Config) -> int:
     from portal.server import serve, serve_workers, settled
 
     host = args.host or config.host
-    port = args.port or config.port
+    port = args.port if args.port is not None else config.port
     if args.workers < 1 or (args.threads is not None and args.threads < 1):
-        print("serve: --workers and --threads must be at least 1", file=sys.stderr)
-        return 2
+        print(_("serve : --workers et --threads doivent valoir au moins 1"), file=sys.stderr)
+        return USAGE
+    if not 0 <= port <= 65535:  # PORT from the environment
+        print(_("serve : PORT=%(port)s n'est pas un port (0 à 65535)", port=port), file=sys.stderr)
+        return USAGE
     if args.workers > 1:
         threads = args.threads or 1
-        kind = f"gunicorn, {args.workers} workers" + (f" x {threads} threads" if threads > 1 else "")
-        print(f"portal: http://{host}:{port}/ ({kind})", flush=True)
+        kind = _("gunicorn, %(workers)s processus", workers=args.workers) + (
+            _(" x %(threads)s fils", threads=threads) if threads > 1 else ""
+        )
+        print(_("portail : http://%(host)s:%(port)s/ (%(kind)s)", host=host, port=port, kind=kind), flush=True)
         serve_workers(lambda: create_app(config), host, port, workers=args.workers, threads=threads)
-        return 0
+        return OK
     threads = args.threads or 8
     app = settled(create_app(config))
-    print(f"portal: http://{host}:{port}/ (waitress, {threads} threads)", flush=True)
+    print(
+        _("portail : http://%(host)s:%(port)s/ (waitress, %(threads)s fils)", host=host, port=port, threads=threads),
+        flush=True,
+    )
     serve(app, host, port, threads=threads)
-    return 0
+    return OK
 
 
 def cmd_clicks(args, config: Config) -> int:
@@ -387,12 +691,34 @@ def cmd_clicks(args, config: Config) -> int:
     try:
         since = date.fromisoformat(args.since) if args.since else None
         until = date.fromisoformat(args.until) if args.until else None
-    except ValueError as exc:
-        print(f"clicks: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
-        return 2
-    for row in read_clicks(config.data_dir / FILENAME, since=since, until=until, shop_id=args.shop):
+    except ValueError:
+        wrong = args.since if args.since and not _is_day(args.since) else args.until
+        print(_("clicks : « %(day)s » n'est pas une date AAAA-MM-JJ (ex. 2026-11-20)", day=wrong), file=sys.stderr)
+        return USAGE
+    path = config.data_dir / FILENAME
+    if args.shop is not None:
+        from crawler.registry import RegistryError, load_registry
+
+        try:
+            known = {s.id for s in load_registry(config.sources_file).sources}
+        except RegistryError:
+            known = set()
+        known |= {row.shop_id for row in read_clicks(path)}
+        if args.shop not in known:
+            return _unknown_id("clicks --shop", args.shop, known)
+    for row in read_clicks(path, since=since, until=until, shop_id=args.shop):
         print(f"{row.day}\t{row.shop_id}\t{row.count}")
-    return 0
+    return OK
+
+
+def _is_day(text: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def cmd_check(args, config: Config) -> int:

@@ -39,7 +39,9 @@ HEADER = """\
 #   max_pages     nombre maximal de pages visitées par passage
 #   allow_private autorise une adresse privée ou de bouclage (voir ci-dessous)
 #
-# Les valeurs de « defaults » s'appliquent à chaque entrée qui ne les précise pas.
+# Les valeurs de « defaults » s'appliquent à chaque entrée qui ne les précise pas ;
+# « departments » liste les départements de la région : un code postal d'ailleurs est une
+# erreur, et chaque commune doit avoir ce code postal (liste officielle des communes).
 #
 # Ces boutiques sont les boutiques d'exemple de la démo (samples/catalogue.yaml) :
 # chacune est servie sur sa propre adresse de bouclage, 127.0.1.N, par « emplettes demo ».
@@ -53,6 +55,7 @@ defaults:
   schedule: daily
   max_pages: 500
   services: [click_and_collect]
+  departments: ["18", "28", "36", "37", "41", "45"]
 """
 
 _YAML = YAML(typ="safe", pure=True)

@@ -75,7 +75,7 @@ def test_bad_selectors_are_reported_at_load_with_their_line():
 """
     with pytest.raises(RegistryError) as error:
         parse_registry(text)
-    assert error.value.problems[0].startswith("sources.yaml:9: platform.product_links: invalid XPath")
+    assert error.value.problems[0].startswith("sources.yaml:9: platform.product_links : XPath invalide")
 
 
 def test_a_platform_block_makes_the_kind_platform():

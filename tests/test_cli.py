@@ -79,7 +79,7 @@ def test_help_explains_every_command_and_the_configuration():
         assert name in out
     for command in (["demo"], ["crawl"], ["index"], ["serve"], ["sources", "validate"], ["check"]):
         result = run(*command, "--help")
-        assert result.returncode == 0 and "usage: emplettes" in result.stdout
+        assert result.returncode == 0 and "usage : emplettes" in result.stdout
 
 
 def test_sources_validate_reports_lines_and_fields(tmp_path):
@@ -87,14 +87,14 @@ def test_sources_validate_reports_lines_and_fields(tmp_path):
     bad.write_text("sources:\n  - id: x\n    name: X\n    url: https://x.fr\n    town: Tours\n    postcode: abc\n")
     result = run("sources", "validate", str(bad))
     assert result.returncode == 1
-    assert f"{bad}:6: postcode: String should match pattern" in result.stderr
-    assert "nothing was loaded" in result.stderr
+    assert f'{bad}:6: postcode : un code postal a cinq chiffres, entre guillemets ("37000")' in result.stderr
+    assert "rien n'a été chargé" in result.stderr
 
 
 def test_the_bundled_registry_is_valid():
     result = run("sources", "validate", "sources.yaml")
     assert result.returncode == 0, result.stderr
-    assert "all valid" in result.stdout
+    assert "sources, toutes valides" in result.stdout
 
 
 def test_check_file_prints_stable_json_lines(tmp_path):

@@ -45,13 +45,13 @@ def closed_port() -> int:
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess, *expected: str) -> None:
-    assert result.returncode == 3, result.stderr
+    assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    problem = [line for line in result.stderr.splitlines() if "unavailable" in line]
+    problem = [line for line in result.stderr.splitlines() if "indisponible" in line]
     assert len(problem) == 1, result.stderr
     for words in expected:
         assert words in problem[0], problem[0]
-    assert "the current index is unchanged" in problem[0]
+    assert "l'index actuel n'a pas changé" in problem[0]
 
 
 @pytest.mark.parametrize(
@@ -128,8 +128,8 @@ def test_an_unexpected_error_is_one_line_and_its_trace_is_kept(tmp_path, monkeyp
     assert cli.main(["status"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "unexpected error: KeyError: 'a field no command expects'" in err
-    assert f"details in {tmp_path / 'logs' / 'errors.log'}" in err
+    assert "erreur inattendue : KeyError: 'a field no command expects'" in err
+    assert f"détails dans {tmp_path / 'logs' / 'errors.log'}" in err
     trace = (tmp_path / "logs" / "errors.log").read_text(encoding="utf-8")
     assert "Traceback" in trace and "in broken" in trace
 
@@ -140,4 +140,4 @@ def test_a_setting_that_is_not_a_number_is_one_clear_line(tmp_path):
         [sys.executable, "-m", "emplettes.cli", "status"], capture_output=True, text=True, timeout=60, env=env
     )
     assert result.returncode == 2
-    assert result.stderr == "emplettes: PORT='huit-mille' is not a whole number\n"
+    assert result.stderr == "emplettes : PORT='huit-mille' n'est pas un nombre entier\n"

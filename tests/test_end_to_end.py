@@ -73,7 +73,7 @@ def test_every_source_gets_a_run_file_and_a_finished_manifest(crawled):
 
 def test_crawl_prints_progress_per_source(crawled):
     assert "✓" in crawled["crawl"].stderr
-    assert "records from" in crawled["crawl"].stderr
+    assert "fiches de" in crawled["crawl"].stderr
 
 
 def test_every_reachable_sample_product_is_indexed_with_its_shop_link(crawled, portal):

@@ -74,15 +74,15 @@ def test_each_problem_is_reported_with_file_line_and_field(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     problems = caught.value.problems
-    assert f"{path}:20: id: use lowercase letters, digits and dashes (e.g. 'boulangerie-martin')" in problems
-    assert any(p.startswith(f"{path}:22: url: must be an http:// or https:// address") for p in problems)
-    assert any(p.startswith(f"{path}:24: postcode:") for p in problems)
-    assert any(p.startswith(f"{path}:25: services.0:") for p in problems)
-    assert any(p.startswith(f"{path}:26: couleur: unknown field") for p in problems)
+    assert f"{path}:20: id : minuscules, chiffres et tirets seulement (ex. « boulangerie-martin »)" in problems
+    assert any(p.startswith(f"{path}:22: url : doit être une adresse http:// ou https://") for p in problems)
+    assert any(p.startswith(f"{path}:24: postcode : un code postal a cinq chiffres") for p in problems)
+    assert any(p.startswith(f"{path}:25: services.0 : valeur inconnue 'teleportation'") for p in problems)
+    assert any(p.startswith(f"{path}:26: couleur : champ inconnu") for p in problems)
     assert any(
-        p.startswith(f"{path}:27: id: duplicate source id 'librairie-tours' (first at line 6)") for p in problems
+        p.startswith(f"{path}:27: id : l'identifiant « librairie-tours » est déjà pris (ligne 6)") for p in problems
     )
-    assert any(p.startswith(f"{path}:32: id: required field is missing") for p in problems)
+    assert any(p.startswith(f"{path}:32: id : champ obligatoire manquant") for p in problems)
     assert len(problems) == 7
 
 
@@ -90,16 +90,16 @@ def test_yaml_syntax_error_names_the_line():
     with pytest.raises(RegistryError) as caught:
         parse_registry("sources:\n  - id: a\n    name: [unclosed\n", "reg.yaml")
     assert caught.value.problems[0].startswith("reg.yaml:")
-    assert ": yaml: " in caught.value.problems[0]
+    assert ": yaml : " in caught.value.problems[0]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "sources.yaml:1: sources: the file needs a top-level 'sources:' list"),
-        ("sources: 3\n", "sources.yaml:1: sources: must be a list of entries"),
-        ("sources: []\nsource: []\n", "sources.yaml:2: source: unknown top-level key"),
-        ("defaults:\n  schedule: sometimes\nsources: []\n", "sources.yaml:2: defaults.schedule: expected 'hourly'"),
+        ("", "sources.yaml:1: sources : le fichier doit commencer par une liste « sources: »"),
+        ("sources: 3\n", "sources.yaml:1: sources : doit être une liste d'entrées"),
+        ("sources: []\nsource: []\n", "sources.yaml:2: source : clé inconnue au premier niveau"),
+        ("defaults:\n  schedule: sometimes\nsources: []\n", "sources.yaml:2: defaults.schedule : attendu : « hourly »"),
     ],
 )
 def test_structural_problems(text, expected):
@@ -109,7 +109,7 @@ def test_structural_problems(text, expected):
 
 
 def test_missing_file_is_a_registry_error(tmp_path):
-    with pytest.raises(RegistryError, match="cannot read"):
+    with pytest.raises(RegistryError, match="lecture impossible"):
         load_registry(tmp_path / "absent.yaml")
 
 
@@ -117,5 +117,35 @@ def test_select_rejects_unknown_ids():
     registry = parse_registry(GOOD)
     assert [s.id for s in registry.select(["cave-vouvray"])] == ["cave-vouvray"]
     assert len(registry.select(None)) == 2
-    with pytest.raises(RegistryError, match="unknown source id: nope"):
+    with pytest.raises(RegistryError, match="identifiant de source inconnu : nope"):
         registry.select(["nope"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "sources:\n  - id: a\n    name: A\n  url: https://a.fr/\n    town: Tours\n",
+            "sources.yaml:4: yaml : l'indentation ne correspond pas à l'entrée précédente ?",
+        ),
+        (
+            "sources:\n  - id: a\n\tname: A\n",
+            "sources.yaml:3: yaml : une tabulation : YAML n'indente qu'avec des espaces",
+        ),
+        ('sources:\n  - id: a\n    name: "A\n', "yaml : un guillemet n'est pas refermé ?"),
+        ("sources:\n  - id: a\n    name: Thé : la Boutique\n", "une valeur contient « : » et s'écrit entre guillemets"),
+    ],
+    ids=["indentation", "tab", "quote", "colon"],
+)
+def test_yaml_mistakes_are_explained_with_a_likely_cause(text, expected):
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert expected in caught.value.problems[0], caught.value.problems[0]
+
+
+def test_a_field_written_in_french_gets_its_registry_name():
+    text = 'sources:\n  - id: a\n    nom: A\n    url: https://a.fr/\n    ville: Tours\n    postcode: "37000"\n'
+    with pytest.raises(RegistryError) as caught:
+        parse_registry(text)
+    assert "sources.yaml:3: nom : champ inconnu ; voulez-vous dire « name » ? (source « a »)" in caught.value.problems
+    assert "sources.yaml:5: ville : champ inconnu ; voulez-vous dire « town » ? (source « a »)" in caught.value.problems
