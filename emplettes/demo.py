@@ -5,25 +5,35 @@ registry with the real spiders (in a subprocess, as the scheduler does), indexes
 files into the configured backend (``SEARCH_BACKEND``) and serves the portal. Sample shops
 served on another port than the registry's are crawled through a registry written for
 them in ``DATA_DIR``.
+
+The sample shops are the whole federation (:mod:`samples.federation`): markup sites, a
+Shopify shop in a market sub-folder, WooCommerce in a sub-folder, a Merchant feed, the
+chamber's platform hosting several shops, a social page. The registry leaves their kinds
+to detection; once indexed, the demo prints each source's kind, how it was found, and its
+product count.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from config import Config
+from config.i18n import _, ngettext
 
 
 def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal: bool = True) -> int:
     """The sample shops served on ``sites_port`` (0: any free port), crawled, indexed into
     the configured backend, and the portal served on ``port`` unless ``serve_portal`` is off."""
-    from samples import DEFAULT_PORT, SampleSites, write_sources_yaml
+    from samples import DEFAULT_PORT, write_sources_yaml
+    from samples.federation import FederationSites
 
     print("emplettes demo — « Nos emplettes sont nos emplois ! »", flush=True)
     try:
-        sites = SampleSites(port=sites_port).start()
+        sites = FederationSites(port=sites_port).start()
     except OSError as exc:
         print(f"demo: cannot serve the sample shops on port {sites_port}: {exc} (try --sites-port)", file=sys.stderr)
         return 2
@@ -44,6 +54,7 @@ def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal:
         from indexer.jobs import index_runs
 
         index_runs(config, out=sys.stdout)
+        print_kinds(config.runs_dir, list(sites.base_urls), out=sys.stdout)
         if not serve_portal:
             return 0
         from portal import create_app
@@ -55,3 +66,29 @@ def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal:
         return 0
     finally:
         sites.stop()
+
+
+def latest_manifests(runs_dir: Path, source_ids: list[str]) -> dict[str, dict]:
+    """Each source's last run manifest (``{}`` when it has none)."""
+    out: dict[str, dict] = {}
+    for source_id in source_ids:
+        manifests = sorted((runs_dir / source_id).glob("*.json"))
+        try:
+            out[source_id] = json.loads(manifests[-1].read_text(encoding="utf-8")) if manifests else {}
+        except (OSError, ValueError):
+            out[source_id] = {}
+    return out
+
+
+def print_kinds(runs_dir: Path, source_ids: list[str], out) -> None:
+    """One line per source: its kind (detected or registered), how, and its products."""
+    manifests = latest_manifests(runs_dir, source_ids)
+    width = max((len(s) for s in source_ids), default=10)
+    print("\n" + _("Sources, type lu et produits :"), file=out)
+    for source_id, manifest in manifests.items():
+        detection = manifest.get("detection") or {}
+        how = detection.get("summary") or _("type inscrit au registre")
+        count = ngettext("%(num)d produit", "%(num)d produits", manifest.get("products", 0))
+        print(f"  {source_id:<{width}}  {manifest.get('kind', '?'):<11}  {count:>12}   {how}", file=out)
+        for why in detection.get("fallbacks") or []:
+            print(f"  {'':<{width}}  {'':<11}  {'':>12}   {_('repli')} : {why}", file=out)
