@@ -475,6 +475,8 @@ def run_check(
     is_url = target.startswith(("http://", "https://"))
     notes = err if as_json else out
     try:
+        if is_url and not urlsplit(target).hostname:
+            raise CheckError(_("%(target)s : adresse sans nom d'hôte", target=target))
         if is_url and kind not in ("website", "social"):  # social: page markup
             found = check_platform(target, kind=kind, allow_private=allow_private, user_agent=user_agent, limit=limit)
             print(f"{_('détecté')} : {found.detection.summary()}", file=notes)

@@ -36,7 +36,7 @@ from crawler.adapters import MalformedPayload, feeds, shopify, woocommerce
 from crawler.netguard import RefusedAddress, check_url
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PROBES = 3  # endpoint or feed requests after the page itself
+MAX_PROBES = 4  # endpoint or feed requests after the page itself (detection runs weekly at most)
 
 # (platform, pattern in the home page). Order matters: the API platforms first.
 _MARKERS: list[tuple[str, re.Pattern]] = [
@@ -74,6 +74,7 @@ _FEED_TYPES = {
     "text/xml",
 }
 _NOT_PRODUCT_FEEDS = re.compile(r"/comments/|/wp-json/|oembed|/blog|/news|/actualites", re.I)
+_COMMENTS = re.compile(r"comment", re.I)
 # A feed that says it lists products (its address or title), read before a blog's RSS.
 _PRODUCT_FEED = re.compile(r"produ(?:ct|it)|merchant|google|shopping|catalog|facebook|meta", re.I)
 # Merchant feeds linked from the page body rather than announced in <head>.
@@ -154,7 +155,10 @@ def advertised_feeds(html: str | bytes, base_url: str) -> list[str]:
             kind = (link.get("type") or "").lower().split(";")[0].strip()
             if "alternate" not in rel or kind not in _FEED_TYPES:
                 continue
-            product_like = _PRODUCT_FEED.search(href + " " + (link.get("title") or ""))
+            title = link.get("title") or ""
+            if _COMMENTS.search(title):  # WordPress's per-page feeds (/product/x/feed/) are comments
+                continue
+            product_like = _PRODUCT_FEED.search(href + " " + title)
         elif _LINKED_FEED.search(urlsplit(href).path):
             product_like = True
         else:

@@ -39,3 +39,11 @@ def run_demo(env: dict) -> subprocess.CompletedProcess:
         timeout=600,
         env=env,
     )
+
+
+def registry_entry(source_id: str, url: str, town: str = "Tours", postcode: str = "37000") -> str:
+    """A registry entry (for :func:`crawl_registry`) without ``kind``: the crawl detects it."""
+    return (
+        f"  - id: {source_id}\n    name: {source_id.title()}\n    url: {url}\n    town: {town}\n"
+        f"    postcode: '{postcode}'\n    allow_private: true"
+    )

@@ -1,0 +1,99 @@
+"""`emplettes check` can be trusted: on a home page it samples the shop's product pages
+whatever ``--limit`` is, and agrees with a real crawl; a bad target is one French line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from crawling import crawl_registry, registry_entry
+
+from samples import SampleSites, expected_products
+
+pytestmark = pytest.mark.e2e
+
+# Shops whose home page declares no product and links to category pages before product
+# pages: with --limit 2, an earlier check read two pages and reported "no markup".
+SHOPS = ["chandellerie-d-amboise", "atelier-terre-des-marais", "le-petit-ebeniste"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def product_urls(stdout: str) -> list[str]:
+    lines = stdout.splitlines()
+    return [lines[k + 1].strip() for k, line in enumerate(lines) if line.startswith("  produit : ")]
+
+
+@pytest.fixture(scope="module")
+def shops():
+    with SampleSites(port=0, shops=SHOPS) as sites:
+        yield sites
+
+
+@pytest.mark.parametrize("shop_id", SHOPS)
+def test_check_with_a_small_limit_finds_products_on_a_home_page(shops, shop_id):
+    result = run(shops.base_urls[shop_id], "--allow-private", "--limit", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "aucun balisage" not in result.stdout + result.stderr
+    found = product_urls(result.stdout)
+    assert len(found) == 2
+    assert set(found) <= {p["url"] for p in expected_products(shops.base_urls, shop_id)}
+
+
+def test_check_agrees_with_a_real_crawl_of_the_same_shop(shops, tmp_path):
+    shop_id = SHOPS[0]
+    url = shops.base_urls[shop_id]
+    checked = run(url, "--allow-private", "--limit", "5")
+    assert checked.returncode == 0, checked.stderr
+    result, runs, _env = crawl_registry(
+        tmp_path,
+        [registry_entry(shop_id, url, "Amboise", "37400")],
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    records, manifest, _run_file = runs[shop_id]
+    crawled = {r["url"] for r in records if r["type"] == "product"}
+    assert manifest["products"] == len(crawled) >= 10
+    assert set(product_urls(checked.stdout)) <= crawled
+    assert len(product_urls(checked.stdout)) == 5
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("", "rien à vérifier"),
+        ("   ", "rien à vérifier"),
+        ("https://", "adresse sans nom d'hôte"),
+        ("page-absente.html", "fichier introuvable"),
+        ("http://boutique-inexistante.invalid/", "impossible de joindre boutique-inexistante.invalid : nom de domaine"),
+        ("http://127.0.0.1:9/", "impossible de joindre 127.0.0.1 : connexion refusée"),
+    ],
+)
+def test_a_target_that_cannot_be_read_is_one_french_line_and_exit_2(target, says):
+    result = run(target, "--allow-private")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_directory_is_one_french_line_and_exit_2(tmp_path):
+    result = run(str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == f"check : {tmp_path} est un dossier : donnez l'adresse d'une page ou un fichier HTML\n"
+
+
+def test_an_unreadable_gzip_file_is_one_line(tmp_path):
+    page = tmp_path / "page.html.gz"
+    page.write_bytes(b"not gzip at all")
+    result = run(str(page))
+    assert result.returncode == 2 and "lecture impossible" in result.stderr and "Traceback" not in result.stderr
