@@ -370,18 +370,30 @@ def sample_site(
     pages: int = SAMPLE_PAGES,
     enough: int | None = None,
 ) -> SiteSample:
-    """Read up to ``pages`` product-like pages of the shop (robots.txt obeyed): those its
-    sitemaps list, then those ``home`` links to, product-like addresses first. Stops early
-    once ``enough`` products are found."""
+    """Read up to ``pages`` pages of the shop (robots.txt obeyed), as a crawl finds them:
+    those its sitemaps list, then those ``home`` links to, then those the pages read link to
+    (a category page leads to its products), product-like addresses first at each step.
+    Stops early once ``enough`` products are found."""
     from crawler.detect import http_fetcher
 
     fetch = http_fetcher(allow_private=allow_private, user_agent=user_agent)
     listed = sitemap_pages(home_url, fetch)
-    linked = [link for link in page_links(home_url, home) if link not in listed]
-    candidates = [u for u in listed if u.rstrip("/") != home_url.rstrip("/")] + linked
-    candidates.sort(key=lambda link: not _PRODUCT_LIKE.search(link))  # product-like first, stable
+    seen = {home_url.rstrip("/")}
+    pending: list[str] = []
+
+    def queue(links: list[str]) -> None:
+        fresh = [u for u in links if u.rstrip("/") not in seen]
+        seen.update(u.rstrip("/") for u in fresh)
+        pending.extend(fresh)
+        pending.sort(key=lambda link: not _PRODUCT_LIKE.search(link))  # product-like first, stable
+
+    queue(listed)
+    queue(page_links(home_url, home))
     sample = SiteSample([])
-    for link in candidates[:pages]:
+    read = 0
+    while pending and read < pages:
+        link = pending.pop(0)
+        read += 1
         try:
             status, _headers, body = fetch(link)
         except (RefusedAddress, requests.RequestException, OSError):
@@ -394,6 +406,8 @@ def sample_site(
         sample.pages.append((link, extraction))
         if enough is not None and len(sample.products) >= enough:
             break
+        if not extraction.products:
+            queue(page_links(link, body))
     return sample
 
 

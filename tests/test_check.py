@@ -97,3 +97,42 @@ def test_an_unreadable_gzip_file_is_one_line(tmp_path):
     page.write_bytes(b"not gzip at all")
     result = run(str(page))
     assert result.returncode == 2 and "lecture impossible" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_follows_a_category_page_to_its_products():
+    # No sitemap, a home page linking to a category, the category to its product pages:
+    # the crawl finds the product two links away, and check must too.
+    import http.server
+    import threading
+
+    pages = {
+        "/": b"<html><body><a href='/rayon/bougies'>Bougies</a> <a href='/contact'>Contact</a></body></html>",
+        "/rayon/bougies": b"<html><body><a href='/fiche/bougie-figue'>Bougie figue</a></body></html>",
+        "/contact": b"<html><body><p>02 47 00 00 00</p></body></html>",
+        "/fiche/bougie-figue": (
+            b'<html><head><script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product",'
+            b' "name": "Bougie figue", "offers": {"@type": "Offer", "price": "18.50", "priceCurrency": "EUR"}}'
+            b"</script></head><body><h1>Bougie figue</h1></body></html>"
+        ),
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body or b"absent")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run(f"http://127.0.0.1:{server.server_address[1]}/", "--allow-private", "--limit", "1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    assert "  produit : Bougie figue — 18,50 € — disponibilité inconnue" in result.stdout
