@@ -270,3 +270,16 @@ def test_a_crawl_of_a_sub_folder_woocommerce_shop_detects_it_and_reads_every_pro
     urls = {r["url"] for r in records if r["type"] == "product"}
     assert urls == {p["url"] for p in SHOPS[0].expected(base + "boutique/")}
     assert json.loads((tmp_path / "data" / "detected" / "cave.json").read_text())["kind"] == "woocommerce"
+
+
+def test_a_detected_kind_that_finds_nothing_is_detected_again_at_the_next_crawl(tmp_path):
+    # products.json answers the detection's probe, then fails for the crawl itself.
+    shop = PlatformShop("shopify", n=3, id="volage", faults={"/products.json": ["ok"] + [500] * 8})
+    with PlatformSites([shop], first=131) as running:
+        base = running.base_urls["volage"]
+        result, runs, _env = crawl_registry(tmp_path, [registry_entry("volage", base)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    _records, manifest, _run_file = runs["volage"]
+    assert manifest["kind"] == "shopify" and manifest["products"] == 0
+    assert manifest["detection"]["summary"] == "shopify (products.json, 3 produits)"
+    assert not (tmp_path / "data" / "detected" / "volage.json").exists()  # forgotten: detect again next time
