@@ -35,22 +35,39 @@ def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal:
     try:
         sites = FederationSites(port=sites_port).start()
     except OSError as exc:
-        print(f"demo: cannot serve the sample shops on port {sites_port}: {exc} (try --sites-port)", file=sys.stderr)
+        print(
+            _(
+                "demo : impossible de servir les boutiques d'exemple sur le port %(port)s : %(why)s "
+                "(essayez --sites-port)",
+                port=sites_port,
+                why=exc,
+            ),
+            file=sys.stderr,
+        )
         return 2
     try:
-        print(f"1/3 sample shops: {len(sites.base_urls)} sites on 127.0.1.x:{sites.port}", flush=True)
+        print(
+            _("1/3 boutiques d'exemple : %(n)s sites sur 127.0.1.x:%(port)s", n=len(sites.base_urls), port=sites.port),
+            flush=True,
+        )
         sources_file = config.sources_file
         if sites.port != DEFAULT_PORT:  # the bundled registry points at the default port
             sources_file = config.data_dir / "demo-sources.yaml"
             config.data_dir.mkdir(parents=True, exist_ok=True)
             write_sources_yaml(sources_file, sites.base_urls)
-        print(f"2/3 crawling every source of {sources_file}", flush=True)
+        print(_("2/3 collecte de chaque source de %(file)s", file=sources_file), flush=True)
         # A subprocess, as the scheduler does: Twisted's reactor cannot restart in-process.
         env = {**os.environ, "DATA_DIR": str(config.data_dir), "SOURCES_FILE": str(sources_file)}
         crawl = subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env, check=False)
         if crawl.returncode not in (0,):
-            print(f"demo: the crawl ended with status {crawl.returncode}; indexing what it collected", file=sys.stderr)
-        print("3/3 indexing the run files", flush=True)
+            print(
+                _(
+                    "demo : la collecte a fini avec le code %(code)s ; indexation de ce qu'elle a lu",
+                    code=crawl.returncode,
+                ),
+                file=sys.stderr,
+            )
+        print(_("3/3 indexation des fichiers de collecte"), flush=True)
         from indexer.jobs import index_runs
 
         index_runs(config, out=sys.stdout)
@@ -61,7 +78,10 @@ def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal:
         from portal.server import serve
 
         app = create_app(config)
-        print(f"\nportal ready: http://{config.host}:{port}/  (Ctrl+C to stop)", flush=True)
+        print(
+            "\n" + _("portail prêt : http://%(host)s:%(port)s/  (Ctrl+C pour arrêter)", host=config.host, port=port),
+            flush=True,
+        )
         serve(app, config.host, port)
         return 0
     finally:
