@@ -193,6 +193,7 @@ def _block(key: str, value: dict) -> list[str]:
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 200
+    yaml.indent(mapping=2, sequence=4, offset=2)  # as `sources add` writes the file back
     buffer = io.StringIO()
     yaml.dump({key: value}, buffer)
     return ["    " + line for line in buffer.getvalue().splitlines()]

@@ -54,7 +54,7 @@ def test_add_keeps_every_byte_of_the_chambers_file_and_appends_a_valid_entry(sit
         env={**os.environ},
     )
     assert result.returncode == 0, result.stderr
-    assert "detected: shopify (products.json, 30 products)" in result.stdout
+    assert "detected: shopify (products.json, 30 produits)" in result.stdout
     after = registry.read_text()
     assert after.startswith(before), "comments, order and layout are kept"
     added = after[len(before) :]
