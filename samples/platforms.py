@@ -143,7 +143,9 @@ class PlatformShop:
             )
         html = (
             f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Boutique {self.id}</title>{head}"
-            f"</head><body><h1>Boutique {self.id}</h1></body></html>"
+            f"</head><body><h1>Boutique {self.id}</h1>"
+            + ('<nav><a href="/produits/">Tous les produits</a></nav>' if self.kind == "chamber" else "")
+            + "</body></html>"
         )
         return html.encode(), headers
 

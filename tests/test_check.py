@@ -136,3 +136,18 @@ def test_check_follows_a_category_page_to_its_products():
         server.server_close()
     assert result.returncode == 0, result.stderr
     assert "  produit : Bougie figue — 18,50 € — disponibilité inconnue" in result.stdout
+
+
+def test_check_agrees_with_the_crawl_on_every_kind_of_source(tmp_path):
+    from samples.federation import FEDERATION, FederationSites, federation_entries
+
+    with FederationSites(port=0) as sites:
+        urls = {shop.id: sites.base_urls[shop.id] for shop in FEDERATION}
+        result, runs, _env = crawl_registry(tmp_path, [federation_entries(urls)])
+        assert result.returncode == 0, result.stderr[-2000:]
+        for shop in FEDERATION:
+            checked = run(urls[shop.id], "--allow-private", "--limit", "2")
+            assert checked.returncode == 0, (shop.id, checked.stdout, checked.stderr)
+            crawled = {r["url"] for r in runs[shop.id][0] if r["type"] == "product"}
+            found = product_urls(checked.stdout)
+            assert len(found) == 2 and set(found) <= crawled, (shop.id, found)
