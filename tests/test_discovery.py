@@ -283,3 +283,14 @@ def test_a_detected_kind_that_finds_nothing_is_detected_again_at_the_next_crawl(
     assert manifest["kind"] == "shopify" and manifest["products"] == 0
     assert manifest["detection"]["summary"] == "shopify (products.json, 3 produits)"
     assert not (tmp_path / "data" / "detected" / "volage.json").exists()  # forgotten: detect again next time
+
+
+def test_a_crawl_of_a_shopify_market_reads_its_products_under_the_market(sites, tmp_path):
+    base = sites.base_urls["epicerie"]
+    result, runs, _env = crawl_registry(tmp_path, [registry_entry("epicerie", base + "fr-fr/")])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records, manifest, _run_file = runs["epicerie"]
+    assert manifest["kind"] == "shopify" and manifest["detection"]["root"] == base + "fr-fr/"
+    products = [r for r in records if r["type"] == "product"]
+    assert {p["url"] for p in products} == {p["url"] for p in SHOPS[1].expected(base + "fr-fr/")}
+    assert all(p["url"].startswith(base + "fr-fr/products/") and p["currency"] == "EUR" for p in products)
