@@ -33,13 +33,14 @@ _API_TAG = re.compile(r"<link[^>]+https://api\.w\.org/", re.I)
 
 
 def rest_root(html: str | bytes | None, headers: dict[str, str] | None, page_url: str) -> str | None:
-    """The WordPress REST root a page announces (``Link`` header first, then the tag), else None."""
+    """The WordPress REST root a page announces (``Link`` header first, then the tag), else
+    None. Only a root on the shop's own host counts: a page cannot send the crawler elsewhere."""
     for name, value in (headers or {}).items():
         if name.lower() != "link":
             continue
         for link in parse_header_links(value):
             if API_REL in (link.get("rel") or "").split() and link.get("url"):
-                return _http(urljoin(page_url, link["url"]))
+                return _own(urljoin(page_url, link["url"]), page_url)
     if not html or not _API_TAG.search(html if isinstance(html, str) else html.decode("utf-8", "replace")):
         return None
     try:
@@ -48,12 +49,16 @@ def rest_root(html: str | bytes | None, headers: dict[str, str] | None, page_url
         return None
     for link in tree.xpath("//link[@href]"):
         if API_REL in (link.get("rel") or "").split():
-            return _http(urljoin(page_url, link.get("href").strip()))
+            return _own(urljoin(page_url, link.get("href").strip()), page_url)
     return None
 
 
-def _http(url: str) -> str | None:
-    return url if url.startswith(("http://", "https://")) else None
+def _own(url: str, page_url: str) -> str | None:
+    """``url`` if it is http(s) on ``page_url``'s host (``www.`` or not), else None."""
+    if not url.startswith(("http://", "https://")):
+        return None
+    host, page_host = urlsplit(url).hostname or "", urlsplit(page_url).hostname or ""
+    return url if host.removeprefix("www.") == page_host.removeprefix("www.") else None
 
 
 def default_root(base_url: str) -> str:
