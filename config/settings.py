@@ -66,7 +66,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "MAP_TILE_URL": (
         "",
-        "map tile URL template such as https://tile.example/{z}/{x}/{y}.png (empty: no maps, lists only)",
+        "map tile URL template, e.g. https://tile.example/{z}/{x}/{y}.png (empty: the bundled map of the region)",
     ),
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
     "CLICK_COUNT_LIMIT": (

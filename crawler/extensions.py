@@ -71,6 +71,9 @@ class RunManifest:
             "pid": os.getpid(),
             "host": socket.gethostname(),  # with pid: tells a killed run from a running one
         }
+        detection = getattr(spider, "detection", None)
+        if detection:  # kind detected, not registered: how, and the kinds passed over and why
+            self.manifest["detection"] = {k: detection.get(k) for k in ("summary", "root", "feed_url", "fallbacks")}
         shared = self.crawler.settings.get("EMPLETTES_SHARED_QUEUE")
         if shared:  # a distributed crawl: this run holds only the pages this worker fetched
             self.manifest["shared_queue"] = shared

@@ -722,91 +722,17 @@ def _is_day(text: str) -> bool:
 
 
 def cmd_check(args, config: Config) -> int:
-    from urllib.parse import urlsplit
+    from crawler.check import run_check
 
-    from crawler.check import CheckError, check, check_platform, explain_empty, fetch
-
-    if args.target.startswith(("http://", "https://")) and args.kind not in (
-        "website",
-        "social",
-    ):  # social: page markup
-        try:
-            found = check_platform(
-                args.target,
-                kind=args.kind,
-                allow_private=args.allow_private,
-                user_agent=config.user_agent,
-                limit=max(1, args.limit),
-            )
-        except CheckError as exc:
-            print(f"check: {exc}", file=sys.stderr)
-            return 2
-        print(f"detected: {found.detection.summary()}", file=sys.stderr if args.json else sys.stdout)
-        if found.detection.kind != "website":
-            for warning in found.warnings:
-                print(f"warning: {warning}", file=sys.stderr)
-            for product in found.products:
-                if args.json:
-                    print(json.dumps(product, ensure_ascii=False))
-                else:
-                    price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
-                    print(f"  product: {product['name']} — {price} — {product['availability']}")
-                    print(f"           {product['url']}")
-            if not found.products:
-                print(f"check: the {found.detection.kind} source answered but lists no product", file=sys.stderr)
-                return 1
-            return 0
-    try:
-        result = check(
-            args.target, base_url=args.base_url, allow_private=args.allow_private, user_agent=config.user_agent
-        )
-    except CheckError as exc:
-        print(f"check: {exc}", file=sys.stderr)
-        return 2
-    records = result.records
-    if args.json:
-        for record in records:
-            print(json.dumps(record, ensure_ascii=False))
-    else:
-        _print_readable(result)
-    home_page = args.target.startswith(("http://", "https://")) and urlsplit(result.url).path in ("", "/")
-    if not result.extraction.products and home_page and not result.extraction.login_required:
-        # A home page rarely declares products: look at the pages it links to, as the crawler would.
-        from crawler.check import explain_site, sample_site
-
-        _, body = fetch(result.url, allow_private=args.allow_private, user_agent=config.user_agent)
-        sample = sample_site(
-            result.url, body, allow_private=args.allow_private, user_agent=config.user_agent, pages=max(args.limit, 1)
-        )
-        products = sample.products[: max(args.limit, 1)]
-        for product in products:
-            if args.json:
-                print(json.dumps(product, ensure_ascii=False))
-            else:
-                price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
-                print(f"  product: {product['name']} — {price} — {product['availability']}")
-                print(f"           {product['url']}")
-        if products:
-            return 0
-        print(explain_site(result.url, sample), file=sys.stderr)
-        return 1
-    if not result.extraction.products:
-        print(explain_empty(result), file=sys.stderr)
-        return 1 if not records else 0
-    return 0
-
-
-def _print_readable(result) -> None:
-    ext = result.extraction
-    print(f"{result.url}")
-    print(f"  markup: {', '.join(ext.syntaxes) or 'none'}")
-    for product in ext.products:
-        price = f"{product['price']} {product['currency'] or '?'}" if product.get("price") else "no price"
-        print(f"  product: {product['name']} — {price} — {product['availability']}")
-        print(f"           {product['url']}")
-    for shop in ext.shops:
-        where = " ".join(filter(None, [shop.get("postcode"), shop.get("town")]))
-        print(f"  shop: {shop['name']}{' — ' + where if where else ''}")
+    return run_check(
+        args.target,
+        kind=args.kind,
+        limit=args.limit,
+        as_json=args.json,
+        base_url=args.base_url,
+        allow_private=args.allow_private,
+        user_agent=config.user_agent,
+    )
 
 
 def cmd_demo(args, config: Config) -> int:

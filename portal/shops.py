@@ -3,8 +3,10 @@
 ``/boutique/<id>`` shows one shop (hours with "ouvert maintenant" on Paris's clock, its
 products searchable with ``q``); ``/boutiques`` lists every shop by town, filterable by
 town and category with plain links, so both work without JavaScript. Maps are an extra
-drawn by ``static/map.js`` from a JSON block when ``MAP_TILE_URL`` is set; the lists are
-always in the page.
+drawn by ``static/map.js`` from a JSON block: on tiles when ``MAP_TILE_URL`` is set, else
+on the bundled contours of the region's départements and communes (``static/geo/``, built
+by :mod:`portal.mapdata`), with no request leaving the portal. The lists are always in the
+page.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from indexer.analysis import fold
 from indexer.search import SearchBackend, SearchQuery
+from portal.assets import asset_url
 from portal.backend import get_backend, get_config
 from portal.discovery import absolute_url
 from portal.formatting import safe_url, service_label, shorten, tel_href
@@ -135,15 +138,22 @@ def shop_json(record: dict[str, Any], *, products: int | None = None, now: datet
     }
 
 
-def map_settings() -> dict[str, str] | None:
-    """Tile URL and credit when maps are configured (``MAP_TILE_URL``); ``None``: lists only."""
+OFFLINE_MAP = "geo/centre-val-de-loire.json"  # the region's contours, see static/geo/LICENCE.md
+
+
+def map_settings() -> dict[str, str]:
+    """Tiles and their credit when ``MAP_TILE_URL`` is set; else the bundled contours of the
+    region (``geo``), credited to their source. A tile URL that is not http(s) or a local path
+    is ignored: the bundled map is drawn instead."""
     config = get_config()
     tiles = (config.map_tile_url or "").strip()
-    if not tiles:
-        return None
-    if not (safe_url(tiles) or (tiles.startswith("/") and not tiles.startswith("//") and "\\" not in tiles)):
-        return None
-    return {"tiles": tiles, "attribution": (config.map_attribution or "").strip()}
+    if tiles and (safe_url(tiles) or (tiles.startswith("/") and not tiles.startswith("//") and "\\" not in tiles)):
+        return {"tiles": tiles, "geo": "", "attribution": (config.map_attribution or "").strip()}
+    return {
+        "tiles": "",
+        "geo": asset_url(OFFLINE_MAP),
+        "attribution": _("Contours des communes : IGN Admin Express et INSEE, Licence Ouverte"),
+    }
 
 
 def map_points(shops: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

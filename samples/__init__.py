@@ -33,6 +33,7 @@ __all__ = [
     "SampleSites",
     "ShopSpec",
     "default_base_urls",
+    "demo_base_urls",
     "expected_products",
     "expected_shops",
     "shop",
@@ -52,6 +53,14 @@ def shop(shop_id: str) -> ShopSpec:
 def default_base_urls(port: int = DEFAULT_PORT, host_prefix: str = DEFAULT_HOST_PREFIX) -> dict[str, str]:
     """Shop id -> ``http://127.0.1.N:PORT/``, the addresses ``SampleSites`` uses."""
     return {s.id: f"http://{host_prefix}{s.number}:{port}/" for s in SHOPS}
+
+
+def demo_base_urls(port: int = DEFAULT_PORT, host_prefix: str = DEFAULT_HOST_PREFIX) -> dict[str, str]:
+    """Every shop of the demo (the markup shops and the federation's platform shops), as
+    ``samples.federation.FederationSites`` serves them: the demo registry's addresses."""
+    from samples.federation import federation_base_urls
+
+    return {**default_base_urls(port, host_prefix), **federation_base_urls(port, host_prefix)}
 
 
 def _selection(

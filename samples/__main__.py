@@ -11,7 +11,7 @@ import argparse
 import contextlib
 import threading
 
-from samples import SHOPS, SampleSites, default_base_urls, write_sources_yaml
+from samples import SHOPS, SampleSites, demo_base_urls, write_sources_yaml
 from samples.server import DEFAULT_HOST_PREFIX, DEFAULT_PORT
 
 
@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.write_sources:
-        write_sources_yaml(args.write_sources, default_base_urls(args.port, args.host_prefix))
-        print(f"wrote {args.write_sources} ({len(SHOPS)} shops)")
+        urls = demo_base_urls(args.port, args.host_prefix)
+        write_sources_yaml(args.write_sources, urls)
+        print(f"wrote {args.write_sources} ({len(urls)} sources)")
         return 0
 
     shops = args.shops.split(",") if args.shops else None

@@ -41,10 +41,16 @@ class PlatformShop:
     faults: dict[str, list] = field(default_factory=dict)  # "path?query" -> [429, 500, "malformed", ...]
     edited: dict[int, datetime] = field(default_factory=dict)  # product -> when its price went up by 1.00
     removed: set[int] = field(default_factory=set)  # products the shop has withdrawn
+    # Installed in a sub-folder ("/boutique/" for WordPress, a market's "/fr-fr/" for Shopify):
+    # the shop, its API and its pages live under it, and its pages say so.
+    prefix: str = ""
+    titles: list[tuple[str, str]] = field(default_factory=list)  # (name, category): real-looking products
 
     def __post_init__(self):
         self.id = self.id or self.kind
         self._lock = threading.Lock()
+        if self.titles:
+            self.n = len(self.titles)
 
     # -- the catalogue ------------------------------------------------------------------------
 
@@ -54,16 +60,21 @@ class PlatformShop:
         variants = [(price, i % 4 != 0)]
         if i % 3 == 0:
             variants = [(price + 2, False), (price, True)]  # the cheaper one in stock
+        title, category = (
+            self.titles[i - 1]
+            if self.titles
+            else (f"Produit local n°{i} — édition « Loire »", CATEGORIES[i % len(CATEGORIES)])
+        )
         return {
             "handle": f"produit-{i}",
-            "title": f"Produit local n°{i} — édition « Loire »",
+            "title": title,
             "price": price,
             "variants": variants,
             "available": any(a for _, a in variants),
             "sku": f"SKU-{i:04d}",
             "gtin": _ean13(376000000000 + i) if i % 2 else None,
             "brand": BRANDS[i % len(BRANDS)],
-            "category": CATEGORIES[i % len(CATEGORIES)],
+            "category": category,
             "description": f"Fabriqué à Tours. Lot {i} & cie.",
         }
 
@@ -111,21 +122,30 @@ class PlatformShop:
                 '<script>var Shopify = Shopify || {}; Shopify.shop = "boutique.myshopify.com"; '
                 'Shopify.theme = {"name":"Dawn","id":1};'
                 + (' Shopify.currency = {"active":"EUR","rate":"1.0"};' if self.currency_on_home else "")
+                + (f' Shopify.routes = {{}}; Shopify.routes.root = "{self.prefix}";' if self.prefix else "")
                 + "</script>"
             )
             headers = {"X-ShopId": "60000001", "X-Shopify-Stage": "production"}
         elif self.kind == "woocommerce":
+            # WordPress names its REST root, absolute, in a header and a tag (a sub-folder install too).
             head = (
-                '<link rel="https://api.w.org/" href="/wp-json/">\n'
-                "<link rel='stylesheet' href='/wp-content/plugins/woocommerce/assets/css/woocommerce.css'>"
+                f'<link rel="https://api.w.org/" href="{base_url}wp-json/">\n'
+                f"<link rel='stylesheet' href='{base_url}wp-content/plugins/woocommerce/assets/css/woocommerce.css'>"
             )
+            headers = {"Link": f'<{base_url}wp-json/>; rel="https://api.w.org/"'}
         elif self.kind.startswith("feed"):
             fmt = self.kind.split("-")[1]
             mime = {"rss": "application/rss+xml", "atom": "application/atom+xml"}.get(fmt, "text/tab-separated-values")
-            head = f'<link rel="alternate" type="{mime}" title="Flux produits" href="/feeds/products.{fmt}">'
+            # A blog's feed first, as WordPress themes write it: the product feed must still be the one read.
+            head = (
+                '<link rel="alternate" type="application/rss+xml" title="Le blog" href="/feed/">'
+                f'<link rel="alternate" type="{mime}" title="Flux produits" href="/feeds/products.{fmt}">'
+            )
         html = (
             f"<!doctype html><html lang=fr><head><meta charset=utf-8><title>Boutique {self.id}</title>{head}"
-            f"</head><body><h1>Boutique {self.id}</h1></body></html>"
+            f"</head><body><h1>Boutique {self.id}</h1>"
+            + ('<nav><a href="/produits/">Tous les produits</a></nav>' if self.kind == "chamber" else "")
+            + "</body></html>"
         )
         return html.encode(), headers
 
@@ -435,6 +455,10 @@ class PlatformShop:
         path = request.path
         if path == "/robots.txt":
             return Response(b"User-agent: *\nDisallow: /cart\nDisallow: /checkout\n", content_type="text/plain")
+        if self.prefix:  # the shop lives under its sub-folder: the rest of the host is not its own
+            if not path.startswith(self.prefix):
+                return Response(b"", status=302, headers={"Location": self.prefix})
+            path, base_url = "/" + path[len(self.prefix) :], base_url + self.prefix.lstrip("/")
         if path == "/":
             body, headers = self.home(base_url)
             return Response(body, content_type="text/html; charset=utf-8", headers=headers)
@@ -518,8 +542,9 @@ def _ean13(stem: int) -> str:
 class PlatformSites:
     """The platform shops, each on its own loopback host 127.0.1.(101+k), one free port."""
 
-    def __init__(self, shops: list[PlatformShop], host_prefix: str = "127.0.1.", first: int = 101):
+    def __init__(self, shops: list, host_prefix: str = "127.0.1.", first: int = 101, port: int = 0):
         self.shops = shops
+        self.port = port
         self.host_prefix, self.first = host_prefix, first
         self.base_urls: dict[str, str] = {}
         self.requests: list[tuple[str, str, int]] = []
@@ -537,7 +562,7 @@ class PlatformSites:
         return app
 
     def start(self) -> PlatformSites:
-        port = 0
+        port = self.port
         for k, shop in enumerate(self.shops):
             host = f"{self.host_prefix}{self.first + k}"
             with _listening_socket(host, port) as sock:

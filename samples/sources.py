@@ -99,8 +99,10 @@ def _entry(shop: ShopSpec, base_url: str) -> str:
 
 
 def sources_yaml(base_urls: Mapping[str, str]) -> str:
-    """The registry of the shops named in ``base_urls`` (shop id -> base URL), by town."""
+    """The registry of the shops named in ``base_urls`` (shop id -> base URL), by town; then
+    the federation's platform shops named there (:mod:`samples.federation`), kinds left to detect."""
     from samples import SHOPS
+    from samples.federation import federation_entries
 
     shops = [s for s in SHOPS if s.id in base_urls]
     towns = sorted({s.town for s in shops}, key=lambda t: min(s.number for s in shops if s.town == t))
@@ -109,7 +111,18 @@ def sources_yaml(base_urls: Mapping[str, str]) -> str:
         here = [s for s in shops if s.town == town]
         parts.append(f"\n  # ---- {town} ({here[0].postcode}) " + "-" * max(4, 60 - len(town)))
         parts.append("\n\n".join(_entry(s, base_urls[s.id]) for s in here))
+    federation = federation_entries(dict(base_urls))
+    if federation:
+        parts.append(FEDERATION_HEADER + federation)
     return "\n".join(parts) + "\n"
+
+
+FEDERATION_HEADER = """
+  # ---- Boutiques lues par leur plateforme ------------------------------------------
+  # Sans « kind » : le robot le détecte (Shopify, WooCommerce dans un sous-dossier, flux
+  # Google Merchant annoncé par la page). La plateforme de la chambre et la page sociale
+  # le disent, rien sur leurs pages ne permettant de le deviner.
+"""
 
 
 def write_sources_yaml(path: str | Path, base_urls: Mapping[str, str]) -> None:

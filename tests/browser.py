@@ -153,3 +153,19 @@ def describe_violations(violations: list[dict]) -> str:
             summary = " ".join(node.get("failureSummary", "").split())
             lines.append(f"    {' '.join(map(str, node['target']))} :: {node['html'][:160]} :: {summary[:240]}")
     return "\n".join(lines)
+
+
+def first_marker_popup(page):
+    """Click the map's first marker; its popup, once open."""
+    page.locator(".map--ready .leaflet-interactive").first.click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    return popup
+
+
+def assert_popup_shows_the_hostile_shop_as_text(page) -> None:
+    """The popup of portal_samples' hostile shop: its name as text, a link to its page only."""
+    popup = first_marker_popup(page)
+    assert popup.inner_text().splitlines()[0] == "Atelier <img src=x onerror=alert(1)>"
+    assert popup.locator("img").count() == 0
+    assert popup.locator("a").get_attribute("href") == "/boutique/atelier-hostile"

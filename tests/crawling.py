@@ -28,3 +28,22 @@ def crawl_registry(tmp: Path, entries: list[str]) -> tuple[subprocess.CompletedP
         records = [json.loads(line) for line in run_file.read_text().splitlines()]
         runs[run_dir.name] = (records, json.loads(manifest.read_text()), run_file)
     return result, runs, env
+
+
+def run_demo(env: dict) -> subprocess.CompletedProcess:
+    """``emplettes demo --no-serve`` on free ports, as a chamber tries it: crawl and index only."""
+    return subprocess.run(
+        [sys.executable, "-m", "emplettes.cli", "demo", "--no-serve", "--sites-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def registry_entry(source_id: str, url: str, town: str = "Tours", postcode: str = "37000") -> str:
+    """A registry entry (for :func:`crawl_registry`) without ``kind``: the crawl detects it."""
+    return (
+        f"  - id: {source_id}\n    name: {source_id.title()}\n    url: {url}\n    town: {town}\n"
+        f"    postcode: '{postcode}'\n    allow_private: true"
+    )

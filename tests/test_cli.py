@@ -131,9 +131,9 @@ def test_check_explains_a_page_without_markup(tmp_path):
     page.write_text("<html><body><h1>Bienvenue</h1></body></html>")
     result = run("check", str(page))
     assert result.returncode == 1
-    assert "no schema.org Product" in result.stderr and '"@type": "Product"' in result.stderr
+    assert "aucun balisage de produit schema.org" in result.stderr and '"@type": "Product"' in result.stderr
 
 
 def test_check_unknown_file_is_a_clear_error():
     result = run("check", "no-such-page.html")
-    assert result.returncode == 2 and "no such file" in result.stderr
+    assert result.returncode == 2 and "fichier introuvable" in result.stderr

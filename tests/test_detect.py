@@ -56,8 +56,8 @@ def sites():
 def test_detect_in_two_requests(sites):
     fetch = http_fetcher(allow_private=True)
     found = {shop.id: detect(sites.base_urls[shop.id], fetch) for shop in SHOPS}
-    assert found["shopify"].summary() == "shopify (products.json, 137 products)"
-    assert found["woocommerce"].summary() == "woocommerce (Store API, 230 products)"
+    assert found["shopify"].summary() == "shopify (products.json, 137 produits)"
+    assert found["woocommerce"].summary() == "woocommerce (Store API, 230 produits)"
     assert found["feed-rss"].kind == "feed" and found["feed-rss"].products == 12
     assert all(d.requests <= 2 for d in found.values())
 
@@ -69,7 +69,7 @@ def test_detect_falls_back_to_website_when_the_api_is_closed():
     }
     found = detect("https://s.example/", lambda url: pages[url])
     assert found.kind == "website" and found.platform == "shopify"
-    assert "did not answer" in found.evidence[-1]
+    assert found.fallbacks == ["shopify : products.json a répondu HTTP 404"]
 
 
 def run(*args):
@@ -79,12 +79,12 @@ def run(*args):
 def test_check_on_a_home_page_says_what_it_detected_and_bounds_the_records(sites):
     result = run("check", sites.base_urls["shopify"], "--allow-private", "--limit", "3")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "detected: shopify (products.json, 137 products)"
-    assert result.stdout.count("  product: ") == 3
+    assert result.stdout.splitlines()[0] == "détecté : shopify (products.json, 137 produits)"
+    assert result.stdout.count("  produit : ") == 3
     as_json = run("check", sites.base_urls["woocommerce"], "--allow-private", "--json", "--limit", "5")
     records = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert len(records) == 5 and records[0]["currency"] == "EUR"
-    assert "detected: woocommerce (Store API, 230 products)" in as_json.stderr
+    assert "détecté : woocommerce (Store API, 230 produits)" in as_json.stderr
 
 
 def test_a_feed_address_is_detected_as_a_feed(sites):
@@ -112,8 +112,8 @@ def test_check_on_a_website_home_page_reads_the_pages_it_links_to():
     with SampleSites(port=0, shops=["fromagerie-du-donjon"]) as shops:
         result = run("check", shops.base_urls["fromagerie-du-donjon"], "--allow-private", "--limit", "3")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("detected: website")
-    assert result.stdout.count("  product: ") >= 3
+    assert result.stdout.startswith("détecté : website")
+    assert result.stdout.count("  produit : ") >= 3
 
 
 def test_check_says_why_a_shop_shows_nothing_and_what_to_add():
@@ -148,5 +148,5 @@ def test_check_says_why_a_shop_shows_nothing_and_what_to_add():
     finally:
         server.shutdown()
     assert result.returncode == 1
-    assert "no schema.org Product or OpenGraph product markup found on 2 product-like pages" in result.stderr
+    assert "aucun balisage de produit schema.org ou OpenGraph sur 2 pages de" in result.stderr
     assert '"@type": "Product"' in result.stderr

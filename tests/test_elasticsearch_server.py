@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from backend_catalogue import ES_TEST_PREFIX, ON_ELASTICSEARCH
+from crawling import run_demo
 from run_files import RUN1, product, shop, write_run
 
 from indexer.backends.base import SearchQuery
@@ -323,20 +324,14 @@ def test_the_demo_runs_end_to_end_on_elasticsearch(tmp_path, prefix):
         "ELASTICSEARCH_INDEX": prefix,
         "SOURCES_FILE": str(ROOT / "sources.yaml"),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "emplettes.cli", "demo", "--no-serve", "--sites-port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    done = run_demo(env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stdout + done.stderr
-    assert "indexed 13 run(s)" in done.stdout
+    assert "indexed 18 run(s)" in done.stdout
     assert "[complete]" in done.stdout and "[partial]" not in done.stdout
     reader = ElasticsearchBackend(os.environ["ELASTICSEARCH_URL"], prefix=prefix, readonly=True)
     stats = reader.stats()
     found = reader.search(SearchQuery(text="bougie", per_page=5))
     reader.close()
-    assert stats["products"] > 200 and len(stats["sources"]) == 13
+    assert stats["products"] > 200 and len(stats["sources"]) == 18
     assert found.total > 0 and all(hit["url"].startswith("http://127.0.1.") for hit in found.hits)

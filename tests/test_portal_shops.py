@@ -155,11 +155,19 @@ def test_shop_map_data_comes_from_json_not_script(shops_url):
     assert re.search(r'<script src="/static/vendor/leaflet/leaflet[.\w]*\.js" defer>', html)
 
 
-def test_without_map_tiles_configured_there_is_no_map(portal_url):
-    html = get(portal_url, "/boutique/boite-a-livres").text
-    assert "leaflet" not in html and "data-map" not in html
-    html = get(portal_url, "/boutiques").text
-    assert "leaflet" not in html and "La Boîte à Livres" in html
+def test_without_map_tiles_the_map_is_the_bundled_region_and_nothing_leaves_the_portal(portal_url):
+    for path in ("/boutique/boite-a-livres", "/boutiques"):
+        html = get(portal_url, path).text
+        assert "data-tiles" not in html and "La Boîte à Livres" in html
+        (geo,) = re.findall(r'data-geo="([^"]+)"', html)
+        assert re.fullmatch(r"/static/geo/centre-val-de-loire\.[0-9a-f]{8}\.json", geo), geo
+        assert "IGN Admin Express et INSEE, Licence Ouverte" in html
+        assets = re.findall(r'<(?:script|link rel="stylesheet")[^>]*?(?:src|href)="([^"]+)"', html)
+        assert assets and all(a.startswith("/static/") for a in assets), assets  # all the portal's own
+    region = get(portal_url, geo).json()
+    assert len(region["departements"]) == 6 and len(region["communes"]) > 1700
+    assert {d["code"] for d in region["departements"]} == {"18", "28", "36", "37", "41", "45"}
+    assert "Licence Ouverte" in region["licence"]
 
 
 def test_canonical_urls_use_the_request_host_without_public_url(portal_url):

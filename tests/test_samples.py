@@ -24,7 +24,7 @@ from protego import Protego
 from samples import (
     SHOPS,
     SampleSites,
-    default_base_urls,
+    demo_base_urls,
     expected_products,
     expected_shops,
     shop,
@@ -32,6 +32,7 @@ from samples import (
     unreachable_products,
     write_sources_yaml,
 )
+from samples.federation import FEDERATION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -394,15 +395,16 @@ def test_requests_are_logged_per_shop(sites):
 
 def test_committed_sources_yaml_matches_the_catalogue():
     committed = (ROOT / "sources.yaml").read_text(encoding="utf-8")
-    assert committed == sources_yaml(default_base_urls()), "regenerate: python -m samples --write-sources sources.yaml"
+    assert committed == sources_yaml(demo_base_urls()), "regenerate: python -m samples --write-sources sources.yaml"
 
 
 def test_sources_yaml_validates_and_lists_every_shop():
     from crawler.registry import load_registry
 
     registry = load_registry(ROOT / "sources.yaml")
-    assert [s.id for s in sorted(registry.sources, key=lambda s: shop(s.id).number)] == [s.id for s in SHOPS]
-    for source in registry.sources:
+    markup = [s for s in registry.sources if s.id not in {f.id for f in FEDERATION}]
+    assert [s.id for s in sorted(markup, key=lambda s: shop(s.id).number)] == [s.id for s in SHOPS]
+    for source in markup:
         spec = shop(source.id)
         assert source.url == f"http://127.0.1.{spec.number}:8701/"
         assert source.allow_private is True
@@ -410,6 +412,18 @@ def test_sources_yaml_validates_and_lists_every_shop():
         assert (source.geo.lat, source.geo.lon) == (spec.lat, spec.lon)
         assert source.services == list(spec.services)
     assert registry.get("le-petit-ebeniste").sitemap == "http://127.0.1.7:8701/sitemap.xml"
+    # The federation's platform shops: kinds left to detection, but where no page can tell.
+    federation = {s.id: s for s in registry.sources if s.id in {f.id for f in FEDERATION}}
+    assert set(federation) == {f.id for f in FEDERATION}
+    assert {s.id: s.kind for s in federation.values()} == {
+        "epicerie-des-tanneurs": None,
+        "cave-saint-martin": None,
+        "sabots-du-berry": None,
+        "vitrines-de-blois": "platform",
+        "atelier-de-loire": "social",
+    }
+    assert federation["cave-saint-martin"].url.endswith("/boutique/")
+    assert federation["epicerie-des-tanneurs"].url.endswith("/fr-fr/")
 
 
 def test_write_sources_yaml_points_at_the_running_sites(sites, tmp_path):

@@ -93,9 +93,9 @@ def test_check_says_when_a_page_needs_a_login_and_reads_an_opengraph_page(crawle
         )
 
     walled = check(sites.base_urls["mur"])
-    assert "log in" in walled.stdout + walled.stderr and "never logs in" in walled.stdout + walled.stderr
+    assert "se connecter" in walled.stdout + walled.stderr and "ne se connecte jamais" in walled.stdout + walled.stderr
     forced = check(sites.base_urls["mur"], "--kind", "social")
-    assert "never logs in" in forced.stderr and forced.returncode != 0, forced.stdout + forced.stderr
+    assert "ne se connecte jamais" in forced.stderr and forced.returncode != 0, forced.stdout + forced.stderr
     page = check(sites.base_urls["atelier"] + "p/creation-2/", "--json")
     (product,) = [json.loads(line) for line in page.stdout.splitlines() if '"product"' in line]
     assert (product["price"], product["currency"], product["availability"], product["sku"]) == (

@@ -8,6 +8,11 @@ carries no currency: the shop's own pages declare it (:func:`currency_from_html`
 is never guessed.
 
 Also reads the ``/products/<handle>.js`` payload (prices in cents, as integers).
+
+A shop selling to several markets serves each one under a sub-folder (``/fr-fr/``,
+``/be-nl/``) with its own language and currency; its pages say which with
+``Shopify.routes.root``. ``products.json`` and product pages live under that root, so a
+shop registered by its market address is read in that market (:func:`shop_root`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.adapters import MalformedPayload, Page, absolute, as_list, gtin, product
 from crawler.extract.prices import normalise_currency
@@ -25,8 +30,31 @@ PAGE_SIZE = 250  # Shopify's maximum for products.json
 PAGE_CAP = 100  # Shopify stops paginating products.json by page number after a while; so do we
 
 
+# Shopify Markets sub-folders: a language, optionally a country (``/fr/``, ``/fr-be/``, ``/en-ca/``).
+_MARKET = re.compile(r"^/([a-z]{2}(?:-[a-z]{2})?)(?:/|$)", re.I)
+_ROUTES_ROOT = re.compile(r"""Shopify\.routes\.root\s*=\s*["']([^"'<>]{1,40})["']""")
+
+
+def shop_root(url: str, html: str | bytes | None = None) -> str:
+    """The root the shop's storefront answers under: ``https://shop.fr/`` or a market's
+    ``https://shop.fr/fr-fr/``. The page's ``Shopify.routes.root`` says it when given;
+    else a market sub-folder at the start of ``url``'s path; else the host's root."""
+    parts = urlsplit(url)
+    if html is not None:
+        text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+        declared = _ROUTES_ROOT.search(text)
+        if declared and _MARKET.match(declared.group(1).rstrip("/") + "/"):
+            return urlunsplit((parts.scheme, parts.netloc, declared.group(1).rstrip("/") + "/", "", ""))
+        if declared and declared.group(1) == "/":
+            return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+    market = _MARKET.match(parts.path)
+    path = f"/{market.group(1)}/" if market else "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
 def products_url(base_url: str, page: int = 1) -> str:
-    return urljoin(base_url, "/products.json") + "?" + urlencode({"limit": PAGE_SIZE, "page": page})
+    """``products.json`` under the shop's root (``base_url`` may be any of its addresses)."""
+    return urljoin(shop_root(base_url), "products.json") + "?" + urlencode({"limit": PAGE_SIZE, "page": page})
 
 
 def first_request(base_url: str) -> str:
@@ -107,7 +135,7 @@ def fold_product(raw: dict, base_url: str, currency: str | None) -> dict | None:
         featured = raw.get("image") if isinstance(raw.get("image"), dict) else {}
         image = raw.get("featured_image") or featured.get("src")
     handle = raw.get("handle")
-    url = absolute(f"/products/{handle}", base_url) if handle else absolute(raw.get("url"), base_url)
+    url = absolute(f"products/{handle}", shop_root(base_url)) if handle else absolute(raw.get("url"), base_url)
     category = raw.get("product_type") or raw.get("type") or None
     return product(
         name=raw.get("title"),

@@ -26,35 +26,24 @@ def spider_for(source: Source) -> type:
     return SPIDERS.get(source.kind or detected_kind(source), WebsiteSpider)
 
 
-DETECTION_TTL = 7 * 24 * 3600  # a shop rarely changes platform; re-detect weekly
-
-
 def detected_kind(source: Source) -> str:
     """The kind :func:`crawler.detect.detect` finds for ``source``; ``website`` if it cannot tell.
 
-    The answer is kept a week in ``DATA_DIR/detected/<source>.json``: only the first crawl
-    of a source without ``kind`` pays the (at most three) detection requests.
+    The answer is kept a week in ``DATA_DIR/detected/<source>.json`` (with the kinds passed
+    over and why, which the run's manifest repeats): only the first crawl of a source
+    without ``kind`` pays the detection requests. A crawl that finds nothing the detected
+    way forgets it, so the next one detects again.
     """
-    import json
     import logging
-    import time
 
     from config import Config
-    from crawler.detect import detect, http_fetcher
+    from crawler.detect import detect, http_fetcher, remember, remembered
 
     log = logging.getLogger(__name__)
     config = Config()
-    cache = config.data_dir / "detected" / f"{source.id}.json"
-    try:
-        known = json.loads(cache.read_text(encoding="utf-8"))
-        if (
-            known.get("url") == source.url
-            and time.time() - known.get("at", 0) < DETECTION_TTL
-            and known.get("kind") in SPIDERS
-        ):
-            return known["kind"]
-    except (OSError, ValueError, AttributeError):
-        pass
+    known = remembered(config.data_dir, source.id, source.url)
+    if known is not None and known.get("kind") in SPIDERS:
+        return known["kind"]
     try:
         found = detect(
             source.url, http_fetcher(allow_private=source.allow_private, user_agent=config.user_agent, timeout=5)
@@ -64,11 +53,9 @@ def detected_kind(source: Source) -> str:
         return "website"
     kind = found.kind if found.kind in SPIDERS else "website"
     log.info("%s: detected %s", source.id, found.summary())
-    if found.via.startswith(("home page answered", "robots.txt")):
+    for why in found.fallbacks:
+        log.warning("%s: %s", source.id, why)
+    if found.page_unread:
         return kind  # the home page could not be read this time: ask again next crawl
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"url": source.url, "kind": kind, "at": time.time(), "summary": found.summary()}))
-    except OSError:
-        pass
+    remember(config.data_dir, source.id, source.url, found)
     return kind

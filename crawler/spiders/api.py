@@ -23,6 +23,17 @@ from crawler.registry import Source
 from crawler.spiders.accounting import PageAccounting
 
 
+def detection_of(source: Source) -> dict | None:
+    """How this source's kind was detected (``None`` when the registry names it): the run's
+    manifest repeats it, with the kinds passed over and why."""
+    if source.kind is not None:
+        return None
+    from config import Config
+    from crawler.detect import remembered
+
+    return remembered(Config().data_dir, source.id, source.url)
+
+
 class ApiSpider(PageAccounting, Spider):
     kind = "api"
     # API pages and listing pages chain one after the other (page N+1 is found on page N):
@@ -41,6 +52,7 @@ class ApiSpider(PageAccounting, Spider):
         self.home_url = source.url if home.path else source.url + "/"
         self.allowed_domains = [(home.hostname or "").removeprefix("www.")]
         self.fetched_pages = 0
+        self.detection = detection_of(source)
 
     # -- the home page names the shop (and, for Shopify, its currency) -----------------------
 
@@ -75,6 +87,20 @@ class ApiSpider(PageAccounting, Spider):
             return True
         self.logger.warning("max_pages=%d reached: further pages are left for the next run", self.max_pages)
         return False
+
+    def closed(self, reason: str) -> None:
+        """A detected kind that gave nothing: forget it, so the next crawl detects again
+        (the platform may have closed its API, or the feed moved) and falls back."""
+        if self.detection is not None and not self.crawler.stats.get_value("emplettes/products"):
+            from config import Config
+            from crawler.detect import forget
+
+            self.logger.warning(
+                "%s: the detected kind %s found no product: the next crawl detects the kind again",
+                self.source.id,
+                self.kind,
+            )
+            forget(Config().data_dir, self.source.id)
 
     # -- records -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Shopify shops: the home page (shop and currency), then ``products.json`` page by page."""
+"""Shopify shops: the home page (shop, currency, the market's root), then ``products.json`` page by page."""
 
 from __future__ import annotations
 
@@ -20,17 +20,25 @@ class ShopifySpider(ApiSpider):
         # products.json carries no currency: the home page says it, so it is read first.
         yield self.home_request()
 
+    @property
+    def root(self) -> str:
+        """The storefront's root: the market sub-folder the shop's pages name, else the host's."""
+        return getattr(self, "_root", None) or shopify.shop_root(self.home_url)
+
     def parse_home(self, response: Response, **_: Any) -> Iterable[Any]:
         yield from super().parse_home(response)
-        currency = shopify.currency_from_html(response.text) if hasattr(response, "text") else None
+        text = response.text if hasattr(response, "text") else None
+        if text is not None:
+            self._root = shopify.shop_root(self.home_url, text)
+        currency = shopify.currency_from_html(text) if text is not None else None
         if currency is not None:
-            yield from self.next_page(shopify.first_request(self.home_url), 1, currency)
+            yield from self.next_page(shopify.first_request(self.root), 1, currency)
         else:  # one more request: the shop's /meta.json says its currency
-            yield Request(shopify.meta_url(self.home_url), callback=self.parse_meta, errback=self.meta_failed)
+            yield Request(shopify.meta_url(self.root), callback=self.parse_meta, errback=self.meta_failed)
 
     def home_failed(self, failure) -> Iterable[Any]:
         yield from super().home_failed(failure)
-        yield Request(shopify.meta_url(self.home_url), callback=self.parse_meta, errback=self.meta_failed)
+        yield Request(shopify.meta_url(self.root), callback=self.parse_meta, errback=self.meta_failed)
 
     def parse_meta(self, response: Response) -> Iterable[Any]:
         yield from self.start_listing(shopify.currency_from_meta(response.body))
@@ -42,7 +50,7 @@ class ShopifySpider(ApiSpider):
         if currency is None:
             self.logger.warning("%s declares no currency: its prices are kept without one", self.home_url)
             self.crawler.stats.inc_value("emplettes/no_currency")
-        yield from self.next_page(shopify.first_request(self.home_url), 1, currency)
+        yield from self.next_page(shopify.first_request(self.root), 1, currency)
 
     def next_page(self, url: str, page: int, currency: str | None, after_malformed: bool = False) -> Iterable[Request]:
         if self.may_fetch():
@@ -57,13 +65,13 @@ class ShopifySpider(ApiSpider):
         self, response: Response, page: int, currency: str | None, after_malformed: bool = False
     ) -> Iterable[Any]:
         try:
-            result = shopify.parse(response.body, self.home_url, page=page, currency=currency)
+            result = shopify.parse(response.body, self.root, page=page, currency=currency)
         except MalformedPayload as exc:
             self.malformed(response, exc)
             # One unreadable page in a listing does not end it: the next one may be fine. A
             # first page, or two in a row, means products.json is not there to be read.
             if page > 1 and not after_malformed and page < shopify.PAGE_CAP:
-                yield from self.next_page(shopify.products_url(self.home_url, page + 1), page + 1, currency, True)
+                yield from self.next_page(shopify.products_url(self.root, page + 1), page + 1, currency, True)
             return
         for warning in result.warnings:
             if "page cap" in warning:

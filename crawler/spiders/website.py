@@ -27,6 +27,7 @@ from crawler.records import build_product, build_shop
 from crawler.registry import Source
 from crawler.sitemaps import product_sitemaps
 from crawler.spiders.accounting import PageAccounting
+from crawler.spiders.api import detection_of
 
 # Paths a shopper's crawler has no business in: carts, accounts, searches, sorts.
 _DENY = (
@@ -82,6 +83,7 @@ class WebsiteSpider(PageAccounting, SitemapSpider):
         self.sitemap_pages = 0
         self.scheduled_pages = 0
         self.budget_warned = False
+        self.detection = detection_of(source)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):

@@ -8,6 +8,9 @@ answers everything, which is still right), and the others are carried over from 
 Deletions are caught by counting: if the shop's total (``X-WP-Total`` of a one-product
 probe) differs from what the merge would give, the run falls back to a full pull. A full
 pull also happens at least weekly, and whenever an incremental page fails.
+
+The Store API is read under the REST root the home page announces (``Link: <…/wp-json/>;
+rel="https://api.w.org/"``), so a shop installed in a sub-folder is read where it is.
 """
 
 from __future__ import annotations
@@ -33,19 +36,35 @@ class WooCommerceSpider(ApiSpider):
     kind = "woocommerce"
     mode = "full"
 
+    rest_root: str | None = None
+
     async def start(self) -> AsyncIterator[Any]:
+        # The home page first: it names the shop and announces the REST root the API is under.
         yield self.home_request()
+
+    def parse_home(self, response: Response, **_: Any) -> Iterable[Any]:
+        yield from super().parse_home(response)
+        headers = {"Link": ", ".join(v.decode("latin-1") for v in response.headers.getlist("Link"))}
+        self.rest_root = woocommerce.rest_root(
+            response.body if hasattr(response, "text") else None, headers, response.url
+        )
+        yield from self.begin()
+
+    def home_failed(self, failure) -> Iterable[Any]:
+        yield from super().home_failed(failure)
+        yield from self.begin()
+
+    def begin(self) -> Iterable[Any]:
         self.mode = "full"
         self.previous = self._previous_run()
         if self.previous is not None:
             self.mode = "incremental"
             # The shop's whole count, to tell whether products were withdrawn since then.
-            probe = woocommerce.products_url(self.home_url).replace("per_page=100", "per_page=1")
+            probe = woocommerce.products_url(self.home_url, root=self.rest_root, per_page=1)
             if self.may_fetch():
                 yield Request(probe, callback=self.parse_total, errback=self.incremental_failed)
                 return
-        for request in self.full_pull():
-            yield request
+        yield from self.full_pull()
 
     # -- full pull --------------------------------------------------------------------------
 
@@ -53,7 +72,7 @@ class WooCommerceSpider(ApiSpider):
         self.mode = "full"
         if self.may_fetch():
             yield Request(
-                woocommerce.first_request(self.home_url),
+                woocommerce.first_request(self.home_url, root=self.rest_root),
                 callback=self.parse_products,
                 errback=self.page_failed,
                 cb_kwargs={"page": 1},
@@ -63,7 +82,7 @@ class WooCommerceSpider(ApiSpider):
     def parse_products(self, response: Response, page: int) -> Iterable[Any]:
         total = woocommerce.total_pages(response.headers.get("X-WP-TotalPages"))
         try:
-            result = woocommerce.parse(response.body, self.home_url, page=page, total_pages=total)
+            result = woocommerce.parse(response.body, self.home_url, page=page, total_pages=total, root=self.rest_root)
         except MalformedPayload as exc:
             self.malformed(response, exc)
             result = None
@@ -76,7 +95,7 @@ class WooCommerceSpider(ApiSpider):
                 if not self.may_fetch():
                     break
                 yield Request(
-                    woocommerce.products_url(self.home_url, number),
+                    woocommerce.products_url(self.home_url, number, root=self.rest_root),
                     callback=self.parse_products,
                     errback=self.page_failed,
                     cb_kwargs={"page": number},
@@ -91,7 +110,7 @@ class WooCommerceSpider(ApiSpider):
 
     def parse_unpaged(self, response: Response, page: int) -> Iterable[Any]:
         try:
-            result = woocommerce.parse(response.body, self.home_url, page=page)
+            result = woocommerce.parse(response.body, self.home_url, page=page, root=self.rest_root)
         except MalformedPayload as exc:
             self.malformed(response, exc)
             return
@@ -115,7 +134,7 @@ class WooCommerceSpider(ApiSpider):
     def _incremental_page(self, page: int) -> Iterable[Request]:
         if self.may_fetch():
             yield Request(
-                woocommerce.products_url(self.home_url, page, self.modified_after),
+                woocommerce.products_url(self.home_url, page, self.modified_after, root=self.rest_root),
                 callback=self.parse_changed,
                 errback=self.incremental_failed,
                 cb_kwargs={"page": page},
@@ -125,7 +144,12 @@ class WooCommerceSpider(ApiSpider):
         total = woocommerce.total_pages(response.headers.get("X-WP-TotalPages"))
         try:
             result = woocommerce.parse(
-                response.body, self.home_url, page=page, total_pages=total, modified_after=self.modified_after
+                response.body,
+                self.home_url,
+                page=page,
+                total_pages=total,
+                modified_after=self.modified_after,
+                root=self.rest_root,
             )
         except MalformedPayload as exc:
             self.malformed(response, exc)
@@ -175,6 +199,7 @@ class WooCommerceSpider(ApiSpider):
         return previous if previous is not None and previous.by_url else None
 
     def closed(self, reason: str) -> None:
+        super().closed(reason)
         stats = self.crawler.stats
         if self.mode == "full" and reason == "finished" and not stats.get_value("emplettes/page_errors"):
             state = self._state_path()

@@ -1,4 +1,6 @@
-/* Maps of shops, drawn with the vendored Leaflet when MAP_TILE_URL is configured.
+/* Maps of shops, drawn with the vendored Leaflet: on tiles when MAP_TILE_URL is configured
+ * (data-tiles), else on the region's départements and communes bundled with the portal
+ * (data-geo, a static file of this very site): no request leaves the portal then.
  * The page already lists every shop shown here, so without JavaScript, without Leaflet or
  * without tiles nothing is lost. Points come from a JSON block (never executed); popups are
  * built from text nodes, so a shop's name can never become markup. */
@@ -29,10 +31,72 @@
     return box;
   }
 
+  // Shapes of the bundled file: rings of integers, in thousandths of a degree, each point
+  // a step from the previous one (longitude first, as GeoJSON writes them).
+  function rings(shape, scale) {
+    var polygons = [];
+    (shape.p || []).forEach(function (polygon) {
+      var out = [];
+      polygon.forEach(function (flat) {
+        var ring = [], x = 0, y = 0;
+        for (var k = 0; k + 1 < flat.length; k += 2) {
+          x += flat[k];
+          y += flat[k + 1];
+          ring.push([y / scale, x / scale]);
+        }
+        if (ring.length > 2) out.push(ring);
+      });
+      if (out.length) polygons.push(out);
+    });
+    return polygons;
+  }
+
+  function drawRegion(map, url, canvas) {
+    // Under the markers (Leaflet's overlay pane is 400), on one canvas: 1,800 communes
+    // would be 1,800 SVG nodes.
+    var pane = map.createPane("region");
+    pane.style.zIndex = 350;
+    var renderer = L.canvas({ pane: "region", padding: 0.3 });
+    function layer(shapes, scale, style) {
+      var count = 0;
+      (shapes || []).forEach(function (shape) {
+        var polygons = rings(shape, scale);
+        if (!polygons.length) return;
+        L.polygon(polygons, L.extend({ renderer: renderer, interactive: false }, style)).addTo(map);
+        count += 1;
+      });
+      return count;
+    }
+    if (!window.fetch) return;
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        var scale = isNumber(data.scale) && data.scale > 0 ? data.scale : 1000;
+        var communes = layer(data.communes, scale, {
+          color: "#cfc4b2", weight: 0.6, fillColor: "#fbf8f1", fillOpacity: 1
+        });
+        var departements = layer(data.departements, scale, {
+          color: "#7d6b52", weight: 1.8, fill: false
+        });
+        canvas.setAttribute("data-communes", String(communes));
+        canvas.setAttribute("data-departements", String(departements));
+        canvas.classList.add("map-canvas--region");
+      })
+      .catch(function () {
+        canvas.classList.add("map-canvas--no-region"); // markers only, on the plain background
+      });
+  }
+
   function draw(figure) {
     var source = document.getElementById(figure.getAttribute("data-map"));
     var canvas = figure.querySelector(".map-canvas");
-    if (!source || !canvas || !canvas.getAttribute("data-tiles")) return;
+    if (!source || !canvas) return;
+    var tiles = canvas.getAttribute("data-tiles");
+    var geo = canvas.getAttribute("data-geo");
+    if (!tiles && !localLink(geo)) return;
     var points;
     try {
       points = JSON.parse(source.textContent);
@@ -46,12 +110,20 @@
     if (!points.length) return;
 
     figure.hidden = false; // before Leaflet measures the container
-    var map = L.map(canvas, { attributionControl: false, zoomControl: false, scrollWheelZoom: false });
+    // The bundled contours are simplified to about 100 m: no use zooming closer than a town.
+    var closest = tiles ? 15 : 11;
+    var map = L.map(canvas, {
+      attributionControl: false, zoomControl: false, scrollWheelZoom: false, maxZoom: tiles ? 19 : 12
+    });
     L.control.zoom({
       zoomInTitle: canvas.getAttribute("data-zoom-in") || "+",
       zoomOutTitle: canvas.getAttribute("data-zoom-out") || "-"
     }).addTo(map);
-    L.tileLayer(canvas.getAttribute("data-tiles"), { maxZoom: 19, crossOrigin: false }).addTo(map);
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, crossOrigin: false }).addTo(map);
+    } else {
+      drawRegion(map, geo, canvas);
+    }
 
     var bounds = [];
     points.forEach(function (p) {
@@ -61,9 +133,9 @@
       bounds.push([p.lat, p.lon]);
     });
     if (bounds.length === 1) {
-      map.setView(bounds[0], 15);
+      map.setView(bounds[0], tiles ? 15 : 10);
     } else {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
+      map.fitBounds(bounds, { padding: [24, 24], maxZoom: closest });
     }
     figure.classList.add("map--ready");
   }
