@@ -123,15 +123,6 @@ CASES: list[tuple[str, list[str], dict[str, str], int | None]] = [
     ("setting-not-a-number", ["status"], {"PORT": "huit-mille"}, 2),
     ("language-without-catalogue", ["status"], {"EMPLETTES_LANG": "xx"}, 2),
 ]
-# `check` is rewritten on another branch with its own French messages: here only its status
-# and the absence of a traceback are checked.
-NOT_YET_FRENCH = {
-    "check-empty-string",
-    "check-directory",
-    "check-missing-file",
-    "check-unknown-host",
-    "check-binary-file",
-}
 
 
 def _fill(text: str, place: dict[str, str], registry: Path) -> str:
@@ -170,7 +161,7 @@ def test_every_command_given_hostile_arguments_answers_in_french_without_a_trace
     assert result.returncode in (0, 1, 2), output
     if expected is not None:
         assert result.returncode == expected, output
-    if result.returncode and request.node.callspec.id not in NOT_YET_FRENCH:
+    if result.returncode:
         assert FRENCH.search(output), f"not French: {output!r}"
     assert registry.read_bytes() == before, "a failed command leaves the registry as it was"
 
