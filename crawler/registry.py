@@ -16,8 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.reader import ReaderError
 
+from config.i18n import _
 from indexer.records import Service
 
 # Kinds of source; "website" (schema.org / OpenGraph markup) is the universal fallback.
@@ -209,21 +212,47 @@ class Registry:
 
 def load_registry(path: str | Path) -> Registry:
     path = Path(path)
+    return parse_registry(read_registry_text(path), path)
+
+
+def read_registry_text(path: str | Path) -> str:
+    """The text of a registry file; a byte that is not UTF-8 is a ``FILE:LINE`` problem."""
+    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise RegistryError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
-    return parse_registry(text, path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        message = _("octet 0x%(byte)s invalide : le fichier doit être enregistré en UTF-8", byte=byte)
+        raise RegistryError([f"{path}:{line}: yaml: {message}"]) from None
+
+
+# What a registry may ask of the YAML reader. Anchors and aliases are allowed (a chamber may
+# share one list of services), but an alias is expanded wherever it is used: nested, a
+# few hundred bytes would expand into billions of values ("billion laughs").
+MAX_ALIAS_NODES = 10_000  # values that all the aliases of a file may add, in total
+MAX_DEPTH = 64  # nested lists and mappings; a registry entry needs four or five
 
 
 def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     path = Path(path)
     try:
+        _check_shape(text, path)
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise RegistryError([f"{path}:{line}: yaml: {exc.problem or exc}"]) from exc
+    except ReaderError as exc:  # a character YAML refuses (NUL, other controls)
+        line = text.count("\n", 0, max(0, exc.position)) + 1
+        message = _("caractère interdit U+%(code)04X (octet nul ou de contrôle)", code=exc.character)
+        raise RegistryError([f"{path}:{line}: yaml: {message}"]) from None
+    except (YAMLError, RecursionError) as exc:  # bounded by _check_shape: a last line of defence
+        raise RegistryError([f"{path}:1: yaml: {_('fichier illisible')} ({type(exc).__name__})"]) from None
 
     problems: list[str] = []
     if not isinstance(doc, CommentedMap) or "sources" not in doc:
@@ -270,6 +299,93 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     if problems:
         raise RegistryError(problems)
     return Registry(path=path, defaults=defaults, sources=tuple(sources))
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse, before anything is built, what would make loading endless: lists or mappings
+    nested deeper than ``MAX_DEPTH`` and aliases expanding past ``MAX_ALIAS_NODES`` values.
+
+    Two passes, each linear and stopping at the first problem: a count of brackets (the
+    YAML scanner looks far ahead through deeply nested ``[[[[``, so it must not see them),
+    then the parser's events, where each anchored value's expanded size is known once its
+    end is read and each alias adds that size.
+    """
+    depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not ("[" in line or "{" in line or "]" in line or "}" in line):
+            continue
+        index = 0
+        for match in _FLOW_SIGNS.finditer(line):
+            if match.start() < index:
+                continue  # inside a quoted string
+            sign = match.group()
+            before = line[match.start() - 1] if match.start() else " "
+            if sign in "'\"" and before in " \t[{,:-":
+                index = _after_quote(line, match.start())
+            elif sign == "#" and before in " \t":
+                break
+            elif sign in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RegistryError([f"{path}:{number}: yaml: {_too_deep()}"])
+            elif sign in "]}":
+                depth = max(0, depth - 1)
+
+    sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
+    open_nodes: list[list] = []  # per open collection: [anchor, values so far]
+    added = 0
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, CollectionStartEvent):
+            if len(open_nodes) >= MAX_DEPTH:
+                raise RegistryError([f"{path}:{event.start_mark.line + 1}: yaml: {_too_deep()}"])
+            open_nodes.append([event.anchor, 1])
+            continue
+        if isinstance(event, CollectionEndEvent):
+            anchor, size = open_nodes.pop()
+        elif isinstance(event, AliasEvent):
+            size = sizes.get(event.anchor, MAX_ALIAS_NODES + 1)  # unknown: an alias of itself
+            added += size
+            if added > MAX_ALIAS_NODES:
+                message = _(
+                    "l'alias *%(alias)s se déploierait en plus de %(limit)s valeurs : "
+                    "écrivez ces valeurs en clair plutôt qu'avec des ancres (&) et des alias (*)",
+                    alias=event.anchor,
+                    limit=f"{MAX_ALIAS_NODES:,}".replace(",", "\u202f"),
+                )
+                raise RegistryError([f"{path}:{event.start_mark.line + 1}: yaml: {message}"])
+            anchor = None
+        elif isinstance(event, NodeEvent):  # a scalar
+            anchor, size = event.anchor, 1
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        if open_nodes:
+            open_nodes[-1][1] += size
+
+
+_FLOW_SIGNS = re.compile(r"[\[\]{}'\"#]")
+
+
+def _after_quote(line: str, start: int) -> int:
+    """Where the quoted string opening at ``start`` ends (the line's end if it goes on)."""
+    quote = line[start]
+    index = start + 1
+    while index < len(line):
+        if line[index] == "\\" and quote == '"':
+            index += 2
+            continue
+        if line[index] == quote:
+            if quote == "'" and line[index + 1 : index + 2] == "'":  # '' is a quote inside '...'
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return len(line)
+
+
+def _too_deep() -> str:
+    return _("listes ou tables imbriquées sur plus de %(limit)d niveaux", limit=MAX_DEPTH)
 
 
 def _plain(node: Any) -> Any:

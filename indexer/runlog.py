@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
 from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well
 from indexer.state import IndexState
 
@@ -240,5 +241,8 @@ def scheduler_line(status: dict[str, Any]) -> str:
     if status.get("index_pending"):
         text += "; indexing waits for the search index"
     if status.get("registry_error"):
-        text += "; sources file refused, last valid registry in force"
+        first = str(status["registry_error"]).splitlines()[0][:300]
+        text += "; " + _(
+            "fichier des sources refusé, le dernier registre valide reste en vigueur : %(problem)s", problem=first
+        )
     return text
