@@ -26,7 +26,7 @@ from pathlib import Path
 
 from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
-from indexer.runs import RunInfo, list_runs, run_completed_well
+from indexer.runs import RunInfo, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
 
 
@@ -62,8 +62,9 @@ def runs_to_rebuild(runs_dir: Path, max_error_ratio: float) -> tuple[list[RunInf
     chosen: list[RunInfo] = []
     skipped: list[RunInfo] = []
     for source_runs in by_source.values():
-        finished = [run for run in source_runs if run.finished]
-        skipped += [run for run in source_runs if not run.finished]
+        # A run id later than now is refused (indexer.load): it must not pass for the latest good run.
+        finished = [run for run in source_runs if run.finished and not run_id_in_future(run.run_id)]
+        skipped += [run for run in source_runs if run not in finished]
         good = [i for i, run in enumerate(finished) if run_completed_well(run, max_error_ratio)]
         start = good[-1] if good else 0
         skipped += finished[:start]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _
-from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well
+from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
 
 # Crawl outcomes, from best to worst.
@@ -27,7 +27,8 @@ OK = "ok"  # finished normally with few failed pages: it may remove vanished pro
 PARTIAL = "partial"  # finished, but too many pages failed: adds and refreshes only
 TIME_LIMIT = "time_limit"  # stopped itself at CRAWL_TIME_LIMIT (closespider_timeout)
 RUNNING = "running"
-OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed")
+FUTURE_ID = "future_id"  # its run id is later than now: refused by the indexer, never "the last run"
+OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed", FUTURE_ID)
 
 
 @dataclass
@@ -67,6 +68,8 @@ def _parse(value: str) -> datetime:
 
 def crawl_outcome(info: RunInfo, max_error_ratio: float = 0.2) -> str:
     manifest = info.manifest or {}
+    if run_id_in_future(info.run_id):
+        return FUTURE_ID
     if not info.finished:
         pid = manifest.get("pid")
         return RUNNING if isinstance(pid, int) and _pid_alive(pid) else KILLED
@@ -152,6 +155,8 @@ def source_statuses(
     latest: dict[str, RunRecord] = {}
     last_ok: dict[str, str] = {}
     for record in records:  # newest first
+        if record.outcome == FUTURE_ID:
+            continue
         latest.setdefault(record.source_id, record)
         if record.outcome == OK:
             last_ok.setdefault(record.source_id, record.run_id)
