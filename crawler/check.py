@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
 import requests
 
 from crawler.extract import PageExtraction, extract_page
-from crawler.netguard import RefusedAddress, check_url
+from crawler.fetch import TooLarge, fetch_url
+from crawler.netguard import RefusedAddress
 
 if TYPE_CHECKING:
     from crawler.detect import Detection
@@ -41,38 +41,29 @@ class CheckResult:
 
 
 def fetch(
-    url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0
+    url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float | None = None
 ) -> tuple[str, bytes]:
-    """GET ``url`` following at most five redirects, each one checked by the address guard."""
-    session = requests.Session()
-    for _ in range(MAX_REDIRECTS + 1):
-        try:
-            check_url(url, allow_private=allow_private)
-        except RefusedAddress as exc:
-            raise CheckError(str(exc)) from exc
-        try:
-            response = session.get(
-                url,
-                headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise CheckError(f"cannot fetch {url}: {exc}") from exc
-        with response:
-            if response.is_redirect:
-                url = urljoin(url, response.headers.get("Location", ""))
-                continue
-            if response.status_code >= 400:
-                raise CheckError(f"{url} answered HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise CheckError(f"{url} is larger than {MAX_BYTES // (1024 * 1024)} MB: not a shop page")
-            return response.url or url, bytes(body)
-    raise CheckError(f"{url}: more than {MAX_REDIRECTS} redirects")
+    """GET ``url`` following at most five redirects, each one checked by the address guard,
+    all within ``timeout`` seconds (default ``DOWNLOAD_TIMEOUT``), body included (:mod:`crawler.fetch`)."""
+    try:
+        got = fetch_url(
+            url,
+            allow_private=allow_private,
+            user_agent=user_agent,
+            timeout=timeout,
+            max_bytes=MAX_BYTES,
+            accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            max_redirects=MAX_REDIRECTS,
+        )
+    except RefusedAddress as exc:
+        raise CheckError(str(exc)) from exc
+    except TooLarge:
+        raise CheckError(f"{url} is larger than {MAX_BYTES // (1024 * 1024)} MB: not a shop page") from None
+    except OSError as exc:  # FetchError: network, deadline, redirects
+        raise CheckError(str(exc)) from exc
+    if got.status >= 400:
+        raise CheckError(f"{got.url} answered HTTP {got.status}")
+    return got.url, got.body
 
 
 def read_file(path: Path) -> bytes:
