@@ -134,7 +134,7 @@ def test_pages_redirecting_to_each_other_fail_and_the_run_cannot_sweep(tmp_path,
 
 
 def test_a_chain_of_redirects_fails_each_page_that_starts_it(tmp_path, shop):
-    shop.redirects = {n: (301, "/etape/1") for n in range(1, 4)}  # three pages into one endless chain
+    shop.redirects = dict.fromkeys(range(1, 4), (301, "/etape/1"))  # three pages into one endless chain
     chained = crawl(tmp_path, shop)
     assert chained["errors"].get("redirect_loop") == 3, chained["errors"]
     assert chained["status"]["outcome"] == "partial"
