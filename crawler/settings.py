@@ -62,6 +62,8 @@ def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:
         # SharedQueueWorker is off unless REDIS_URL shares the request queue (crawler.distributed).
         "EXTENSIONS": {"crawler.extensions.RunManifest": 500, "crawler.distributed.SharedQueueWorker": 510},
         "FEED_EXPORT_ENCODING": "utf-8",
+        # Each record reaches the run file as it is scraped: a killed crawl loses none.
+        "FEED_STORAGES": {"file": "crawler.extensions.UnbufferedRunFile", "": "crawler.extensions.UnbufferedRunFile"},
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
     }
