@@ -16,8 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
 
 from config.i18n import _
@@ -241,8 +242,12 @@ MAX_DEPTH = 64  # nested lists and mappings; a registry entry needs four or five
 def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     path = Path(path)
     try:
-        _check_shape(text, path)
-        doc = YAML(typ="rt").load(text)
+        _check_flow_depth(text, path)
+        yaml = YAML(typ="rt")
+        yaml.Composer = _BoundedComposer
+        doc = yaml.load(text)
+    except _ShapeProblem as exc:
+        raise RegistryError([f"{path}:{exc.line}: yaml: {exc.message}"]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -301,15 +306,10 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     return Registry(path=path, defaults=defaults, sources=tuple(sources))
 
 
-def _check_shape(text: str, path: Path) -> None:
-    """Refuse, before anything is built, what would make loading endless: lists or mappings
-    nested deeper than ``MAX_DEPTH`` and aliases expanding past ``MAX_ALIAS_NODES`` values.
-
-    Two passes, each linear and stopping at the first problem: a count of brackets (the
-    YAML scanner looks far ahead through deeply nested ``[[[[``, so it must not see them),
-    then the parser's events, where each anchored value's expanded size is known once its
-    end is read and each alias adds that size.
-    """
+def _check_flow_depth(text: str, path: Path) -> None:
+    """Refuse lists or mappings written ``[[[[...`` deeper than ``MAX_DEPTH`` before the
+    YAML scanner sees them: it looks ahead through all of them, for seconds, before the
+    composer could count a single level."""
     depth = 0
     for number, line in enumerate(text.split("\n"), start=1):
         if not ("[" in line or "{" in line or "]" in line or "}" in line):
@@ -331,37 +331,56 @@ def _check_shape(text: str, path: Path) -> None:
             elif sign in "]}":
                 depth = max(0, depth - 1)
 
-    sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
-    open_nodes: list[list] = []  # per open collection: [anchor, values so far]
-    added = 0
-    for event in YAML(typ="rt").parse(text):
-        if isinstance(event, CollectionStartEvent):
-            if len(open_nodes) >= MAX_DEPTH:
-                raise RegistryError([f"{path}:{event.start_mark.line + 1}: yaml: {_too_deep()}"])
-            open_nodes.append([event.anchor, 1])
-            continue
-        if isinstance(event, CollectionEndEvent):
-            anchor, size = open_nodes.pop()
-        elif isinstance(event, AliasEvent):
-            size = sizes.get(event.anchor, MAX_ALIAS_NODES + 1)  # unknown: an alias of itself
-            added += size
-            if added > MAX_ALIAS_NODES:
-                message = _(
-                    "l'alias *%(alias)s se déploierait en plus de %(limit)s valeurs : "
-                    "écrivez ces valeurs en clair plutôt qu'avec des ancres (&) et des alias (*)",
-                    alias=event.anchor,
-                    limit=f"{MAX_ALIAS_NODES:,}".replace(",", "\u202f"),
-                )
-                raise RegistryError([f"{path}:{event.start_mark.line + 1}: yaml: {message}"])
-            anchor = None
-        elif isinstance(event, NodeEvent):  # a scalar
-            anchor, size = event.anchor, 1
+
+class _ShapeProblem(Exception):
+    def __init__(self, line: int, message: str):
+        self.line = line
+        self.message = message
+
+
+class _BoundedComposer(Composer):
+    """ruamel.yaml's composer, counting as it builds: nesting beyond ``MAX_DEPTH`` and
+    aliases adding more than ``MAX_ALIAS_NODES`` values in all are refused at the line
+    where they happen. Each node's size (its values, aliases expanded) is known once it is
+    built; an alias adds the size of the node it names, an alias of a node still being
+    built (itself) counts as too many."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+        self._open: list[int] = []  # values so far in each node being built
+        self._added = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node), MAX_ALIAS_NODES + 1)
+            self._added += size
+            if self._added > MAX_ALIAS_NODES:
+                raise _ShapeProblem(line, _too_many_aliases(event.anchor))
         else:
-            continue
-        if anchor:
-            sizes[anchor] = size
-        if open_nodes:
-            open_nodes[-1][1] += size
+            if len(self._open) >= MAX_DEPTH:
+                raise _ShapeProblem(line, _too_deep())
+            self._open.append(1)
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                size = self._open.pop()
+            self._sizes[id(node)] = size
+        if self._open:
+            self._open[-1] += size
+        return node
+
+
+def _too_many_aliases(alias: str) -> str:
+    return _(
+        "l'alias *%(alias)s se déploierait en plus de %(limit)s valeurs : "
+        "écrivez ces valeurs en clair plutôt qu'avec des ancres (&) et des alias (*)",
+        alias=alias,
+        limit=f"{MAX_ALIAS_NODES:,}".replace(",", "\u202f"),
+    )
 
 
 _FLOW_SIGNS = re.compile(r"[\[\]{}'\"#]")
