@@ -24,7 +24,7 @@ import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from config.i18n import _
 from crawler.netguard import RefusedAddress, check_url, is_public_ip
@@ -33,6 +33,7 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
+_SAFE = "/%:@!$&'()*+,;=~[]"  # kept as they are in a request target
 
 
 class FetchError(OSError):
@@ -115,15 +116,16 @@ def fetch_url(
 
 def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private: bool, max_bytes: int) -> Fetched:
     parts = urlsplit(url)
-    host = parts.hostname or ""
     secure = parts.scheme == "https"
-    port = parts.port or (443 if secure else 80)
     watchdog: list[socket.socket] = []
     timer = threading.Timer(max(0.0, deadline.left()), _cut, args=(watchdog,))
     timer.daemon = True
     timer.start()
-    connection = http.client.HTTPConnection(host, port)  # only its HTTP framing: the socket is ours
+    connection = None
     try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        port = parts.port or (443 if secure else 80)
+        connection = http.client.HTTPConnection(host, port)  # only its HTTP framing: the socket is ours
         address = _resolve(host, port, deadline, allow_private=allow_private, url=url)
         sock = socket.socket(address[0], socket.SOCK_STREAM)
         watchdog.append(sock)
@@ -134,7 +136,10 @@ def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private
             watchdog.append(sock)  # before the handshake, which a shop can drip too
             sock.do_handshake()
         connection.sock = sock
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # as browsers send them: characters outside ASCII %-encoded, existing escapes kept
+        target = quote(parts.path or "/", safe=_SAFE) + (
+            f"?{quote(parts.query, safe=_SAFE + '?')}" if parts.query else ""
+        )
         connection.putrequest("GET", target, skip_accept_encoding=True)
         for name, value in headers.items():
             connection.putheader(name, value)
@@ -144,9 +149,9 @@ def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private
         answer = {name.lower(): value for name, value in response.getheaders()}
         body, truncated = _read_body(response, sock, deadline, max_bytes, answer.get("content-encoding", ""))
         return Fetched(url, response.status, answer, body, truncated)
-    except RefusedAddress:
+    except (RefusedAddress, FetchError):
         raise
-    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+    except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:  # ValueError: a bad port
         if deadline.passed():
             raise DeadlinePassed(
                 _("%(url)s : pas de réponse complète en %(seconds)g s", url=url, seconds=deadline.seconds)
@@ -154,7 +159,8 @@ def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private
         raise FetchError(_("impossible de lire %(url)s : %(error)s", url=url, error=exc)) from exc
     finally:
         timer.cancel()
-        connection.close()
+        if connection is not None:
+            connection.close()
         for each in watchdog:
             each.close()
 

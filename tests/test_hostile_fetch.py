@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +91,11 @@ def test_the_address_guard_and_the_byte_cap_hold_for_every_request(tmp_path):
         assert kept.truncated and len(kept.body) == 1000
     with ShopFarm(1, {1: "redirect_loop"}) as farm, pytest.raises(FetchError):
         fetch_url(farm.base_url(farm.shops[0]), allow_private=True, timeout=10)
+    with ShopFarm(1) as farm:
+        odd = fetch_url(farm.base_url(farm.shops[0]) + "p/bougie-parfumée?prix=12,50 €", allow_private=True, timeout=10)
+        assert odd.status == 404  # sent %-encoded, answered: not an error of the client
+    with pytest.raises(FetchError):
+        fetch_url("http://127.0.0.1:99999/", allow_private=True, timeout=2)
 
 
 def emplettes(*args: str, data_dir: Path, sources: Path, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -149,3 +155,67 @@ def test_a_dripping_shop_fails_as_its_own_error_and_the_good_shop_is_crawled(tmp
         assert manifests["goutte-a-goutte"]["products"] == 0
     finally:
         shop.close()
+
+
+def test_under_the_scheduler_a_dripping_shop_never_holds_back_the_good_one(tmp_path):
+    shop = DrippingShop("headers")
+    data_dir = tmp_path / "data"
+    registry = tmp_path / "sources.yaml"
+    try:
+        with ShopFarm(1) as farm:
+            good = farm.shops[0]
+            text = farm.sources_yaml(schedule="every 6h").replace("    kind: website\n", "")
+            text += (
+                "  - id: goutte-a-goutte\n    name: Goutte à goutte\n"
+                f'    url: {shop.url}\n    town: Tours\n    postcode: "37000"\n    allow_private: true\n'
+                '    schedule: "every 6h"\n'
+            )
+            registry.write_text(text, encoding="utf-8")
+            env = {
+                **os.environ,
+                "DATA_DIR": str(data_dir),
+                "SOURCES_FILE": str(registry),
+                "DOWNLOAD_TIMEOUT": "2",
+                "CRAWL_DELAY": "0",
+                "SCHEDULE_JITTER": "0",
+                "CRAWL_CONCURRENCY": "2",
+                "SEARCH_BACKEND": "tantivy",
+            }
+            scheduler = subprocess.Popen(
+                [sys.executable, "-m", "emplettes.cli", "schedule"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                deadline = time.monotonic() + 240
+                while time.monotonic() < deadline and len(finished_runs(data_dir)) < 2:
+                    time.sleep(0.5)
+            finally:
+                scheduler.terminate()
+                scheduler.wait(timeout=60)
+        runs = finished_runs(data_dir)
+        assert runs[good.id]["finish_reason"] == "finished" and runs[good.id]["products"] == good.products
+        assert runs["goutte-a-goutte"]["errors"].get("timeout", 0) >= 1
+        status = subprocess.run(
+            [sys.executable, "-m", "emplettes.cli", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = {row["source_id"]: row for row in map(json.loads, status.stdout.splitlines())}
+        assert lines["goutte-a-goutte"]["last_run"]["errors"].get("timeout", 0) >= 1  # not "never"
+        assert lines[good.id]["last_run"]["index_outcome"] == "complete"
+    finally:
+        shop.close()
+
+
+def finished_runs(data_dir: Path) -> dict[str, dict]:
+    runs = {}
+    for path in (data_dir / "runs").glob("*/*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if manifest.get("finished_at"):
+                runs[path.parent.name] = manifest
+    return runs
