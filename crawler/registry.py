@@ -256,7 +256,7 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
         line = text.count("\n", 0, max(0, exc.position)) + 1
         message = _("caractère interdit U+%(code)04X (octet nul ou de contrôle)", code=exc.character)
         raise RegistryError([f"{path}:{line}: yaml: {message}"]) from None
-    except (YAMLError, RecursionError) as exc:  # bounded by _check_shape: a last line of defence
+    except (YAMLError, RecursionError) as exc:  # depth is bounded above: a last line of defence
         raise RegistryError([f"{path}:1: yaml: {_('fichier illisible')} ({type(exc).__name__})"]) from None
 
     problems: list[str] = []
