@@ -25,7 +25,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from crawler.detect import Detection, Fetch, detect, http_fetcher
 from crawler.extract import extract_page
-from crawler.registry import RegistryError, parse_registry
+from crawler.registry import RegistryError, parse_registry, read_registry_text
 
 
 class AddError(ValueError):
@@ -79,8 +79,8 @@ def add_source(
     path = Path(path)
     if not re.match(r"^https?://[^\s/?#]+", url):
         raise AddError(f"{url}: not an http:// or https:// address")
-    original = path.read_text(encoding="utf-8") if path.exists() else "sources:\n"
     try:
+        original = read_registry_text(path) if path.exists() else "sources:\n"
         registry = parse_registry(original, path)
     except RegistryError as exc:
         raise AddError(f"{path} does not load; fix it first:\n{exc}") from exc

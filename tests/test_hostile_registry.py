@@ -75,6 +75,10 @@ def test_a_hostile_registry_is_refused_with_file_and_line_never_a_traceback(tmp_
     # `status` reads the same file: it answers (every source seen) instead of hanging
     status = emplettes("status", data_dir=tmp_path, sources=path)
     assert status.returncode == 0 and "Traceback" not in status.stderr, status.stderr
+    # `sources add` refuses to edit it, naming the same line, before any request
+    add = emplettes("sources", "add", "http://127.0.0.1:9/", "--allow-private", data_dir=tmp_path, sources=path)
+    assert add.returncode == 2 and f"{path}:{line}: yaml: " in add.stderr, add.stderr
+    assert "unexpected error" not in add.stderr
 
 
 def test_shared_anchors_within_the_bound_still_load(tmp_path):
