@@ -24,7 +24,8 @@ import requests
 
 from config.i18n import _, ngettext
 from crawler.extract import PageExtraction, extract_page
-from crawler.netguard import RefusedAddress, check_url
+from crawler.fetch import DeadlinePassed, FetchError, TooLarge, fetch_url
+from crawler.netguard import RefusedAddress
 
 if TYPE_CHECKING:
     from crawler.detect import Detection, Fetch
@@ -55,7 +56,7 @@ def unreachable(url: str, exc: Exception) -> CheckError:
     text = str(exc)
     if isinstance(exc, RefusedAddress):
         return CheckError(_("adresse refusée : %(why)s", why=text))
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, (requests.Timeout, DeadlinePassed)):
         why = _("pas de réponse dans le délai")
     elif "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
         why = _("nom de domaine introuvable")
@@ -65,46 +66,37 @@ def unreachable(url: str, exc: Exception) -> CheckError:
         why = _("certificat TLS refusé")
     elif isinstance(exc, requests.TooManyRedirects):
         why = _("trop de redirections")
+    elif isinstance(exc, FetchError):  # already one French line (crawler.fetch)
+        return CheckError(str(exc))
     else:
         why = _("connexion impossible")
     return CheckError(_("impossible de joindre %(host)s : %(why)s", host=host, why=why))
 
 
 def fetch(
-    url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0
+    url: str, *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float | None = None
 ) -> tuple[str, bytes]:
-    """GET ``url`` following at most five redirects, each one checked by the address guard."""
-    session = requests.Session()
-    for _hop in range(MAX_REDIRECTS + 1):
-        try:
-            check_url(url, allow_private=allow_private)
-        except RefusedAddress as exc:
-            raise unreachable(url, exc) from exc
-        try:
-            response = session.get(
-                url,
-                headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as exc:
-            raise unreachable(url, exc) from exc
-        with response:
-            if response.is_redirect:
-                url = urljoin(url, response.headers.get("Location", ""))
-                continue
-            if response.status_code >= 400:
-                raise CheckError(_("%(url)s a répondu HTTP %(status)s", url=url, status=response.status_code))
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise CheckError(
-                        _("%(url)s dépasse %(mb)s Mo : ce n'est pas une page de boutique", url=url, mb=MAX_BYTES >> 20)
-                    )
-            return response.url or url, bytes(body)
-    raise CheckError(_("%(url)s : plus de %(n)s redirections", url=url, n=MAX_REDIRECTS))
+    """GET ``url`` following at most five redirects, each one checked by the address guard,
+    all within ``timeout`` seconds (default ``DOWNLOAD_TIMEOUT``), body included (:mod:`crawler.fetch`)."""
+    try:
+        got = fetch_url(
+            url,
+            allow_private=allow_private,
+            user_agent=user_agent,
+            timeout=timeout,
+            max_bytes=MAX_BYTES,
+            accept="text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            max_redirects=MAX_REDIRECTS,
+        )
+    except TooLarge:
+        raise CheckError(
+            _("%(url)s dépasse %(mb)s Mo : ce n'est pas une page de boutique", url=url, mb=MAX_BYTES >> 20)
+        ) from None
+    except OSError as exc:  # the address guard, network, deadline, redirects
+        raise unreachable(url, exc) from exc
+    if got.status >= 400:
+        raise CheckError(_("%(url)s a répondu HTTP %(status)s", url=got.url, status=got.status))
+    return got.url, got.body
 
 
 def read_file(path: Path) -> bytes:

@@ -33,6 +33,7 @@ from protego import Protego
 
 from config.i18n import _, ngettext
 from crawler.adapters import MalformedPayload, feeds, shopify, woocommerce
+from crawler.fetch import Deadline, DeadlinePassed, default_timeout, fetch_url
 from crawler.netguard import RefusedAddress, check_url
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -176,15 +177,24 @@ ROBOTS_REFUSED = 999  # the status a fetcher answers for an address robots.txt d
 
 
 def http_fetcher(
-    *, allow_private: bool = False, user_agent: str = "emplettes", timeout: float = 20.0, obey_robots: bool = True
+    *,
+    allow_private: bool = False,
+    user_agent: str = "emplettes",
+    timeout: float | None = None,
+    obey_robots: bool = True,
+    budget: float | None = None,
 ) -> Fetch:
     """GET with the crawler's address guard on every redirect hop; ``(status, headers, body)``.
 
     Like the crawler, it reads each host's robots.txt first and never fetches what it
-    disallows (answering :data:`ROBOTS_REFUSED` instead).
+    disallows (answering :data:`ROBOTS_REFUSED` instead). Each request ends within
+    ``timeout`` seconds (default ``DOWNLOAD_TIMEOUT``), body included (:mod:`crawler.fetch`);
+    with ``budget``, all the
+    requests of this fetcher together end within that many seconds.
     """
-    session = requests.Session()
     robots: dict[str, Protego | None] = {}
+    each = default_timeout() if timeout is None else timeout
+    shared = Deadline(budget) if budget is not None else None
 
     def allowed(url: str) -> bool:
         parts = urlsplit(url)
@@ -207,22 +217,18 @@ def http_fetcher(
         return get(url)
 
     def get(url: str) -> tuple[int, dict[str, str], bytes]:
-        for _hop in range(6):
-            check_url(url, allow_private=allow_private)
-            response = session.get(
-                url, headers={"User-Agent": user_agent}, timeout=timeout, allow_redirects=False, stream=True
-            )
-            with response:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers.get("Location", ""))
-                    continue
-                body = bytearray()
-                for chunk in response.iter_content(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_BYTES:
-                        break
-                return response.status_code, dict(response.headers), bytes(body)
-        raise requests.TooManyRedirects(url)
+        if shared is not None and shared.passed():
+            raise DeadlinePassed(url)
+        deadline = shared if shared is not None and shared.left() < each else Deadline(each)
+        got = fetch_url(
+            url,
+            allow_private=allow_private,
+            user_agent=user_agent,
+            deadline=deadline,
+            max_bytes=MAX_BYTES,
+            truncate=True,
+        )
+        return got.status, got.headers, got.body
 
     return fetch
 

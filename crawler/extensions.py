@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.extensions.feedexport import FileFeedStorage
 
 
 def _now() -> str:
@@ -124,3 +125,17 @@ class RunManifest:
             robots_forbidden=stats.get("robotstxt/forbidden", 0),
             bytes=stats.get("downloader/response_bytes", 0),
         )
+
+
+class UnbufferedRunFile(FileFeedStorage):
+    """The run file, written through to the system at each record (``FEED_STORAGES``).
+
+    Scrapy's file feed is a buffered file: a crawl killed with ``kill -9`` (out of memory,
+    a machine going down) lost the records still in its buffer, often most of a small shop.
+    Unbuffered, each record is one ``write`` into the kernel's page cache, which outlives
+    the process: a killed crawl keeps every record it had written.
+    """
+
+    def open(self, spider):
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        return open(self.path, self.write_mode, buffering=0)

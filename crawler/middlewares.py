@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.httpcache import RFC2616Policy
 
 from crawler.netguard import RefusedAddress, check_url
 
@@ -134,3 +138,54 @@ class RetryAfter:
         slot = downloader.slots.get(key)
         if slot is not None and slot.delay > 0:
             slot.lastseen = max(slot.lastseen, monotonic() + wait - slot.delay)
+
+
+class CountedRedirects(RedirectMiddleware):
+    """Scrapy's redirects, with each loop or over-long chain a failed page of every run.
+
+    Scrapy drops a redirect whose target was requested before as a duplicate: product pages
+    redirecting to each other then vanish without a word, and the run ends "ok" and may
+    sweep. Here a redirect on the shop's own site is followed even to a page seen before
+    (``dont_filter``), so the chain ends either on a page or, looping back on itself or
+    past ``REDIRECT_MAX_TIMES``, as a ``redirect_loop`` error of the page that started it.
+    """
+
+    def _redirect(self, redirected, request, reason):
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        target = redirected.url.split("#", 1)[0]
+        if target in (url.split("#", 1)[0] for url in chain):
+            # "max redirections" is what crawler.errors reads as a redirect_loop
+            raise IgnoreRequest(f"max redirections reached: {request.url} redirects back to {redirected.url}")
+        followed = super()._redirect(redirected, request, reason)
+        if _same_site(followed.url, chain[0]):  # off the site, the offsite rules still apply
+            followed.dont_filter = True
+        return followed
+
+
+def _same_site(url: str, start: str) -> bool:
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    origin = (urlsplit(start).hostname or "").removeprefix("www.")
+    return bool(host) and (host == origin or host.endswith("." + origin))
+
+
+class RecrawlCachePolicy(RFC2616Policy):
+    """Scrapy's RFC 2616 cache policy (conditional requests on recrawls), minus redirects.
+
+    RFC 2616 lets a 301 without expiry be reused for a year: one round of 301s from a shop
+    in the middle of a change, and every later run replayed them instead of asking again.
+    A redirect is never stored nor replayed (nor one stored before this policy): it costs
+    one small request per recrawl and always says what the shop says today.
+    """
+
+    def should_cache_response(self, response, request) -> bool:
+        return not _is_redirect(response) and super().should_cache_response(response, request)
+
+    def is_cached_response_fresh(self, cachedresponse, request) -> bool:
+        return not _is_redirect(cachedresponse) and super().is_cached_response_fresh(cachedresponse, request)
+
+    def is_cached_response_valid(self, cachedresponse, response, request) -> bool:
+        return not _is_redirect(cachedresponse) and super().is_cached_response_valid(cachedresponse, response, request)
+
+
+def _is_redirect(response) -> bool:
+    return 300 <= response.status < 400

@@ -25,7 +25,10 @@ from pydantic import (
 )
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.reader import ReaderError
 
 from config.i18n import _
 from crawler.yaml_hints import yaml_hint
@@ -291,21 +294,51 @@ class Registry:
 
 def load_registry(path: str | Path) -> Registry:
     path = Path(path)
+    return parse_registry(read_registry_text(path), path)
+
+
+def read_registry_text(path: str | Path) -> str:
+    """The text of a registry file; a byte that is not UTF-8 is a ``FILE:LINE`` problem."""
+    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise RegistryError([_("%(path)s : lecture impossible : %(why)s", path=path, why=exc.strerror or exc)]) from exc
-    return parse_registry(text, path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex().upper()
+        message = _("octet 0x%(byte)s invalide : le fichier doit être enregistré en UTF-8", byte=byte)
+        raise RegistryError([f"{path}:{line}: yaml : {message}"]) from None
+
+
+# What a registry may ask of the YAML reader. Anchors and aliases are allowed (a chamber may
+# share one list of services), but an alias is expanded wherever it is used: nested, a
+# few hundred bytes would expand into billions of values ("billion laughs").
+MAX_ALIAS_NODES = 10_000  # values that all the aliases of a file may add, in total
+MAX_DEPTH = 64  # nested lists and mappings; a registry entry needs four or five
 
 
 def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     path = Path(path)
     try:
-        doc = YAML(typ="rt").load(text)
+        _check_flow_depth(text, path)
+        yaml = YAML(typ="rt")
+        yaml.Composer = _BoundedComposer
+        doc = yaml.load(text)
+    except _ShapeProblem as exc:
+        raise RegistryError([f"{path}:{exc.line}: yaml : {exc.message}"]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         raise RegistryError([f"{path}:{line}: yaml : {yaml_hint(str(exc.problem or exc))}"]) from exc
+    except ReaderError as exc:  # a character YAML refuses (NUL, other controls)
+        line = text.count("\n", 0, max(0, exc.position)) + 1
+        message = _("caractère interdit U+%(code)04X (octet nul ou de contrôle)", code=exc.character)
+        raise RegistryError([f"{path}:{line}: yaml : {message}"]) from None
+    except (YAMLError, RecursionError) as exc:  # depth is bounded above: a last line of defence
+        raise RegistryError([f"{path}:1: yaml : {_('fichier illisible')} ({type(exc).__name__})"]) from None
 
     problems: list[str] = []
     if not isinstance(doc, CommentedMap) or "sources" not in doc:
@@ -375,6 +408,107 @@ def parse_registry(text: str, path: str | Path = "sources.yaml") -> Registry:
     if problems:
         raise RegistryError(problems)
     return Registry(path=path, defaults=defaults, sources=tuple(sources))
+
+
+def _check_flow_depth(text: str, path: Path) -> None:
+    """Refuse lists or mappings written ``[[[[...`` deeper than ``MAX_DEPTH`` before the
+    YAML scanner sees them: it looks ahead through all of them, for seconds, before the
+    composer could count a single level."""
+    depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not ("[" in line or "{" in line or "]" in line or "}" in line):
+            continue
+        index = 0
+        for match in _FLOW_SIGNS.finditer(line):
+            if match.start() < index:
+                continue  # inside a quoted string
+            sign = match.group()
+            before = line[match.start() - 1] if match.start() else " "
+            if sign in "'\"" and before in " \t[{,:-":
+                index = _after_quote(line, match.start())
+            elif sign == "#" and before in " \t":
+                break
+            elif sign in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RegistryError([f"{path}:{number}: yaml : {_too_deep()}"])
+            elif sign in "]}":
+                depth = max(0, depth - 1)
+
+
+class _ShapeProblem(Exception):
+    def __init__(self, line: int, message: str):
+        self.line = line
+        self.message = message
+
+
+class _BoundedComposer(Composer):
+    """ruamel.yaml's composer, counting as it builds: nesting beyond ``MAX_DEPTH`` and
+    aliases adding more than ``MAX_ALIAS_NODES`` values in all are refused at the line
+    where they happen. Each node's size (its values, aliases expanded) is known once it is
+    built; an alias adds the size of the node it names, an alias of a node still being
+    built (itself) counts as too many."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._sizes: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+        self._open: list[int] = []  # values so far in each node being built
+        self._added = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node), MAX_ALIAS_NODES + 1)
+            self._added += size
+            if self._added > MAX_ALIAS_NODES:
+                raise _ShapeProblem(line, _too_many_aliases(event.anchor))
+        else:
+            if len(self._open) >= MAX_DEPTH:
+                raise _ShapeProblem(line, _too_deep())
+            self._open.append(1)
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                size = self._open.pop()
+            self._sizes[id(node)] = size
+        if self._open:
+            self._open[-1] += size
+        return node
+
+
+def _too_many_aliases(alias: str) -> str:
+    return _(
+        "l'alias *%(alias)s se déploierait en plus de %(limit)s valeurs : "
+        "écrivez ces valeurs en clair plutôt qu'avec des ancres (&) et des alias (*)",
+        alias=alias,
+        limit=f"{MAX_ALIAS_NODES:,}".replace(",", "\u202f"),
+    )
+
+
+_FLOW_SIGNS = re.compile(r"[\[\]{}'\"#]")
+
+
+def _after_quote(line: str, start: int) -> int:
+    """Where the quoted string opening at ``start`` ends (the line's end if it goes on)."""
+    quote = line[start]
+    index = start + 1
+    while index < len(line):
+        if line[index] == "\\" and quote == '"':
+            index += 2
+            continue
+        if line[index] == quote:
+            if quote == "'" and line[index + 1 : index + 2] == "'":  # '' is a quote inside '...'
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return len(line)
+
+
+def _too_deep() -> str:
+    return _("listes ou tables imbriquées sur plus de %(limit)d niveaux", limit=MAX_DEPTH)
 
 
 def _plain(node: Any) -> Any:

@@ -145,6 +145,7 @@ def crawl_sources(
 
     planned: list[RunOutcome] = []
     held = []
+    detected = detect_kinds(sources)
     for source in sources:
         lock = source_lock(config, source.id)
         if lock is None:
@@ -164,7 +165,8 @@ def crawl_sources(
 
             settings.update(redis_settings(config.redis_url, source.id, crawl_round(config.crawl_round)))
         # The first crawler installs the reactor, as CrawlerProcess does for spider classes.
-        crawler = Crawler(spider_for(source), settings, init_reactor=not planned)
+        kind_known = source if source.id not in detected else source.model_copy(update={"kind": detected[source.id]})
+        crawler = Crawler(spider_for(kind_known), settings, init_reactor=not planned)
         if progress is not None:
             progress.crawlers[source.id] = crawler
             # Signal receivers are weakly referenced: the progress object keeps them alive.
@@ -186,6 +188,21 @@ def crawl_sources(
         manifest_path = outcome.run_file.with_suffix(".json")
         outcome.manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     return planned
+
+
+def detect_kinds(sources: list[Source]) -> dict[str, str]:
+    """The kind of each source the registry leaves without one, detected all at once: each
+    detection ends within DOWNLOAD_TIMEOUT (crawler.fetch), and a slow shop's detection
+    never adds to another's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crawler.spiders import detected_kind
+
+    unknown = [source for source in sources if not source.kind]
+    if not unknown:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(unknown))) as pool:
+        return dict(zip((s.id for s in unknown), pool.map(detected_kind, unknown), strict=True))
 
 
 def source_lock(config: Config, source_id: str):

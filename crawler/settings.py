@@ -43,7 +43,8 @@ def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:
         "REMOTE_CONTROL_ENABLED": False,
         # Recrawls revalidate with ETag / Last-Modified instead of downloading again.
         "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+        # ...but redirects are never replayed from the cache (crawler.middlewares.RecrawlCachePolicy).
+        "HTTPCACHE_POLICY": "crawler.middlewares.RecrawlCachePolicy",
         "HTTPCACHE_DIR": str((config.data_dir / "httpcache").resolve()),
         "HTTPCACHE_GZIP": True,
         # Private answers are refused where the connection is made, too (DNS rebinding).
@@ -53,11 +54,16 @@ def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:
             "crawler.middlewares.PrivateAddressGuard": 50,
             # process_response runs from high to low: before RetryMiddleware (550).
             "crawler.middlewares.RetryAfter": 560,
+            # Loops and over-long chains of redirects fail the page that started them.
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.middlewares.CountedRedirects": 600,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.DropDuplicateProducts": 100},
         # SharedQueueWorker is off unless REDIS_URL shares the request queue (crawler.distributed).
         "EXTENSIONS": {"crawler.extensions.RunManifest": 500, "crawler.distributed.SharedQueueWorker": 510},
         "FEED_EXPORT_ENCODING": "utf-8",
+        # Each record reaches the run file as it is scraped: a killed crawl loses none.
+        "FEED_STORAGES": {"file": "crawler.extensions.UnbufferedRunFile", "": "crawler.extensions.UnbufferedRunFile"},
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "%(asctime)s [%(name)s] %(levelname)s: %(message)s",
     }

@@ -31,8 +31,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from config.i18n import _
 from crawler.detect import Detection, Fetch, detect, http_fetcher
 from crawler.extract import extract_page
-from crawler.netguard import RefusedAddress
-from crawler.registry import Registry, RegistryError, parse_registry
+from crawler.registry import Registry, RegistryError, parse_registry, read_registry_text
 
 
 class AddError(ValueError):
@@ -114,9 +113,9 @@ def check_address(url: str) -> None:
 def read_registry(path: Path) -> tuple[str, Registry]:
     """The registry's text and its entries; an :class:`AddError` when it does not load."""
     try:
-        original = path.read_text(encoding="utf-8") if path.exists() else "sources:\n"
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AddError(_("%(path)s ne peut pas être lu : %(why)s", path=path, why=_os_reason(exc))) from exc
+        original = read_registry_text(path) if path.exists() else "sources:\n"
+    except RegistryError as exc:
+        raise AddError(_("%(path)s ne peut pas être lu :\n%(problems)s", path=path, problems=exc)) from exc
     try:
         return original, parse_registry(original, path)
     except RegistryError as exc:

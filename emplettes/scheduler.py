@@ -50,7 +50,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config import Config
-from crawler.registry import Registry, RegistryError, parse_registry
+from config.i18n import _, ngettext
+from crawler.registry import Registry, RegistryError, parse_registry, read_registry_text
 from indexer.runs import TIMED_OUT, prune_runs, reap_dead_runs
 from indexer.state import IndexState
 
@@ -195,11 +196,14 @@ class CrawlScheduler:
             return self.registry_error is None
         self._registry_stamp = stamp
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_registry_text(path)
             registry = parse_registry(text, path)
-        except (RegistryError, OSError, UnicodeDecodeError) as exc:
-            problems = exc.problems if isinstance(exc, RegistryError) else [f"{path}: {exc}"]
-            self._refuse("\n".join(problems))
+        except RegistryError as exc:
+            self._refuse("\n".join(exc.problems))
+            return False
+        except Exception as exc:  # whatever the file holds, the scheduler goes on with the last good one
+            log.exception("reading %s failed", path)
+            self._refuse(f"{path}: {type(exc).__name__}: {exc}")
             return False
         self.registry_error = None
         self.snapshot.parent.mkdir(parents=True, exist_ok=True)
@@ -213,11 +217,15 @@ class CrawlScheduler:
     def _refuse(self, problems: str) -> None:
         self.registry_error = problems
         kept = (
-            f"keeping the last valid registry ({len(self.registry.sources)} sources)"
+            ngettext(
+                "le dernier registre valide reste en vigueur (%(num)d source)",
+                "le dernier registre valide reste en vigueur (%(num)d sources)",
+                len(self.registry.sources),
+            )
             if self.registry
-            else "no source scheduled"
+            else _("aucune source planifiée")
         )
-        log.error("sources file refused, %s:\n%s", kept, problems)
+        log.error("%s\n%s", _("fichier des sources refusé, %(kept)s :", kept=kept), problems)
 
     def _sync_jobs(self, previous: Registry | None, registry: Registry) -> None:
         old = {s.id: s for s in previous.sources} if previous else {}
@@ -469,7 +477,10 @@ class CrawlScheduler:
         self.start()
         try:
             while not self._stopping.wait(self.poll):
-                self.tick()
+                try:
+                    self.tick()
+                except Exception:  # one bad chore (a full disk, a broken file) never stops the schedule
+                    log.exception("scheduler chores failed; trying again in %.0f s", self.poll)
         finally:
             self.stop()
 

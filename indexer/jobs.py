@@ -8,6 +8,7 @@ from typing import TextIO
 from config import Config
 from indexer.backends.base import BackendUnavailable
 from indexer.load import LoadReport, load_pending, load_run
+from indexer.reindex import clean_rebuild_leftovers
 from indexer.runs import reap_dead_runs
 from indexer.search import open_backend
 from indexer.state import IndexState
@@ -28,6 +29,7 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
                 print(f"      {where}: {message}", file=out)
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    clean_rebuild_leftovers(config, out=out)  # a rebuild killed mid-way: its directory and lock
     if not run_files:
         # A crawl killed mid-way (kill -9, out of memory) never closed its manifest: close it
         # as "killed" so what it wrote is loaded (added, never sweeping) and the run is recorded.

@@ -21,9 +21,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from config.i18n import _
 from indexer.backends.base import BackendUnavailable, SearchBackend
-from indexer.records import parse_record
-from indexer.runs import RunInfo, list_runs, read_run_lines, run_completed_well, run_info
+from indexer.records import id_in_source, parse_record
+from indexer.runs import RunInfo, list_runs, read_run_lines, run_completed_well, run_id_in_future, run_info
 from indexer.state import IndexState
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ COMPLETE = "complete"  # good run: upserted, older records swept
 PARTIAL = "partial"  # ended badly or too many errors: upserted, older records kept
 UNFINISHED = "unfinished"  # no finished manifest (killed): upserted, older records kept
 EMPTY = "empty"  # ended well but held no valid record: nothing swept
+REFUSED = "refused"  # not loaded at all (a run id later than now): not recorded, nothing written
 
 
 @dataclass
@@ -85,6 +87,7 @@ def _reject(report: LoadReport, number: int | None, message: str) -> None:
 def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]]:
     if not info.path.exists():
         return  # the crawl ended before writing any record (killed early, timed out)
+    others = _sources_beside(info)
     for line in read_run_lines(info.path):
         if line.truncated:
             report.truncated = True
@@ -101,6 +104,18 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
             # A record of another source would escape this source's sweep.
             _reject(report, line.number, f"source_id: {record.source_id!r} in a run of {info.source_id!r}")
             continue
+        if not id_in_source(record.id, info.source_id, others):
+            _reject(
+                report,
+                line.number,
+                _(
+                    "id : %(id)s n'est pas un identifiant de la source %(source)s (une source n'écrit que ses "
+                    "propres fiches)",
+                    id=repr(record.id),
+                    source=repr(info.source_id),
+                ),
+            )
+            continue
         data = record.model_dump(mode="json")
         data["run_id"] = info.run_id  # the file is the truth: the sweep keeps this run
         report.records += 1
@@ -109,6 +124,15 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
         else:
             report.shops += 1
         yield data
+
+
+def _sources_beside(info: RunInfo) -> list[str]:
+    """The other sources whose runs sit beside this one (``runs/<source>/``): those whose
+    ids a run of a shorter source id could otherwise take (see ``id_in_source``)."""
+    try:
+        return [path.name for path in info.path.parent.parent.iterdir() if path.is_dir()]
+    except OSError:
+        return []
 
 
 def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -> tuple[bool, str, str]:
@@ -163,6 +187,11 @@ def load_run(
     ``read``: what :func:`read_valid_run` gave for this file, when it ran elsewhere.
     """
     info = run_info(Path(path))
+    if run_id_in_future(info.run_id):
+        report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path, outcome=REFUSED)
+        report.reason = future_run_message(info.run_id)
+        log.warning("%s", report.summary())
+        return report
     if read is None:
         report = LoadReport(source_id=info.source_id, run_id=info.run_id, path=info.path)
         records: Iterable[dict[str, Any]] = _valid_records(info, report)
@@ -187,6 +216,14 @@ def load_run(
         record_load(state, report)
     log.info("%s", report.summary())
     return report
+
+
+def future_run_message(run_id: str) -> str:
+    return _(
+        "run refusé : son identifiant %(run_id)s est daté dans le futur (horloge de la machine du "
+        "crawl fausse ?) ; renommez ou supprimez ce run, les suivants de la source sont chargés",
+        run_id=run_id,
+    )
 
 
 def _count_refused(backend: SearchBackend, batch: list[dict[str, Any]], report: LoadReport) -> None:

@@ -9,6 +9,7 @@ Schema for chambers and other tools.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
@@ -36,6 +37,22 @@ def product_id(source_id: str, url: str | None, sku: str | None = None, name: st
     key = url or (f"sku:{sku}" if sku else f"name:{name or ''}")
     digest = hashlib.sha1(f"{source_id}\x00{key}".encode()).hexdigest()[:20]
     return f"{source_id}-{digest}"
+
+
+def id_in_source(record_id: str, source_id: str, other_sources: Iterable[str] = ()) -> bool:
+    """Whether ``record_id`` is in ``source_id``'s namespace: the source's own id, or
+    ``<source_id>-…`` (as :func:`product_id` and platform shop ids make them) and not in the
+    namespace of a longer source id among ``other_sources`` (``cave-vouvray-…`` belongs to
+    ``cave-vouvray``, not to ``cave``). A run may only write ids of its own namespace, so
+    one shop's data never replaces another's record."""
+    if record_id == source_id:
+        return True
+    if not record_id.startswith(source_id + "-"):
+        return False
+    return not any(
+        len(other) > len(source_id) and (record_id == other or record_id.startswith(other + "-"))
+        for other in other_sources
+    )
 
 
 def price_string(price: Decimal) -> str:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import shutil
+import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Generator, Iterator
@@ -24,9 +27,10 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.i18n import _
 from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
-from indexer.runs import RunInfo, list_runs, run_completed_well
+from indexer.runs import RunInfo, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
 
 
@@ -62,8 +66,9 @@ def runs_to_rebuild(runs_dir: Path, max_error_ratio: float) -> tuple[list[RunInf
     chosen: list[RunInfo] = []
     skipped: list[RunInfo] = []
     for source_runs in by_source.values():
-        finished = [run for run in source_runs if run.finished]
-        skipped += [run for run in source_runs if not run.finished]
+        # A run id later than now is refused (indexer.load): it must not pass for the latest good run.
+        finished = [run for run in source_runs if run.finished and not run_id_in_future(run.run_id)]
+        skipped += [run for run in source_runs if run not in finished]
         good = [i for i, run in enumerate(finished) if run_completed_well(run, max_error_ratio)]
         start = good[-1] if good else 0
         skipped += finished[:start]
@@ -161,7 +166,12 @@ def _read_ahead(runs: list[RunInfo]) -> Generator[tuple[LoadReport, list[dict]] 
         yield from (None for _ in runs)
         return
     # spawn, not fork: this process already runs the index writer's threads.
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         queued: deque = deque()
         ahead = 0
@@ -178,9 +188,75 @@ def _read_ahead(runs: list[RunInfo]) -> Generator[tuple[LoadReport, list[dict]] 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def die_with_parent(parent: int) -> None:
+    """In the reading process: be killed with the rebuild that started it. A rebuild killed
+    with -9 otherwise left its reader (and multiprocessing's resource tracker, which waits
+    for it) running for good."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above: nobody to read for
+        os._exit(1)
+
+
+REBUILD_LOCK = "reindex.lock"  # in DATA_DIR: held by the process rebuilding the index
+
+
+@contextmanager
+def rebuild_lock(data_dir: Path, *, wait: bool) -> Iterator[bool]:
+    """The right to rebuild (or to clean what a rebuild left): True when held. The kernel
+    releases it when its holder dies, even by -9, so a lock file alone proves nothing."""
+    import fcntl
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / REBUILD_LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[Path]:
+    """Remove what a rebuild killed mid-way left beside the embedded index (its
+    ``index.rebuild-*`` directory and lock, an ``index.old-*`` directory), unless a rebuild
+    is running now. ``emplettes index`` and ``reindex`` call this first."""
+    if not locked:
+        with rebuild_lock(config.data_dir, wait=False) as held:
+            return clean_rebuild_leftovers(config, out=out, locked=True) if held else []
+    index_dir = Path(config.index_dir)
+    removed = []
+    for path in sorted(index_dir.parent.glob(f"{index_dir.name}.rebuild-*")) + sorted(
+        index_dir.parent.glob(f"{index_dir.name}.old-*")
+    ):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+        if out is not None:
+            print("  " + _("reste d'une reconstruction interrompue supprimé : %(path)s", path=path), file=out)
+    return removed
+
+
 def reindex_job(config, *, out=None) -> ReindexReport:
     """``emplettes reindex``: open the configured backend (an embedded index too old to
-    open is rebuilt all the same), rebuild, report."""
+    open is rebuilt all the same), rebuild, report. One rebuild at a time; what a killed
+    one left is removed first."""
+    from indexer.backends.base import BackendUnavailable
+
+    with rebuild_lock(config.data_dir, wait=False) as held:
+        if not held:
+            raise BackendUnavailable(_("une reconstruction de l'index est déjà en cours"))
+        clean_rebuild_leftovers(config, out=out, locked=True)
+        return _reindex_job(config, out=out)
+
+
+def _reindex_job(config, *, out=None) -> ReindexReport:
     from indexer.backends.base import BackendUnavailable
     from indexer.search import open_backend
 
@@ -188,7 +264,6 @@ def reindex_job(config, *, out=None) -> ReindexReport:
         if out is not None:
             print(f"  {'✓' if report.completed_well else '•'} {report.summary()}", file=out, flush=True)
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         backend = open_backend(config)
     except BackendUnavailable:

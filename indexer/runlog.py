@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well
+from config.i18n import _
+from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
 
 # Crawl outcomes, from best to worst.
@@ -26,7 +27,9 @@ OK = "ok"  # finished normally with few failed pages: it may remove vanished pro
 PARTIAL = "partial"  # finished, but too many pages failed: adds and refreshes only
 TIME_LIMIT = "time_limit"  # stopped itself at CRAWL_TIME_LIMIT (closespider_timeout)
 RUNNING = "running"
-OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed")
+FUTURE_ID = "future_id"  # its run id is later than now: refused by the indexer, never "the last run"
+ROBOTS = "robots_txt"  # finished without a product because the shop's robots.txt forbids the pages
+OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed", FUTURE_ID, ROBOTS)
 
 
 @dataclass
@@ -43,6 +46,7 @@ class RunRecord:
     page_errors: int
     errors: dict[str, int] = field(default_factory=dict)  # by kind: http_500, timeout, too_large...
     bytes: int = 0
+    robots_forbidden: int = 0  # requests the shop's robots.txt forbids: not fetched, not errors
     indexed: bool = False
     index_outcome: str | None = None  # complete / partial / unfinished / empty (indexer.load)
     indexed_at: str | None = None
@@ -66,6 +70,8 @@ def _parse(value: str) -> datetime:
 
 def crawl_outcome(info: RunInfo, max_error_ratio: float = 0.2) -> str:
     manifest = info.manifest or {}
+    if run_id_in_future(info.run_id):
+        return FUTURE_ID
     if not info.finished:
         pid = manifest.get("pid")
         return RUNNING if isinstance(pid, int) and _pid_alive(pid) else KILLED
@@ -75,6 +81,8 @@ def crawl_outcome(info: RunInfo, max_error_ratio: float = 0.2) -> str:
     if reason == "closespider_timeout":
         return TIME_LIMIT
     if reason == "finished":
+        if info.count("robots_forbidden") and not info.count("products"):
+            return ROBOTS  # "ok, 0 products" would hide why: the shop asks robots to keep out
         return OK if run_completed_well(info, max_error_ratio) else PARTIAL
     return "failed"
 
@@ -97,6 +105,7 @@ def _record(info: RunInfo, indexed: dict[tuple[str, str], Any], max_error_ratio:
         page_errors=info.page_errors,
         errors=dict(errors),
         bytes=info.count("bytes"),
+        robots_forbidden=info.count("robots_forbidden"),
         indexed=row is not None,
         index_outcome=row.outcome if row else None,
         indexed_at=row.indexed_at if row else None,
@@ -151,6 +160,8 @@ def source_statuses(
     latest: dict[str, RunRecord] = {}
     last_ok: dict[str, str] = {}
     for record in records:  # newest first
+        if record.outcome == FUTURE_ID:
+            continue
         latest.setdefault(record.source_id, record)
         if record.outcome == OK:
             last_ok.setdefault(record.source_id, record.run_id)
@@ -177,6 +188,14 @@ def _ago(when: str | datetime | None, now: datetime) -> str:
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
+def error_summary(record: RunRecord) -> str:
+    """``timeout×3, robots.txt×12``: failed pages by kind, and the pages robots.txt forbade."""
+    parts = [f"{kind}×{count}" for kind, count in sorted(record.errors.items())]
+    if record.robots_forbidden:
+        parts.append(f"robots.txt×{record.robots_forbidden}")
+    return ", ".join(parts) or "—"
+
+
 def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> str:
     """The table `emplettes status` prints."""
     now = now or datetime.now(UTC)
@@ -187,7 +206,7 @@ def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> s
         if r is None:
             rows.append((s.source_id, "never", "—", "", "", "", "", _ago(s.next_run_at, now)))
             continue
-        errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or "—"
+        errors = error_summary(r)
         rows.append(
             (
                 s.source_id,
@@ -240,5 +259,8 @@ def scheduler_line(status: dict[str, Any]) -> str:
     if status.get("index_pending"):
         text += "; indexing waits for the search index"
     if status.get("registry_error"):
-        text += "; sources file refused, last valid registry in force"
+        first = str(status["registry_error"]).splitlines()[0][:300]
+        text += "; " + _(
+            "fichier des sources refusé, le dernier registre valide reste en vigueur : %(problem)s", problem=first
+        )
     return text

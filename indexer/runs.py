@@ -14,11 +14,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+# How far ahead of this machine's clock a run id may be (another worker's clock drifting):
+# beyond, the id is wrong, and since ids sort chronologically a run named in 2099 would
+# stay "the latest" of its source for ever.
+RUN_ID_SKEW = timedelta(minutes=5)
+
+
+def run_id_time(run_id: str) -> datetime | None:
+    """When a crawler-made run id (``20261123T140501Z-3fa2``) says its run started."""
+    try:
+        return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def run_id_in_future(run_id: str, now: datetime | None = None) -> bool:
+    """The run id names a moment later than now (beyond :data:`RUN_ID_SKEW`): refused."""
+    moment = run_id_time(run_id)
+    return moment is not None and moment > (now or datetime.now(UTC)) + RUN_ID_SKEW
 
 
 @dataclass
@@ -152,8 +171,6 @@ TIMED_OUT = "timeout"  # the scheduler killed it at its wall-clock limit
 
 
 def _now() -> str:
-    from datetime import datetime
-
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -239,7 +256,11 @@ def prune_runs(runs_dir: Path, indexed: dict[tuple[str, str], str], *, keep: int
         by_source.setdefault(run.source_id, []).append(run)
     removed = []
     for runs in by_source.values():  # oldest first
-        complete = [r.run_id for r in runs if indexed.get((r.source_id, r.run_id)) == "complete"]
+        complete = [
+            r.run_id
+            for r in runs
+            if indexed.get((r.source_id, r.run_id)) == "complete" and not run_id_in_future(r.run_id)
+        ]
         floor = complete[-1] if complete else ""
         for run in runs[: max(0, len(runs) - keep)]:
             if run.run_id >= floor or (run.source_id, run.run_id) not in indexed or not run.finished:

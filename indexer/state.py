@@ -107,10 +107,17 @@ class IndexState:
             return {(r[0], r[1]): r[2] for r in self._db.execute("SELECT source_id, run_id, outcome FROM indexed_runs")}
 
     def latest_indexed(self) -> dict[str, str]:
-        """source_id -> most recent run id indexed."""
+        """source_id -> most recent run id indexed. A run id later than now (indexed before
+        such ids were refused) is not "the latest": it would hold every later run back."""
+        from indexer.runs import run_id_in_future
+
         with self._lock:
-            rows = self._db.execute("SELECT source_id, MAX(run_id) FROM indexed_runs GROUP BY source_id")
-            return dict(rows)
+            rows = self._db.execute("SELECT source_id, run_id FROM indexed_runs").fetchall()
+        latest: dict[str, str] = {}
+        for source_id, run_id in rows:
+            if not run_id_in_future(run_id) and run_id > latest.get(source_id, ""):
+                latest[source_id] = run_id
+        return latest
 
     def runs(self, source_id: str | None = None, limit: int | None = None) -> list[IndexedRun]:
         """Indexed runs, newest first."""

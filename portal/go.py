@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request
 
+from indexer.records import id_in_source
 from portal.backend import get_backend, get_config
 from portal.clicks import FILENAME, ClickCounter
 from portal.ratelimit import TokenBuckets, client_key, parse_rate
@@ -170,6 +171,9 @@ def product(record_id: str):
     record = get_backend().get(record_id)
     if not isinstance(record, dict) or record.get("type") != "product":
         abort(404)
+    source_id = record.get("source_id")
+    if not isinstance(source_id, str) or not id_in_source(record_id, source_id):
+        abort(404)  # a record written under another source's id (before loads refused them)
     target = product_target(record)
     if target is None:
         shop_id = record.get("shop_id") if isinstance(record.get("shop_id"), str) else None

@@ -154,7 +154,7 @@ def test_registry_edits_are_picked_up_and_an_invalid_file_keeps_the_last_valid_o
         touch(registry(("a", "hourly"), ("c", None)).replace('postcode: "37000"', 'postcode: "370"', 1))
         assert not scheduler.reload_registry()
         assert "sources.yaml:" in scheduler.registry_error and "postcode" in scheduler.registry_error
-        assert "keeping the last valid registry (2 sources)" in caplog.text
+        assert "le dernier registre valide reste en vigueur (2 sources)" in caplog.text
         assert {j.id for j in scheduler.scheduler.get_jobs()} == {"a", "c"}
         assert "id: c" in (tmp_path / "data" / "scheduler" / "sources.yaml").read_text(), "crawls read the valid copy"
     finally:
@@ -284,8 +284,8 @@ def test_emplettes_schedule_runs_in_the_foreground_and_follows_registry_edits(tm
             )
             assert f"scheduler: running (pid {process.pid}" in live.stdout, live.stdout
             sources.write_text("sources:\n  - id: Pas Valide\n")
-            log = wait_for("sources file refused")
-            assert "keeping the last valid registry (3 sources)" in log
+            log = wait_for("fichier des sources refusé")
+            assert "le dernier registre valide reste en vigueur (3 sources)" in log
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0

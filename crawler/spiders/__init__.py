@@ -45,9 +45,15 @@ def detected_kind(source: Source) -> str:
     if known is not None and known.get("kind") in SPIDERS:
         return known["kind"]
     try:
-        found = detect(
-            source.url, http_fetcher(allow_private=source.allow_private, user_agent=config.user_agent, timeout=5)
+        # All of detection within DOWNLOAD_TIMEOUT: a shop that drips its answer fails here,
+        # and its crawl reports the timeouts (crawler.fetch).
+        fetcher = http_fetcher(
+            allow_private=source.allow_private,
+            user_agent=config.user_agent,
+            timeout=config.download_timeout,
+            budget=config.download_timeout,
         )
+        found = detect(source.url, fetcher)
     except Exception as exc:  # unreachable, refused address...: the website spider reports it
         log.info("%s: kind not detected (%s): website", source.id, exc)
         return "website"
