@@ -31,6 +31,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from config.i18n import _
 from crawler.detect import Detection, Fetch, detect, http_fetcher
 from crawler.extract import extract_page
+from crawler.netguard import RefusedAddress
 from crawler.registry import Registry, RegistryError, parse_registry, read_registry_text
 
 
