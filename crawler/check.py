@@ -24,7 +24,7 @@ import requests
 
 from config.i18n import _, ngettext
 from crawler.extract import PageExtraction, extract_page
-from crawler.fetch import DeadlinePassed, FetchError, TooLarge, fetch_url
+from crawler.fetch import FetchError, TooLarge, fetch_url
 from crawler.netguard import RefusedAddress
 
 if TYPE_CHECKING:
@@ -53,23 +53,9 @@ class CheckResult:
 def unreachable(url: str, exc: Exception) -> CheckError:
     """One line for a network failure: the host and the cause, not the library's trace."""
     host = urlsplit(url).hostname or url
-    text = str(exc)
     if isinstance(exc, RefusedAddress):
-        return CheckError(_("adresse refusée : %(why)s", why=text))
-    if isinstance(exc, (requests.Timeout, DeadlinePassed)):
-        why = _("pas de réponse dans le délai")
-    elif "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
-        why = _("nom de domaine introuvable")
-    elif "Connection refused" in text:
-        why = _("connexion refusée")
-    elif isinstance(exc, requests.exceptions.SSLError):
-        why = _("certificat TLS refusé")
-    elif isinstance(exc, requests.TooManyRedirects):
-        why = _("trop de redirections")
-    elif isinstance(exc, FetchError):  # already one French line (crawler.fetch)
-        return CheckError(str(exc))
-    else:
-        why = _("connexion impossible")
+        return CheckError(_("adresse refusée : %(why)s", why=exc))
+    why = exc.reason if isinstance(exc, FetchError) else _("connexion impossible")
     return CheckError(_("impossible de joindre %(host)s : %(why)s", host=host, why=why))
 
 

@@ -37,7 +37,14 @@ _SAFE = "/%:@!$&'()*+,;=~[]"  # kept as they are in a request target
 
 
 class FetchError(OSError):
-    """The page could not be fetched: network error, deadline passed, too many redirects."""
+    """The page could not be fetched: network error, deadline passed, too many redirects.
+
+    ``reason`` says why in a few French words (« nom de domaine introuvable »), for the
+    one-line reports of ``check``, ``sources add`` and ``sources import``."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class DeadlinePassed(FetchError):
@@ -111,7 +118,9 @@ def fetch_url(
         if got.truncated and not truncate:
             raise TooLarge(_("%(url)s dépasse %(mb)d Mo", url=url, mb=max_bytes // (1024 * 1024)))
         return got
-    raise FetchError(_("%(url)s : plus de %(count)d redirections", url=url, count=max_redirects))
+    raise FetchError(
+        _("%(url)s : plus de %(count)d redirections", url=url, count=max_redirects), _("trop de redirections")
+    )
 
 
 def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private: bool, max_bytes: int) -> Fetched:
@@ -154,9 +163,10 @@ def _get(url: str, deadline: Deadline, headers: dict[str, str], *, allow_private
     except (OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:  # ValueError: a bad port
         if deadline.passed():
             raise DeadlinePassed(
-                _("%(url)s : pas de réponse complète en %(seconds)g s", url=url, seconds=deadline.seconds)
+                _("%(url)s : pas de réponse complète en %(seconds)g s", url=url, seconds=deadline.seconds),
+                _("pas de réponse complète dans le délai"),
             ) from None
-        raise FetchError(_("impossible de lire %(url)s : %(error)s", url=url, error=exc)) from exc
+        raise FetchError(_("impossible de lire %(url)s : %(error)s", url=url, error=exc), _network_reason(exc)) from exc
     finally:
         timer.cancel()
         if connection is not None:
@@ -194,6 +204,20 @@ def _read_body(
     return bytes(body), False
 
 
+def _network_reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return _("la connexion a été refusée")
+    if isinstance(exc, ssl.SSLError):
+        return _("certificat TLS refusé")
+    if isinstance(exc, ConnectionError):
+        return _("la connexion a été coupée")
+    if isinstance(exc, http.client.HTTPException):
+        return _("réponse HTTP illisible")
+    if isinstance(exc, (ValueError, UnicodeError)):
+        return _("adresse invalide")
+    return _("connexion impossible")
+
+
 def _resolve(host: str, port: int, deadline: Deadline, *, allow_private: bool, url: str) -> tuple[int, tuple]:
     """(family, socket address) to connect to, looked up within the deadline and judged by
     the address guard here, on the very address used."""
@@ -201,7 +225,9 @@ def _resolve(host: str, port: int, deadline: Deadline, *, allow_private: bool, u
     try:
         answers = pool.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM).result(timeout=_left(deadline))
     except socket.gaierror as exc:
-        raise FetchError(_("%(host)s introuvable (DNS) : %(error)s", host=host, error=exc)) from exc
+        raise FetchError(
+            _("%(host)s introuvable (DNS) : %(error)s", host=host, error=exc), _("nom de domaine introuvable")
+        ) from exc
     finally:
         pool.shutdown(wait=False)
     for family, _type, _proto, _name, address in answers:

@@ -31,6 +31,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from config.i18n import _
 from crawler.detect import Detection, Fetch, detect, http_fetcher
 from crawler.extract import extract_page
+from crawler.fetch import FetchError
 from crawler.netguard import RefusedAddress
 from crawler.registry import Registry, RegistryError, parse_registry, read_registry_text
 
@@ -162,16 +163,7 @@ def _os_reason(exc: Exception) -> str:
 
 
 def _network_reason(exc: Exception) -> str:
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
-            return _("le nom de domaine n'existe pas (DNS)")
-        return _("la connexion a été refusée ou coupée")
-    if isinstance(exc, requests.Timeout):
-        return _("le site n'a pas répondu à temps")
-    if isinstance(exc, requests.TooManyRedirects):
-        return _("trop de redirections")
-    return type(exc).__name__
+    return exc.reason if isinstance(exc, FetchError) else type(exc).__name__
 
 
 def survey(

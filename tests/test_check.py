@@ -75,7 +75,7 @@ def test_check_agrees_with_a_real_crawl_of_the_same_shop(shops, tmp_path):
         ("https://", "adresse sans nom d'hôte"),
         ("page-absente.html", "fichier introuvable"),
         ("http://boutique-inexistante.invalid/", "impossible de joindre boutique-inexistante.invalid : nom de domaine"),
-        ("http://127.0.0.1:9/", "impossible de joindre 127.0.0.1 : connexion refusée"),
+        ("http://127.0.0.1:9/", "impossible de joindre 127.0.0.1 : la connexion a été refusée"),
     ],
 )
 def test_a_target_that_cannot_be_read_is_one_french_line_and_exit_2(target, says):
