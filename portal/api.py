@@ -18,9 +18,9 @@ from indexer.search import BackendUnavailable, SearchQuery
 from portal.backend import get_backend
 from portal.hours import now_in_paris
 from portal.presenters import search_view
-from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, query_from_args
+from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, parse_search
 from portal.responses import cached
-from portal.search import town_points
+from portal.search import search_notes, shop_names, town_points
 from portal.shops import find_shop, product_counts, shop_json
 
 bp = Blueprint("api", __name__)
@@ -40,12 +40,15 @@ def api_search():
 
 def search_answer(backend):
     towns = town_points(backend)  # near=<commune>, or "près de <commune>" in the words
+    shops = shop_names(backend) if request.args.get("shop") else None  # shop=<id> or shop=<name>
     try:
-        query = query_from_args(request.args, strict=True, towns=towns)
+        query, notices = parse_search(request.args, strict=True, towns=towns, shops=shops)
     except BadQuery as exc:
         return bad_request(str(exc))
     result = backend.search(query)
-    return jsonify(search_view(result, query))
+    return jsonify(
+        {**search_view(result, query), "notices": search_notes(result, query, notices, request.args.get("q", ""))}
+    )
 
 
 @bp.get("/api/suggest")

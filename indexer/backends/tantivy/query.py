@@ -49,7 +49,7 @@ class Match:
     """A search as engine queries, in the text mode that found matches (see searching)."""
 
     clauses: list[Clause]
-    mode: str | None  # "strict", "fuzzy", "any"; None without words
+    mode: str | None  # "strict", "fuzzy", "relaxed" (words dropped); None without words
     text: Query | None  # the words alone (what relevance scores)
     base: list[Query]  # price, words and circle, or the product term
     filters: dict[str, Query] = dataclass_field(default_factory=dict)  # facet and shop filters
@@ -58,6 +58,7 @@ class Match:
     rest: Query | None = None  # full without the circle (geo searches)
     plain: bool = False  # no words, price or place: the product term alone
     counted: int | None = None  # the total, when the facet pass counted it
+    dropped: list[Clause] = dataclass_field(default_factory=list)  # words that blocked (mode "relaxed")
 
     def parts(self) -> list[Query]:
         """``base`` and the filters: what ``full`` intersects."""
@@ -151,8 +152,8 @@ class Queries(Storage):
         return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
 
     def _text_query(self, clauses: list[Clause], mode: str) -> Query | None:
-        """``mode``: "strict" (every clause, exact), "fuzzy" (every clause, typos forgiven
-        in words of 5+ letters) or "any" (at least one clause, typos forgiven)."""
+        """``mode``: "strict" (every clause, exact), "fuzzy" or "relaxed" (every clause,
+        typos forgiven in words of 5+ letters: "relaxed" has had its blocking words dropped)."""
         if not clauses:
             return None
         fuzzy = mode != "strict"
@@ -162,8 +163,7 @@ class Queries(Storage):
             )
             for clause in clauses
         ]
-        occur = Occur.Should if mode == "any" else Occur.Must
-        return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(occur, q) for q in per_clause])
+        return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(Occur.Must, q) for q in per_clause])
 
     def _availability(self, searcher: tantivy.Searcher, generation) -> tuple[list[tuple[str, float]], tuple] | None:
         """(the availability bonus minus its maximum per value present, the values
@@ -254,10 +254,9 @@ class Queries(Storage):
                         best, tops = score, [option]
                     elif score == best:
                         tops.append(option)
-            if tops:
-                parts.append(self._any(tops))
-            elif mode != "any":
-                return None  # (in "any" mode such a clause adds nothing to any score)
+            if not tops:
+                return None
+            parts.append(self._any(tops))
         if not parts:
             return None
         heads = [
