@@ -21,27 +21,26 @@ def demo_records() -> list[dict]:
     """Shop and product records of the demo, validated and JSON-ready."""
     base_urls = default_base_urls()
     shops = {spec.id: spec for spec in SHOPS}
-    records: list[dict] = []
-    for spec in SHOPS:
-        records.append(
-            ShopRecord(
-                id=spec.id,
-                source_id=spec.id,
-                run_id=RUN,
-                name=spec.name,
-                url=base_urls[spec.id],
-                address=spec.address,
-                postcode=spec.postcode,
-                town=spec.town,
-                lat=spec.lat,
-                lon=spec.lon,
-                telephone=spec.telephone,
-                categories=list(spec.categories),
-                services=list(spec.services),
-                description=spec.description,
-                last_seen=NOW,
-            ).model_dump(mode="json")
-        )
+    records: list[dict] = [
+        ShopRecord(
+            id=spec.id,
+            source_id=spec.id,
+            run_id=RUN,
+            name=spec.name,
+            url=base_urls[spec.id],
+            address=spec.address,
+            postcode=spec.postcode,
+            town=spec.town,
+            lat=spec.lat,
+            lon=spec.lon,
+            telephone=spec.telephone,
+            categories=list(spec.categories),
+            services=list(spec.services),
+            description=spec.description,
+            last_seen=NOW,
+        ).model_dump(mode="json")
+        for spec in SHOPS
+    ]
     for number, product in enumerate(expected_products(base_urls)):
         spec = shops[product["shop_id"]]
         records.append(
