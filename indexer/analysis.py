@@ -130,6 +130,7 @@ from pathlib import Path  # noqa: E402
 SYNONYMS_FILE = Path(__file__).with_name("synonyms_fr.txt")
 FUZZY_MIN_LENGTH = 5  # words shorter than this must be spelt right
 FUZZY_TWO_EDITS_LENGTH = 8  # from this length two edits are forgiven (Elasticsearch's AUTO:5,8)
+FUZZY_STEMS_LENGTH = 6  # from this length typos are also forgiven against stems, in every field
 
 
 def synonyms_path() -> Path:
@@ -199,6 +200,15 @@ def correction_edits(word: str) -> int:
     if len(word) < 3 or not word.isalpha():
         return 0
     return 1 if len(word) < 6 else 2
+
+
+def typos_on_stems(word: str) -> bool:
+    """Whether a typo in ``word`` may be forgiven against the stems of every field, or only
+    against the whole words of names: only when its stem has FUZZY_STEMS_LENGTH letters. A
+    short stem is too close to others: "savon" and "savons" stem to "savon", one edit from
+    "savoi", the stem of "Savoie", but two from the word; "miell" stays one from "miel"."""
+    stems = analyze(word)
+    return bool(stems) and len(stems[0]) >= FUZZY_STEMS_LENGTH
 
 
 def fuzzy_edits(word: str) -> int:

@@ -70,8 +70,11 @@ class TypedPlace:
 
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)  # the runs of letters a folded town name is made of
-# Little words that tie a place to the rest ("miel à Blois", "vin de Chinon"): they go with it.
-_PLACE_LINKS = {"a", "au", "aux", "de", "d", "du", "des", "en", "sur", "dans", "vers", "pres", "proche", "autour"}
+# Little words that tie a place to the rest ("miel à Blois"): they go with it.
+_PLACE_LINKS = {"a", "au", "aux", "en", "sur", "dans", "vers"}
+# ... but a town after "de" says where a thing comes from, and is part of its name
+# ("nougat de Tours", "pâté de Chartres", "cotignac d'Orléans"): those stay words.
+_PROVENANCE = {"de", "d", "du", "des"}
 
 
 def _town_in_words(text: str, towns: Towns) -> TypedPlace | None:
@@ -83,6 +86,8 @@ def _town_in_words(text: str, towns: Towns) -> TypedPlace | None:
         for i in range(len(spans) - size + 1):
             name = " ".join(folded for _, _, folded in spans[i : i + size])
             if name not in towns:
+                continue
+            if i and spans[i - 1][2] in _PROVENANCE:
                 continue
             start, end = spans[i][0], spans[i + size - 1][1]
             first = i

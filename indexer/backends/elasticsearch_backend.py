@@ -55,6 +55,7 @@ from indexer.analysis import (
     name_head,
     plan_words,
     relax_clauses,
+    typos_on_stems,
     word_forms,
 )
 from indexer.backends.base import (
@@ -243,16 +244,21 @@ def _field_match(name: str, clause: Clause, weight: float, fuzzy: bool) -> dict:
                 }
             )
     if fuzzy and clause.fuzzy:
-        typo: dict = {"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}}
-        if field == "name":
+        # As on tantivy: against stems only from FUZZY_STEMS_LENGTH letters ("savon" is one
+        # edit from "savoi", Savoie's stem), and against the whole words of names.
+        typos: list[dict] = []
+        if typos_on_stems(clause.words[0]):
+            typos.append({"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}})
+        if name == "name":
             # Whole (unstemmed) words too, singular and plural, as on tantivy: "bougei" is one
             # swap from "bougie", not from the stem "boug", and "bougeis" one from "bougies".
-            whole = [
+            typos += [
                 {"match": {"name.words": {"query": form, "fuzziness": clause.fuzzy}}}
                 for form in word_forms(clause.words[0])
             ]
-            typo = {"bool": {"should": [typo, *whole], "minimum_should_match": 1}}
-        options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
+        if typos:
+            typo = typos[0] if len(typos) == 1 else {"bool": {"should": typos, "minimum_should_match": 1}}
+            options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
     return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
 
 

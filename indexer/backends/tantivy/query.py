@@ -17,7 +17,7 @@ from typing import Any
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from indexer.analysis import Clause, analyze, word_forms
+from indexer.analysis import Clause, analyze, typos_on_stems, word_forms
 from indexer.backends.base import (
     AVAILABILITY_BONUS,
     FUZZY_FACTOR,
@@ -133,7 +133,7 @@ class Queries(Storage):
         if fuzzy and clause.fuzzy:
             typos = [
                 Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy)
-                for stem in analyze(clause.words[0])[:1]
+                for stem in (analyze(clause.words[0])[:1] if typos_on_stems(clause.words[0]) else [])
             ]
             if field == "name":  # whole words too: "bougei" is one swap from "bougie", not from "boug"
                 typos += [
