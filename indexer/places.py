@@ -73,13 +73,14 @@ _WORDS = re.compile(r"[^\W_]+", re.UNICODE)  # the runs of letters a folded town
 # Little words that tie a place to the rest ("miel à Blois"): they go with it.
 _PLACE_LINKS = {"a", "au", "aux", "en", "sur", "dans", "vers"}
 # ... but a town after "de" says where a thing comes from, and is part of its name
-# ("nougat de Tours", "pâté de Chartres", "cotignac d'Orléans"): those stay words.
+# ("nougat de Tours", "pâté de Chartres", "cotignac d'Orléans"): those stay words, as does
+# a town that comes first ("Chinon rouge", "Sancerre blanc"): French names the thing first.
 _PROVENANCE = {"de", "d", "du", "des"}
 
 
 def _town_in_words(text: str, towns: Towns) -> TypedPlace | None:
-    """The longest run of whole words naming a town of the shops, anywhere in ``text``
-    ("miel Tours", "vin Chinon", "jouets Joué-lès-Tours"), when other words remain."""
+    """The longest run of whole words naming a town of the shops after the first word of
+    ``text`` ("miel Tours", "vin Chinon", "jouets Joué-lès-Tours"), not after "de"."""
     spans = [(m.start(), m.end(), fold(m.group())) for m in _WORDS.finditer(text)]
     longest = max((len(name.split()) for name in towns), default=0)
     for size in range(min(longest, len(spans) - 1), 0, -1):
@@ -87,7 +88,7 @@ def _town_in_words(text: str, towns: Towns) -> TypedPlace | None:
             name = " ".join(folded for _, _, folded in spans[i : i + size])
             if name not in towns:
                 continue
-            if i and spans[i - 1][2] in _PROVENANCE:
+            if i == 0 or spans[i - 1][2] in _PROVENANCE:
                 continue
             start, end = spans[i][0], spans[i + size - 1][1]
             first = i
