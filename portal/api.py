@@ -46,9 +46,7 @@ def search_answer(backend):
     except BadQuery as exc:
         return bad_request(str(exc))
     result = backend.search(query)
-    return jsonify(
-        {**search_view(result, query), "notices": search_notes(result, query, notices, request.args.get("q", ""))}
-    )
+    return jsonify({**search_view(result, query), "notices": search_notes(result, query, notices)})
 
 
 @bp.get("/api/suggest")

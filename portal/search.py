@@ -81,8 +81,8 @@ def shop_names(backend: SearchBackend) -> dict[str, str]:
     return kept["names"]
 
 
-def search_notes(result: SearchResult, query: SearchQuery, notices: Notices, typed: str) -> dict[str, Any]:
-    """What the page and the API say besides the results (``typed``: the words as typed):
+def search_notes(result: SearchResult, query: SearchQuery, notices: Notices) -> dict[str, Any]:
+    """What the page and the API say besides the results:
 
     ``words``: the words no product matched with the others, dropped (« Aucun produit pour
     « jouet en bois » ; voici les résultats pour « bois » »); ``place``: the place searched
@@ -91,7 +91,7 @@ def search_notes(result: SearchResult, query: SearchQuery, notices: Notices, typ
     naming no shop (the page drops them)."""
     notes: dict[str, Any] = {"words": None, "place": None, "shops": list(notices.unknown_shops)}
     if result.dropped and result.searched:
-        typed = " ".join(typed.split()) or query.text
+        typed = query.text  # the words searched for, a place named in them set apart
         notes["words"] = {
             "typed": typed,
             "dropped": list(result.dropped),
@@ -213,7 +213,7 @@ def results_page(backend: SearchBackend):
         view=view,
         place=place_view(request.args, query, towns),
         alternatives=zero_results_help(backend, query, towns) if result.total == 0 else None,
-        notes=search_notes(result, query, notices, request.args.get("q", "")),
+        notes=search_notes(result, query, notices),
         filtered=is_filtered(query),
         selected_filters=[
             (name, value, facet_value_label(name, value))
