@@ -152,7 +152,7 @@ class Searching(Facets, Geo):
     ) -> Match:
         """The search in one text mode."""
         near = query.near
-        text = self._text_query(clauses, mode) if mode else None
+        text = self._text_query(clauses, mode, searcher) if mode else None
         base = ([price] if price is not None else []) + ([text] if text is not None else [])
         match = Match(clauses, mode, text, base, filters, plain=not near and price is None and text is None)
         if near:
