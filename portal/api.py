@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, json, jsonify, reques
 
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchQuery
+from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.hours import now_in_paris
 from portal.presenters import search_view
@@ -46,7 +47,11 @@ def search_answer(backend):
     except BadQuery as exc:
         return bad_request(str(exc))
     result = backend.search(query)
-    return jsonify({**search_view(result, query), "notices": search_notes(result, query, notices)})
+    notes = search_notes(result, query, notices)
+    # As the page: a search without results offers a spelling that finds products, the
+    # nearest towns with matches ("miel Tours" -> Chartres) and broader categories.
+    notes["alternatives"] = zero_results_help(backend, query, towns) if result.total == 0 else None
+    return jsonify({**search_view(result, query), "notices": notes})
 
 
 @bp.get("/api/suggest")

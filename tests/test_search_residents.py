@@ -146,6 +146,7 @@ def test_a_town_named_in_the_words_is_searched_around(demo, typed, town, words):
 def test_miel_in_a_town_without_honey_finds_none_there_and_offers_the_nearest_towns(demo, typed):
     body = api(demo, q=typed)
     assert body["total"] == 0  # no honey from Chartres passed off as Tours's
+    assert "Chartres" in [t["name"] for t in body["notices"]["alternatives"]["towns"]]  # said in the API too
     soup, _ = page(demo, q=typed)
     offered = [a.get_text(" ", strip=True) for a in soup.select(".alternatives--towns a")]
     assert offered and any(o.startswith("Chartres") for o in offered)
@@ -173,12 +174,14 @@ def test_savon_is_not_corrected_into_another_word(demo):
     soup, _ = page(demo, q="savon")
     assert count_shown(soup) == 0
     assert soup.select_one(".did-you-mean") is None  # never « saison »
+    assert api(demo, q="savon")["notices"]["alternatives"]["spelling"] is None
 
 
 def test_a_misspelt_word_is_corrected_into_one_that_finds_products(demo):
     soup, _ = page(demo, q="bojgiie")
     link = soup.select_one(".did-you-mean a")
     assert link is not None and link.get_text() == "bougie"
+    assert api(demo, q="bojgiie")["notices"]["alternatives"]["spelling"] == "bougie"
     assert api(demo, q="bougie")["total"]
 
 
