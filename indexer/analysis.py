@@ -16,7 +16,7 @@ Order matters (tantivy 0.27; docs/search.md, "Analysis"):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from tantivy import Filter, Index, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
@@ -130,6 +130,7 @@ from pathlib import Path  # noqa: E402
 SYNONYMS_FILE = Path(__file__).with_name("synonyms_fr.txt")
 FUZZY_MIN_LENGTH = 5  # words shorter than this must be spelt right
 FUZZY_TWO_EDITS_LENGTH = 8  # from this length two edits are forgiven (Elasticsearch's AUTO:5,8)
+FUZZY_STEMS_LENGTH = 6  # from this length typos are also forgiven against stems, in every field
 
 
 def synonyms_path() -> Path:
@@ -188,6 +189,26 @@ def word_forms(word: str) -> tuple[str, ...]:
         elif word.endswith("ail"):
             forms.append(word[:-3] + "aux")
     return tuple(dict.fromkeys(forms))
+
+
+def correction_edits(word: str) -> int:
+    """Edits a spelling correction may make to a word the index does not know (folded):
+    none under 3 letters, one to 5, two from 6 (Elasticsearch's ``AUTO``). A correction is
+    offered, not applied, so it may reach a little further than :func:`fuzzy_edits`
+    ("bojgiie" -> "bougie"), but never turns a short word into another word ("savon" is
+    two edits from "saison")."""
+    if len(word) < 3 or not word.isalpha():
+        return 0
+    return 1 if len(word) < 6 else 2
+
+
+def typos_on_stems(word: str) -> bool:
+    """Whether a typo in ``word`` may be forgiven against the stems of every field, or only
+    against the whole words of names: only when its stem has FUZZY_STEMS_LENGTH letters. A
+    short stem is too close to others: "savon" and "savons" stem to "savon", one edit from
+    "savoi", the stem of "Savoie", but two from the word; "miell" stays one from "miel"."""
+    stems = analyze(word)
+    return bool(stems) and len(stems[0]) >= FUZZY_STEMS_LENGTH
 
 
 def fuzzy_edits(word: str) -> int:
@@ -252,6 +273,32 @@ def plan_words(text: str) -> list[Clause]:
     for clause in clauses:
         unique.setdefault(clause.alternatives, clause)
     return list(unique.values())
+
+
+def relax_clauses(clauses: Sequence[Clause], count: Callable[[list[Clause]], int]) -> tuple[list[Clause], list[Clause]]:
+    """Every word counts; when no product matches all of them (typos forgiven), the words
+    that block: ``(kept, dropped)``. ``count(subset)`` is the backend's number of matches
+    of a subset of the clauses, typos forgiven, with the search's filters and place.
+
+    A clause that matches nothing on its own is dropped first ("jouet en bois" where no
+    product is a "jouet": the results are those for "bois"); then, while the rest still
+    match nothing together, the clause whose removal leaves the most matches (the later
+    one on a tie: French names what a thing is first, "bougie parfumée"). One rule for
+    both backends, so they drop the same words.
+    ``kept`` is empty when no clause matches anything."""
+    kept = [clause for clause in clauses if count([clause])]
+    if len(kept) > 1 and not count(kept):
+        while len(kept) > 1:
+            best, drop = max((count(kept[:i] + kept[i + 1 :]), i) for i in range(len(kept)))
+            kept = kept[:drop] + kept[drop + 1 :]
+            if best:
+                break
+    return kept, [clause for clause in clauses if clause not in kept]
+
+
+def clauses_text(clauses: Sequence[Clause]) -> str:
+    """The words of ``clauses`` as typed (folded), for "voici les résultats pour « bois »"."""
+    return " ".join(word for clause in clauses for word in clause.words)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -1,17 +1,20 @@
 """Places: the towns of the registered shops, the point "près de <commune>" means, how far.
 
 One rule for every way a resident names a place, so the results page (``near=Tours``), the
-JSON API (``near=Tours``) and words typed in the box (``"livre près de Tours"``, resolved
-by the backends) all search around the same point with the same radius.
+JSON API (``near=Tours``) and words typed in the box (``"livre près de Tours"``, ``"miel
+Tours"``, ``"miel à Blois"``, resolved by the backends too) all search around the same
+point with the same radius. A place named after "près de" that is no town of the shops
+("près de Vierzon") is taken out of the words and reported, never searched as words.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from indexer.analysis import fold, split_place
+from indexer.analysis import fold, plan_words, split_place
 from indexer.backends.base import Near, SearchBackend, SearchQuery
 
 # "près de Tours" without a radius: the search box's default and the API's.
@@ -56,12 +59,68 @@ def find_town(towns: Towns, name: str) -> Town | None:
     return Town(spelt, lat, lon)
 
 
+@dataclass(frozen=True)
+class TypedPlace:
+    """What the words of a search say about a place: the words left to search, the town
+    of the shops they name, or the place they name that is no such town (``unknown``)."""
+
+    words: str
+    town: Town | None = None
+    unknown: str | None = None
+
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)  # the runs of letters a folded town name is made of
+# Little words that tie a place to the rest ("miel à Blois"): they go with it.
+_PLACE_LINKS = {"a", "au", "aux", "en", "sur", "dans", "vers"}
+# ... but a town after "de" says where a thing comes from, and is part of its name
+# ("nougat de Tours", "pâté de Chartres", "cotignac d'Orléans"): those stay words, as does
+# a town that comes first ("Chinon rouge", "Sancerre blanc"): French names the thing first.
+_PROVENANCE = {"de", "d", "du", "des"}
+
+
+def _town_in_words(text: str, towns: Towns) -> TypedPlace | None:
+    """The longest run of whole words naming a town of the shops after the first word of
+    ``text`` ("miel Tours", "vin Chinon", "jouets Joué-lès-Tours"), not after "de"."""
+    spans = [(m.start(), m.end(), fold(m.group())) for m in _WORDS.finditer(text)]
+    longest = max((len(name.split()) for name in towns), default=0)
+    for size in range(min(longest, len(spans) - 1), 0, -1):
+        for i in range(len(spans) - size + 1):
+            name = " ".join(folded for _, _, folded in spans[i : i + size])
+            if name not in towns:
+                continue
+            if i == 0 or spans[i - 1][2] in _PROVENANCE:
+                continue
+            start, end = spans[i][0], spans[i + size - 1][1]
+            first = i
+            while first > 0 and spans[first - 1][2] in _PLACE_LINKS:  # "à", "près de"
+                first -= 1
+                start = spans[first][0]
+            words = _clean(text[:start] + " " + text[end:])
+            if plan_words(words):  # other words remain: "Tours" alone stays a word
+                town = find_town(towns, name)
+                if town is not None:
+                    return TypedPlace(words, town)
+    return None
+
+
+def typed_place(text: str, towns: Towns) -> TypedPlace | None:
+    """The place named in the words of a search, or None when they name none.
+
+    ``"livre près de Tours"`` and ``"livre Tours"`` name the town Tours (of the shops);
+    ``"miel près de Vierzon"``, where no shop is, names an unknown place: the words to
+    search are then ``"miel"``, and the caller says that Vierzon was not found."""
+    words, place = split_place(text or "")
+    if place:
+        town = find_town(towns, place)
+        return TypedPlace(_clean(words), town) if town is not None else TypedPlace(_clean(words), unknown=place)
+    return _town_in_words(text or "", towns)
+
+
 def typed_town(text: str, towns: Towns) -> tuple[str, Town] | None:
-    """``("livre", <Town Tours>)`` for the words ``"livre près de Tours"`` when Tours is a town
-    of the registered shops; None when the words name no such place (they stay words)."""
-    words, place = split_place(text)
-    town = find_town(towns, place) if place else None
-    return (words.strip(), town) if town is not None else None
+    """``("livre", <Town Tours>)`` for the words ``"livre près de Tours"`` (or ``"livre
+    Tours"``) when Tours is a town of the registered shops; None otherwise."""
+    typed = typed_place(text, towns)
+    return (typed.words, typed.town) if typed is not None and typed.town is not None else None
 
 
 def town_choices(towns: Towns) -> list[str]:
@@ -84,16 +143,18 @@ def town_scope(
 
 
 def resolve_place(backend: SearchBackend, query: SearchQuery) -> SearchQuery:
-    """``"jouets en bois près de Tours"``: when the words after "près de" name a town of the
-    index, search the words before them within :data:`TOWN_RADIUS_KM` of that town's centre
-    (or in that town when its shops publish no coordinates), as ``near=Tours`` does.
-    Unknown places stay plain words. The portal resolves typed places itself (with the
-    page's radius and sort); this serves every other caller of a backend."""
-    if query.near is not None or split_place(query.text)[1] is None:  # no town to look up
+    """``"jouets en bois près de Tours"`` or ``"jouets en bois Tours"``: when the words name a
+    town of the index, search the other words within :data:`TOWN_RADIUS_KM` of that town's
+    centre (or in that town when its shops publish no coordinates), as ``near=Tours`` does;
+    a place that is no such town is dropped from the words. The portal resolves typed places
+    itself (with the page's radius and sort, and says when a place is unknown); this serves
+    every other caller of a backend."""
+    if query.near is not None or not query.text:
         return query
-    typed = typed_town(query.text, backend.town_points())
+    typed = typed_place(query.text, backend.town_points())
     if typed is None:
         return query
-    text, town = typed
-    near, filters = town_scope(town, query.filters)
-    return replace(query, text=text, near=near, filters=filters)
+    if typed.town is None:
+        return replace(query, text=typed.words)
+    near, filters = town_scope(typed.town, query.filters)
+    return replace(query, text=typed.words, near=near, filters=filters)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from indexer.analysis import fold
+from indexer.analysis import correction_edits, edit_distance, fold
 from indexer.backends.common import haversine_km
 from indexer.places import Towns, find_town
 from indexer.search import BackendUnavailable, Near, SearchBackend, SearchQuery
@@ -51,7 +51,13 @@ def did_you_mean(text: str, words: Mapping[str, str], cutoff: float = SPELLING_C
         if len(key) < 3 or " " in key or key in words or not key.isalpha():
             out.append(token)
             continue
-        close = difflib.get_close_matches(key, list(words), n=1, cutoff=cutoff)
+        # A close edit of what was typed (indexer.analysis.correction_edits), the fewest
+        # edits first, then the most similar: never another word ("savon" -> "saison").
+        edits = correction_edits(key)
+        close = difflib.get_close_matches(key, list(words), n=10, cutoff=cutoff)
+        close = sorted(
+            (c for c in close if edit_distance(key, c, edits) <= edits), key=lambda c: edit_distance(key, c, edits)
+        )
         if close:
             out.append(words[close[0]])
             changed = True

@@ -15,12 +15,13 @@ from flask import Blueprint, Response, abort, current_app, json, jsonify, reques
 
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchQuery
+from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.hours import now_in_paris
 from portal.presenters import search_view
-from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, query_from_args
+from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, parse_search
 from portal.responses import cached
-from portal.search import town_points
+from portal.search import search_notes, shop_names, town_points
 from portal.shops import find_shop, product_counts, shop_json
 
 bp = Blueprint("api", __name__)
@@ -40,12 +41,17 @@ def api_search():
 
 def search_answer(backend):
     towns = town_points(backend)  # near=<commune>, or "près de <commune>" in the words
+    shops = shop_names(backend) if request.args.get("shop") else None  # shop=<id> or shop=<name>
     try:
-        query = query_from_args(request.args, strict=True, towns=towns)
+        query, notices = parse_search(request.args, strict=True, towns=towns, shops=shops)
     except BadQuery as exc:
         return bad_request(str(exc))
     result = backend.search(query)
-    return jsonify(search_view(result, query))
+    notes = search_notes(result, query, notices)
+    # As the page: a search without results offers a spelling that finds products, the
+    # nearest towns with matches ("miel Tours" -> Chartres) and broader categories.
+    notes["alternatives"] = zero_results_help(backend, query, towns) if result.total == 0 else None
+    return jsonify({**search_view(result, query), "notices": notes})
 
 
 @bp.get("/api/suggest")

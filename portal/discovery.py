@@ -268,6 +268,22 @@ _SCHEMAS: dict = {
                 "description": "Facet name -> values with counts.",
                 "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
             },
+            "notices": {
+                "type": "object",
+                "description": "What the search could not do as asked, to tell the resident (docs/search.md): "
+                "`words`: words no product matched with the others, dropped (`typed`, `dropped`, `searched`, "
+                "`message`); `place`: the town the words named (`found` true), or a place with no shop "
+                "(`found` false, `message`, `towns`: communes with matches and their counts); "
+                "`shops`: shop values that name no shop; `alternatives` (only without results): "
+                "`spelling` (a correction that finds products, or null), `towns` (nearest first, "
+                "with `distance_km` and `count`), `categories`.",
+                "properties": {
+                    "words": {"type": ["object", "null"]},
+                    "place": {"type": ["object", "null"]},
+                    "shops": {"type": "array", "items": {"type": "string"}},
+                    "alternatives": {"type": ["object", "null"]},
+                },
+            },
         },
     },
     "Suggestions": {"type": "object", "properties": {"suggestions": {"type": "array", "items": {"type": "string"}}}},

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_scope, typed_town
+from indexer.analysis import fold
+from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_scope, typed_place
 from indexer.search import FACETS, MAX_RESULT_WINDOW, SORTS, Near, SearchQuery
+from portal.i18n import _
 
 # What one request may ask of the portal (pages and JSON API); the backends' own limits,
 # such as the deepest result any search serves (MAX_RESULT_WINDOW), are the indexer's.
@@ -55,6 +57,33 @@ PLACE_PARAMS: tuple[str, ...] = ("near", "lat", "lon", "radius")
 
 class BadQuery(ValueError):
     """A parameter the strict API refuses; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class Notices:
+    """What a search asked for that the portal could not honour, to say on the page and in
+    the API: a place that is no town of the shops (``near=Paris``, "près de Vierzon"), shop
+    values that name no shop (the page drops them; the API answers 400)."""
+
+    unknown_place: str | None = None
+    unknown_shops: tuple[str, ...] = ()
+    town: str | None = None  # the town of the shops the words named ("miel Tours")
+
+
+def resolve_shops(values: tuple[str, ...], shops: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``shop=`` values as the shop facet's names: a shop's id (``chandellerie-d-amboise``)
+    or its name (accents and case ignored) -> its name. ``shops``: id -> name. Returns
+    ``(names, unknown values)``."""
+    names = {fold(name): name for name in shops.values()}
+    found: dict[str, None] = {}
+    unknown = []
+    for value in values:
+        name = shops.get(value) or names.get(fold(value))
+        if name:
+            found.setdefault(name, None)
+        else:
+            unknown.append(value)
+    return tuple(found), tuple(unknown)
 
 
 def _getlist(args: Any, name: str) -> list[str]:
@@ -138,8 +167,25 @@ class _Parser:
 
 
 def query_from_args(
-    args: Any, *, strict: bool = False, per_page: int = PER_PAGE, towns: Towns | None = None
+    args: Any,
+    *,
+    strict: bool = False,
+    per_page: int = PER_PAGE,
+    towns: Towns | None = None,
+    shops: Mapping[str, str] | None = None,
 ) -> SearchQuery:
+    """:func:`parse_search` without its notices."""
+    return parse_search(args, strict=strict, per_page=per_page, towns=towns, shops=shops)[0]
+
+
+def parse_search(
+    args: Any,
+    *,
+    strict: bool = False,
+    per_page: int = PER_PAGE,
+    towns: Towns | None = None,
+    shops: Mapping[str, str] | None = None,
+) -> tuple[SearchQuery, Notices]:
     """Build the backend query from request args (a ``MultiDict`` or a plain mapping).
 
     Lenient by default: unparseable numbers are ignored, an unknown sort falls back to
@@ -150,14 +196,27 @@ def query_from_args(
     ``near`` (a town name) is resolved with ``towns`` (``backend.town_points()``) by
     :mod:`indexer.places`: a circle of ``radius`` km (10 by default) around the town, or a
     town filter when its shops publish no coordinates; it wins over ``lat``/``lon``, since
-    the picker sits next to them in one form. An unknown town is ignored (strict: refused).
-    Without ``near``, ``lat`` or ``lon``, a town typed in the words (``q=livre près de
-    Tours``) means the same as ``q=livre&near=Tours``.
+    the picker sits next to them in one form. Without ``near``, ``lat`` or ``lon``, a town
+    typed in the words (``q=livre près de Tours``, ``q=livre Tours``) means the same as
+    ``q=livre&near=Tours``. An unknown place (``near=Paris``, ``q=livre près de Vierzon``)
+    is searched nowhere in particular and returned in the notices, on the page and the API.
+
+    ``shops`` (id -> name) lets ``shop=`` name a shop by id or name; a value naming no shop
+    is dropped and noticed (strict: refused).
     """
     p = _Parser(args, strict)
 
     text = _clean_text(_first(args, "q"), MAX_TEXT)
     filters = {name: values for name in FILTER_PARAMS if (values := _filter_values(_getlist(args, name)))}
+    unknown_shops: tuple[str, ...] = ()
+    if filters.get("shop") and shops is not None:
+        names, unknown_shops = resolve_shops(filters["shop"], shops)
+        if unknown_shops and strict:
+            raise BadQuery(
+                _("shop : aucune boutique « %(shop)s » (donnez son identifiant, comme dans /api/shops, ou son nom)")
+                % {"shop": unknown_shops[0][:60]}
+            )
+        filters = {k: v for k, v in filters.items() if k != "shop"} | ({"shop": names} if names else {})
 
     price_min, price_max = p.price("price_min"), p.price("price_max")
     if price_min is not None and price_max is not None and price_min > price_max:
@@ -168,11 +227,12 @@ def query_from_args(
     lat, lon, radius = p.number("lat"), p.number("lon"), p.number("radius")
     town_name = _first(args, "near")
     town = find_town(towns, town_name) if town_name and towns is not None else None
-    if town_name and town is None and towns is not None:
-        p.fail(f"near: unknown town {town_name[:40]!r}")
-    typed = typed_town(text, towns) if not (town_name or _first(args, "lat")) and towns is not None else None
+    unknown_place = (
+        _clean_text(town_name, MAX_VALUE_LENGTH) if town_name and town is None and towns is not None else None
+    )
+    typed = typed_place(text, towns) if not (town_name or _first(args, "lat")) and towns is not None else None
     if typed is not None:  # "livre près de Tours" typed in the words: as near=Tours (the page redirects there)
-        text, town = _clean_text(typed[0], MAX_TEXT), typed[1]
+        text, town, unknown_place = _clean_text(typed.words, MAX_TEXT), typed.town, typed.unknown
     if town is not None:
         if radius is None or radius <= 0:
             radius = TOWN_RADIUS_KM
@@ -187,7 +247,9 @@ def query_from_args(
                 radius = DEFAULT_RADIUS_KM
             near = Near(lat=lat, lon=lon, radius_km=min(radius, MAX_RADIUS_KM))
 
-    sort = _first(args, "sort") or ("distance" if near and not text else "relevance")
+    # Without words: around the resident's own position, nearest first; anywhere else (a
+    # town too), the browse order: in stock and recently seen first, never by price.
+    sort = _first(args, "sort") or ("distance" if near and town is None and not text else "relevance")
     if sort not in SORTS:
         p.fail(f"sort: expected one of {', '.join(SORTS)}")
         sort = "relevance"
@@ -201,7 +263,7 @@ def query_from_args(
     page = p.integer("page") or 1
     page = max(1, min(page, MAX_RESULT_WINDOW // size))
 
-    return SearchQuery(
+    query = SearchQuery(
         text=text,
         filters=filters,
         price_min=price_min,
@@ -211,6 +273,8 @@ def query_from_args(
         page=page,
         per_page=size,
     )
+    typed_town = typed.town.name if typed is not None and typed.town is not None else None
+    return query, Notices(unknown_place=unknown_place, unknown_shops=unknown_shops, town=typed_town)
 
 
 def with_page(query: SearchQuery, page: int) -> SearchQuery:

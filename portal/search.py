@@ -14,15 +14,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 
 from indexer.places import TOWN_RADIUS_KM, Towns, find_town, town_choices, typed_town
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, SearchResult
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
+from portal.i18n import _
 from portal.presenters import search_view
-from portal.query import PARAMS, PER_PAGE, is_filtered, query_from_args, with_page
+from portal.query import PARAMS, PER_PAGE, Notices, is_filtered, parse_search, with_page
 from portal.responses import cached
 from portal.templating import search_url
 
@@ -59,6 +60,57 @@ def town_points(backend: SearchBackend) -> Towns:
     except Exception as exc:
         log.warning("town points unavailable: %s", exc)
         return {}
+
+
+MAX_TOWNS_OFFERED = 6  # communes offered when a place is unknown
+
+
+def shop_names(backend: SearchBackend) -> dict[str, str]:
+    """Shop id -> display name, for ``shop=<id>``; read once per index generation."""
+    token = backend.cache_token()
+    kept = current_app.extensions.setdefault("emplettes.shop_names", {})
+    if token is None or kept.get("token") != token:
+        names = {
+            str(shop["id"]): str(shop.get("name") or "")
+            for shop in backend.shops()
+            if isinstance(shop.get("id"), str) and shop.get("name")
+        }
+        if token is None:
+            return names
+        kept.update(token=token, names=names)
+    return kept["names"]
+
+
+def search_notes(result: SearchResult, query: SearchQuery, notices: Notices) -> dict[str, Any]:
+    """What the page and the API say besides the results:
+
+    ``words``: the words no product matched with the others, dropped (« Aucun produit pour
+    « jouet en bois » ; voici les résultats pour « bois » »); ``place``: the place searched
+    around, taken from the words ("miel Tours"), or a place no shop is in (``near=Paris``,
+    "près de Vierzon"), with the communes that have matches; ``shops``: ``shop=`` values
+    naming no shop (the page drops them)."""
+    notes: dict[str, Any] = {"words": None, "place": None, "shops": list(notices.unknown_shops)}
+    if result.dropped and result.searched:
+        typed = query.text  # the words searched for, a place named in them set apart
+        notes["words"] = {
+            "typed": typed,
+            "dropped": list(result.dropped),
+            "searched": result.searched,
+            "message": _("Aucun produit pour « %(typed)s » ; voici les résultats pour « %(searched)s »")
+            % {"typed": typed, "searched": result.searched},
+        }
+    if notices.unknown_place:
+        towns = [{"name": v.value, "count": int(v.count)} for v in result.facets.get("town", []) if v.value and v.count]
+        notes["place"] = {
+            "name": notices.unknown_place,
+            "found": False,
+            "message": _("Aucun commerce inscrit à « %(place)s » : voici les résultats de toute la région")
+            % {"place": notices.unknown_place},
+            "towns": towns[:MAX_TOWNS_OFFERED],
+        }
+    elif notices.town:
+        notes["place"] = {"name": notices.town, "found": True, "message": None, "towns": []}
+    return notes
 
 
 _choices: list[Any] = [None, []]  # (the towns mapping, its sorted names)
@@ -145,7 +197,8 @@ def results_page(backend: SearchBackend):
     place_link = typed_place_url(request.args, towns)
     if place_link:
         return redirect(place_link, code=302)
-    query = query_from_args(request.args, towns=towns)
+    shops = shop_names(backend) if request.args.get("shop") else None
+    query, notices = parse_search(request.args, towns=towns, shops=shops)
     query, result = run_search(backend, query)
     empty_catalogue = result.total == 0 and catalogue_is_empty(backend)
     if empty_catalogue:
@@ -160,6 +213,7 @@ def results_page(backend: SearchBackend):
         view=view,
         place=place_view(request.args, query, towns),
         alternatives=zero_results_help(backend, query, towns) if result.total == 0 else None,
+        notes=search_notes(result, query, notices),
         filtered=is_filtered(query),
         selected_filters=[
             (name, value, facet_value_label(name, value))

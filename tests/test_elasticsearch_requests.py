@@ -22,7 +22,7 @@ from elastic_transport._node import NodeApiResponse
 
 from indexer.analysis import plan_words
 from indexer.backends.base import Near, SearchQuery
-from indexer.backends.common import record_key
+from indexer.backends.common import browse_rank, record_key
 from indexer.backends.elasticsearch_backend import (
     ElasticsearchBackend,
     analysis_settings,
@@ -251,6 +251,7 @@ def test_mappings_are_exact():
             "last_seen": {"type": "date"},
             "key": {"type": "long"},
             "tie": {"type": "long"},
+            "browse": {"type": "long"},
             "name_head": {"type": "keyword"},
         },
     }
@@ -271,7 +272,8 @@ def test_document_adds_engine_fields_only():
     assert doc["location"] == {"lat": 48.07, "lon": -0.77}
     assert doc["key"] == record_key("shop-p1") and doc["tie"] == record_key("shop-p1") & ((1 << 20) - 1)
     assert doc["name_head"] == "theier"  # stem of the name's first word, as the embedded backend indexes it
-    assert {k: v for k, v in doc.items() if k not in ("key", "tie", "location", "name_head")} == record
+    assert doc["browse"] == browse_rank(record)  # the order of a browse without words
+    assert {k: v for k, v in doc.items() if k not in ("key", "tie", "location", "name_head", "browse")} == record
     shop = {"type": "shop", "id": "shop-shop", "name": "x", "lat": 48.0, "lon": -0.7}
     assert "location" not in document(shop)  # geo searches are product searches
 
@@ -618,11 +620,20 @@ def test_text_query_uses_the_shared_constant_scores():
             "boost": 8.0,
         }
     }
-    assert [q["constant_score"]["boost"] for q in huile] == [8.0, 4.0, 3.0, 1.0]  # name, brand, category, description
-    assert should[:3] == [
-        {"constant_score": {"filter": {"term": {"availability": "in_stock"}}, "boost": 2.0}},
-        {"constant_score": {"filter": {"term": {"availability": "preorder"}}, "boost": 1.0}},
-        {"constant_score": {"filter": {"term": {"availability": "unknown"}}, "boost": 1.0}},
+    # name, category, shop's categories, brand, shop's name, description
+    assert [q["constant_score"]["boost"] for q in huile] == [8.0, 4.0, 3.0, 2.0, 2.0, 1.0]
+    assert [next(iter(q["constant_score"]["filter"]["bool"]["should"][0]["match"])) for q in huile] == [
+        "name",
+        "category",
+        "categories",
+        "brand",
+        "shop_name",
+        "description",
+    ]
+    assert should[:3] == [  # availability only breaks ties
+        {"constant_score": {"filter": {"term": {"availability": "in_stock"}}, "boost": 0.125}},
+        {"constant_score": {"filter": {"term": {"availability": "preorder"}}, "boost": 0.0625}},
+        {"constant_score": {"filter": {"term": {"availability": "unknown"}}, "boost": 0.0625}},
     ]
     assert should[3] == {
         "constant_score": {"filter": {"match_phrase": {"name": {"query": "huile olive", "slop": 1}}}, "boost": 4.0}
@@ -651,7 +662,7 @@ def test_text_query_uses_the_shared_constant_scores():
             "boost": 4.0,
         }
     }
-    description = text_query(plan_words("bougei"), "fuzzy")["bool"]["must"][0]["dis_max"]["queries"][3]
+    description = text_query(plan_words("bougei"), "fuzzy")["bool"]["must"][0]["dis_max"]["queries"][5]
     assert description["dis_max"]["queries"][1] == {
         "constant_score": {"filter": {"match": {"description": {"query": "bougei", "fuzziness": 1}}}, "boost": 0.5}
     }

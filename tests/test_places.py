@@ -18,7 +18,16 @@ from bs4 import BeautifulSoup
 from served_portal import PORTAL_BACKENDS, served_portal
 
 from indexer.backends.common import haversine_km
-from indexer.places import TOWN_RADIUS_KM, Town, find_town, resolve_place, town_centre, typed_town
+from indexer.places import (
+    TOWN_RADIUS_KM,
+    Town,
+    TypedPlace,
+    find_town,
+    resolve_place,
+    town_centre,
+    typed_place,
+    typed_town,
+)
 from indexer.records import ProductRecord, ShopRecord
 from indexer.search import Near, SearchQuery
 
@@ -130,8 +139,8 @@ def test_the_backends_resolve_a_typed_place_as_the_pages_do():
     assert (resolved.text.strip(), resolved.near) == ("bougie", Near(47.1675, 0.2430, TOWN_RADIUS_KM))
     resolved = resolve_place(Towns(), SearchQuery(text="bougie près de Ligre", filters={"town": ("Tours",)}))  # type: ignore[arg-type]
     assert (resolved.near, resolved.filters) == (None, {"town": ("Tours", "Ligré")})
-    unknown = SearchQuery(text="bougie près de Atlantis")
-    assert resolve_place(Towns(), unknown) is unknown  # type: ignore[arg-type]
+    unknown = SearchQuery(text="bougie près de Atlantis")  # a place, but no town of the shops: not searched as words
+    assert resolve_place(Towns(), unknown) == SearchQuery(text="bougie")  # type: ignore[arg-type]
 
 
 # -------------------------------------------------------------- the page and the API
@@ -172,3 +181,22 @@ def test_pres_de_chinon_searches_around_its_centre_not_its_hamlet(places_url):
     assert shops == {"chinon-halle", "chinon-quai", "beaumont-cire"}
     assert page_ids(places_url, q="bougie", near="Chinon") == found
     assert {i.rsplit("-p", 1)[0] for i in api_ids(places_url, q="bougie près de Ligré")} == {"ligre-atelier"}
+
+
+def test_which_words_name_a_place():
+    towns = {
+        "tours": ("Tours", [(47.39, 0.69)]),
+        "blois": ("Blois", [(47.59, 1.34)]),
+        "chinon": ("Chinon", [(47.17, 0.24)]),
+        "joue les tours": ("Joué-lès-Tours", [(47.35, 0.66)]),
+    }
+    tours, blois = Town("Tours", 47.39, 0.69), Town("Blois", 47.59, 1.34)
+    assert typed_place("miel Tours", towns) == TypedPlace("miel", tours)
+    assert typed_place("miel à Blois", towns) == TypedPlace("miel", blois)
+    assert typed_place("miel bio près de Tours", towns) == TypedPlace("miel bio", tours)
+    assert typed_place("jouets Joué-lès-Tours", towns).town.name == "Joué-lès-Tours"  # the longest name
+    assert typed_place("miel près de Vierzon", towns) == TypedPlace("miel", unknown="Vierzon")
+    assert typed_place("Chinon", towns) is None  # no other word: a word
+    assert typed_place("Chinon rouge", towns) is None  # first: it names the thing
+    assert typed_place("nougat de Tours", towns) is None  # after "de": where the thing comes from
+    assert typed_place("miel en pot", towns) is None

@@ -276,7 +276,7 @@ def test_home_with_a_query_redirects_to_the_results(portal_url):
 
 def test_api_search_shape(portal_url):
     data = api(portal_url, q="vélo électrique")
-    assert list(data) == ["total", "page", "per_page", "pages", "results", "facets"]
+    assert list(data) == ["total", "page", "per_page", "pages", "results", "facets", "notices"]
     assert data["total"] >= 1 and data["page"] == 1 and data["per_page"] == 20
     first = data["results"][0]
     assert list(first) == [

@@ -93,7 +93,9 @@ def test_suggestions_in_the_opensearch_format(api):
 def test_search_near_a_town_works_in_the_api(api):
     body = get_json(f"{api}/api/search?near=Blois&radius=5")
     assert body["total"] and {p["town"] for p in body["results"]} == {"Blois"}
-    assert get_json(f"{api}/api/search?near=Atlantis", 400)["error"].startswith("near:")
+    unknown = get_json(f"{api}/api/search?near=Atlantis")  # said, with the communes that have matches
+    assert unknown["notices"]["place"]["found"] is False and unknown["notices"]["place"]["name"] == "Atlantis"
+    assert unknown["notices"]["place"]["towns"] and unknown["total"]
 
 
 # ------------------------------------------------------------------------------ OpenAPI

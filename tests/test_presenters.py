@@ -23,7 +23,7 @@ from portal.alternatives import (
 )
 from portal.formatting import freshness, parse_time, price_label, radius_label, service_label
 from portal.presenters import product_view
-from portal.query import BadQuery, query_from_args
+from portal.query import parse_search, query_from_args
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -140,19 +140,18 @@ def test_town_choices_in_french_alphabetical_order():
 def test_near_a_town_is_a_circle_around_it():
     query = query_from_args({"near": "Tours", "radius": "1"}, towns=TOWNS)
     assert query.near == Near(lat=47.3900, lon=0.6892, radius_km=1.0)
-    assert query.sort == "distance"  # nothing typed: nearest first
+    assert query.sort == "relevance"  # nothing typed: the browse order (in stock, recently seen), not the price
     assert query_from_args({"near": "Tours", "q": "vélo"}, towns=TOWNS).sort == "relevance"
     assert query_from_args({"near": "Tours"}, towns=TOWNS).near.radius_km == 10.0
     assert query_from_args({"near": "Tours", "radius": "1000"}, towns=TOWNS).near.radius_km == 300.0
 
 
-def test_near_a_town_wins_over_a_position_and_unknown_towns_are_ignored():
+def test_near_a_town_wins_over_a_position_and_unknown_towns_are_noticed():
     both = query_from_args({"near": "Blois", "lat": "47.39", "lon": "0.69", "radius": "5"}, towns=TOWNS)
     assert (both.near.lat, both.near.lon, both.near.radius_km) == (47.5861, 1.3359, 5.0)
-    unknown = query_from_args({"near": "Atlantis", "q": "vélo"}, towns=TOWNS)
-    assert unknown.near is None and unknown.text == "vélo"
-    with pytest.raises(BadQuery, match="near"):
-        query_from_args({"near": "Atlantis"}, towns=TOWNS, strict=True)
+    for strict in (False, True):  # the page and the API both search everywhere and say so
+        unknown, notices = parse_search({"near": "Atlantis", "q": "vélo"}, towns=TOWNS, strict=strict)
+        assert unknown.near is None and unknown.text == "vélo" and notices.unknown_place == "Atlantis"
     assert query_from_args({"near": "Tours"}).near is None  # no towns given: nothing to resolve with
 
 

@@ -311,7 +311,7 @@ def test_no_text_no_highlight(catalogue):
     assert all("name_highlight" not in h for h in catalogue.search(SearchQuery()).hits)
 
 
-def test_an_unknown_place_stays_words(catalogue):
+def test_an_unknown_place_is_not_searched_as_words(catalogue):
     from indexer.analysis import split_place
 
     assert split_place("jouets en bois pres de tours") == ("jouets en bois", "tours")
@@ -322,3 +322,22 @@ def test_an_unknown_place_stays_words(catalogue):
     assert all("distance_km" not in h for h in result.hits)
     near = catalogue.search(SearchQuery(text="vélo près d'Amboise", per_page=100))
     assert near.hits[0]["id"] == "c1" and all(h["distance_km"] <= 10 for h in near.hits)
+
+
+def test_the_words_that_block_are_dropped_by_one_rule():
+    """``relax_clauses``, the rule both backends follow when no product has every word."""
+    from indexer.analysis import clauses_text, plan_words, relax_clauses
+
+    products = [{"bougie", "figue"}, {"bougie", "vanille"}, {"bois", "jouet"}]
+
+    def relaxed(text: str) -> tuple[str, str]:
+        def count(subset) -> int:
+            return sum(all(any(w in p for w in c.words) for c in subset) for p in products)
+
+        kept, dropped = relax_clauses(plan_words(text), count)
+        return clauses_text(kept), clauses_text(dropped)
+
+    assert relaxed("savon en bois") == ("bois", "savon")  # a word no product has
+    assert relaxed("bougie bois") == ("bougie", "bois")  # the rest with the most matches
+    assert relaxed("figue vanille") == ("figue", "vanille")  # a tie: the later word goes
+    assert relaxed("savon lessive") == ("", "savon lessive")  # nothing to keep

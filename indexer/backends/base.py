@@ -87,6 +87,10 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     page: int = 1
     per_page: int = 20
+    # Words typed that no product matched together with the others, dropped so that the
+    # rest finds something (analysis.relax_clauses): the page and the API say so.
+    dropped: tuple[str, ...] = ()
+    searched: str | None = None  # the words searched instead, when some were dropped
 
     @property
     def pages(self) -> int:
@@ -197,9 +201,33 @@ class SearchBackend(abc.ABC):
 # shards and segment layouts; these do not). Each clause of the query scores the best
 # field it matched; ties are broken by the record's ``key`` (a hash of its id).
 
-FIELD_WEIGHTS: dict[str, float] = {"name": 8.0, "brand": 4.0, "category": 3.0, "description": 1.0}
+# Ranking (docs/search.md, "Ranking"): name before category before brand and shop before
+# description. Each text field -> its weight; TEXT_SOURCES says which record field feeds it.
+FIELD_WEIGHTS: dict[str, float] = {
+    "name": 8.0,
+    "category": 4.0,  # the product's own category ("Jouets en bois")
+    "shop_categories": 3.0,  # its shop's registry categories ("jouets"): a toy shop's products are toys
+    "brand": 2.0,
+    "shop": 2.0,  # its shop's name ("Cave du Vieux Chinon")
+    "description": 1.0,
+}
+TEXT_SOURCES: dict[str, str] = {
+    "name": "name",
+    "category": "category",
+    "shop_categories": "categories",
+    "brand": "brand",
+    "shop": "shop_name",
+    "description": "description",
+}
 FUZZY_FACTOR = 0.5  # a word matched with a typo counts half
 SYNONYM_FACTOR = 0.75  # "chandelle" finds bougies, but chandelles first
 HEAD_BONUS = 2.0  # the name starts with the word: "Vélo enfant" before "Casque vélo enfant"
 PHRASE_BONUS = 4.0  # the query's words side by side in the name ("huile d'olive")
-AVAILABILITY_BONUS: dict[str, float] = {"in_stock": 2.0, "preorder": 1.0, "unknown": 1.0}
+# Availability only breaks ties between equally relevant products: every other part of a
+# score is a multiple of 1/4 (weights x 1, 3/4 or 1/2), so bonuses below 1/4 never lift a
+# weaker match over a better one. Dyadic numbers: the sums stay exact in f32 on both engines.
+AVAILABILITY_BONUS: dict[str, float] = {"in_stock": 0.125, "preorder": 0.0625, "unknown": 0.0625}
+# Browsing without words (docs/search.md, "Browsing"): in stock first, then preorder or
+# unknown, then out of stock; within each, the most recently seen day first; then the key
+# (price-neutral: never the dearest first).
+BROWSE_RANK: dict[str, int] = {"in_stock": 2, "preorder": 1, "unknown": 1}

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from indexer.analysis import fold
+from indexer.backends.base import BROWSE_RANK
 
 # Deepest result any search serves (offset + page): nobody reads page 5,000, and an engine
 # that must collect more than this per query is an engine one request can tie up.
@@ -31,6 +34,25 @@ KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
 def record_key(record_id: str) -> int:
     """Signed 64-bit hash of an id: the engine-side handle used for geo exclusion and ties."""
     return int.from_bytes(hashlib.sha1(record_id.encode()).digest()[:8], "big", signed=True)
+
+
+SECONDS_PER_DAY = 86_400
+
+
+def browse_rank(record: dict) -> int:
+    """Where a product comes when browsing without words (both engines sort on it, then on
+    the key's tie bits): availability first (``BROWSE_RANK``), then the day it was last seen,
+    the most recent first. Nothing about the price."""
+    seen: Any = record.get("last_seen")
+    day = 0
+    if isinstance(seen, str) and seen:
+        try:
+            seen = datetime.fromisoformat(seen.replace("Z", "+00:00"))
+        except ValueError:
+            seen = None
+    if isinstance(seen, datetime):
+        day = int((seen if seen.tzinfo else seen.replace(tzinfo=UTC)).timestamp()) // SECONDS_PER_DAY
+    return (BROWSE_RANK.get(record.get("availability") or "", 0) << 24) | max(0, min(day, (1 << 24) - 1))
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

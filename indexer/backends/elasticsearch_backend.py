@@ -41,6 +41,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,10 +49,13 @@ from indexer.analysis import (
     FOLDED_STOP_WORDS,
     Clause,
     analyze,
+    clauses_text,
     fold,
     highlight_segments,
     name_head,
     plan_words,
+    relax_clauses,
+    typos_on_stems,
     word_forms,
 )
 from indexer.backends.base import (
@@ -63,6 +67,7 @@ from indexer.backends.base import (
     HEAD_BONUS,
     PHRASE_BONUS,
     SYNONYM_FACTOR,
+    TEXT_SOURCES,
     BackendUnavailable,
     FacetValue,
     SearchBackend,
@@ -74,6 +79,7 @@ from indexer.backends.common import (
     MAX_PER_PAGE,
     MAX_RESULT_WINDOW,
     TIE_MASK,
+    browse_rank,
     haversine_km,
     rank_suggestions,
     record_key,
@@ -94,7 +100,7 @@ FACET_FIELDS: dict[str, str] = {
     "source_id": "source_id",
 }
 # Fields added to each record for the engine; removed again from hits.
-ENGINE_FIELDS = ("key", "tie", "location", "name_head")
+ENGINE_FIELDS = ("key", "tie", "location", "name_head", "browse")
 ELISION_ARTICLES = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
 RETRY_STATUSES = (429, 502, 503, 504)
 MAX_FACET_VALUES = 50
@@ -171,6 +177,8 @@ def mappings() -> dict[str, Any]:
             "last_seen": {"type": "date"},
             "key": {"type": "long"},
             "tie": {"type": "long"},
+            # Order of a browse without words (common.browse_rank), as tantivy's sort_browse.
+            "browse": {"type": "long"},
             # Stem of the name's first word, computed by emplettes (the same on both backends).
             "name_head": {"type": "keyword"},
         },
@@ -206,6 +214,7 @@ def document(record: dict[str, Any]) -> dict[str, Any]:
         head = name_head(record.get("name") or "")
         if head:
             doc["name_head"] = head
+        doc["browse"] = browse_rank(record)
     return doc
 
 
@@ -216,7 +225,12 @@ def _record(source: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- queries
 
 
-def _field_match(field: str, clause: Clause, weight: float, fuzzy: bool) -> dict:
+# Text field of the shared ranking (base.FIELD_WEIGHTS) -> the field searched here.
+TEXT_FIELD_NAMES: dict[str, str] = {name: TEXT_SOURCES[name] for name in FIELD_WEIGHTS}
+
+
+def _field_match(name: str, clause: Clause, weight: float, fuzzy: bool) -> dict:
+    field = TEXT_FIELD_NAMES[name]
     options = []
     for phrases, factor in ((clause.forms, 1.0), (clause.synonyms, SYNONYM_FACTOR)):
         exact = [{"match": {field: {"query": " ".join(phrase), "operator": "and"}}} for phrase in phrases]
@@ -230,22 +244,28 @@ def _field_match(field: str, clause: Clause, weight: float, fuzzy: bool) -> dict
                 }
             )
     if fuzzy and clause.fuzzy:
-        typo: dict = {"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}}
-        if field == "name":
+        # As on tantivy: against stems only from FUZZY_STEMS_LENGTH letters ("savon" is one
+        # edit from "savoi", Savoie's stem), and against the whole words of names.
+        typos: list[dict] = []
+        if typos_on_stems(clause.words[0]):
+            typos.append({"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}})
+        if name == "name":
             # Whole (unstemmed) words too, singular and plural, as on tantivy: "bougei" is one
             # swap from "bougie", not from the stem "boug", and "bougeis" one from "bougies".
-            whole = [
+            typos += [
                 {"match": {"name.words": {"query": form, "fuzziness": clause.fuzzy}}}
                 for form in word_forms(clause.words[0])
             ]
-            typo = {"bool": {"should": [typo, *whole], "minimum_should_match": 1}}
-        options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
+        if typos:
+            typo = typos[0] if len(typos) == 1 else {"bool": {"should": typos, "minimum_should_match": 1}}
+            options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
     return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
 
 
 def text_query(clauses: list[Clause], mode: str) -> dict | None:
     """The same scoring as the tantivy backend: per clause the best field's weight, plus
-    availability and phrase bonuses. ``mode``: "strict", "fuzzy" or "any"."""
+    availability and phrase bonuses. ``mode``: "strict", "fuzzy" or "relaxed" (typos
+    forgiven; "relaxed" once the blocking words are dropped)."""
     if not clauses:
         return None
     fuzzy = mode != "strict"
@@ -253,13 +273,7 @@ def text_query(clauses: list[Clause], mode: str) -> dict | None:
         {"dis_max": {"queries": [_field_match(f, clause, w, fuzzy) for f, w in FIELD_WEIGHTS.items()]}}
         for clause in clauses
     ]
-    core: dict[str, Any]
-    if len(per_clause) == 1:
-        core = per_clause[0]
-    elif mode == "any":
-        core = {"bool": {"should": per_clause, "minimum_should_match": 1}}
-    else:
-        core = {"bool": {"must": per_clause}}
+    core: dict[str, Any] = per_clause[0] if len(per_clause) == 1 else {"bool": {"must": per_clause}}
     should: list[dict] = [
         {"constant_score": {"filter": {"term": {"availability": value}}, "boost": score}}
         for value, score in AVAILABILITY_BONUS.items()
@@ -287,8 +301,10 @@ def _terms_filter(name: str, values: Iterable[str]) -> dict:
 def sort_clause(query: SearchQuery, has_text: bool) -> list:
     sort = query.sort if (query.sort != "distance" or query.near) else "relevance"
     # The tie-breakers mirror the tantivy backend's composite sort fields.
-    if sort == "relevance":
-        return (["_score"] if has_text else []) + [{"key": {"order": "asc"}}]
+    if sort == "relevance" and has_text:
+        return ["_score", {"key": {"order": "asc"}}]
+    if sort == "relevance":  # browsing: in stock and recently seen first, then the tie bits (never the price)
+        return [{"browse": {"order": "desc", "unmapped_type": "long"}}, {"tie": {"order": "desc"}}]
     if sort == "price_asc":
         return [{"price": {"order": "asc", "missing": "_last"}}, {"tie": {"order": "asc"}}]
     if sort == "price_desc":
@@ -780,17 +796,19 @@ class ElasticsearchBackend(SearchBackend):
         text_q = text_query(clauses, "strict")
         mode = "strict"
         found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
+        dropped: list[Clause] = []
         if text_q is not None:
-            # As on tantivy: nothing with every word as typed -> forgive typos -> any word.
-            # The full search is its own probe (its total counts what the filters keep):
-            # one request when the words are found, as they mostly are.
-            modes = ["fuzzy"] if any(c.fuzzy for c in clauses) else []
-            modes += ["any"] if len(clauses) > 1 else []
-            for fallback in modes:
-                if found["hits"]["total"]["value"]:
-                    break
-                mode, text_q = fallback, text_query(clauses, fallback)
+            # As on tantivy: nothing with every word as typed -> forgive typos -> drop the
+            # words that block. The full search is its own probe (its total counts what
+            # the filters keep): one request when the words are found, as they mostly are.
+            if not found["hits"]["total"]["value"] and any(c.fuzzy for c in clauses):
+                mode, text_q = "fuzzy", text_query(clauses, "fuzzy")
                 found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
+            if not found["hits"]["total"]["value"] and len(clauses) > 1:
+                kept, dropped = relax_clauses(clauses, lambda subset: self._count(query, subset))
+                if kept:
+                    mode, text_q, clauses = "relaxed", text_query(kept, "relaxed"), kept
+                    found = self._search(**search_body(query, text_q, facet_size=self.facet_size))
         hits = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
         if query.near:
             for hit in hits:
@@ -819,4 +837,13 @@ class ElasticsearchBackend(SearchBackend):
             facets=facets,
             page=max(query.page, 1),
             per_page=query.per_page,
+            dropped=tuple(word for clause in dropped for word in clause.words),
+            searched=clauses_text(clauses) if dropped else None,
         )
+
+    def _count(self, query: SearchQuery, clauses: list[Clause]) -> int:
+        """Matches of ``clauses`` (typos forgiven) with the search's filters and place."""
+        full = search_body(replace(query, facets=()), text_query(clauses, "fuzzy"))
+        parts = [full["query"], *([full["post_filter"]] if "post_filter" in full else [])]
+        found = self._search(query={"bool": {"filter": parts}}, size=0, track_total_hits=True)
+        return int(found["hits"]["total"]["value"])

@@ -137,10 +137,11 @@ class TantivyBackend(Writing, Searching):
         return rank_suggestions(((b["key"], b["doc_count"]) for b in agg["n"]["buckets"]), prefix, limit)
 
     def town_points(self) -> dict[str, tuple[str, list[tuple[float, float]]]]:
+        """Kept per index generation whatever the cache size: every search with words looks
+        for a town in them (indexer.places)."""
         generation = self._generation()
-        cached = self._cache.facets.get(("town_points", generation)) if generation else None
+        kept = self._cache.of(generation) if generation else {}
+        cached = kept.get("town_points")
         if cached is None:
-            cached = super().town_points()
-            if generation:
-                self._cache.facets.put(("town_points", generation), cached)
+            cached = kept["town_points"] = super().town_points()
         return cached

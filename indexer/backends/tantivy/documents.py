@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from indexer.analysis import name_head
-from indexer.backends.common import TIE_BITS, TIE_MASK, record_key
+from indexer.backends.base import TEXT_SOURCES
+from indexer.backends.common import TIE_BITS, TIE_MASK, browse_rank, record_key
 from indexer.backends.tantivy.cells import cached_geo_cells, day_cells, decimal_cells, key_bucket, point_term, seen_day
 from indexer.backends.tantivy.schema import (
     DENSE_FIELDS,
@@ -26,7 +27,6 @@ from indexer.backends.tantivy.schema import (
     SET_FIELDS,
     SET_SEPARATOR,
     SHOP_HASH,
-    TEXT_FIELDS,
     shop_name_hash,
 )
 from indexer.records import price_string
@@ -128,6 +128,7 @@ def _product_fields(record: dict[str, Any], fields: dict[str, Any], tie: int) ->
         fields["sort_price_asc"] = NULL_PRICE | tie
         fields["sort_price_desc"] = -NULL_PRICE + tie
     fields["sort_newest"] = (fields.get("first_seen", 0) << TIE_BITS) | tie
+    fields["sort_browse"] = (browse_rank(record) << TIE_BITS) | tie
     if "first_seen" in fields:
         fields[SEEN_CELL] = day_cells(seen_day(fields["first_seen"]))
 
@@ -155,8 +156,8 @@ def document_fields(record: dict[str, Any]) -> dict[str, Any]:
             fields[name] = value if isinstance(value, str) else str(value)
     fields.setdefault("availability", "")
     if is_product:  # shops are listed, never searched by words
-        for name in TEXT_FIELDS:
-            value = get(name)
+        for name, source in TEXT_SOURCES.items():
+            value = get(source)
             if value:
                 fields[name] = value
     for name in ("first_seen", "last_seen"):

@@ -5,9 +5,10 @@ than return another page:
 
 * relevance with words: the top tier of scores read in key order (:meth:`_tier_page`)
   before scoring every match (:meth:`_top_by_score`);
-* price, first seen, or key without words: the plain browse sorted once per generation
-  (:meth:`_browse_page`), then the matches in the lowest (highest) cells of the sort
-  value (:meth:`_sorted_page`), before the engine sorts every match.
+* price, first seen, or the browse order without words: the plain browse sorted once per
+  generation (:meth:`_browse_page`), then (price, first seen) the matches in the lowest
+  (highest) cells of the sort value (:meth:`_sorted_page`), before the engine sorts every
+  match.
 
 Ties are broken by ``key`` so that pages do not shuffle: sort fields are i64 composites
 of the sort value and the key's tie bits, and score ties are re-sorted in Python.
@@ -47,7 +48,7 @@ TIER_BUCKETS_MAX = KEY_BUCKETS // 16  # more buckets than this read about as muc
 # few hundred documents instead of every match.
 SORT_CELLS_ABOVE = 20_000
 SORT_FIELDS = {
-    "relevance": ("key", Order.Asc),  # without words
+    "relevance": ("sort_browse", Order.Desc),  # without words: in stock, recently seen (common.browse_rank)
     "price_asc": ("sort_price_asc", Order.Asc),
     "price_desc": ("sort_price_desc", Order.Desc),
     "newest": ("sort_newest", Order.Desc),
@@ -199,7 +200,8 @@ class Paging(Queries):
         if match.plain and not match.filters and generation and offset + limit <= BROWSE_WINDOW:
             total, page = self._browse_page(searcher, generation, match.full, field, order)
             return total, page[offset : offset + limit]
-        if limit and counted is not None and counted >= SORT_CELLS_ABOVE:
+        # (The browse order without words has no cells: the engine sorts its matches.)
+        if limit and counted is not None and counted >= SORT_CELLS_ABOVE and sort != "relevance":
             page = self._sorted_page(searcher, match.parts(), sort, field, order, offset, limit, counted)
             if page is not None:
                 return counted, page
@@ -261,30 +263,24 @@ class Paging(Queries):
         if want > documents / 4:  # the cells would hold a quarter of the index: no shortcut
             return None
         check = None
-        if sort == "relevance":  # no words: by key, and keys are spread evenly over the buckets
-            buckets = math.ceil(want * KEY_BUCKETS / documents)
-            if buckets > TIER_BUCKETS_MAX:
-                return None
-            restrict = self._terms(KEY_BUCKET, range(buckets))
+        cell_field, ascending = {
+            "price_asc": (PRICE_CELL, True),
+            "price_desc": (PRICE_CELL, False),
+            "newest": (SEEN_CELL, False),
+        }[sort]
+        bound = self._cell_bound(searcher, cell_field, want, ascending)
+        if bound is None:
+            return None
+        cover = decimal_cover(0, bound) if ascending else decimal_cover(bound, None)
+        assert cover is not None  # (0 <= bound <= CELL_LIMIT)
+        if ascending:
+            cells = cover[0]  # whole cells of [0, bound)
+            check = lambda value: value >> TIE_BITS < 100 * bound  # noqa: E731
         else:
-            cell_field, ascending = {
-                "price_asc": (PRICE_CELL, True),
-                "price_desc": (PRICE_CELL, False),
-                "newest": (SEEN_CELL, False),
-            }[sort]
-            bound = self._cell_bound(searcher, cell_field, want, ascending)
-            if bound is None:
-                return None
-            cover = decimal_cover(0, bound) if ascending else decimal_cover(bound, None)
-            assert cover is not None  # (0 <= bound <= CELL_LIMIT)
-            if ascending:
-                cells = cover[0]  # whole cells of [0, bound)
-                check = lambda value: value >> TIE_BITS < 100 * bound  # noqa: E731
-            else:
-                cells = cover[0] + [CELL_OVERFLOW]
-                if sort == "price_desc":
-                    check = lambda value: value >> TIE_BITS > 100 * bound  # noqa: E731
-            restrict = self._any([self._term(cell_field, cell) for cell in cells])
+            cells = cover[0] + [CELL_OVERFLOW]
+            if sort == "price_desc":
+                check = lambda value: value >> TIE_BITS > 100 * bound  # noqa: E731
+        restrict = self._any([self._term(cell_field, cell) for cell in cells])
         hits = searcher.search(
             self._and([*parts, restrict]), needed, count=False, order_by_field=field, order=order
         ).hits

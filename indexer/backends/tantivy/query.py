@@ -17,7 +17,7 @@ from typing import Any
 import tantivy
 from tantivy import FieldType, Occur, Query
 
-from indexer.analysis import Clause, analyze, word_forms
+from indexer.analysis import Clause, analyze, typos_on_stems, word_forms
 from indexer.backends.base import (
     AVAILABILITY_BONUS,
     FUZZY_FACTOR,
@@ -49,7 +49,7 @@ class Match:
     """A search as engine queries, in the text mode that found matches (see searching)."""
 
     clauses: list[Clause]
-    mode: str | None  # "strict", "fuzzy", "any"; None without words
+    mode: str | None  # "strict", "fuzzy", "relaxed" (words dropped); None without words
     text: Query | None  # the words alone (what relevance scores)
     base: list[Query]  # price, words and circle, or the product term
     filters: dict[str, Query] = dataclass_field(default_factory=dict)  # facet and shop filters
@@ -58,6 +58,7 @@ class Match:
     rest: Query | None = None  # full without the circle (geo searches)
     plain: bool = False  # no words, price or place: the product term alone
     counted: int | None = None  # the total, when the facet pass counted it
+    dropped: list[Clause] = dataclass_field(default_factory=list)  # words that blocked (mode "relaxed")
 
     def parts(self) -> list[Query]:
         """``base`` and the filters: what ``full`` intersects."""
@@ -132,7 +133,7 @@ class Queries(Storage):
         if fuzzy and clause.fuzzy:
             typos = [
                 Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy)
-                for stem in analyze(clause.words[0])[:1]
+                for stem in (analyze(clause.words[0])[:1] if typos_on_stems(clause.words[0]) else [])
             ]
             if field == "name":  # whole words too: "bougei" is one swap from "bougie", not from "boug"
                 typos += [
@@ -143,27 +144,36 @@ class Queries(Storage):
                 options.append((weight * FUZZY_FACTOR, self._any(typos)))
         return options
 
-    def _field_match(self, field: str, clause: Clause, weight: float, fuzzy: bool) -> Query:
-        """The clause in one field, scored ``weight`` (less for a synonym or a typo)."""
-        options = [Query.const_score_query(q, score) for score, q in self._field_options(field, clause, weight, fuzzy)]
+    def _field_match(
+        self, field: str, clause: Clause, weight: float, fuzzy: bool, searcher: tantivy.Searcher | None = None
+    ) -> Query | None:
+        """The clause in one field, scored ``weight`` (less for a synonym or a typo); None
+        when the index holds none of its words there (with ``searcher``)."""
+        options = [
+            Query.const_score_query(q, score)
+            for score, q in self._field_options(field, clause, weight, fuzzy, searcher)
+        ]
         if not options:
-            return Query.empty_query()
+            return None
         return options[0] if len(options) == 1 else Query.disjunction_max_query(options)
 
-    def _text_query(self, clauses: list[Clause], mode: str) -> Query | None:
-        """``mode``: "strict" (every clause, exact), "fuzzy" (every clause, typos forgiven
-        in words of 5+ letters) or "any" (at least one clause, typos forgiven)."""
+    def _text_query(self, clauses: list[Clause], mode: str, searcher: tantivy.Searcher | None = None) -> Query | None:
+        """``mode``: "strict" (every clause, exact), "fuzzy" or "relaxed" (every clause,
+        typos forgiven in words of 5+ letters: "relaxed" has had its blocking words dropped).
+        With ``searcher``, the fields that hold none of a clause's words are left out: six
+        fields searched cost more than the two or three a word is usually in."""
         if not clauses:
             return None
         fuzzy = mode != "strict"
-        per_clause = [
-            Query.disjunction_max_query(
-                [self._field_match(f, clause, weight, fuzzy) for f, weight in TEXT_FIELDS.items()]
-            )
-            for clause in clauses
-        ]
-        occur = Occur.Should if mode == "any" else Occur.Must
-        return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(occur, q) for q in per_clause])
+        per_clause = []
+        for clause in clauses:
+            fields = [self._field_match(f, clause, weight, fuzzy, searcher) for f, weight in TEXT_FIELDS.items()]
+            found = [q for q in fields if q is not None]
+            if not found:
+                per_clause.append(Query.empty_query())
+            else:
+                per_clause.append(found[0] if len(found) == 1 else Query.disjunction_max_query(found))
+        return per_clause[0] if len(per_clause) == 1 else Query.boolean_query([(Occur.Must, q) for q in per_clause])
 
     def _availability(self, searcher: tantivy.Searcher, generation) -> tuple[list[tuple[str, float]], tuple] | None:
         """(the availability bonus minus its maximum per value present, the values
@@ -254,10 +264,9 @@ class Queries(Storage):
                         best, tops = score, [option]
                     elif score == best:
                         tops.append(option)
-            if tops:
-                parts.append(self._any(tops))
-            elif mode != "any":
-                return None  # (in "any" mode such a clause adds nothing to any score)
+            if not tops:
+                return None
+            parts.append(self._any(tops))
         if not parts:
             return None
         heads = [

@@ -20,7 +20,7 @@ from indexer.backends.base import FIELD_WEIGHTS, FILTERS, BackendUnavailable
 
 # Bumped whenever a field is added, removed or changed: an index of another version does
 # not open (see open_index).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Text fields a resident's words are matched against, with their weights (shared with
 # Elasticsearch).
@@ -88,7 +88,7 @@ def build_schema() -> tantivy.Schema:
         sb.add_float_field(name, indexed=True, fast=True)
     sb.add_integer_field("key", indexed=True, fast=True)
     sb.add_integer_field("geo_cell", indexed=True)
-    for name in ("first_seen", "last_seen", "sort_price_asc", "sort_price_desc", "sort_newest"):
+    for name in ("first_seen", "last_seen", "sort_price_asc", "sort_price_desc", "sort_newest", "sort_browse"):
         sb.add_integer_field(name, fast=True)
     sb.add_bytes_field("record", stored=True)
     sb.add_unsigned_field(SHOP_HASH, fast=True)

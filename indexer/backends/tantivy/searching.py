@@ -14,7 +14,7 @@ from typing import Any
 
 import tantivy
 
-from indexer.analysis import highlight_segments, plan_words
+from indexer.analysis import clauses_text, highlight_segments, plan_words, relax_clauses
 from indexer.backends.base import (
     FacetValue,
     SearchQuery,
@@ -34,8 +34,8 @@ from indexer.places import resolve_place
 # filter (disjunctive) counts shops too, under "" (no value), which is never shown.
 PRODUCT_FILTERS = ("availability", "shop_id")
 
-# (total, addresses of the page, text mode used, facets, planned clauses)
-Located = tuple[int, tuple, str, FacetsFound, tuple]
+# (total, addresses of the page, text mode used, facets, clauses searched, words dropped)
+Located = tuple[int, tuple, str, FacetsFound, tuple, tuple]
 
 
 class Searching(Facets, Geo):
@@ -67,7 +67,7 @@ class Searching(Facets, Geo):
             located = self._locate(searcher, query, generation)
             if generation and generation == self._generation():  # the searcher saw that commit only
                 self._cache.searches.put(page_key, located)
-        total, page, mode, facets_found, clauses = located
+        total, page, mode, facets_found, clauses, dropped = located
         near = query.near
         hits = self._records(searcher, page)
         if near:
@@ -77,7 +77,15 @@ class Searching(Facets, Geo):
             for hit in hits:
                 hit["name_highlight"] = highlight_segments(hit.get("name") or "", clauses, fuzzy=mode != "strict")
         facets = {name: [FacetValue(*value) for value in values] for name, values in facets_found}
-        return SearchResult(total=total, hits=hits, facets=facets, page=max(query.page, 1), per_page=query.per_page)
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facets,
+            page=max(query.page, 1),
+            per_page=query.per_page,
+            dropped=dropped,
+            searched=clauses_text(clauses) if dropped and clauses else None,
+        )
 
     def _locate(self, searcher: tantivy.Searcher, query: SearchQuery, generation: Any) -> Located:
         match, facets_found = self._match(searcher, query, generation)
@@ -93,7 +101,8 @@ class Searching(Facets, Geo):
             total, page = self._relevance_page(searcher, query, match, generation, offset, limit)
         else:
             total, page = self._field_page(searcher, sort, match, generation, offset, limit)
-        return total, tuple(page), match.mode or "strict", facets_found, tuple(match.clauses)
+        dropped = tuple(word for clause in match.dropped for word in clause.words)
+        return total, tuple(page), match.mode or "strict", facets_found, tuple(match.clauses), dropped
 
     def _match(self, searcher: tantivy.Searcher, query: SearchQuery, generation: Any) -> tuple[Match, FacetsFound]:
         """The search as engine queries, and its facets. Nothing with every word as typed:
@@ -109,15 +118,26 @@ class Searching(Facets, Geo):
         modes: list[str | None] = [None]
         if clauses:
             modes = ["strict", *(["fuzzy"] if any(c.fuzzy for c in clauses) else [])]
-            modes += ["any"] if len(clauses) > 1 else []
         for attempt, mode in enumerate(modes):
             match = self._build(searcher, query, clauses, mode, price, filters, product)
             facets_found, match.counted = self._facets_of(searcher, query, match, generation)
-            if attempt == len(modes) - 1:
+            if attempt == len(modes) - 1 and len(clauses) < 2:
                 break
             assert match.full is not None
             if match.counted if match.counted is not None else self._count(searcher, match.full):
                 break
+        else:  # every word counts: drop the ones that block (analysis.relax_clauses)
+
+            def count(subset: list) -> int:
+                full = self._build(searcher, query, subset, "fuzzy", price, filters, product).full
+                assert full is not None
+                return self._count(searcher, full)
+
+            kept, dropped = relax_clauses(clauses, count)
+            if kept:
+                match = self._build(searcher, query, kept, "relaxed", price, filters, product)
+                facets_found, match.counted = self._facets_of(searcher, query, match, generation)
+                match.dropped = dropped
         return match, facets_found
 
     def _build(
@@ -132,7 +152,7 @@ class Searching(Facets, Geo):
     ) -> Match:
         """The search in one text mode."""
         near = query.near
-        text = self._text_query(clauses, mode) if mode else None
+        text = self._text_query(clauses, mode, searcher) if mode else None
         base = ([price] if price is not None else []) + ([text] if text is not None else [])
         match = Match(clauses, mode, text, base, filters, plain=not near and price is None and text is None)
         if near:
