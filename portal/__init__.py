@@ -27,6 +27,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
         errors,
         go,
         i18n,
+        images,
         proxies,
         ratelimit,
         responses,
@@ -67,4 +68,5 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.register_blueprint(api.bp)
     app.register_blueprint(go.bp)
     app.register_blueprint(discovery.bp)
+    app.register_blueprint(images.bp)
     return app

@@ -223,7 +223,12 @@ _SCHEMAS: dict = {
             "availability": {"type": "string", "enum": ["in_stock", "out_of_stock", "preorder", "unknown"]},
             "availability_label": {"type": "string"},
             "url": {**_NULLABLE_STRING, "format": "uri"},
-            "image": {**_NULLABLE_STRING, "format": "uri"},
+            "image": {**_NULLABLE_STRING, "format": "uri", "description": "The image URL the shop declared."},
+            "image_small": {
+                **_NULLABLE_STRING,
+                "description": "Path of the portal's copy of the image, fitting 320×320 (WebP); null when none was stored.",
+            },
+            "image_large": {**_NULLABLE_STRING, "description": "The same, fitting 640×640."},
             "description": {"type": "string"},
             "brand": _NULLABLE_STRING,
             "category": _NULLABLE_STRING,
