@@ -226,7 +226,8 @@ _SCHEMAS: dict = {
             "image": {**_NULLABLE_STRING, "format": "uri", "description": "The image URL the shop declared."},
             "image_small": {
                 **_NULLABLE_STRING,
-                "description": "Path of the portal's copy of the image, fitting 320×320 (WebP); null when none was stored.",
+                "description": "Path of the portal's copy of the image, fitting 320×320 (WebP); "
+                "null when none was stored.",
             },
             "image_large": {**_NULLABLE_STRING, "description": "The same, fitting 640×640."},
             "description": {"type": "string"},
