@@ -25,6 +25,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
         compression,
         discovery,
         errors,
+        generations,
         go,
         i18n,
         images,
@@ -58,6 +59,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     assets.init_app(app)  # /static/ under content-hashed names, asset_url() in templates
     compression.init_app(app)
     responses.init_app(app, config.search_cache_size, config.response_cache_seconds)
+    generations.init_app(app)
     proxies.init_app(app, config.trusted_proxies)
     ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
     go.init_app(app, config.click_count_limit)
