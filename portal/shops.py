@@ -9,7 +9,6 @@ always in the page.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -246,25 +245,34 @@ def _choice(name: str) -> str | None:
     return value[:MAX_FILTER_LENGTH] if value else None
 
 
-_fold = functools.lru_cache(maxsize=8192)(fold)  # the same few town and category names, request after request
-
-
 def _count_values(shops: list[dict[str, Any]], key: str) -> list[tuple[str, int]]:
+    """(value as first spelt, number of shops) for each folded value of ``key`` (``towns`` or
+    ``categories``: (folded, spelling) pairs kept per shop), in folded order."""
     counts: dict[str, int] = {}
     spelling: dict[str, str] = {}
     for shop in shops:
-        values = shop[key] if isinstance(shop[key], list) else [shop[key]]
-        for value in {v for v in values if v}:
-            folded = _fold(value)
+        for folded, value in shop[key]:
             spelling.setdefault(folded, value)
             counts[folded] = counts.get(folded, 0) + 1
-    return sorted(((spelling[k], n) for k, n in counts.items()), key=lambda vn: _fold(vn[0]))
+    return [(spelling[folded], counts[folded]) for folded in sorted(counts)]
 
 
 def _matches(shop: dict[str, Any], town: str | None, category: str | None) -> bool:
-    if town and shop["town_key"] != fold(town):
+    if town and shop["town_key"] != town:
         return False
-    return not category or fold(category) in shop["category_keys"]
+    return not category or category in shop["category_keys"]
+
+
+def _this_minute(backend: SearchBackend, name: str, now: datetime) -> dict:
+    """A dict for what holds during this minute at this index generation: opening statuses
+    change only on the minute (hours are HH:MM), and so do the pages that show them."""
+    kept: dict = per_generation(backend, name, dict)
+    minute = now.strftime("%Y-%m-%dT%H:%M")
+    values = kept.get(minute)
+    if values is None:
+        kept.clear()  # earlier minutes are over
+        values = kept.setdefault(minute, {})
+    return values
 
 
 def directory_url(town: str | None, category: str | None, page: int = 1) -> str:
@@ -294,31 +302,60 @@ def directory_shops(backend: SearchBackend) -> list[dict[str, Any]]:
             info = lasting_shop_info(record)
             info["products"] = counts.get(str(record.get("source_id") or record["id"]))
             info["town_key"] = fold(info["town"] or "")
-            info["category_keys"] = frozenset(fold(c) for c in info["categories"])
+            info["towns"] = ((info["town_key"], info["town"]),) if info["town"] else ()
+            categories = {fold(c): c for c in reversed(info["categories"])}  # the first spelling wins
+            info["category_keys"] = frozenset(categories)
+            info["categories_folded"] = tuple(categories.items())
             shops.append(info)
         return shops
 
     return per_generation(backend, "directory", build)
 
 
+DIRECTORY_PAGES_KEPT = 1_000  # rendered directory pages kept per minute, at most
+
+
 @bp.get("/boutiques")
 def directory():
+    """Rendered once per filter, page, minute and index generation: a client asking for the
+    directory in a loop costs a dictionary look-up (issue 18)."""
     backend = get_backend()
     now = now_in_paris()
     shops = directory_shops(backend)
     town, category = _choice("town"), _choice("category")
-    # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
-    towns = [
-        (value, n, bool(town) and fold(value) == fold(town or ""))
-        for value, n in _count_values([s for s in shops if _matches(s, None, category)], "town")
-    ]
-    categories = [
-        (value, n, bool(category) and fold(value) == fold(category or ""))
-        for value, n in _count_values([s for s in shops if _matches(s, town, None)], "categories")
-    ]
-    shown = [s for s in shops if _matches(s, town, category)]
+    town_key, category_key = fold(town or ""), fold(category or "")
+    shown = [s for s in shops if _matches(s, town_key, category_key)]
     pages = max(1, -(-len(shown) // DIRECTORY_PER_PAGE))
     page = min(_page_number(), pages)
+    kept = _this_minute(backend, "directory_pages", now)
+    key = (town, category, page, DIRECTORY_PER_PAGE, request.script_root, request.host)
+    html = kept.get(key)
+    if html is None:
+        html = _directory_page(shops, shown, town, category, page, pages, now)
+        if len(kept) < DIRECTORY_PAGES_KEPT:
+            kept[key] = html
+    return html
+
+
+def _directory_page(
+    shops: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
+    town: str | None,
+    category: str | None,
+    page: int,
+    pages: int,
+    now: datetime,
+) -> str:
+    town_key, category_key = fold(town or ""), fold(category or "")
+    # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
+    towns = [
+        (value, n, bool(town) and fold(value) == town_key)
+        for value, n in _count_values([s for s in shops if _matches(s, "", category_key)], "towns")
+    ]
+    categories = [
+        (value, n, bool(category) and fold(value) == category_key)
+        for value, n in _count_values([s for s in shops if _matches(s, town_key, "")], "categories_folded")
+    ]
     groups: dict[str, list[dict[str, Any]]] = {}
     on_page = shown[(page - 1) * DIRECTORY_PER_PAGE : page * DIRECTORY_PER_PAGE]
     on_page = [{**s, "status": opening_status(s["schedule"], now)} for s in on_page]

@@ -343,3 +343,26 @@ def test_a_missing_stored_image_shows_the_placeholder_in_chromium(browser, crawl
         widths = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.naturalWidth)")
         assert widths and all(width > 0 for width in widths), "the placeholder picture is drawn, not a broken image"
         tab.close()
+
+
+def test_the_sample_shops_of_the_demo_show_their_images(tmp_path):
+    """The demo's shops (samples/) crawled as `make demo` does: their pictures are stored and shown."""
+    from config import Config
+    from portal import create_app
+    from portal.server import serving_in_thread
+    from samples import SampleSites, write_sources_yaml
+
+    with SampleSites(port=0, shops=["fromagerie-du-donjon", "brulerie-des-halles"]) as sites:
+        registry = tmp_path / "sources.yaml"
+        write_sources_yaml(registry, sites.base_urls)
+        env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
+        for command in ("crawl", "index"):
+            done = subprocess.run(
+                [sys.executable, "-m", "emplettes.cli", command], env=env, capture_output=True, text=True, timeout=300
+            )
+            assert done.returncode == 0, done.stderr
+    with serving_in_thread(create_app(Config(data_dir=tmp_path / "data"))) as base:
+        page = requests.get(base + "/recherche?q=", timeout=10).text
+        sources = _img_sources(page)
+        assert len(sources) >= 20 and all(src.startswith("/images/") for src in sources)
+        assert all(requests.get(base + src, timeout=10).status_code == 200 for src in sources[:6])
