@@ -456,16 +456,21 @@ def flood(
     """A resident's searches, alone and while ``--connections`` clients flood /boutiques."""
     resident = workdir / "resident.lua"
     resident.write_text(lua_script(ENDPOINTS["page"], pool, draws))
+    from config import Config
+
+    if args.directory_limit is not None:
+        os.environ["DIRECTORY_RATE_LIMIT"] = args.directory_limit  # start_server passes the environment on
     flooding = workdir / "flood.lua"
     flooding.write_text(lua_script("/boutiques", directory_paths(shops)))
     log = workdir / "server.log"
     print(
         f"\nflood: {len(shops):,} shops; the resident: wrk -c1 on /recherche (zipf stream), "
-        f"{args.duration:g} s per run; the flood: wrk -c{args.connections} on /boutiques (every page, town, category)"
+        f"{args.duration:g} s per run; the flood: wrk -c{args.connections} on /boutiques (every page, town, category); "
+        f"DIRECTORY_RATE_LIMIT={Config().directory_rate_limit}"
     )
     print(
         f"{'server':<44} {'round':>5} {'quiet p50':>9} {'p99':>7} {'flooded p50':>11} {'p99':>7} "
-        f"{'ratio':>6} {'flood req/s':>11}  load"
+        f"{'ratio':>6} {'flood req/s':>11} {'of them 429':>11}  load"
     )
     for shape in shapes:
         port = free_port()
@@ -495,7 +500,8 @@ def flood(
                 flooded_runs.append(flooded)
                 print(
                     f"{shape.kind:<44} {round_number:>5} {quiet.p50:9.2f} {quiet.p99:7.2f} {flooded.p50:11.2f} "
-                    f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f} {flood_result.rps:11.0f}  {load()}",
+                    f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f} {flood_result.rps:11.0f} "
+                    f"{flood_result.errors / max(flood_result.requests, 1):11.0%}  {load()}",
                     flush=True,
                 )
             quiet, flooded = median_result(quiet_runs), median_result(flooded_runs)
@@ -565,6 +571,11 @@ def main(argv: list[str] | None = None) -> int:
         "--flood",
         action="store_true",
         help="the directory scenario: a resident's searches, alone and while clients flood /boutiques",
+    )
+    parser.add_argument(
+        "--directory-limit",
+        default=None,
+        help="the servers' DIRECTORY_RATE_LIMIT for --flood (default: the setting's, from the environment)",
     )
     args = parser.parse_args(argv)
 

@@ -61,7 +61,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     responses.init_app(app, config.search_cache_size, config.response_cache_seconds)
     generations.init_app(app)
     proxies.init_app(app, config.trusted_proxies)
-    ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
+    ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst, config.directory_rate_limit)
     go.init_app(app, config.click_count_limit)
     errors.init_app(app)
 

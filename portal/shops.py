@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.backend import get_backend, get_config
+from portal.compression import accepts_gzip, compress
 from portal.discovery import absolute_url
 from portal.formatting import safe_url, service_label, shorten, tel_href
 from portal.generations import all_shops, per_generation
@@ -329,12 +330,20 @@ def directory():
     page = min(_page_number(), pages)
     kept = _this_minute(backend, "directory_pages", now)
     key = (town, category, page, DIRECTORY_PER_PAGE, request.script_root, request.host)
-    html = kept.get(key)
-    if html is None:
-        html = _directory_page(shops, shown, town, category, page, pages, now)
+    page_bytes = kept.get(key)
+    if page_bytes is None:
+        html = _directory_page(shops, shown, town, category, page, pages, now).encode("utf-8")
+        page_bytes = (html, compress(html))  # gzipped once here, not on every request
         if len(kept) < DIRECTORY_PAGES_KEPT:
-            kept[key] = html
-    return html
+            kept[key] = page_bytes
+    response = Response(mimetype="text/html")
+    response.vary.add("Accept-Encoding")
+    if accepts_gzip(request.headers.get("Accept-Encoding")):
+        response.set_data(page_bytes[1])
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(page_bytes[0])
+    return response
 
 
 def _directory_page(

@@ -117,3 +117,24 @@ def test_threads_asking_together_wait_for_one_computation():
         thread.join(10)
     assert answers == ["répertoire"] * 8 and computed == [1]
     assert store.get("directory", 8, lambda: "suivant") == "suivant", "a new generation computes again"
+
+
+def test_a_client_asking_for_the_directory_in_a_loop_gets_a_429_and_searches_do_not(tmp_path):
+    from backend_catalogue import _tantivy
+
+    from config import Config
+    from portal import create_app
+    from portal.server import serving_in_thread
+
+    writer = _tantivy(tmp_path / "data" / "index")
+    writer.upsert(SHOP_RECORDS + CATALOGUE)
+    writer.close()
+    app = create_app(Config(data_dir=tmp_path / "data", directory_rate_limit="3/minute", api_rate_limit="off"))
+    with serving_in_thread(app) as base:
+        statuses = [requests.get(base + path, timeout=30).status_code for path in ["/boutiques"] * 2 + ["/sitemap.xml"]]
+        assert statuses == [200, 200, 200]
+        refused = requests.get(base + "/boutiques?page=2", timeout=30)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert "Trop de demandes" in refused.text and refused.headers["Content-Type"].startswith("text/html")
+        assert requests.get(base + "/sitemap.xml", timeout=30).status_code == 429
+        assert all(requests.get(base + path, timeout=30).status_code == 200 for path in ["/recherche?q=thé", "/"] * 3)
