@@ -32,6 +32,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 EXTENSION = "emplettes.ratelimit"
 DIRECTORY_EXTENSION = "emplettes.ratelimit.directory"
 DIRECTORY_PAGES = frozenset({"/boutiques", "/sitemap.xml"})
+REFUSALS_EXTENSION = "emplettes.ratelimit.refusals"
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 OFF = {"", "0", "off", "none", "false", "no"}
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.I)
@@ -158,8 +159,12 @@ def limit_directory():
         return None
     from portal.i18n import _
 
-    page = render_template("error.html", title=_("Trop de demandes"), code=429)
-    return page, 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+    # Rendered once per page and kept: a refusal must cost less than what it refuses.
+    refusals = current_app.extensions.setdefault(REFUSALS_EXTENSION, {})
+    key = (request.path, request.script_root)
+    if key not in refusals:
+        refusals[key] = render_template("error.html", title=_("Trop de demandes"), code=429)
+    return refusals[key], 429, {"Retry-After": str(max(1, math.ceil(wait)))}
 
 
 def init_app(app: Flask, limit: str, burst: str | int = "", directory_limit: str = "off") -> None:
