@@ -37,9 +37,10 @@ This prints figures; it asserts nothing.
 
 ``--flood`` is the directory scenario instead (issue 18): one resident searches
 (``/recherche``, the zipf stream, one connection) while ``--connections`` clients ask for
-``/boutiques`` pages (every page, every town) as fast as the server answers. It prints the
-resident's p50/p99 alone and under the flood, in alternating rounds, their ratio (target:
-p50 within 2× of the quiet value) and the flood's requests/s.
+``/boutiques`` pages (every page, every town) as fast as the server answers, then the same
+flood of ``/robots.txt`` (the cheapest page: what any flood costs, the reference). It prints
+the resident's p50/p99 alone and under each flood, in alternating rounds, their ratio
+(target: p50 within 2× of the quiet value), the flood's requests/s and share of 429s.
 """
 
 from __future__ import annotations
@@ -453,25 +454,35 @@ def flood(
     workdir: Path,
     cache_size: int,
 ) -> int:
-    """A resident's searches, alone and while ``--connections`` clients flood /boutiques."""
-    resident = workdir / "resident.lua"
-    resident.write_text(lua_script(ENDPOINTS["page"], pool, draws))
+    """A resident's searches, alone and while ``--connections`` clients flood /boutiques; the
+    same flood of /robots.txt, the cheapest page, is the reference: what any flood costs."""
     from config import Config
 
     if args.directory_limit is not None:
         os.environ["DIRECTORY_RATE_LIMIT"] = args.directory_limit  # start_server passes the environment on
-    flooding = workdir / "flood.lua"
-    flooding.write_text(lua_script("/boutiques", directory_paths(shops)))
+    resident = workdir / "resident.lua"
+    resident.write_text(lua_script(ENDPOINTS["page"], pool, draws))
+    floods = {"/boutiques": workdir / "flood.lua", "/robots.txt": workdir / "reference.lua"}
+    floods["/boutiques"].write_text(lua_script("/boutiques", directory_paths(shops)))
+    floods["/robots.txt"].write_text(lua_script("/robots.txt", [""]))
     log = workdir / "server.log"
     print(
-        f"\nflood: {len(shops):,} shops; the resident: wrk -c1 on /recherche (zipf stream), "
-        f"{args.duration:g} s per run; the flood: wrk -c{args.connections} on /boutiques (every page, town, category); "
-        f"DIRECTORY_RATE_LIMIT={Config().directory_rate_limit}"
+        f"\nflood: {len(shops):,} shops; the resident: wrk -c1 on /recherche (zipf stream), {args.duration:g} s "
+        f"per run; the flood: wrk -c{args.connections} on /boutiques (every page, town, category), then on "
+        f"/robots.txt for reference; DIRECTORY_RATE_LIMIT={Config().directory_rate_limit}"
     )
     print(
-        f"{'server':<44} {'round':>5} {'quiet p50':>9} {'p99':>7} {'flooded p50':>11} {'p99':>7} "
+        f"{'server':<44} {'round':>5} {'flooding':<12} {'quiet p50':>9} {'p99':>7} {'flooded p50':>11} {'p99':>7} "
         f"{'ratio':>6} {'flood req/s':>11} {'of them 429':>11}  load"
     )
+
+    def row(shape: Shape, label: str, target: str, quiet: WrkResult, flooded: WrkResult, rest: str) -> None:
+        print(
+            f"{shape.kind:<44} {label:>5} {target:<12} {quiet.p50:9.2f} {quiet.p99:7.2f} {flooded.p50:11.2f} "
+            f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f} {rest}",
+            flush=True,
+        )
+
     for shape in shapes:
         port = free_port()
         proc = start_server(shape, data_dir, port, log, cache_size)
@@ -483,32 +494,26 @@ def flood(
                 prime(base, [f"{ENDPOINTS['page']}?{pool[rank]}" for rank in draws[: args.prime]], args.connections)
                 position = args.prime
             prime(base, [f"/boutiques?{qs}" for qs in directory_paths(shops)], 2)  # each worker's first read
-            quiet_runs, flooded_runs = [], []
+            runs: dict[str, list[tuple[WrkResult, WrkResult]]] = {target: [] for target in floods}
             for round_number in range(1, args.rounds + 1):
-                quiet = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
-                position += quiet.requests
-                command = [
-                    "wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration + 2:g}s",
-                    "--latency", "--timeout", "10s", "-s", str(flooding), base, "--", "0",
-                ]  # fmt: skip
-                flood_proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-                time.sleep(1)  # the flood is under way before the resident is measured
-                flooded = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
-                position += flooded.requests
-                flood_result = parse_wrk(flood_proc.communicate()[0])
-                quiet_runs.append(quiet)
-                flooded_runs.append(flooded)
-                print(
-                    f"{shape.kind:<44} {round_number:>5} {quiet.p50:9.2f} {quiet.p99:7.2f} {flooded.p50:11.2f} "
-                    f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f} {flood_result.rps:11.0f} "
-                    f"{flood_result.errors / max(flood_result.requests, 1):11.0%}  {load()}",
-                    flush=True,
-                )
-            quiet, flooded = median_result(quiet_runs), median_result(flooded_runs)
-            print(
-                f"{shape.kind:<44} {'med.':>5} {quiet.p50:9.2f} {quiet.p99:7.2f} {flooded.p50:11.2f} "
-                f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f}  (target: ratio <= 2)"
-            )
+                for target, script in floods.items():
+                    quiet = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
+                    position += quiet.requests
+                    command = [
+                        "wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration + 2:g}s",
+                        "--latency", "--timeout", "10s", "-s", str(script), base, "--", "0",
+                    ]  # fmt: skip
+                    flood_proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                    time.sleep(1)  # the flood is under way before the resident is measured
+                    flooded = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
+                    position += flooded.requests
+                    result = parse_wrk(flood_proc.communicate()[0])
+                    runs[target].append((quiet, flooded))
+                    share = result.errors / max(result.requests, 1)
+                    row(shape, str(round_number), target, quiet, flooded, f"{result.rps:11.0f} {share:11.0%}  {load()}")
+            for target, pairs in runs.items():
+                quiet, flooded = median_result([q for q, _ in pairs]), median_result([f for _, f in pairs])
+                row(shape, "med.", target, quiet, flooded, "(target for /boutiques: ratio <= 2)")
         except Exception:
             print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
             raise
