@@ -49,6 +49,7 @@ IMAGE_MAXSIZE = 5 * 1024 * 1024
 IMAGE_DEADLINE = 30.0  # seconds, every hop included
 REDIRECTS = 3
 REUSE_DAYS = 7
+DECODING_AT_ONCE = 2
 
 
 class NotAnImage(ValueError):
@@ -130,12 +131,22 @@ class ProductImages:
         self.known: dict[str, list] = {}  # image URL -> [key or None, fetched at (epoch)]
         self.waiting: dict[str, list] = {}  # image URL -> Deferreds of items waiting for its fetch
         self.map_file: Path | None = None
+        self._semaphore = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self, spider=None) -> None:
+    def _decoding(self):
+        """At most ``DECODING_AT_ONCE`` images decoded at a time: a 40-million-pixel picture
+        takes about 160 MB while it is resized."""
+        if self._semaphore is None:
+            from twisted.internet.defer import DeferredSemaphore
+
+            self._semaphore = DeferredSemaphore(DECODING_AT_ONCE)
+        return self._semaphore
+
+    def open_spider(self) -> None:
         source = getattr(self.crawler.spider, "source", None)
         if not self.enabled or source is None:
             return
@@ -146,7 +157,7 @@ class ProductImages:
         except (OSError, ValueError, AttributeError, TypeError):
             self.known = {}
 
-    def close_spider(self, spider=None) -> None:
+    def close_spider(self) -> None:
         if self.map_file is None:
             return
         self.map_file.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +165,7 @@ class ProductImages:
         tmp.write_text(json.dumps(self.known, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self.map_file)
 
-    async def process_item(self, item, spider=None):
+    async def process_item(self, item):
         url = item.get("image") if isinstance(item, dict) and item.get("type") == "product" else None
         if not self.enabled or not url:
             return item
@@ -199,7 +210,7 @@ class ProductImages:
         stats = self.crawler.stats
         try:
             body = await self._download(url)
-            key, files = await maybe_deferred_to_future(deferToThread(prepare_image, body))
+            key, files = await maybe_deferred_to_future(self._decoding().run(deferToThread, prepare_image, body))
             await maybe_deferred_to_future(deferToThread(store_image, self.root, key, files))
         except NotAnImage as exc:
             stats.inc_value("emplettes/images/refused")
