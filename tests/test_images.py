@@ -125,7 +125,9 @@ def hosts():
     )
     products: dict[int, tuple[str, str]] = {}
     routes: dict = {
-        "/robots.txt": lambda s: Response(f"User-agent: *\nSitemap: {s.base}sitemap.xml\n", content_type="text/plain"),
+        "/robots.txt": lambda s: Response(
+            f"User-agent: *\nDisallow: /prive/\nSitemap: {s.base}sitemap.xml\n", content_type="text/plain"
+        ),
         "/sitemap.xml": lambda s: Response(
             '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             + "".join(f"<url><loc>{s.base}p/{n}</loc></url>" for n in products)
@@ -143,6 +145,8 @@ def hosts():
         "/img/evil.svg": Response(EVIL_SVG, mimetype="image/svg+xml"),
         "/img/fake.jpg": Response("<html><body>pas une image</body></html>", mimetype="image/jpeg"),
         "/img/redirect.jpg": Response("", status=302, headers={"Location": f"{elsewhere.base}photo.jpg"}),
+        "/prive/photo.jpg": Response(GOOD, mimetype="image/jpeg"),
+        "/img/huge.jpg": Response(GOOD[:2] + b"\x00" * (6 * 1024 * 1024), mimetype="image/jpeg"),
     }
     shop = Server("127.0.0.1", routes)
     images = {
@@ -156,6 +160,8 @@ def hosts():
         8: ("Dessin piégé", f"{shop.base}img/evil.svg"),
         9: ("Fausse photo", f"{shop.base}img/fake.jpg"),
         10: ("Détour privé", f"{shop.base}img/redirect.jpg"),
+        11: ("Photo interdite", f"{shop.base}prive/photo.jpg"),  # robots.txt forbids it
+        12: ("Photo géante", f"{shop.base}img/huge.jpg"),  # 6 MB: over the 5 MB cap
     }
     products.update(images)
     for n, (name, image) in images.items():
@@ -197,17 +203,43 @@ def _by_name(records: list[dict]) -> dict[str, dict]:
 
 def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(crawled, hosts):
     data_dir, records = crawled
-    _shop, elsewhere, images = hosts
+    shop, elsewhere, images = hosts
     products = _by_name(records)
     assert set(products) == {name for name, _ in images.values()}, "a refused image never drops its product"
     keys = {name: p.get("image_key") for name, p in products.items()}
     shared = keys["Théière en fonte"]
     assert shared and keys["Tasse assortie"] == shared and keys["Soucoupe"] == shared
     assert keys["Plateau"] and keys["Plateau"] != shared
-    refused = ["Pixel espion", "Pixel maison", "Bombe", "Dessin piégé", "Fausse photo", "Détour privé"]
+    refused = [
+        "Pixel espion",
+        "Pixel maison",
+        "Bombe",
+        "Dessin piégé",
+        "Fausse photo",
+        "Détour privé",
+        "Photo interdite",
+        "Photo géante",
+    ]
     assert [name for name in refused if keys[name]] == []
     assert products["Bombe"]["image"] == images[7][1], "the declared URL stays in the record"
     assert elsewhere.paths == [], "neither the pixel's host nor the redirect's private target was asked anything"
+    assert "/prive/photo.jpg" not in shop.paths, "robots.txt is obeyed for images too"
+    log = "".join(path.read_text() for path in (data_dir / "logs").glob("*.log"))
+    reasons = {
+        name: re.search(rf"image {re.escape(url)} refused: (\w+)", log).group(1)  # type: ignore[union-attr]
+        for name, url in images.values()
+        if name in refused
+    }
+    assert reasons == {
+        "Pixel espion": "refused_address",
+        "Pixel maison": "too_small",
+        "Bombe": "too_many_pixels",
+        "Dessin piégé": "not_an_image",
+        "Fausse photo": "not_an_image",
+        "Détour privé": "refused_address",
+        "Photo interdite": "ignored",
+        "Photo géante": "download",
+    }
 
     stored = sorted(p.relative_to(data_dir / "images").as_posix() for p in (data_dir / "images").rglob("*.webp"))
     assert stored == sorted(f"{k[:2]}/{k}-{size}.webp" for k in (shared, keys["Plateau"]) for size in ("m", "s"))
@@ -324,7 +356,7 @@ def test_chromium_shows_the_results_images_without_policy_violations(browser, cr
         shown = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.currentSrc)")
         assert len(shown) == 4 and all(src.startswith(base + "/images/") for src in shown)
         placeholders = tab.page.eval_on_selector_all(".product-image-none", "spans => spans.length")
-        assert placeholders == 6, "a refused image shows the placeholder"
+        assert placeholders == 8, "a refused image shows the placeholder"
         assert elsewhere == []
         tab.close()  # fails on any CSP violation reported to the console
 
@@ -366,3 +398,17 @@ def test_the_sample_shops_of_the_demo_show_their_images(tmp_path):
         sources = _img_sources(page)
         assert len(sources) >= 20 and all(src.startswith("/images/") for src in sources)
         assert all(requests.get(base + src, timeout=10).status_code == 200 for src in sources[:6])
+
+
+def test_a_stored_image_is_never_written_over(tmp_path):
+    """Files are named by the hash of the picture: a key already stored keeps its files,
+    whatever another crawl claims to be that key."""
+    from crawler.images import prepare_image, store_image
+    from indexer.images import image_file
+
+    key, files = prepare_image(GOOD)
+    store_image(tmp_path, key, files)
+    _other_key, other_files = prepare_image(OTHER)
+    store_image(tmp_path, key, other_files)
+    assert {size: image_file(tmp_path, key, size).read_bytes() for size in files} == files
+    assert not list(tmp_path.rglob(".tmp-*")), "no temporary file left behind"
