@@ -20,7 +20,7 @@ from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.backend import get_backend, get_config
 from portal.compression import accepts_gzip, compress
-from portal.discovery import absolute_url
+from portal.discovery import absolute_url, public_base
 from portal.formatting import safe_url, service_label, shorten, tel_href
 from portal.generations import all_shops, per_generation
 from portal.hours import now_in_paris, opening_status, parse_opening_hours, weekly_table
@@ -313,7 +313,9 @@ def directory_shops(backend: SearchBackend) -> list[dict[str, Any]]:
     return per_generation(backend, "directory", build)
 
 
-DIRECTORY_PAGES_KEPT = 1_000  # rendered directory pages kept per minute, at most
+# Rendered directory pages kept per minute, at most (about 60 kB each with their gzipped
+# copy): every page, town and category of a region's directory fits, junk filters do not.
+DIRECTORY_PAGES_KEPT = 300
 
 
 @bp.get("/boutiques")
@@ -329,7 +331,8 @@ def directory():
     pages = max(1, -(-len(shown) // DIRECTORY_PER_PAGE))
     page = min(_page_number(), pages)
     kept = _this_minute(backend, "directory_pages", now)
-    key = (town, category, page, DIRECTORY_PER_PAGE, request.script_root, request.host)
+    # The links name the mount point and the canonical link the host.
+    key = (town, category, page, DIRECTORY_PER_PAGE, public_base(), request.script_root)
     page_bytes = kept.get(key)
     if page_bytes is None:
         html = _directory_page(shops, shown, town, category, page, pages, now).encode("utf-8")
