@@ -412,3 +412,16 @@ def test_a_stored_image_is_never_written_over(tmp_path):
     store_image(tmp_path, key, other_files)
     assert {size: image_file(tmp_path, key, size).read_bytes() for size in files} == files
     assert not list(tmp_path.rglob(".tmp-*")), "no temporary file left behind"
+
+
+def test_map_tiles_are_the_only_images_allowed_from_elsewhere():
+    from portal.security import content_security_policy
+
+    assert "img-src 'self' data:;" in content_security_policy("")
+    assert "img-src 'self' data: https://*.tile.openstreetmap.org;" in content_security_policy(
+        "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )
+    assert "img-src 'self' data:;" in content_security_policy("/tuiles/{z}/{x}/{y}.png")  # served by the portal
+    for hostile in ["javascript:alert(1)", "https://a.example;script-src *", "https://a b.example/{z}"]:
+        policy = content_security_policy(hostile)
+        assert "img-src 'self' data:;" in policy and "script-src 'self';" in policy, hostile
