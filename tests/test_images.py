@@ -3,7 +3,8 @@
 A shop on 127.0.0.1 declares one image per product, most of them hostile: a tracking pixel
 on another host, a 1×1 pixel on its own, a PNG declaring 1.6 billion pixels, an SVG with a
 script, an HTML page served as ``image/jpeg``, a redirect to a private address (another
-host on 127.0.0.2, which records every request it gets). Real Scrapy crawls it through
+host on 127.0.0.2, which records every request it gets), an image its robots.txt forbids
+and a 6 MB one (over the 5 MB cap). Real Scrapy crawls it through
 ``emplettes crawl``; the run is indexed into each backend and the real portal is queried
 over HTTP and in headless Chromium.
 """
