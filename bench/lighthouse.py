@@ -7,10 +7,17 @@
 
 Builds the test suite's sample index (tests/portal_samples.py ``portal_records``: 6 shops, 29
 products) in a temporary DATA_DIR, starts the portal with the production server
-(``emplettes serve``: waitress), serves the product images from a second local port (they
-live on the shops' own hosts in real life), and runs Lighthouse (npm, pinned in
-tools/package-lock.json: ``make tools``) on the home, results, all-products, shop and directory pages.
-Prints the four category scores per page and the audits that cost points.
+(``emplettes serve``: waitress), and runs Lighthouse (npm, pinned in tools/package-lock.json:
+``make tools``) on the home, results, all-products, shop and directory pages. Prints the four
+category scores per page, the bytes each page transfers (all, and images alone) and the
+audits that cost points.
+
+Product images stand in for a shop's catalogue photos: a 1200×900 JPEG (quality 85) per
+image URL, served from a second local port (the shops' own hosts). ``--images portal`` (the
+default) stores them as the crawler does (crawler/images.py: checked, WebP, two sizes) and
+the portal serves its copies; ``--images shop`` leaves the records pointing at the shops'
+hosts, as the portal showed them before it served images itself (run it on that version of
+the portal: the current one shows only its own copies).
 
 Targets (issue #6): accessibility, best practices and SEO >= 95 on every page,
 performance >= 90 on the results page. Exits 1 when one is missed.
@@ -20,11 +27,12 @@ Needs Chromium (CHROME_PATH, default /usr/bin/chromium) and Node.js.
 from __future__ import annotations
 
 import argparse
+import functools
+import io
 import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -50,29 +58,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A flat-colour PNG: product photos stand-in, sized like a shop's catalogue image."""
+def photo(path: str, size: tuple[int, int] = (1200, 900)) -> bytes:
+    """A catalogue photo stand-in: tinted by ``path``, with the grain of a real picture (flat
+    colours would compress to nothing and flatter every format)."""
+    from PIL import Image, ImageFilter
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    hue = zlib.crc32(path.encode())
+    tint = Image.new("RGB", size, (160 + hue % 80, 150 + (hue >> 8) % 90, 140 + (hue >> 16) % 100))
+    grain = Image.effect_noise(size, 40).filter(ImageFilter.GaussianBlur(1.2)).convert("RGB")
+    picture = Image.blend(tint, grain, 0.35)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
-    row = b"\x00" + bytes(rgb) * width
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * height, 9))
-        + chunk(b"IEND", b"")
-    )
+
+@functools.cache
+def photo_for(path: str) -> bytes:
+    return photo(path)
 
 
 class ImageHandler(BaseHTTPRequestHandler):
-    """The shops' image hosts: any path answers a 480 px square tinted by the path."""
+    """The shops' image hosts: any path answers a catalogue photo tinted by the path."""
 
     def do_GET(self):
-        hue = zlib.crc32(self.path.encode())
-        body = png(480, 480, (160 + hue % 80, 150 + (hue >> 8) % 90, 140 + (hue >> 16) % 100))
+        body = photo_for(self.path)
         self.send_response(200)
-        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Type", "image/jpeg")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "public, max-age=86400")
         self.end_headers()
@@ -82,18 +93,27 @@ class ImageHandler(BaseHTTPRequestHandler):
         pass
 
 
-def sample_data_dir(image_base: str) -> Path:
-    """A DATA_DIR whose index holds the test suite's sample records, images on ``image_base``."""
+def sample_data_dir(image_base: str, images: str) -> Path:
+    """A DATA_DIR whose index holds the test suite's sample records, images on ``image_base``
+    (``images="shop"``) or stored in the DATA_DIR as the crawler stores them (``"portal"``)."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     from portal_samples import portal_records
 
     from indexer.backends.tantivy import TantivyBackend
 
     records = portal_records()
+    data_dir = Path(tempfile.mkdtemp(prefix="emplettes-lighthouse-"))
     for record in records:
         if record.get("image", "").startswith("https://"):
-            record["image"] = image_base + urlsplit(record["image"]).path
-    data_dir = Path(tempfile.mkdtemp(prefix="emplettes-lighthouse-"))
+            path = urlsplit(record["image"]).path
+            record["image"] = image_base + path
+            if images == "portal":
+                from crawler.images import prepare_image, store_image
+                from indexer.images import images_dir
+
+                key, files = prepare_image(photo_for(path))
+                store_image(images_dir(data_dir), key, files)
+                record["image_key"] = key
     with TantivyBackend(data_dir / "index") as backend:
         backend.upsert(records)
     return data_dir
@@ -137,6 +157,14 @@ def audit(url: str, preset: str | None, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+def transferred(report: dict) -> tuple[int, int]:
+    """Bytes the page made the browser download: everything, and images alone."""
+    requests = report["audits"]["network-requests"]["details"]["items"]
+    total = sum(int(r.get("transferSize") or 0) for r in requests)
+    images = sum(int(r.get("transferSize") or 0) for r in requests if r.get("resourceType") == "Image")
+    return total, images
+
+
 def lost_points(report: dict) -> list[str]:
     """The audits that count in a category's score and did not fully pass."""
     lines = []
@@ -155,6 +183,13 @@ def main() -> int:
     parser.add_argument("--shop", default="senteurs-loire", help="shop id of the shop page (default: a sample shop)")
     parser.add_argument("--preset", choices=["desktop"], help="Lighthouse's desktop preset (default: mobile)")
     parser.add_argument(
+        "--images",
+        choices=["portal", "shop"],
+        default="portal",
+        help="portal: images stored and served by the portal (default); shop: on the shops' hosts",
+    )
+    parser.add_argument("--pages", default="", help="comma-separated page names to audit (default: all)")
+    parser.add_argument(
         "--reports",
         type=Path,
         default=ROOT / "artifacts" / "lighthouse",
@@ -166,7 +201,7 @@ def main() -> int:
 
     images = ThreadingHTTPServer(("127.0.0.1", 0), ImageHandler)
     threading.Thread(target=images.serve_forever, daemon=True).start()
-    data_dir = args.data_dir or sample_data_dir(f"http://127.0.0.1:{images.server_address[1]}")
+    data_dir = args.data_dir or sample_data_dir(f"http://127.0.0.1:{images.server_address[1]}", args.images)
     port = free_port()
     portal = start_portal(data_dir, port)
     base = f"http://127.0.0.1:{port}"
@@ -177,16 +212,27 @@ def main() -> int:
         "shop": f"/boutique/{args.shop}",
         "directory": "/boutiques",
     }
+    if args.pages:
+        pages = {name: path for name, path in pages.items() if name in args.pages.split(",")}
     args.reports.mkdir(parents=True, exist_ok=True)
     missed = []
     try:
         version = subprocess.run([str(LIGHTHOUSE), "--version"], capture_output=True, text=True).stdout.strip()
-        print(f"Lighthouse {version}, {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}")
-        print(f"{'page':<14}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}  url")
+        print(
+            f"Lighthouse {version}, {args.preset or 'mobile'}, portal {base} (waitress), index {data_dir}, "
+            f"images from the {args.images}"
+        )
+        print(f"{'page':<14}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}{'KB':>8}{'img KB':>8}  url")
         for name, path in pages.items():
             report = audit(base + path, args.preset, args.reports / f"{name}-{args.preset or 'mobile'}.json")
             scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
-            print(f"{name:<14}" + "".join(f"{scores[c]:>6}" for c in CATEGORIES) + f"  {path}", flush=True)
+            total, image_bytes = transferred(report)
+            print(
+                f"{name:<14}"
+                + "".join(f"{scores[c]:>6}" for c in CATEGORIES)
+                + f"{total / 1024:>8.1f}{image_bytes / 1024:>8.1f}  {path}",
+                flush=True,
+            )
             for line in lost_points(report):
                 print(line)
             missed += [f"{name} {c} {scores[c]} < {t}" for c, t in TARGETS.items() if scores[c] < t]

@@ -32,6 +32,15 @@ serve at most about 2000 / (CPU ms per request) requests/s.
 
 Targets at 1M products (issue 6): p99 <= 30 ms and >= 300 requests/s for each endpoint.
 This prints figures; it asserts nothing.
+
+    .venv/bin/python bench/portal.py --flood --products 200000 --shops 1000 --servers 2x4
+
+``--flood`` is the directory scenario instead (issue 18): one resident searches
+(``/recherche``, the zipf stream, one connection) while ``--connections`` clients ask for
+``/boutiques`` pages (every page, every town) as fast as the server answers, then the same
+flood of ``/robots.txt`` (the cheapest page: what any flood costs, the reference). It prints
+the resident's p50/p99 alone and under each flood, in alternating rounds, their ratio
+(target: p50 within 2× of the quiet value), the flood's requests/s and share of 429s.
 """
 
 from __future__ import annotations
@@ -420,6 +429,99 @@ def load() -> str:
     return f"load {one:.2f}/{five:.2f}"
 
 
+def directory_paths(shops: list[dict]) -> list[str]:
+    """Query strings of every /boutiques page a client can reach: pages, towns, categories."""
+    from portal.shops import DIRECTORY_PER_PAGE
+
+    pages = max(1, -(-len(shops) // DIRECTORY_PER_PAGE))
+    towns = sorted({shop["town"] for shop in shops})
+    categories = sorted({c for shop in shops for c in shop["categories"]})
+    return (
+        [""]
+        + [urlencode({"page": n}) for n in range(2, pages + 1)]
+        + [urlencode({"town": town}) for town in towns]
+        + [urlencode({"category": category}) for category in categories]
+    )
+
+
+def flood(
+    args,
+    shapes: list[Shape],
+    shops: list[dict],
+    data_dir: Path,
+    pool: list[str],
+    draws: list[int],
+    workdir: Path,
+    cache_size: int,
+) -> int:
+    """A resident's searches, alone and while ``--connections`` clients flood /boutiques; the
+    same flood of /robots.txt, the cheapest page, is the reference: what any flood costs."""
+    from config import Config
+
+    if args.directory_limit is not None:
+        os.environ["DIRECTORY_RATE_LIMIT"] = args.directory_limit  # start_server passes the environment on
+    resident = workdir / "resident.lua"
+    resident.write_text(lua_script(ENDPOINTS["page"], pool, draws))
+    floods = {"/boutiques": workdir / "flood.lua", "/robots.txt": workdir / "reference.lua"}
+    floods["/boutiques"].write_text(lua_script("/boutiques", directory_paths(shops)))
+    floods["/robots.txt"].write_text(lua_script("/robots.txt", [""]))
+    log = workdir / "server.log"
+    print(
+        f"\nflood: {len(shops):,} shops; the resident: wrk -c1 on /recherche (zipf stream), {args.duration:g} s "
+        f"per run; the flood: wrk -c{args.connections} on /boutiques (every page, town, category), then on "
+        f"/robots.txt for reference; DIRECTORY_RATE_LIMIT={Config().directory_rate_limit}"
+    )
+    print(
+        f"{'server':<44} {'round':>5} {'flooding':<12} {'quiet p50':>9} {'p99':>7} {'flooded p50':>11} {'p99':>7} "
+        f"{'ratio':>6} {'flood req/s':>11} {'of them 429':>11}  load"
+    )
+
+    def row(shape: Shape, label: str, target: str, quiet: WrkResult, flooded: WrkResult, rest: str) -> None:
+        print(
+            f"{shape.kind:<44} {label:>5} {target:<12} {quiet.p50:9.2f} {quiet.p99:7.2f} {flooded.p50:11.2f} "
+            f"{flooded.p99:7.2f} {flooded.p50 / quiet.p50:6.2f} {rest}",
+            flush=True,
+        )
+
+    for shape in shapes:
+        port = free_port()
+        proc = start_server(shape, data_dir, port, log, cache_size)
+        base = f"http://127.0.0.1:{port}"
+        position = 0
+        try:
+            wait_ready(base, proc)
+            if args.prime:
+                prime(base, [f"{ENDPOINTS['page']}?{pool[rank]}" for rank in draws[: args.prime]], args.connections)
+                position = args.prime
+            prime(base, [f"/boutiques?{qs}" for qs in directory_paths(shops)], 2)  # each worker's first read
+            runs: dict[str, list[tuple[WrkResult, WrkResult]]] = {target: [] for target in floods}
+            for round_number in range(1, args.rounds + 1):
+                for target, script in floods.items():
+                    quiet = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
+                    position += quiet.requests
+                    command = [
+                        "wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration + 2:g}s",
+                        "--latency", "--timeout", "10s", "-s", str(script), base, "--", "0",
+                    ]  # fmt: skip
+                    flood_proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                    time.sleep(1)  # the flood is under way before the resident is measured
+                    flooded = run_wrk(base, resident, duration=args.duration, connections=1, threads=1, start=position)
+                    position += flooded.requests
+                    result = parse_wrk(flood_proc.communicate()[0])
+                    runs[target].append((quiet, flooded))
+                    share = result.errors / max(result.requests, 1)
+                    row(shape, str(round_number), target, quiet, flooded, f"{result.rps:11.0f} {share:11.0%}  {load()}")
+            for target, pairs in runs.items():
+                quiet, flooded = median_result([q for q, _ in pairs]), median_result([f for _, f in pairs])
+                row(shape, "med.", target, quiet, flooded, "(target for /boutiques: ratio <= 2)")
+        except Exception:
+            print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+            raise
+        finally:
+            stop_server(proc)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=1_000_000)
@@ -470,6 +572,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--endpoints", default="api,page", help="api, page or both (default: api,page)")
     parser.add_argument("--rounds", type=int, default=3, help="measured runs per server and endpoint (default: 3)")
+    parser.add_argument(
+        "--flood",
+        action="store_true",
+        help="the directory scenario: a resident's searches, alone and while clients flood /boutiques",
+    )
+    parser.add_argument(
+        "--directory-limit",
+        default=None,
+        help="the servers' DIRECTORY_RATE_LIMIT for --flood (default: the setting's, from the environment)",
+    )
     args = parser.parse_args(argv)
 
     if not shutil.which("wrk"):
@@ -543,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({min(cold_each, args.cold_urls):,} per endpoint; beyond that they come round again); "
                 f"expected facet-cache hits 0 %"
             )
+        if args.flood:
+            return flood(args, shapes, shops, data_dir, pool, draws, workdir, cache_size)
         servers: dict[Shape, tuple[subprocess.Popen, str]] = {}
         log = workdir / "server.log"
         position: dict[tuple, int] = {}  # where each server's stream of traffic is

@@ -60,6 +60,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "API_RATE_LIMIT": ("120/minute", "requests per client to /api/ on average (per server process; 'off' disables)"),
     "API_RATE_BURST": ("60", "requests per client to /api/ allowed at once before API_RATE_LIMIT applies"),
+    "DIRECTORY_RATE_LIMIT": (
+        "60/minute",
+        (
+            "requests per client to the pages listing every shop (/boutiques, /sitemap.xml), per server process; "
+            "'off' disables"
+        ),
+    ),
     "PUBLIC_URL": (
         "",
         "public base URL of the portal for canonical links and the sitemap (default: the request's host)",
@@ -159,6 +166,7 @@ class Config:
     reindex_schedule: str = field(default_factory=lambda: _env("REINDEX_SCHEDULE"))
     api_rate_limit: str = field(default_factory=lambda: _env("API_RATE_LIMIT"))
     api_rate_burst: str = field(default_factory=lambda: _env("API_RATE_BURST"))
+    directory_rate_limit: str = field(default_factory=lambda: _env("DIRECTORY_RATE_LIMIT"))
     click_count_limit: str = field(default_factory=lambda: _env("CLICK_COUNT_LIMIT"))
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL"))
     map_tile_url: str = field(default_factory=lambda: _env("MAP_TILE_URL"))

@@ -30,8 +30,9 @@ def write_json_atomically(path: Path, data: dict) -> None:
 def _pages(stats: dict) -> int:
     """Pages fetched, each counted once: a response a retry middleware replaced by a new
     request never reaches the engine, so a 500 retried twice is one failed page here (the
-    error ratio that decides the sweep is not diluted by retries)."""
-    return stats.get("response_received_count", 0)
+    error ratio that decides the sweep is not diluted by retries). Product images
+    (crawler.images) are not pages."""
+    return stats.get("response_received_count", 0) - stats.get("emplettes/images/responses", 0)
 
 
 # Sent with ``manifest=`` once a run's files are complete (progress display, scheduler).

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Config
+from indexer.images import images_dir
 
 
 def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:
@@ -58,7 +59,9 @@ def crawl_settings(config: Config, **overrides: Any) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
             "crawler.middlewares.CountedRedirects": 600,
         },
-        "ITEM_PIPELINES": {"crawler.pipelines.DropDuplicateProducts": 100},
+        "ITEM_PIPELINES": {"crawler.pipelines.DropDuplicateProducts": 100, "crawler.images.ProductImages": 200},
+        # Product images fetched, checked and stored for the portal to serve (crawler.images).
+        "EMPLETTES_IMAGES_DIR": str(images_dir(config.data_dir).resolve()),
         # SharedQueueWorker is off unless REDIS_URL shares the request queue (crawler.distributed).
         "EXTENSIONS": {"crawler.extensions.RunManifest": 500, "crawler.distributed.SharedQueueWorker": 510},
         "FEED_EXPORT_ENCODING": "utf-8",

@@ -130,6 +130,9 @@ class ProductRecord(_Record):
     availability: Availability = "unknown"
     url: str = Field(pattern=r"^https?://")
     image: str | None = Field(default=None, pattern=r"^https?://")
+    # The stored copy of ``image`` the portal serves (indexer.images); absent from older
+    # run files and when the image could not be fetched or was refused.
+    image_key: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     # Local inventory, when the shop's feed declares it (Google local inventory words):
     # which of the shop's stores holds it, and how and how fast it can be collected there.
     store_code: str | None = Field(default=None, max_length=100)

@@ -25,8 +25,10 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
         compression,
         discovery,
         errors,
+        generations,
         go,
         i18n,
+        images,
         proxies,
         ratelimit,
         responses,
@@ -57,8 +59,9 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     assets.init_app(app)  # /static/ under content-hashed names, asset_url() in templates
     compression.init_app(app)
     responses.init_app(app, config.search_cache_size, config.response_cache_seconds)
+    generations.init_app(app)
     proxies.init_app(app, config.trusted_proxies)
-    ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst)
+    ratelimit.init_app(app, config.api_rate_limit, config.api_rate_burst, config.directory_rate_limit)
     go.init_app(app, config.click_count_limit)
     errors.init_app(app)
 
@@ -67,4 +70,5 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.register_blueprint(api.bp)
     app.register_blueprint(go.bp)
     app.register_blueprint(discovery.bp)
+    app.register_blueprint(images.bp)
     return app

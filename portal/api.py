@@ -17,6 +17,7 @@ from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchQuery
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
+from portal.generations import all_shops
 from portal.hours import now_in_paris
 from portal.presenters import search_view
 from portal.query import MAX_SHOPS_PER_PAGE, MAX_SUGGESTIONS, SHOPS_PER_PAGE, BadQuery, parse_search
@@ -105,7 +106,7 @@ def api_shops():
     backend = get_backend()
     shops = [
         s
-        for s in backend.shops()
+        for s in all_shops(backend)
         if isinstance(s.get("id"), str)
         and (not towns or fold(str(s.get("town") or "")) in towns)
         and (not categories or categories & {fold(c) for c in s.get("categories") or [] if isinstance(c, str)})

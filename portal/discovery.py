@@ -15,6 +15,7 @@ from indexer.records import AVAILABILITIES, SERVICES
 from indexer.search import SORTS
 from portal.assets import asset_url
 from portal.backend import get_backend, get_config
+from portal.generations import all_shops, per_generation
 from portal.query import (
     API_MAX_PER_PAGE,
     MAX_RADIUS_KM,
@@ -47,11 +48,7 @@ def public_base() -> str:
 
 def absolute_url(endpoint: str, **values) -> str:
     """``url_for`` with the public base: ``https://emplettes.region.fr/boutique/cave``."""
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return public_base() + path
+    return public_base() + _relative(url_for(endpoint, **values))
 
 
 @bp.get("/favicon.ico")
@@ -75,16 +72,34 @@ def robots():
     return Response(body, mimetype="text/plain", headers={"Cache-Control": discovery_cache()})
 
 
+def _relative(path: str) -> str:
+    root = request.script_root
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def sitemap_entries(backend) -> list[tuple[str, str | None]]:
+    """(shop page path, lastmod) of every shop: read once per index generation; the host
+    is added per request (it may differ), so what is kept stays one list."""
+
+    def build() -> list[tuple[str, str | None]]:
+        entries = []
+        for shop in all_shops(backend):
+            shop_id = shop.get("id")
+            if isinstance(shop_id, str) and shop_id:
+                last_seen = shop.get("last_seen")
+                lastmod = last_seen[:10] if isinstance(last_seen, str) and len(last_seen) >= 10 else None
+                entries.append((_relative(url_for("shops.shop", shop_id=shop_id)), lastmod))
+        return entries
+
+    return per_generation(backend, "sitemap", build)
+
+
 @bp.get("/sitemap.xml")
 def sitemap():
     """Home, directory and every shop page; product pages live on the shops' own sites."""
+    base = public_base()
     entries = [(absolute_url("search.home"), None), (absolute_url("shops.directory"), None)]
-    for shop in get_backend().shops():
-        shop_id = shop.get("id")
-        if isinstance(shop_id, str) and shop_id:
-            last_seen = shop.get("last_seen")
-            lastmod = last_seen[:10] if isinstance(last_seen, str) and len(last_seen) >= 10 else None
-            entries.append((absolute_url("shops.shop", shop_id=shop_id), lastmod))
+    entries += [(base + path, lastmod) for path, lastmod in sitemap_entries(get_backend())]
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for loc, lastmod in entries:
         lines.append(
@@ -223,7 +238,13 @@ _SCHEMAS: dict = {
             "availability": {"type": "string", "enum": ["in_stock", "out_of_stock", "preorder", "unknown"]},
             "availability_label": {"type": "string"},
             "url": {**_NULLABLE_STRING, "format": "uri"},
-            "image": {**_NULLABLE_STRING, "format": "uri"},
+            "image": {**_NULLABLE_STRING, "format": "uri", "description": "The image URL the shop declared."},
+            "image_small": {
+                **_NULLABLE_STRING,
+                "description": "Path of the portal's copy of the image, fitting 320×320 (WebP); "
+                "null when none was stored.",
+            },
+            "image_large": {**_NULLABLE_STRING, "description": "The same, fitting 640×640."},
             "description": {"type": "string"},
             "brand": _NULLABLE_STRING,
             "category": _NULLABLE_STRING,

@@ -24,6 +24,7 @@ from portal.formatting import (
     service_label,
     shorten,
 )
+from portal.images import image_urls
 
 
 def _price(value: Any) -> Decimal | None:
@@ -82,6 +83,12 @@ def product_view(hit: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _image_paths(key: Any) -> dict[str, str | None]:
+    """The portal's own copies of the product's image (portal.images), when the crawler stored one."""
+    urls = image_urls(key) or {}
+    return {"image_small": urls.get("s"), "image_large": urls.get("m")}
+
+
 def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
     amount = _price(hit.get("price"))
     amount_high = price_high_kept(amount, _price(hit.get("price_high")))  # whatever the index holds
@@ -100,7 +107,8 @@ def _product_fields(hit: dict[str, Any]) -> dict[str, Any]:
         "availability": availability,
         "availability_label": availability_label(availability),
         "url": safe_url(hit.get("url")),
-        "image": safe_url(hit.get("image")),
+        "image": safe_url(hit.get("image")),  # the shop's URL, for API clients; pages show image_small/large
+        **_image_paths(hit.get("image_key")),
         "description": shorten(hit.get("description"), 180),
         "brand": _text(hit.get("brand")),
         "category": _text(hit.get("category")),

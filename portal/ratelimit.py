@@ -3,8 +3,11 @@
 Each client may make ``API_RATE_BURST`` requests at once, then ``API_RATE_LIMIT`` (e.g.
 ``120/minute``) on average; past that it gets a 429 with a JSON error and ``Retry-After``.
 The HTML pages are not limited: they are what residents use, and an address may be a whole
-mobile network behind carrier NAT. The client is the socket's peer, or what a proxy listed
-in ``TRUSTED_PROXIES`` forwarded (see :mod:`portal.proxies`).
+mobile network behind carrier NAT. The exceptions are the pages that list every shop
+(``/boutiques``, ``/sitemap.xml``): a resident reads a few of them a minute, a client asking
+for them in a loop slows everyone's searches (issue 18), so each client gets
+``DIRECTORY_RATE_LIMIT`` of them (up to 60 at once), then a French 429 page. The client
+is the socket's peer, or what a proxy listed in ``TRUSTED_PROXIES`` forwarded (see :mod:`portal.proxies`).
 
 The buckets live in each server process. Under ``emplettes serve --workers N`` a client's
 connections are spread over the workers, so it may get up to N times the limit: divide
@@ -24,9 +27,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 
 EXTENSION = "emplettes.ratelimit"
+DIRECTORY_EXTENSION = "emplettes.ratelimit.directory"
+DIRECTORY_PAGES = frozenset({"/boutiques", "/sitemap.xml"})
+REFUSALS_EXTENSION = "emplettes.ratelimit.refusals"
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 OFF = {"", "0", "off", "none", "false", "no"}
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.I)
@@ -144,8 +150,30 @@ def limit_api():
     return response
 
 
-def init_app(app: Flask, limit: str, burst: str | int = "") -> None:
-    """Limit ``/api/`` per client at ``limit`` (``API_RATE_LIMIT``); ``off`` disables it."""
+def limit_directory():
+    """``before_request`` hook: the pages listing every shop, ``DIRECTORY_RATE_LIMIT`` per client."""
+    if request.path not in DIRECTORY_PAGES:
+        return None
+    wait = current_app.extensions[DIRECTORY_EXTENSION].take(client_key(request.remote_addr))
+    if not wait:
+        return None
+    from portal.i18n import _
+
+    # Rendered once per page and kept: a refusal must cost less than what it refuses.
+    refusals = current_app.extensions.setdefault(REFUSALS_EXTENSION, {})
+    key = (request.path, request.script_root)
+    if key not in refusals:
+        refusals[key] = render_template("error.html", title=_("Trop de demandes"), code=429)
+    return refusals[key], 429, {"Retry-After": str(max(1, math.ceil(wait)))}
+
+
+def init_app(app: Flask, limit: str, burst: str | int = "", directory_limit: str = "off") -> None:
+    """Limit ``/api/`` per client at ``limit`` (``API_RATE_LIMIT``) and the directory pages at
+    ``directory_limit`` (``DIRECTORY_RATE_LIMIT``); ``off`` disables either."""
+    directory = parse_rate(directory_limit, name="DIRECTORY_RATE_LIMIT")
+    if directory is not None:
+        app.extensions[DIRECTORY_EXTENSION] = TokenBuckets(directory)
+        app.before_request(limit_directory)
     rate = parse_rate(limit, burst)
     if rate is None:
         return

@@ -21,6 +21,7 @@ from indexer.search import BackendUnavailable, SearchBackend, SearchQuery, Searc
 from portal.alternatives import zero_results_help
 from portal.backend import get_backend
 from portal.formatting import RADIUS_CHOICES_KM, facet_value_label, freshness, radius_label
+from portal.generations import per_generation
 from portal.i18n import _
 from portal.presenters import search_view
 from portal.query import PARAMS, PER_PAGE, Notices, is_filtered, parse_search, with_page
@@ -173,7 +174,10 @@ def home():
     try:
         backend = get_backend()
         # One empty search gives the counts and the towns/categories to browse by.
-        result = backend.search(SearchQuery(per_page=1, facets=("town", "category")))
+        # Computed once per index generation (portal.generations): the home page is the busiest.
+        result = per_generation(
+            backend, "home", lambda: backend.search(SearchQuery(per_page=1, facets=("town", "category")))
+        )
         empty = result.total == 0
         overview = {
             "total": result.total,

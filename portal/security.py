@@ -18,12 +18,37 @@ response (pages, JSON, static files, errors), since any of them can be opened di
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 
+# Images come from the portal itself (portal/images.py serves the crawler's checked copies):
+# a crawled image URL, a tracking pixel on another host, is never loaded by a resident.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' https: http: data:; style-src 'self'; "
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def tile_origin(tile_url: str) -> str | None:
+    """The origin map tiles come from (``MAP_TILE_URL``), for ``img-src``; None when the
+    tiles are served by the portal itself or not at all. ``{s}`` subdomains become ``*``."""
+    parts = urlsplit((tile_url or "").strip().replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.netloc.rsplit("@", 1)[-1].replace("tiles-subdomain", "*")
+    if not re.fullmatch(r"[A-Za-z0-9.*:\[\]-]+", host):
+        return None
+    return f"{parts.scheme}://{host}"
+
+
+def content_security_policy(tile_url: str = "") -> str:
+    origin = tile_origin(tile_url)
+    if origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
 
 # Only features Chromium and Firefox both recognise: an unknown name is a console warning on every page.
 PERMISSIONS_POLICY = ", ".join(
@@ -50,6 +75,7 @@ SECURITY_HEADERS = {
 }
 
 HSTS_EXTENSION = "emplettes.hsts"
+CSP_EXTENSION = "emplettes.csp"
 
 
 def strict_transport_security(max_age: int) -> str | None:
@@ -58,6 +84,9 @@ def strict_transport_security(max_age: int) -> str | None:
 
 
 def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault(
+        "Content-Security-Policy", current_app.extensions.get(CSP_EXTENSION, CONTENT_SECURITY_POLICY)
+    )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     hsts = current_app.extensions.get(HSTS_EXTENSION)
@@ -71,4 +100,5 @@ def init_app(app: Flask) -> None:
 
     config = app.extensions[EXTENSION].config
     app.extensions[HSTS_EXTENSION] = strict_transport_security(getattr(config, "hsts_max_age", 0))
+    app.extensions[CSP_EXTENSION] = content_security_policy(getattr(config, "map_tile_url", "") or "")
     app.after_request(add_security_headers)

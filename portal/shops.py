@@ -12,19 +12,20 @@ page.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from indexer.analysis import fold
-from indexer.search import SearchBackend, SearchQuery
+from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.assets import asset_url
 from portal.backend import get_backend, get_config
-from portal.discovery import absolute_url
+from portal.compression import accepts_gzip, compress
+from portal.discovery import absolute_url, public_base
 from portal.formatting import safe_url, service_label, shorten, tel_href
+from portal.generations import all_shops, per_generation
 from portal.hours import now_in_paris, opening_status, parse_opening_hours, weekly_table
 from portal.i18n import _
 from portal.presenters import search_view
@@ -36,8 +37,6 @@ bp = Blueprint("shops", __name__)
 PRODUCTS_PER_PAGE = 12
 MAX_FILTER_LENGTH = 200
 DIRECTORY_PER_PAGE = 120  # shops per directory page: a region has hundreds, a phone wants less
-COUNTS_TTL = 60.0  # seconds
-COUNTS_EXTENSION = "emplettes.shop_counts"
 SHOP_FROM_PRODUCT = {
     "id": "shop_id",
     "name": "shop_name",
@@ -89,8 +88,14 @@ def find_shop(backend: SearchBackend, shop_id: str) -> dict[str, Any] | None:
 def shop_info(record: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """What the pages show of a shop: crawled text kept raw (Jinja escapes it), URLs checked,
     service keys turned into French labels, hours read into a table and a status."""
+    info = lasting_shop_info(record)
+    return {**info, "status": opening_status(info["schedule"], now or now_in_paris())}
+
+
+def lasting_shop_info(record: dict[str, Any]) -> dict[str, Any]:
+    """:func:`shop_info` without the opening status, which changes with the clock: what the
+    directory keeps per index generation."""
     schedule = parse_opening_hours(record.get("opening_hours"))
-    status = opening_status(schedule, now or now_in_paris())
     telephone = _text(record.get("telephone"))
     lat, lon = _coordinate(record.get("lat"), 90), _coordinate(record.get("lon"), 180)
     return {
@@ -107,7 +112,7 @@ def shop_info(record: dict[str, Any], now: datetime | None = None) -> dict[str, 
         "description": shorten(record.get("description"), 600),
         "hours_table": weekly_table(schedule),
         "hours_unparsed": schedule.unparsed,
-        "status": status,
+        "schedule": schedule,
         "lat": lat if lon is not None else None,
         "lon": lon if lat is not None else None,
     }
@@ -172,22 +177,19 @@ def map_points(shops: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def product_counts(backend: SearchBackend) -> dict[str, int]:
-    """Products per source (a shop's ``source_id``); empty when the backend cannot say.
+    """Products per source (a shop's ``source_id``), counted once per index generation;
+    empty when the backend cannot say."""
 
-    Counting every product is the dear part of the directory at a million products, and
-    the index changes a few times a day: the counts are kept :data:`COUNTS_TTL` seconds.
-    """
-    cache = current_app.extensions.setdefault(COUNTS_EXTENSION, {})
-    now = time.monotonic()
-    if cache.get("backend") is backend and now - cache.get("at", -COUNTS_TTL) < COUNTS_TTL:
-        return cache["counts"]
-    try:
+    def count() -> dict[str, int]:
         sources = backend.stats().get("sources") or {}
+        return {str(k): int(v) for k, v in sources.items() if isinstance(v, (int, float))}
+
+    try:
+        return per_generation(backend, "product_counts", count)
+    except BackendUnavailable:
+        raise
     except Exception:  # counts are a nicety; never fail the directory on them
         return {}
-    counts = {str(k): int(v) for k, v in sources.items() if isinstance(v, (int, float))}
-    cache.update(backend=backend, at=now, counts=counts)
-    return counts
 
 
 # ---------------------------------------------------------------------------- shop page
@@ -255,21 +257,33 @@ def _choice(name: str) -> str | None:
 
 
 def _count_values(shops: list[dict[str, Any]], key: str) -> list[tuple[str, int]]:
+    """(value as first spelt, number of shops) for each folded value of ``key`` (``towns`` or
+    ``categories``: (folded, spelling) pairs kept per shop), in folded order."""
     counts: dict[str, int] = {}
     spelling: dict[str, str] = {}
     for shop in shops:
-        values = shop[key] if isinstance(shop[key], list) else [shop[key]]
-        for value in {v for v in values if v}:
-            folded = fold(value)
+        for folded, value in shop[key]:
             spelling.setdefault(folded, value)
             counts[folded] = counts.get(folded, 0) + 1
-    return sorted(((spelling[k], n) for k, n in counts.items()), key=lambda vn: fold(vn[0]))
+    return [(spelling[folded], counts[folded]) for folded in sorted(counts)]
 
 
 def _matches(shop: dict[str, Any], town: str | None, category: str | None) -> bool:
-    if town and fold(shop["town"] or "") != fold(town):
+    if town and shop["town_key"] != town:
         return False
-    return not category or fold(category) in {fold(c) for c in shop["categories"]}
+    return not category or category in shop["category_keys"]
+
+
+def _this_minute(backend: SearchBackend, name: str, now: datetime) -> dict:
+    """A dict for what holds during this minute at this index generation: opening statuses
+    change only on the minute (hours are HH:MM), and so do the pages that show them."""
+    kept: dict = per_generation(backend, name, dict)
+    minute = now.strftime("%Y-%m-%dT%H:%M")
+    values = kept.get(minute)
+    if values is None:
+        kept.clear()  # earlier minutes are over
+        values = kept.setdefault(minute, {})
+    return values
 
 
 def directory_url(town: str | None, category: str | None, page: int = 1) -> str:
@@ -286,33 +300,87 @@ def _page_number() -> int:
         return 1
 
 
+def directory_shops(backend: SearchBackend) -> list[dict[str, Any]]:
+    """The directory's shops with their product counts and folded town and categories,
+    computed once per index generation; only the opening status is left to each request."""
+
+    def build() -> list[dict[str, Any]]:
+        counts = product_counts(backend)
+        shops = []
+        for record in all_shops(backend):
+            if not isinstance(record.get("id"), str):
+                continue
+            info = lasting_shop_info(record)
+            info["products"] = counts.get(str(record.get("source_id") or record["id"]))
+            info["town_key"] = fold(info["town"] or "")
+            info["towns"] = ((info["town_key"], info["town"]),) if info["town"] else ()
+            categories = {fold(c): c for c in reversed(info["categories"])}  # the first spelling wins
+            info["category_keys"] = frozenset(categories)
+            info["categories_folded"] = tuple(categories.items())
+            shops.append(info)
+        return shops
+
+    return per_generation(backend, "directory", build)
+
+
+# Rendered directory pages kept per minute, at most (about 60 kB each with their gzipped
+# copy): every page, town and category of a region's directory fits, junk filters do not.
+DIRECTORY_PAGES_KEPT = 300
+
+
 @bp.get("/boutiques")
 def directory():
+    """Rendered once per filter, page, minute and index generation: a client asking for the
+    directory in a loop costs a dictionary look-up (issue 18)."""
     backend = get_backend()
     now = now_in_paris()
-    counts = product_counts(backend)
-    shops = []
-    for record in backend.shops():
-        if not isinstance(record.get("id"), str):
-            continue
-        info = shop_info(record, now)
-        info["products"] = counts.get(str(record.get("source_id") or record["id"]))
-        shops.append(info)
+    shops = directory_shops(backend)
     town, category = _choice("town"), _choice("category")
-    # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
-    towns = [
-        (value, n, bool(town) and fold(value) == fold(town or ""))
-        for value, n in _count_values([s for s in shops if _matches(s, None, category)], "town")
-    ]
-    categories = [
-        (value, n, bool(category) and fold(value) == fold(category or ""))
-        for value, n in _count_values([s for s in shops if _matches(s, town, None)], "categories")
-    ]
-    shown = [s for s in shops if _matches(s, town, category)]
+    town_key, category_key = fold(town or ""), fold(category or "")
+    shown = [s for s in shops if _matches(s, town_key, category_key)]
     pages = max(1, -(-len(shown) // DIRECTORY_PER_PAGE))
     page = min(_page_number(), pages)
+    kept = _this_minute(backend, "directory_pages", now)
+    # The links name the mount point and the canonical link the host.
+    key = (town, category, page, DIRECTORY_PER_PAGE, public_base(), request.script_root)
+    page_bytes = kept.get(key)
+    if page_bytes is None:
+        html = _directory_page(shops, shown, town, category, page, pages, now).encode("utf-8")
+        page_bytes = (html, compress(html))  # gzipped once here, not on every request
+        if len(kept) < DIRECTORY_PAGES_KEPT:
+            kept[key] = page_bytes
+    response = Response(mimetype="text/html")
+    response.vary.add("Accept-Encoding")
+    if accepts_gzip(request.headers.get("Accept-Encoding")):
+        response.set_data(page_bytes[1])
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(page_bytes[0])
+    return response
+
+
+def _directory_page(
+    shops: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
+    town: str | None,
+    category: str | None,
+    page: int,
+    pages: int,
+    now: datetime,
+) -> str:
+    town_key, category_key = fold(town or ""), fold(category or "")
+    # Each filter's chips are counted with the other filter applied, so they never lead nowhere.
+    towns = [
+        (value, n, bool(town) and fold(value) == town_key)
+        for value, n in _count_values([s for s in shops if _matches(s, "", category_key)], "towns")
+    ]
+    categories = [
+        (value, n, bool(category) and fold(value) == category_key)
+        for value, n in _count_values([s for s in shops if _matches(s, town_key, "")], "categories_folded")
+    ]
     groups: dict[str, list[dict[str, Any]]] = {}
     on_page = shown[(page - 1) * DIRECTORY_PER_PAGE : page * DIRECTORY_PER_PAGE]
+    on_page = [{**s, "status": opening_status(s["schedule"], now)} for s in on_page]
     for s in on_page:
         groups.setdefault(s["town"] or _("Commune non précisée"), []).append(s)
     maps = map_settings()

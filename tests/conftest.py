@@ -73,6 +73,7 @@ def pytest_sessionfinish(session):
 # fail unrelated tests. tests/test_security.py turns the limit on for its own apps.
 os.environ.setdefault("API_RATE_LIMIT", "off")
 os.environ.setdefault("CLICK_COUNT_LIMIT", "off")  # every test client is 127.0.0.1
+os.environ.setdefault("DIRECTORY_RATE_LIMIT", "off")  # likewise; tests/test_heavy_pages.py turns it on
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,7 @@ def test_serve_with_workers_runs_gunicorn_worker_processes(portal_config):
     finally:
         assert stop(proc) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # the workers went with it
-    assert "gunicorn, 2 processus".encode() in proc.stdout.read()
+    assert b"gunicorn, 2 processus" in proc.stdout.read()
 
 
 def test_serve_default_is_waitress_in_one_process(portal_config):
@@ -97,7 +97,7 @@ def test_serve_default_is_waitress_in_one_process(portal_config):
         assert children(proc.pid) == []
     finally:
         stop(proc)
-    assert "waitress, 4 fils".encode() in proc.stdout.read()
+    assert b"waitress, 4 fils" in proc.stdout.read()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gunicorn is for Unix")

@@ -155,6 +155,12 @@ class SearchBackend(abc.ABC):
         no such value (then the portal keeps no answers)."""
         return None
 
+    def generation(self) -> object | None:
+        """A value that changes whenever what searches see changes, for values computed
+        from the whole index (the portal's directory, counts, sitemap). Unlike
+        :meth:`cache_token` it may cost a request; this default is that token."""
+        return self.cache_token()
+
     def town_points(self) -> dict[str, tuple[str, list[tuple[float, float]]]]:
         """Folded town name -> (town as spelt, its shops' points): for "près de <town>".
         Backends cache it; this default reads every shop."""

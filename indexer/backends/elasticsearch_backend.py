@@ -751,6 +751,20 @@ class ElasticsearchBackend(SearchBackend):
         except NotFoundError:  # no index yet (nothing loaded)
             return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
 
+    def generation(self) -> object | None:
+        """The indices behind the alias, the documents searches see and the sum of their
+        sequence numbers: any write made visible raises the sum (a replaced document gets a
+        higher number), any deletion lowers the count. One small aggregation, which the
+        shard request cache answers until the next refresh."""
+        found = self._search(
+            size=0,
+            track_total_hits=True,
+            aggs={"seq": {"sum": {"field": "_seq_no"}}, "indices": {"terms": {"field": "_index", "size": 10}}},
+        )
+        aggregations = found.get("aggregations") or {}
+        indices = tuple(b["key"] for b in aggregations.get("indices", {}).get("buckets", []))
+        return (indices, int(found["hits"]["total"]["value"]), (aggregations.get("seq") or {}).get("value"))
+
     def shops(self) -> list[dict[str, Any]]:
         found = self._search(query={"term": {"type": "shop"}}, size=MAX_RESULT_WINDOW, sort=[{"key": "asc"}])
         shops = [_record(hit["_source"]) for hit in found["hits"]["hits"]]
