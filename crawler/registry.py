@@ -28,6 +28,10 @@ _SCHEDULE = re.compile(
 )
 
 
+# A chamber's id (``cci-touraine``): the dashboard's accounts name it, so a slug like source ids.
+_CHAMBER = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
 class Geo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lat: float = Field(ge=-90, le=90)
@@ -41,6 +45,7 @@ class Defaults(BaseModel):
     schedule: str = "daily"
     max_pages: int = Field(default=500, ge=1, le=100_000)
     services: list[Service] = Field(default_factory=list)
+    chamber: str | None = Field(default=None, pattern=_CHAMBER, description="the chamber its sources belong to")
 
     @field_validator("schedule")
     @classmethod
@@ -123,6 +128,9 @@ class Source(BaseModel):
     )
     max_pages: int | None = Field(default=None, ge=1, le=100_000)
     allow_private: bool = Field(default=False, description="allow loopback/private addresses (tests, demo)")
+    chamber: str | None = Field(
+        default=None, pattern=_CHAMBER, description="the chamber whose staff see it on the dashboard"
+    )
     platform: PlatformConfig | None = Field(
         default=None, description="kind: platform: how to read the chamber's platform"
     )
@@ -166,6 +174,7 @@ class Source(BaseModel):
                 "schedule": self.schedule or defaults.schedule,
                 "max_pages": self.max_pages or defaults.max_pages,
                 "services": self.services if self.services is not None else list(defaults.services),
+                "chamber": self.chamber or defaults.chamber,
             }
         )
 
@@ -300,7 +309,7 @@ def _report(path: Path, node: CommentedMap, exc: ValidationError, prefix: str | 
             message = "required field is missing"
         elif error["type"] == "extra_forbidden":
             message = "unknown field"
-        elif error["type"] == "string_pattern_mismatch" and loc and loc[-1] == "id":
+        elif error["type"] == "string_pattern_mismatch" and loc and loc[-1] in ("id", "chamber"):
             message = "use lowercase letters, digits and dashes (e.g. 'boulangerie-martin')"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]

@@ -75,6 +75,7 @@ def add_source(
     user_agent: str = "emplettes",
     fetch: Fetch | None = None,
     write: bool = True,
+    chamber: str | None = None,
 ) -> Added:
     path = Path(path)
     if not re.match(r"^https?://[^\s/?#]+", url):
@@ -120,6 +121,8 @@ def add_source(
     for key in ("address", "telephone"):
         if declared.get(key):
             entry[key] = declared[key]
+    if chamber and chamber != registry.defaults.chamber:
+        entry["chamber"] = chamber
     if allow_private:
         entry["allow_private"] = True
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from config import Config, ConfigError, settings_help
+from config.i18n import _
 from emplettes import __version__
 
 EPILOG = "Configuration (environment variables):\n" + settings_help()
@@ -176,7 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--allow-private", action="store_true", help="allow loopback and private addresses (local tests)")
     a.add_argument("--dry-run", action="store_true", help="print the entry, do not write the file")
+    a.add_argument("--chamber", metavar="ID", help=_("la chambre de la boutique (champ chamber:)"))
+    a.add_argument("--json", action="store_true", help=_("un objet JSON : l'entrée, ce qui a été détecté"))
     a.set_defaults(handler=cmd_sources_add)
+    ls = sources_sub.add_parser("list", help=_("lister les sources du registre, valeurs par défaut appliquées"))
+    ls.add_argument("--json", action="store_true", help=_("un objet JSON par source"))
+    ls.set_defaults(handler=cmd_sources_list)
     p.set_defaults(handler=lambda args, config: p.print_help() or 2)
 
     p = command(
@@ -206,7 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the URL as this kind of source instead of detecting it",
     )
     p.add_argument("--limit", type=int, default=20, metavar="N", help="print at most N products (default: 20)")
+    p.add_argument(
+        "--with-source",
+        action="store_true",
+        help=_(
+            'avec --json : d\'abord une ligne {"type": "source"} (type de site détecté, nombre de produits annoncé)'
+        ),
+    )
     p.set_defaults(handler=cmd_check)
+
+    from emplettes import users
+
+    users.add_parser(sub, command)
     return parser
 
 
@@ -246,14 +263,36 @@ def cmd_sources_add(args, config: Config) -> int:
             allow_private=args.allow_private,
             user_agent=config.user_agent,
             write=not args.dry_run,
+            chamber=args.chamber,
         )
     except (AddError, RefusedAddress, CheckError, OSError) as exc:
         print(f"sources add: {exc}", file=sys.stderr)
         return 2
+    if args.json:
+        summary = {"id": added.id, "kind": added.detection.kind, "detected": added.detection.summary()}
+        print(json.dumps({**summary, "entry": added.entry_text, "written": not args.dry_run}, ensure_ascii=False))
+        return 0
     print(f"detected: {added.detection.summary()}")
     print(added.entry_text, end="")
     if not args.dry_run:
         print(f"{path}: added {added.id!r}")
+    return 0
+
+
+def cmd_sources_list(args, config: Config) -> int:
+    from crawler.registry import RegistryError, load_registry
+
+    try:
+        registry = load_registry(config.sources_file)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    for source in registry.sources:
+        if args.json:
+            print(json.dumps(source.model_dump(mode="json", exclude={"platform"}), ensure_ascii=False))
+        else:
+            print(f"{source.id}\t{source.kind or '?'}\t{source.town}\t{source.chamber or '—'}\t{source.url}")
     return 0
 
 
@@ -400,6 +439,7 @@ def cmd_check(args, config: Config) -> int:
 
     from crawler.check import CheckError, check, check_platform, explain_empty, fetch
 
+    found = None
     if args.target.startswith(("http://", "https://")) and args.kind not in (
         "website",
         "social",
@@ -416,6 +456,7 @@ def cmd_check(args, config: Config) -> int:
             print(f"check: {exc}", file=sys.stderr)
             return 2
         print(f"detected: {found.detection.summary()}", file=sys.stderr if args.json else sys.stdout)
+        _source_line(args, found.detection.kind, found.detection.products)
         if found.detection.kind != "website":
             for warning in found.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -438,6 +479,8 @@ def cmd_check(args, config: Config) -> int:
         print(f"check: {exc}", file=sys.stderr)
         return 2
     records = result.records
+    if found is None:
+        _source_line(args, args.kind or "website", None)
     if args.json:
         for record in records:
             print(json.dumps(record, ensure_ascii=False))
@@ -468,6 +511,11 @@ def cmd_check(args, config: Config) -> int:
         print(explain_empty(result), file=sys.stderr)
         return 1 if not records else 0
     return 0
+
+
+def _source_line(args, kind: str, products: int | None) -> None:
+    if args.json and args.with_source:
+        print(json.dumps({"type": "source", "kind": kind, "products": products}), flush=True)
 
 
 def _print_readable(result) -> None:

@@ -22,11 +22,13 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     from portal import (
         api,
         assets,
+        chambre,
         compression,
         discovery,
         errors,
         go,
         i18n,
+        mirror,
         proxies,
         ratelimit,
         responses,
@@ -67,4 +69,6 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.register_blueprint(api.bp)
     app.register_blueprint(go.bp)
     app.register_blueprint(discovery.bp)
+    chambre.init_app(app, config)  # the chambers' dashboard, /chambre/ (sessions, CSRF)
+    mirror.init_app(app, config)  # /ma-boutique, the shop owners' public self-check
     return app

@@ -1,0 +1,48 @@
+"""The session cookie: signed, ``HttpOnly``, ``SameSite=Strict``, ``Secure``, with an expiry.
+
+The cookie carries only the CSRF token and a random session id; the account behind that id
+lives server side (:mod:`portal.chambre.accounts`), where logging out ends it for good.
+
+``Secure`` is left out on one case only: plain HTTP to a loopback address (a developer's
+``emplettes serve``, the tests), where browsers would otherwise drop the cookie and nobody
+could log in. Anywhere else a plain-HTTP portal gets a cookie its browser will not send
+back: the dashboard needs HTTPS (or a proxy listed in ``TRUSTED_PROXIES`` saying so).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+
+COOKIE_NAME = "emplettes_session"
+
+
+def _loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class DashboardSessions(SecureCookieSessionInterface):
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or not _loopback(request.host)
+
+
+def init_app(app: Flask, secret: str, lifetime) -> None:
+    app.secret_key = secret
+    app.session_interface = DashboardSessions()
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=lifetime,
+        SESSION_REFRESH_EACH_REQUEST=False,  # the expiry counts from the login, not the last click
+        WTF_CSRF_TIME_LIMIT=int(lifetime.total_seconds()),
+    )
