@@ -142,13 +142,10 @@ def add_user(config, email: str, chamber: str, role: str = "admin", password: st
     assert done.returncode == 0, done.stderr
 
 
-@contextmanager
-def chamber_portal(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Any, Any]]:
-    """``(base URL, app, config)`` of the real portal over the two chambers' data."""
+def chamber_data(data_dir: Path, **settings: Any):
+    """The Config of ``data_dir`` filled with the two chambers' registry, runs, index and accounts."""
     from config import Config
     from indexer.jobs import index_runs
-    from portal import create_app
-    from portal.server import serving_in_thread
 
     sources = data_dir / "sources.yaml"
     sources.write_text(REGISTRY, encoding="utf-8")
@@ -158,6 +155,16 @@ def chamber_portal(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Any, 
     add_user(config, TOURAINE_ADMIN, "cci-touraine", "admin")
     add_user(config, TOURAINE_EDITOR, "cci-touraine", "editor")
     add_user(config, LOIRET_ADMIN, "cci-loiret", "admin")
+    return config
+
+
+@contextmanager
+def chamber_portal(data_dir: Path, **settings: Any) -> Iterator[tuple[str, Any, Any]]:
+    """``(base URL, app, config)`` of the real portal over the two chambers' data."""
+    from portal import create_app
+    from portal.server import serving_in_thread
+
+    config = chamber_data(data_dir, **settings)
     app = create_app(config)
     with serving_in_thread(app) as url:
         yield url, app, config
