@@ -386,3 +386,23 @@ def test_the_signing_key_is_generated_once_and_kept_private(portal):
     assert path.stat().st_mode & 0o077 == 0
     assert app.secret_key == path.read_text().strip() == secret_key("", config.data_dir)
     assert secret_key("set-by-the-region", config.data_dir) == "set-by-the-region"
+
+
+def test_with_the_search_index_down_the_dashboard_still_shows_the_runs(tmp_path):
+    from dataclasses import replace
+
+    from chamber_portal import chamber_data
+
+    from portal import create_app
+    from portal.server import serving_in_thread
+
+    config = chamber_data(tmp_path, login_rate_limit="off")
+    # An Elasticsearch cluster that does not answer (nothing listens on port 9 of loopback).
+    down = replace(config, search_backend="elasticsearch", elasticsearch_url="http://127.0.0.1:9")
+    with serving_in_thread(create_app(down)) as base:
+        session = login(base, TOURAINE_ADMIN)
+        overview = session.get(f"{base}/chambre/", timeout=30)
+        source = session.get(f"{base}/chambre/source/epicerie-berry", timeout=30)
+    assert overview.status_code == source.status_code == 200
+    assert "http_500 × 7" in visible_text(overview.text) and "indisponible" in overview.text
+    assert "Historique des collectes" in source.text and "indisponible" in source.text

@@ -15,6 +15,7 @@ WAL mode: the command line may add an account while portals read.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 import threading
@@ -108,7 +109,9 @@ class Accounts:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self.path.chmod(0o600)  # password hashes: the owner's eyes only
+        # Password hashes: the owner's eyes only (a file of another system user is left as it is).
+        with contextlib.suppress(PermissionError):
+            self.path.chmod(0o600)
 
     def close(self) -> None:
         self._db.close()

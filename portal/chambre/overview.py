@@ -17,7 +17,7 @@ from typing import Any
 from config import Config
 from indexer.runlog import OK, RunRecord, SourceStatus, run_records, source_statuses
 from indexer.runs import run_info
-from indexer.search import SearchBackend, SearchQuery
+from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from indexer.state import IndexState
 from portal.chambre.quality import Quality, quality_of
 from portal.formatting import parse_time
@@ -48,6 +48,7 @@ class Catalogue:
     """A source's products in the index."""
 
     products: list[dict[str, Any]] = field(default_factory=list)
+    available: bool = True  # False: the index could not be read, nothing is known of the products
 
     @property
     def quality(self) -> Quality:
@@ -70,18 +71,26 @@ class Catalogues:
         self._cache: dict[str, tuple[str | None, Catalogue]] = {}
         self._lock = threading.Lock()
 
-    def get(self, backend: SearchBackend, source_id: str, latest_run: str | None) -> Catalogue:
+    def get(self, backend: SearchBackend | None, source_id: str, latest_run: str | None) -> Catalogue:
+        """``backend`` None (the index is down): an empty catalogue, not kept."""
+        if backend is None:
+            return Catalogue(available=False)
         with self._lock:
             cached = self._cache.get(source_id)
         if cached and cached[0] == latest_run:
             return cached[1]
         products: list[dict[str, Any]] = []
-        for page in range(1, SCAN_PAGES + 1):
-            query = SearchQuery(filters={"source_id": (source_id,)}, sort="newest", page=page, per_page=1000, facets=())
-            result = backend.search(query)
-            products += result.hits
-            if page >= result.pages:
-                break
+        try:
+            for page in range(1, SCAN_PAGES + 1):
+                query = SearchQuery(
+                    filters={"source_id": (source_id,)}, sort="newest", page=page, per_page=1000, facets=()
+                )
+                result = backend.search(query)
+                products += result.hits
+                if page >= result.pages:
+                    break
+        except BackendUnavailable:
+            return Catalogue(available=False)
         catalogue = Catalogue(products)
         with self._lock:
             self._cache[source_id] = (latest_run, catalogue)
@@ -124,7 +133,7 @@ class SourceRow:
             out.append(_("%(count)d page(s) refusée(s) par robots.txt", count=self.robots_forbidden))
         if self.stale:
             out.append(_("des prix n'ont pas été relus depuis plus de %(days)d jours", days=STALE_DAYS))
-        if self.last_run and self.outcome == OK and not self.catalogue.products:
+        if self.last_run and self.outcome == OK and self.catalogue.available and not self.catalogue.products:
             out.append(_("aucun produit dans le catalogue"))
         return out
 
@@ -158,7 +167,7 @@ def failed_urls(record: RunRecord | None) -> dict[str, list[str]]:
 
 
 def source_rows(
-    config: Config, backend: SearchBackend, catalogues: Catalogues, sources: list[dict[str, Any]]
+    config: Config, backend: SearchBackend | None, catalogues: Catalogues, sources: list[dict[str, Any]]
 ) -> list[SourceRow]:
     """One row per source, problems first."""
     now = datetime.now(UTC)

@@ -18,8 +18,8 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
 from indexer.runlog import scheduler_status
-from indexer.search import SearchQuery
-from portal.backend import get_backend
+from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
+from portal.backend import get_backend as portal_backend
 from portal.chambre import overview
 from portal.chambre.auth import ConfirmForm, current_user
 from portal.chambre.blueprint import bp, dashboard
@@ -35,6 +35,23 @@ from portal.search import run_search
 ADD_TIMEOUT = 60.0  # seconds for `sources add`: detection reads a few pages of the shop
 PRODUCTS_SHOWN = 12
 CLICK_PERIODS = (7, 30, 90)
+
+
+def get_backend() -> SearchBackend | None:
+    """The search index, or None while it is down: the dashboard then still shows the runs
+    (they come from run files and the state table) and says the catalogue is unavailable."""
+    try:
+        return portal_backend()
+    except BackendUnavailable:
+        return None
+
+
+def staff_view(view: dict[str, Any]) -> dict[str, Any]:
+    """Product cards without their /go/ link: staff looking at a shop must not count as
+    residents going to it (the clicks page would be skewed)."""
+    for product in view["results"]:
+        product["id"] = None
+    return view
 
 
 def _user():
@@ -73,7 +90,8 @@ def dashboard_globals() -> dict[str, Any]:
 
 @bp.get("/")
 def sources():
-    rows = overview.source_rows(dashboard().config, get_backend(), dashboard().catalogues, chamber_sources())
+    backend = get_backend()
+    rows = overview.source_rows(dashboard().config, backend, dashboard().catalogues, chamber_sources())
     towns = sorted({row.source.get("town") or "" for row in rows} - {""})
     kinds = sorted({row.source.get("kind") or "website" for row in rows})
     outcomes = [o for o in overview.OUTCOME_LABELS if any(row.outcome == o for row in rows)]
@@ -98,7 +116,7 @@ def sources():
         outcomes=outcomes,
         chosen=chosen,
         scheduler=scheduler_status(dashboard().config.data_dir),
-        now=datetime.now(UTC),
+        index_down=any(not row.catalogue.available for row in rows),
     )
 
 
@@ -112,10 +130,16 @@ def source(source_id: str):
     backend = get_backend()
     runs = overview.history(config, source_id)
     catalogue = dashboard().catalogues.get(backend, source_id, overview.latest_run_id(config, source_id))
-    query, result = run_search(
-        backend,
-        SearchQuery(filters={"source_id": (source_id,)}, sort="newest", per_page=PRODUCTS_SHOWN, facets=()),
-    )
+    view = None
+    if backend is not None:
+        try:
+            query, result = run_search(
+                backend,
+                SearchQuery(filters={"source_id": (source_id,)}, sort="newest", per_page=PRODUCTS_SHOWN, facets=()),
+            )
+            view = staff_view(search_view(result, query))
+        except BackendUnavailable:
+            pass
     shops = []
     for shop_id, shop_name in sorted(catalogue.shops.items(), key=lambda item: item[1].lower()):
         products = [p for p in catalogue.products if p.get("shop_id") == shop_id]
@@ -136,7 +160,7 @@ def source(source_id: str):
         failing_run=with_errors,
         failures=overview.failed_urls(with_errors),
         robots=[overview.robots_refusals(run) for run in runs],
-        view=search_view(result, query),
+        view=view,
         catalogue=catalogue,
         shops=shops,
         requested=(config.crawl_requests_dir / f"{source_id}.json").exists(),
