@@ -106,7 +106,7 @@ def test_sources_at_a_glance_show_the_chambers_sources_problems_first(admin, bas
     assert "Épicerie du Berry" in text and "Senteurs de Loire" in text
     assert "Cycles d'Orléans" not in text, "another chamber's source"
     assert text.index("Épicerie du Berry") < text.index("Senteurs de Loire"), "the failed run comes first"
-    assert "échouée" in text and "http_500 × 7" in text and "timeout × 2" in text
+    assert "échouée" in text and "erreur du serveur (500) × 7" in text and "délai dépassé × 2" in text
     assert "2 page(s) refusée(s) par robots.txt" in text
 
 
@@ -292,8 +292,10 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(tmp_path):
         session = requests.Session()
         wrong = _attempt(session, base, TOURAINE_ADMIN, "not the password")
         unknown = _attempt(session, base, "nobody@example.fr", "not the password")
+        journal = login(base, TOURAINE_ADMIN).get(f"{base}/chambre/journal", timeout=30).text
     assert wrong.status_code == unknown.status_code == 401
     assert visible_text(wrong.text) == visible_text(unknown.text).replace("nobody@example.fr", TOURAINE_ADMIN)
+    assert "connexion refusée" in visible_text(journal), "the chamber sees attempts on its accounts"
 
 
 def test_brute_force_on_one_account_is_stopped_even_with_the_right_password_after(tmp_path):
@@ -404,5 +406,5 @@ def test_with_the_search_index_down_the_dashboard_still_shows_the_runs(tmp_path)
         overview = session.get(f"{base}/chambre/", timeout=30)
         source = session.get(f"{base}/chambre/source/epicerie-berry", timeout=30)
     assert overview.status_code == source.status_code == 200
-    assert "http_500 × 7" in visible_text(overview.text) and "indisponible" in overview.text
+    assert "erreur du serveur (500) × 7" in visible_text(overview.text) and "indisponible" in overview.text
     assert "Historique des collectes" in source.text and "indisponible" in source.text

@@ -101,6 +101,11 @@ def login():
         user = board.accounts.authenticate(email, form.password.data or "")
         if user is None:
             log.info("dashboard login refused for %r from %s", normal_email(email), request.remote_addr)
+            known = board.accounts.get(email)
+            if known is not None:  # its chamber's journal shows attempts on its accounts (never to the one trying)
+                board.accounts.record(
+                    _("inconnu"), known.chamber, "connexion refusée", known.email, "mauvais mot de passe"
+                )
             error = _("Adresse ou mot de passe incorrect.")
             status = 401
         else:

@@ -39,8 +39,33 @@ STALE_DAYS = 7  # a price not read again for this long is shown as a problem
 SCAN_PAGES = 10  # products read per source: 10 pages of 1000 (the backends' result window)
 
 
+# The kinds of page errors the crawler counts (crawler/errors.py), as staff would say them.
+ERROR_LABELS = {
+    "timeout": "délai dépassé",
+    "too_large": "page trop lourde",
+    "decompression_too_large": "page compressée trop lourde",
+    "redirect_loop": "redirections en boucle",
+    "redirect_refused": "redirection refusée",
+    "refused_address": "adresse privée refusée",
+    "dns": "nom de domaine introuvable",
+    "connection_refused": "connexion refusée",
+    "connection": "connexion coupée",
+    "login_required": "page réservée aux clients connectés",
+}
+
+
 def outcome_label(outcome: str) -> str:
     return _(OUTCOME_LABELS.get(outcome, outcome))
+
+
+def error_label(kind: str) -> str:
+    """``http_404`` -> ``page introuvable (404)``; unknown kinds as they are."""
+    if kind.startswith("http_") and kind[5:].isdigit():
+        status = int(kind[5:])
+        words = {404: "page introuvable", 403: "accès refusé", 410: "page supprimée", 429: "trop de requêtes"}
+        text = words.get(status) or ("erreur du serveur" if status >= 500 else "erreur HTTP")
+        return _("%(text)s (%(status)d)", text=_(text), status=status)
+    return _(ERROR_LABELS[kind]) if kind in ERROR_LABELS else kind
 
 
 @dataclass

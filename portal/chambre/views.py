@@ -81,6 +81,7 @@ def dashboard_globals() -> dict[str, Any]:
         "user": current_user(),
         "confirm_form": ConfirmForm(),
         "outcome_label": overview.outcome_label,
+        "error_label": overview.error_label,
         "registry_problems": dashboard().registry.read().problems if current_user() else [],
     }
 
