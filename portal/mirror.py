@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask_wtf import FlaskForm
@@ -24,7 +23,7 @@ from wtforms import StringField
 from wtforms.validators import URL, DataRequired, Length
 
 from config import Config
-from portal.chambre.commands import run_command
+from portal.chambre.commands import read_shop
 from portal.chambre.quality import example_product, json_ld, quality_of
 from portal.i18n import _
 from portal.presenters import product_view
@@ -63,27 +62,6 @@ class MirrorState:
         self.slots = threading.BoundedSemaphore(AT_ONCE)
 
 
-def read_shop(config: Config, url: str, *, allow_private: bool = False) -> dict[str, Any]:
-    """What the portal reads at ``url``: kind, products, shops, or the reason it could not."""
-    args = ["check", url, "--json", "--with-source", "--limit", str(max(1, config.mirror_pages))]
-    if allow_private:
-        args.append("--allow-private")
-    result = run_command(config, args, timeout=max(1.0, config.mirror_time_budget))
-    source = next((line for line in result.lines if line.get("type") == "source"), {})
-    products = [line for line in result.lines if line.get("type") == "product"]
-    shops = [line for line in result.lines if line.get("type") == "shop"]
-    failed = result.timed_out or (result.returncode not in (0, 1) and not products)
-    return {
-        "kind": source.get("kind"),
-        "declared": source.get("products"),
-        "products": products,
-        "shop": next((s for s in shops if s.get("name")), None),
-        "timed_out": result.timed_out,
-        "failed": failed,
-        "reasons": result.errors if failed else [],
-    }
-
-
 @bp.route("/ma-boutique", methods=["GET", "POST"])
 def page():
     form = MirrorForm()
@@ -103,7 +81,11 @@ def page():
         return render_template("mirror.html", form=form, report=None, busy=message), 503, {"Retry-After": "60"}
     try:
         report = read_shop(
-            state.config, form.url.data.strip(), allow_private=current_app.config.get("EMPLETTES_ALLOW_PRIVATE", False)
+            state.config,
+            form.url.data.strip(),
+            pages=state.config.mirror_pages,
+            timeout=state.config.mirror_time_budget,
+            allow_private=current_app.config.get("EMPLETTES_ALLOW_PRIVATE", False),  # tests only
         )
     finally:
         state.slots.release()

@@ -250,6 +250,7 @@ def test_adding_a_shop_previews_then_appends_it_with_the_chamber(portal, admin):
             preview = post_form(admin, base, "/chambre/ajouter", "/chambre/ajouter", {"url": url})
             assert preview.status_code == 200, preview.text
             assert "Aperçu" in preview.text and "chamber: cci-touraine" not in preview.text  # the default's
+            assert preview.text.count('class="product"') >= 1, "its products, as residents will see them"
             assert config.sources_file.read_text() == before, "a preview writes nothing"
             confirm = admin.post(
                 f"{base}/chambre/ajouter",

@@ -67,6 +67,28 @@ def run_command(config: Config, args: list[str], *, timeout: float) -> CommandRe
     return CommandResult(done.returncode, lines, errors)
 
 
+def read_shop(config: Config, url: str, *, pages: int, timeout: float, allow_private: bool = False) -> dict[str, Any]:
+    """What the portal reads at ``url`` (``emplettes check``, ``pages`` pages at most, killed
+    after ``timeout`` s): kind, products, the shop, or the reasons it could not."""
+    args = ["check", url, "--json", "--with-source", "--limit", str(max(1, pages))]
+    if allow_private:
+        args.append("--allow-private")
+    result = run_command(config, args, timeout=max(1.0, timeout))
+    source = next((line for line in result.lines if line.get("type") == "source"), {})
+    products = [line for line in result.lines if line.get("type") == "product"]
+    shops = [line for line in result.lines if line.get("type") == "shop"]
+    failed = result.timed_out or (result.returncode not in (0, 1) and not products)
+    return {
+        "kind": source.get("kind"),
+        "declared": source.get("products"),
+        "products": products,
+        "shop": next((s for s in shops if s.get("name")), None),
+        "timed_out": result.timed_out,
+        "failed": failed,
+        "reasons": result.errors if failed else [],
+    }
+
+
 @dataclass
 class RegistryView:
     sources: list[dict[str, Any]] = field(default_factory=list)

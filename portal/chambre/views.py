@@ -24,15 +24,16 @@ from portal.chambre import overview
 from portal.chambre.auth import ConfirmForm, current_user
 from portal.chambre.blueprint import bp, dashboard
 from portal.chambre.charts import daily_series
-from portal.chambre.commands import run_command
+from portal.chambre.commands import read_shop, run_command
 from portal.chambre.quality import example_product, json_ld, quality_of
 from portal.clicks import FILENAME as CLICKS_FILE
 from portal.clicks import read_clicks
 from portal.i18n import _
-from portal.presenters import search_view
+from portal.presenters import product_view, search_view
 from portal.search import run_search
 
 ADD_TIMEOUT = 60.0  # seconds for `sources add`: detection reads a few pages of the shop
+PREVIEW_PAGES = 6  # products (pages of a website) read for the preview of a shop to add
 PRODUCTS_SHOWN = 12
 CLICK_PERIODS = (7, 30, 90)
 
@@ -297,6 +298,12 @@ class AddShopForm(FlaskForm):
     confirm = HiddenField()
 
 
+def _allow_private() -> bool:
+    from flask import current_app
+
+    return bool(current_app.config.get("EMPLETTES_ALLOW_PRIVATE"))  # tests only: their shops are on 127.0.0.1
+
+
 def _add_args(form: AddShopForm, *, dry_run: bool) -> list[str]:
     args = ["sources", "add", form.url.data.strip(), "--json", "--chamber", _user().chamber]
     if form.town.data:
@@ -305,9 +312,7 @@ def _add_args(form: AddShopForm, *, dry_run: bool) -> list[str]:
         args += ["--postcode", form.postcode.data.strip()]
     if dry_run:
         args.append("--dry-run")
-    from flask import current_app
-
-    if current_app.config.get("EMPLETTES_ALLOW_PRIVATE"):  # tests only: their shops are on 127.0.0.1
+    if _allow_private():
         args.append("--allow-private")
     return args
 
@@ -317,21 +322,34 @@ def add_shop():
     user = _user()
     form = AddShopForm()
     preview = None
+    products: list[dict[str, Any]] = []
     errors: list[str] = []
     if user.role != "admin":
-        return render_template("chambre/add.html", form=None, preview=None, errors=[]), 403
+        return render_template("chambre/add.html", form=None, preview=None, products=[], errors=[]), 403
     if form.validate_on_submit():
         confirmed = form.confirm.data == "oui"
         result = run_command(dashboard().config, _add_args(form, dry_run=not confirmed), timeout=ADD_TIMEOUT)
         if result.ok and result.lines:
             preview = result.lines[0]
+            if not confirmed:  # what residents would see of it, as `emplettes check` reads it
+                config = dashboard().config
+                shop = read_shop(
+                    config,
+                    form.url.data.strip(),
+                    pages=PREVIEW_PAGES,
+                    timeout=config.mirror_time_budget,
+                    allow_private=_allow_private(),
+                )
+                products = [product_view(p) for p in shop["products"][:PREVIEW_PAGES]]
+                for product in products:
+                    product["id"] = None  # a preview: no /go/ link, no click counted
             if confirmed:
                 dashboard().accounts.record(user.email, user.chamber, "boutique ajoutée", preview["id"], form.url.data)
                 flash(_("« %(id)s » est ajoutée au registre ; sa première collecte suivra.", id=preview["id"]))
                 return redirect(url_for("chambre.sources"))
         else:
             errors = result.errors or [_("la boutique n'a pas pu être ajoutée")]
-    return render_template("chambre/add.html", form=form, preview=preview, errors=errors)
+    return render_template("chambre/add.html", form=form, preview=preview, products=products, errors=errors)
 
 
 # -- the journal ---------------------------------------------------------------------------
