@@ -136,3 +136,29 @@ def assert_no_violation(tab: Tab, name: str, viewport: str) -> None:
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"chambre-{name}-{viewport}.json").write_text(json.dumps(violations, indent=1, ensure_ascii=False))
     assert not violations, f"axe on {name} ({viewport}):\n{describe_violations(violations)}"
+
+
+def test_adding_a_shop_in_the_browser_preview_then_confirm(browser, portal):
+    """Last of the module: it adds a source to the module's registry."""
+    from samples import SampleSites
+
+    base, app, config = portal
+    app.config["EMPLETTES_ALLOW_PRIVATE"] = True  # the sample shop is on 127.0.1.x
+    tab = open_tab(browser, base, "desktop", "/chambre/connexion")
+    try:
+        log_in(tab)
+        tab.goto("/chambre/ajouter")
+        with SampleSites(port=0, shops=["fromagerie-du-donjon"]) as shops:
+            url = shops.base_urls["fromagerie-du-donjon"]
+            tab.page.get_by_label("Adresse du site de la boutique").fill(url)
+            tab.page.get_by_role("button", name="Détecter et prévisualiser").click()
+            tab.page.wait_for_selector("#apercu", timeout=60_000)
+            assert tab.page.locator(".product").count() >= 1
+            assert_no_violation(tab, "add-preview", "desktop")
+            tab.page.get_by_role("button", name="Ajouter au registre").click()
+            tab.page.wait_for_url("**/chambre/", timeout=60_000)
+        assert "est ajoutée au registre" in tab.page.get_by_role("status").inner_text()
+        assert url in config.sources_file.read_text()
+    finally:
+        app.config["EMPLETTES_ALLOW_PRIVATE"] = False
+        tab.close()

@@ -28,6 +28,7 @@ from portal.chambre.commands import read_shop, run_command
 from portal.chambre.quality import example_product, json_ld, quality_of
 from portal.clicks import FILENAME as CLICKS_FILE
 from portal.clicks import read_clicks
+from portal.clicks import today as clicks_today
 from portal.i18n import _
 from portal.presenters import product_view, search_view
 from portal.search import run_search
@@ -234,7 +235,7 @@ def chamber_shops() -> dict[str, str]:
 
 
 def _clicks(days: int) -> tuple[dict[str, str], list, date, date]:
-    until = datetime.now(UTC).date()
+    until = date.fromisoformat(clicks_today())  # the chamber's day (Europe/Paris), as clicks are counted
     since = until - timedelta(days=days - 1)
     shops = chamber_shops()
     rows = [
