@@ -176,7 +176,8 @@ def test_data_quality_puts_the_shops_with_most_to_gain_first(admin, base):
     table = admin.get(f"{base}/chambre/qualite", timeout=30).text
     text = visible_text(table[table.index("<table") :])
     assert text.index("Épicerie du Berry") < text.index("Senteurs"), "no image, brand nor description"
-    assert "Cycles" not in text
+    assert "Cycles" not in text, "another chamber's shop is never named"
+    assert "Votre chambre 5" in text and "Toute la région 6" in text, "products counted: chamber, region"
 
 
 # -- crawl now -------------------------------------------------------------------------------

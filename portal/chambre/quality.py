@@ -81,6 +81,9 @@ class Quality:
         lacking = [n for n in FIELDS if self.present[n] < self.products]
         return sorted(lacking, key=lambda n: -WEIGHTS[n] * (1 - self.share(n)))
 
+    def missing_labels(self, limit: int = 3) -> list[str]:
+        return [_(LABELS[name]) for name in self.missing[:limit]]
+
     def rows(self) -> list[dict[str, Any]]:
         return [
             {

@@ -198,17 +198,26 @@ def crawl_now(source_id: str):
 
 @bp.get("/qualite")
 def quality():
-    """Every shop of the chamber, those with the most to gain first."""
+    """Every shop of the chamber, those with the most to gain first; beside them, the figures
+    of the chamber as a whole and of the whole region (no other chamber's shop is named)."""
     config = dashboard().config
     backend = get_backend()
+    mine = {s["id"] for s in chamber_sources()}
     table = []
-    for entry in chamber_sources():
+    chamber_products: list[dict[str, Any]] = []
+    region_products: list[dict[str, Any]] = []
+    for entry in dashboard().registry.read().sources:
         catalogue = dashboard().catalogues.get(backend, entry["id"], overview.latest_run_id(config, entry["id"]))
+        region_products += catalogue.products
+        if entry["id"] not in mine:
+            continue
+        chamber_products += catalogue.products
         for shop_id, shop_name in catalogue.shops.items():
             shop_quality = quality_of([p for p in catalogue.products if p.get("shop_id") == shop_id])
             table.append({"source": entry, "shop_id": shop_id, "name": shop_name, "quality": shop_quality})
     table.sort(key=lambda row: (-row["quality"].gain * row["quality"].products, row["name"].lower()))
-    return render_template("chambre/quality.html", table=table)
+    totals = [(_("Votre chambre"), quality_of(chamber_products)), (_("Toute la région"), quality_of(region_products))]
+    return render_template("chambre/quality.html", table=table, totals=totals)
 
 
 # -- clicks --------------------------------------------------------------------------------
