@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +147,15 @@ def chamber_data(data_dir: Path, **settings: Any):
     """The Config of ``data_dir`` filled with the two chambers' registry, runs, index and accounts."""
     from config import Config
     from indexer.jobs import index_runs
+    from indexer.state import IndexState
 
     sources = data_dir / "sources.yaml"
     sources.write_text(REGISTRY, encoding="utf-8")
     config = Config(data_dir=data_dir / "data", sources_file=sources, **settings)
     write_runs(config.runs_dir)
     index_runs(config, out=open(os.devnull, "w"))  # noqa: SIM115
+    with IndexState(config.state_db) as state:  # as the scheduler records it
+        state.set_next_run("senteurs-loire", "daily", datetime.now(UTC) + timedelta(hours=3, minutes=30))
     add_user(config, TOURAINE_ADMIN, "cci-touraine", "admin")
     add_user(config, TOURAINE_EDITOR, "cci-touraine", "editor")
     add_user(config, LOIRET_ADMIN, "cci-loiret", "admin")

@@ -108,6 +108,7 @@ def test_sources_at_a_glance_show_the_chambers_sources_problems_first(admin, bas
     assert text.index("Épicerie du Berry") < text.index("Senteurs de Loire"), "the failed run comes first"
     assert "échouée" in text and "erreur du serveur (500) × 7" in text and "délai dépassé × 2" in text
     assert "2 page(s) refusée(s) par robots.txt" in text
+    assert "dans 3 h" in text, "the next run, from the scheduler's table"
 
 
 @pytest.mark.parametrize(
@@ -410,3 +411,15 @@ def test_with_the_search_index_down_the_dashboard_still_shows_the_runs(tmp_path)
     assert overview.status_code == source.status_code == 200
     assert "erreur du serveur (500) × 7" in visible_text(overview.text) and "indisponible" in overview.text
     assert "Historique des collectes" in source.text and "indisponible" in source.text
+
+
+def test_a_registry_that_no_longer_loads_keeps_the_last_listing_and_says_where(tmp_path):
+    with chamber_portal(tmp_path, login_rate_limit="off") as (base, _, config):
+        session = login(base, TOURAINE_ADMIN)
+        assert "Senteurs de Loire" in session.get(f"{base}/chambre/", timeout=30).text
+        text = config.sources_file.read_text().replace('postcode: "37000"', 'postcode: "370"', 1)
+        config.sources_file.write_text(text)
+        page = visible_text(session.get(f"{base}/chambre/", timeout=30).text)
+    assert "Le registre des sources ne se charge pas" in page
+    assert f"{config.sources_file}:9: postcode:" in page
+    assert "Senteurs de Loire" in page, "the last valid listing stays"
