@@ -11,11 +11,13 @@ import csv
 import html
 import io
 import json
+import os
 import re
 from datetime import UTC, datetime
 
 import pytest
 import requests
+from backend_catalogue import ES_TEST_PREFIX
 from chamber_portal import (
     HOSTILE_DESCRIPTION,
     HOSTILE_PRODUCT,
@@ -29,6 +31,7 @@ from chamber_portal import (
     login,
     post_form,
 )
+from served_portal import PORTAL_BACKENDS
 
 PAGES = [
     "/chambre/",
@@ -423,3 +426,20 @@ def test_a_registry_that_no_longer_loads_keeps_the_last_listing_and_says_where(t
     assert "Le registre des sources ne se charge pas" in page
     assert f"{config.sources_file}:9: postcode:" in page
     assert "Senteurs de Loire" in page, "the last valid listing stays"
+
+
+@pytest.mark.parametrize("backend", PORTAL_BACKENDS)
+def test_a_sources_products_and_quality_are_read_from_either_backend(tmp_path, backend):
+    settings: dict = {"login_rate_limit": "off"}
+    if backend == "elasticsearch":
+        settings |= dict(
+            search_backend="elasticsearch",
+            elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
+            elasticsearch_index=f"{ES_TEST_PREFIX}-chambre-{tmp_path.name}".lower(),
+        )
+    with chamber_portal(tmp_path, **settings) as (base, _, _):
+        session = login(base, TOURAINE_ADMIN)
+        source = visible_text(session.get(f"{base}/chambre/source/epicerie-berry", timeout=30).text)
+        quality = visible_text(session.get(f"{base}/chambre/qualite", timeout=30).text)
+    assert "2 produits dans le catalogue" in source and "Miel de Sologne" in source
+    assert "Votre chambre 5" in quality and "Toute la région 6" in quality
