@@ -374,7 +374,7 @@ def test_the_session_cookie_is_secure_httponly_samesite_and_expires(portal):
     )
     assert answer.status_code == 302
     cookie = answer.headers["Set-Cookie"]
-    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Expires="):
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Expires="):
         assert flag in cookie, cookie
     assert answer.headers.get("Cache-Control") == "no-store"
 

@@ -145,3 +145,19 @@ def test_the_journal_is_per_chamber_newest_first(accounts):
         ("a@x.fr", "collecte demandée", "source-1"),
         ("a@x.fr", "connexion", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1:8000", True),
+        ("localhost", True),
+        ("[::1]:8000", True),
+        ("emplettes.fr", False),
+        ("10.0.0.1:80", False),
+    ],
+)
+def test_only_plain_http_on_loopback_gets_a_cookie_without_secure(host, loopback):
+    from portal.chambre.sessions import _loopback
+
+    assert _loopback(host) is loopback

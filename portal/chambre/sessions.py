@@ -1,4 +1,9 @@
-"""The session cookie: signed, ``HttpOnly``, ``SameSite=Strict``, ``Secure``, with an expiry.
+"""The session cookie: signed, ``HttpOnly``, ``SameSite=Lax``, ``Secure``, with an expiry.
+
+``Lax`` rather than ``Strict``: with ``Strict``, following a link to the dashboard from a
+mail would arrive without the cookie, and the login page's fresh cookie would replace the
+one of the open session. Cross-site POSTs still carry no cookie, and every form has its
+CSRF token besides.
 
 The cookie carries only the CSRF token and a random session id; the account behind that id
 lives server side (:mod:`portal.chambre.accounts`), where logging out ends it for good.
@@ -20,8 +25,10 @@ COOKIE_NAME = "emplettes_session"
 
 
 def _loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.strip("[]")
+    if host.startswith("["):  # [::1]:8000
+        name = host[1 : host.find("]")]
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     if name == "localhost":
         return True
     try:
@@ -41,7 +48,7 @@ def init_app(app: Flask, secret: str, lifetime) -> None:
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=lifetime,
         SESSION_REFRESH_EACH_REQUEST=False,  # the expiry counts from the login, not the last click
         WTF_CSRF_TIME_LIMIT=int(lifetime.total_seconds()),
