@@ -17,6 +17,7 @@ back: the dashboard needs HTTPS (or a proxy listed in ``TRUSTED_PROXIES`` saying
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
@@ -25,15 +26,10 @@ COOKIE_NAME = "emplettes_session"
 
 
 def _loopback(host: str) -> bool:
-    if host.startswith("["):  # [::1]:8000
-        name = host[1 : host.find("]")]
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if name == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
+        name = urlsplit(f"//{host}").hostname or ""  # without the port and the brackets of [::1]
+        return name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:  # not an address (a name), or a malformed Host header
         return False
 
 
