@@ -155,6 +155,7 @@ def test_the_journal_is_per_chamber_newest_first(accounts):
         ("[::1]:8000", True),
         ("emplettes.fr", False),
         ("10.0.0.1:80", False),
+        ("[::1", False),
     ],
 )
 def test_only_plain_http_on_loopback_gets_a_cookie_without_secure(host, loopback):
