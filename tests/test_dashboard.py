@@ -112,6 +112,7 @@ def test_sources_at_a_glance_show_the_chambers_sources_problems_first(admin, bas
     assert "échouée" in text and "erreur du serveur (500) × 7" in text and "délai dépassé × 2" in text
     assert "2 page(s) refusée(s) par robots.txt" in text
     assert "dans 3 h" in text, "the next run, from the scheduler's table"
+    assert "2 sources, 2 à surveiller" in text
 
 
 @pytest.mark.parametrize(
@@ -193,6 +194,7 @@ def test_crawl_now_leaves_a_request_for_the_scheduler_and_a_journal_line(portal,
     assert answer.status_code == 302
     request_file = config.crawl_requests_dir / "senteurs-loire.json"
     assert json.loads(request_file.read_text())["by"] == TOURAINE_ADMIN
+    assert "collecte demandée" in visible_text(admin.get(f"{base}/chambre/", timeout=30).text)
     journal = visible_text(admin.get(f"{base}/chambre/journal", timeout=30).text)
     assert "collecte demandée senteurs-loire" in journal and TOURAINE_ADMIN in journal
 

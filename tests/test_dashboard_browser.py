@@ -8,7 +8,7 @@ import json
 
 import pytest
 from browser import ROOT, Tab, describe_violations, open_tab, run_axe
-from chamber_portal import PASSWORD, TOURAINE_ADMIN, chamber_portal
+from chamber_portal import HOSTILE_SHOP, PASSWORD, TOURAINE_ADMIN, chamber_portal
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,22 @@ def test_crawl_now_works_without_javascript(browser, portal):
         assert (config.crawl_requests_dir / "epicerie-berry.json").exists()
     finally:
         context.close()
+
+
+def test_crawled_text_carrying_scripts_is_shown_as_text_and_never_runs(browser, base):
+    """The fixture's shop name, product name and description carry <script> and onerror:
+    the Tab fails on any dialog or CSP report when it closes."""
+    tab = Tab(browser, base, 1280)
+    try:
+        log_in(tab)
+        for path in ("/chambre/source/senteurs-loire", "/chambre/qualite", "/chambre/clics"):
+            tab.goto(path)
+            tab.page.wait_for_load_state("load")
+        tab.goto("/chambre/source/senteurs-loire")
+        assert tab.page.get_by_role("heading", name=HOSTILE_SHOP).count() == 1, "the name, shown as text"
+        assert tab.page.locator("img[src=x]").count() == 0
+    finally:
+        tab.close()
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

@@ -120,6 +120,8 @@ def sources():
         chosen=chosen,
         scheduler=scheduler_status(dashboard().config.data_dir),
         index_down=any(not row.catalogue.available for row in rows),
+        troubled=sum(bool(row.problems) for row in rows),
+        requested={path.stem for path in dashboard().config.crawl_requests_dir.glob("*.json")},
     )
 
 
