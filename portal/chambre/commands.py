@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -63,7 +64,10 @@ def run_command(config: Config, args: list[str], *, timeout: float) -> CommandRe
             continue
         if isinstance(value, dict):
             lines.append(value)
-    errors = [line for line in done.stderr.splitlines() if line.strip()]
+    # The command's own explanations, without its name in front ("check: ", "sources add: ").
+    errors = [
+        re.sub(r"^(check|sources add|emplettes): ", "", line) for line in done.stderr.splitlines() if line.strip()
+    ]
     return CommandResult(done.returncode, lines, errors)
 
 
