@@ -162,3 +162,21 @@ def test_only_plain_http_on_loopback_gets_a_cookie_without_secure(host, loopback
     from portal.chambre.sessions import _loopback
 
     assert _loopback(host) is loopback
+
+
+def test_a_catalogue_sums_up_per_shop_without_keeping_the_products():
+    from portal.chambre.overview import Catalogue
+
+    catalogue = Catalogue()
+    older = {**BARE, "shop_id": "b", "shop_name": "B", "price": "3", "last_seen": "2026-11-01T08:00:00Z"}
+    for product in (
+        {**FULL, "shop_id": "a", "shop_name": "A", "last_seen": "2026-12-01T08:00:00Z"},
+        older,
+        {**FULL, "shop_id": "b", "shop_name": "B", "last_seen": "2026-12-02T08:00:00Z"},
+    ):
+        catalogue.add(product)
+    assert catalogue.products == 3 and catalogue.shops == {"a": "A", "b": "B"}
+    assert catalogue.qualities["b"].products == 2 and catalogue.examples["b"] is older
+    assert catalogue.oldest_price_seen == "2026-11-01T08:00:00Z"
+    assert catalogue.quality.products == 3 and catalogue.quality.present["gtin"] == 2
+    assert not hasattr(catalogue, "records")

@@ -19,7 +19,7 @@ from indexer.runlog import OK, RunRecord, SourceStatus, run_records, source_stat
 from indexer.runs import run_info
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from indexer.state import IndexState
-from portal.chambre.quality import Quality, quality_of
+from portal.chambre.quality import Quality, fields_present
 from portal.formatting import parse_time
 from portal.i18n import _
 
@@ -70,27 +70,38 @@ def error_label(kind: str) -> str:
 
 @dataclass
 class Catalogue:
-    """A source's products in the index."""
+    """What the index holds of a source, summed up per shop while it is read: the products
+    themselves are not kept, so the dashboard's memory grows with the shops, not the products."""
 
-    products: list[dict[str, Any]] = field(default_factory=list)
     available: bool = True  # False: the index could not be read, nothing is known of the products
+    products: int = 0
+    shops: dict[str, str] = field(default_factory=dict)  # shop id -> name
+    qualities: dict[str, Quality] = field(default_factory=dict)  # shop id -> its products' quality
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)  # shop id -> the product lacking most
+    oldest_price_seen: str | None = None
+
+    def add(self, product: dict[str, Any]) -> None:
+        self.products += 1
+        shop_id = product.get("shop_id") or product.get("source_id") or ""
+        self.shops.setdefault(shop_id, product.get("shop_name") or shop_id)
+        self.qualities.setdefault(shop_id, Quality()).add(product)
+        example = self.examples.get(shop_id)
+        if product.get("name") and (example is None or fields_present(product) < fields_present(example)):
+            self.examples[shop_id] = product
+        seen = product.get("last_seen")
+        if product.get("price") and seen and (self.oldest_price_seen is None or seen < self.oldest_price_seen):
+            self.oldest_price_seen = seen
 
     @property
     def quality(self) -> Quality:
-        return quality_of(self.products)
-
-    @property
-    def oldest_price_seen(self) -> str | None:
-        seen = [p["last_seen"] for p in self.products if p.get("price") and p.get("last_seen")]
-        return min(seen) if seen else None
-
-    @property
-    def shops(self) -> dict[str, str]:
-        return {p["shop_id"]: p.get("shop_name") or p["shop_id"] for p in self.products if p.get("shop_id")}
+        total = Quality()
+        for quality in self.qualities.values():
+            total = total.merge(quality)
+        return total
 
 
 class Catalogues:
-    """Per source, its indexed products, read again when a newer run has been indexed."""
+    """Per source, its indexed products summed up, read again when a newer run has been indexed."""
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str | None, Catalogue]] = {}
@@ -104,19 +115,19 @@ class Catalogues:
             cached = self._cache.get(source_id)
         if cached and cached[0] == latest_run:
             return cached[1]
-        products: list[dict[str, Any]] = []
+        catalogue = Catalogue()
         try:
             for page in range(1, SCAN_PAGES + 1):
                 query = SearchQuery(
                     filters={"source_id": (source_id,)}, sort="newest", page=page, per_page=1000, facets=()
                 )
                 result = backend.search(query)
-                products += result.hits
+                for product in result.hits:
+                    catalogue.add(product)
                 if page >= result.pages:
                     break
         except BackendUnavailable:
             return Catalogue(available=False)
-        catalogue = Catalogue(products)
         with self._lock:
             self._cache[source_id] = (latest_run, catalogue)
         return catalogue

@@ -59,6 +59,12 @@ class Quality:
         for name, test in FIELDS.items():
             self.present[name] += bool(test(record))
 
+    def merge(self, other: Quality) -> Quality:
+        """The quality of both sets of products together."""
+        merged = Quality(self.products + other.products)
+        merged.present = {name: self.present[name] + other.present[name] for name in FIELDS}
+        return merged
+
     def share(self, name: str) -> float:
         return self.present[name] / self.products if self.products else 0.0
 
@@ -105,12 +111,16 @@ def quality_of(records: list[dict[str, Any]]) -> Quality:
     return quality
 
 
+def fields_present(record: dict[str, Any]) -> int:
+    return sum(bool(test(record)) for test in FIELDS.values())
+
+
 def example_product(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The product to build the example from: the one lacking the most, among those with a name."""
     named = [r for r in records if r.get("name") and r.get("type", "product") == "product"]
     if not named:
         return None
-    return min(named, key=lambda r: sum(bool(test(r)) for test in FIELDS.values()))
+    return min(named, key=fields_present)
 
 
 def json_ld(product: dict[str, Any] | None, shop_name: str | None = None) -> str:

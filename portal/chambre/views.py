@@ -25,7 +25,7 @@ from portal.chambre.auth import ConfirmForm, current_user
 from portal.chambre.blueprint import bp, dashboard
 from portal.chambre.charts import daily_series
 from portal.chambre.commands import read_shop, run_command
-from portal.chambre.quality import example_product, json_ld, quality_of
+from portal.chambre.quality import Quality, json_ld
 from portal.clicks import FILENAME as CLICKS_FILE
 from portal.clicks import read_clicks
 from portal.clicks import today as clicks_today
@@ -147,14 +147,13 @@ def source(source_id: str):
             pass
     shops = []
     for shop_id, shop_name in sorted(catalogue.shops.items(), key=lambda item: item[1].lower()):
-        products = [p for p in catalogue.products if p.get("shop_id") == shop_id]
-        quality = quality_of(products)
+        quality = catalogue.qualities[shop_id]
         shops.append(
             {
                 "id": shop_id,
                 "name": shop_name,
                 "quality": quality,
-                "json_ld": json_ld(example_product(products), shop_name) if quality.missing else None,
+                "json_ld": json_ld(catalogue.examples.get(shop_id), shop_name) if quality.missing else None,
             }
         )
     with_errors = next((run for run in runs if run.page_errors), None)
@@ -206,19 +205,19 @@ def quality():
     backend = get_backend()
     mine = {s["id"] for s in chamber_sources()}
     table = []
-    chamber_products: list[dict[str, Any]] = []
-    region_products: list[dict[str, Any]] = []
+    chamber_total, region_total = Quality(), Quality()
     for entry in dashboard().registry.read().sources:
         catalogue = dashboard().catalogues.get(backend, entry["id"], overview.latest_run_id(config, entry["id"]))
-        region_products += catalogue.products
+        region_total = region_total.merge(catalogue.quality)
         if entry["id"] not in mine:
             continue
-        chamber_products += catalogue.products
+        chamber_total = chamber_total.merge(catalogue.quality)
         for shop_id, shop_name in catalogue.shops.items():
-            shop_quality = quality_of([p for p in catalogue.products if p.get("shop_id") == shop_id])
-            table.append({"source": entry, "shop_id": shop_id, "name": shop_name, "quality": shop_quality})
+            table.append(
+                {"source": entry, "shop_id": shop_id, "name": shop_name, "quality": catalogue.qualities[shop_id]}
+            )
     table.sort(key=lambda row: (-row["quality"].gain * row["quality"].products, row["name"].lower()))
-    totals = [(_("Votre chambre"), quality_of(chamber_products)), (_("Toute la région"), quality_of(region_products))]
+    totals = [(_("Votre chambre"), chamber_total), (_("Toute la région"), region_total)]
     return render_template("chambre/quality.html", table=table, totals=totals)
 
 
