@@ -179,4 +179,3 @@ def test_a_catalogue_sums_up_per_shop_without_keeping_the_products():
     assert catalogue.qualities["b"].products == 2 and catalogue.examples["b"] is older
     assert catalogue.oldest_price_seen == "2026-11-01T08:00:00Z"
     assert catalogue.quality.products == 3 and catalogue.quality.present["gtin"] == 2
-    assert not hasattr(catalogue, "records")
