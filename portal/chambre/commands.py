@@ -66,7 +66,7 @@ def run_command(config: Config, args: list[str], *, timeout: float) -> CommandRe
             lines.append(value)
     # The command's own explanations, without its name in front ("check: ", "sources add: ").
     errors = [
-        re.sub(r"^(check|sources add|emplettes): ", "", line) for line in done.stderr.splitlines() if line.strip()
+        re.sub(r"^(check|sources add|emplettes) ?: ", "", line) for line in done.stderr.splitlines() if line.strip()
     ]
     return CommandResult(done.returncode, lines, errors)
 
