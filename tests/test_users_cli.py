@@ -102,9 +102,8 @@ def test_a_malformed_chamber_is_reported_at_its_line(tmp_path):
             "    postcode: '37000'\n    chamber: CCI Touraine\n",
             "sources.yaml",
         )
-    assert caught.value.problems == [
-        "sources.yaml:7: chamber: use lowercase letters, digits and dashes (e.g. 'boulangerie-martin') (source 'a')"
-    ]
+    (problem,) = caught.value.problems
+    assert problem.startswith("sources.yaml:7: chamber: "), problem
 
 
 def test_sources_list_prints_each_entry_with_its_chamber(config):
