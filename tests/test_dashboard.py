@@ -279,7 +279,8 @@ def test_adding_a_shop_previews_then_appends_it_with_the_chamber(portal, admin):
 def test_adding_a_private_address_is_refused_with_the_reason(admin, base, portal):
     answer = post_form(admin, base, "/chambre/ajouter", "/chambre/ajouter", {"url": "http://127.0.0.1:9/"})
     assert answer.status_code == 200
-    assert "n'a pas pu être ajoutée" in answer.text and "loopback" in answer.text
+    (alert,) = re.findall(r'<div class="chambre-error" role="alert">(.*?)</div>', answer.text, re.S)
+    assert "n'a pas pu être ajoutée" in alert and "127.0.0.1" in alert, "the guard's reason names the address"
 
 
 # -- logins ----------------------------------------------------------------------------------

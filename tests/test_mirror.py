@@ -67,8 +67,9 @@ def test_the_mirror_refuses_private_addresses_like_the_crawler(tmp_path, shop_si
     with serving as base:
         answer = check(base, shop_site)
     assert answer.status_code == 200
-    text = text_of(answer.text)
-    assert "n'a pas pu lire cette adresse" in text and "loopback" in text
+    (alert,) = re.findall(r'<div class="chambre-error" role="alert">(.*?)</div>', answer.text, re.S)
+    host = shop_site.split("/")[2].split(":")[0]
+    assert "n'a pas pu lire cette adresse" in text_of(alert) and host in alert, "the guard's reason names the address"
 
 
 def test_the_mirror_form_needs_its_csrf_token(tmp_path):
