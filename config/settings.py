@@ -112,6 +112,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "0",
         "seconds of Strict-Transport-Security sent on HTTPS responses (0: none; set once HTTPS is permanent)",
     ),
+    "SECRET_KEY": (
+        "",
+        "key signing the dashboard's session cookies and forms (default: generated once into DATA_DIR/secret_key)",
+    ),
+    "SESSION_HOURS": ("8", "hours a dashboard session lasts after logging in"),
+    "LOGIN_RATE_LIMIT": ("5/15minute", "dashboard login attempts per account and per client address"),
+    "MIRROR_RATE_LIMIT": ("10/hour", "shop checks per client on /ma-boutique ('off' disables)"),
+    "MIRROR_TIME_BUDGET": ("20", "seconds one /ma-boutique check may take in all"),
+    "MIRROR_PAGES": ("5", "pages of a shop's site one /ma-boutique check reads at most"),
 }
 
 
@@ -176,6 +185,12 @@ class Config:
     search_cache_size: int = field(default_factory=lambda: _number("SEARCH_CACHE_SIZE", int, 0))
     response_cache_seconds: float = field(default_factory=lambda: _number("RESPONSE_CACHE_SECONDS", float, 0))
     search_threads: int = field(default_factory=lambda: max(1, _number("SEARCH_THREADS", int, 1)))
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY"))
+    session_hours: float = field(default_factory=lambda: _number("SESSION_HOURS", float))
+    login_rate_limit: str = field(default_factory=lambda: _env("LOGIN_RATE_LIMIT"))
+    mirror_rate_limit: str = field(default_factory=lambda: _env("MIRROR_RATE_LIMIT"))
+    mirror_time_budget: float = field(default_factory=lambda: _number("MIRROR_TIME_BUDGET", float))
+    mirror_pages: int = field(default_factory=lambda: _number("MIRROR_PAGES", int))
 
     @property
     def runs_dir(self) -> Path:
@@ -188,6 +203,11 @@ class Config:
     @property
     def state_db(self) -> Path:
         return self.data_dir / "state.sqlite3"
+
+    @property
+    def crawl_requests_dir(self) -> Path:
+        """One file per source a chamber asked to crawl now; the scheduler takes them."""
+        return self.data_dir / "scheduler" / "requests"
 
     @property
     def user_agent(self) -> str:

@@ -459,11 +459,20 @@ def run_check(
     base_url: str | None = None,
     allow_private: bool = False,
     user_agent: str = "emplettes",
+    with_source: bool = False,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
-    """``emplettes check``: 0 products found, 1 none (and why), 2 the target cannot be read."""
+    """``emplettes check``: 0 products found, 1 none (and why), 2 the target cannot be read.
+
+    ``with_source`` (with ``as_json``): a first line ``{"type": "source", "kind", "products"}``,
+    what the dashboard and the shop's mirror show above the products."""
     limit = max(1, limit)
+
+    def source_line(source_kind: str, products: int | None) -> None:
+        if as_json and with_source:
+            print(json.dumps({"type": "source", "kind": source_kind, "products": products}), file=out, flush=True)
+
     is_url = target.startswith(("http://", "https://"))
     notes = err if as_json else out
     try:
@@ -474,6 +483,7 @@ def run_check(
             print(f"{_('détecté')} : {found.detection.summary()}", file=notes)
             for why in found.detection.fallbacks:
                 print(f"{_('repli')} : {why}", file=notes)
+            source_line(found.detection.kind, found.detection.products)
             if found.detection.kind != "website":
                 for warning in found.warnings:
                     print(f"{_('attention')} : {warning}", file=err)
@@ -485,6 +495,8 @@ def run_check(
                     file=err,
                 )
                 return 1
+        else:
+            source_line(kind or "website", None)
         result = check(target, base_url=base_url, allow_private=allow_private, user_agent=user_agent)
     except CheckError as exc:
         print(f"check : {exc}", file=err)

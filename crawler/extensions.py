@@ -118,6 +118,7 @@ class RunManifest:
             pages=_pages(stats),
             page_errors=stats.get("emplettes/page_errors", 0),
             errors=errors,
+            failed_urls=stats.get("emplettes/failed_urls", {}),
             items=stats.get("item_scraped_count", 0),
             products=stats.get("emplettes/products", 0),
             item_errors=stats.get("emplettes/invalid_products", 0),

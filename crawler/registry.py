@@ -43,6 +43,10 @@ _SCHEDULE = re.compile(
 )
 
 
+# A chamber's id (``cci-touraine``): the dashboard's accounts name it, so a slug like source ids.
+_CHAMBER = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
 class Geo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lat: float = Field(ge=-90, le=90)
@@ -59,6 +63,7 @@ class Defaults(BaseModel):
     departments: list[str] = Field(
         default_factory=list, description="the region's départements: every postcode must be in one of them"
     )
+    chamber: str | None = Field(default=None, pattern=_CHAMBER, description="the chamber its sources belong to")
 
     @field_validator("schedule")
     @classmethod
@@ -156,6 +161,9 @@ class Source(BaseModel):
     )
     max_pages: int | None = Field(default=None, ge=1, le=100_000)
     allow_private: bool = Field(default=False, description="allow loopback/private addresses (tests, demo)")
+    chamber: str | None = Field(
+        default=None, pattern=_CHAMBER, description="the chamber whose staff see it on the dashboard"
+    )
     platform: PlatformConfig | None = Field(
         default=None, description="kind: platform: how to read the chamber's platform"
     )
@@ -247,6 +255,7 @@ class Source(BaseModel):
                 "schedule": self.schedule or defaults.schedule,
                 "max_pages": self.max_pages or defaults.max_pages,
                 "services": self.services if self.services is not None else list(defaults.services),
+                "chamber": self.chamber or defaults.chamber,
             }
         )
 
@@ -577,7 +586,7 @@ def error_message(error: Any) -> str:
             [_FRENCH_FIELDS[last]] if last in _FRENCH_FIELDS else difflib.get_close_matches(last, sorted(_FIELDS), n=1)
         )
         return _("champ inconnu ; voulez-vous dire « %(field)s » ?", field=close[0]) if close else _("champ inconnu")
-    if kind == "string_pattern_mismatch" and last == "id":
+    if kind == "string_pattern_mismatch" and last in ("id", "chamber"):
         return _("minuscules, chiffres et tirets seulement (ex. « boulangerie-martin »)")
     if kind == "string_pattern_mismatch" and last == "postcode":
         return _('un code postal a cinq chiffres, entre guillemets ("37000")')

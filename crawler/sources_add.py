@@ -297,6 +297,7 @@ def add_source(
     user_agent: str = "emplettes",
     fetch: Fetch | None = None,
     write: bool = True,
+    chamber: str | None = None,
 ) -> Added:
     """Detect the shop at ``url`` and prepare (``write``: and write) its entry."""
     path = Path(path)
@@ -335,6 +336,7 @@ def add_source(
             "address": found.declared.get("address"),
             "telephone": found.declared.get("telephone"),
             "geo": declared_geo(found.declared),
+            "chamber": chamber if chamber != registry.defaults.chamber else None,
         },
         allow_private=allow_private,
     )

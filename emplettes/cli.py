@@ -280,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--dry-run", action="store_true", help=_("affiche l'entrée sans écrire le fichier"))
     a.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
+    a.add_argument("--chamber", metavar="ID", help=_("la chambre de la boutique (champ chamber:)"))
+    a.add_argument(
+        "--json", action="store_true", help=_("un objet JSON : l'entrée, ce qui a été détecté (écrit sans demander)")
+    )
     a.set_defaults(handler=cmd_sources_add)
     i = sources_sub.add_parser(
         "import",
@@ -302,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dry-run", action="store_true", help=_("affiche le compte rendu sans écrire le registre"))
     i.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
     i.set_defaults(handler=cmd_sources_import)
+    ls = sources_sub.add_parser("list", help=_("liste les sources du registre, valeurs par défaut appliquées"))
+    ls.add_argument("--json", action="store_true", help=_("un objet JSON par source"))
+    ls.set_defaults(handler=cmd_sources_list)
     p.set_defaults(handler=lambda args, config, p=p: p.error(_("il manque la sous-commande (voir --help)")))
 
     p = command(
@@ -338,7 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--kind", choices=KINDS, help=_("lit l'adresse comme ce type de source au lieu de le détecter"))
     p.add_argument("--limit", type=int, default=20, metavar="N", help=_("affiche au plus N produits (défaut : 20)"))
+    p.add_argument(
+        "--with-source",
+        action="store_true",
+        help=_(
+            'avec --json : d\'abord une ligne {"type": "source"} (type de site détecté, nombre de produits annoncé)'
+        ),
+    )
     p.set_defaults(handler=cmd_check)
+
+    from emplettes import users
+
+    users.add_parser(sub, command)
     return parser
 
 
@@ -412,10 +430,21 @@ def cmd_sources_add(args, config: Config) -> int:
             allow_private=args.allow_private,
             user_agent=config.user_agent,
             write=False,
+            chamber=args.chamber,
         )
     except AddError as exc:
         print(_("sources add : %(problem)s", problem=exc), file=sys.stderr)
         return PROBLEM
+    if args.json:  # for the dashboard: no question asked, the entry written unless --dry-run
+        if not args.dry_run:
+            try:
+                added.write()
+            except AddError as exc:
+                print(_("sources add : %(problem)s", problem=exc), file=sys.stderr)
+                return PROBLEM
+        summary = {"id": added.id, "kind": added.detection.kind, "detected": added.detection.summary()}
+        print(json.dumps({**summary, "entry": added.entry_text, "written": not args.dry_run}, ensure_ascii=False))
+        return OK
     print(_("détecté : %(summary)s", summary=added.detection.summary()))
     print(added.entry_text, end="")
     if args.dry_run:
@@ -490,6 +519,23 @@ def _progress_bar():
         print(f"\r{line:<80}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     return show
+
+
+def cmd_sources_list(args, config: Config) -> int:
+    from crawler.registry import RegistryError, load_registry
+
+    try:
+        registry = load_registry(config.sources_file)
+    except RegistryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    for source in registry.sources:
+        if args.json:
+            print(json.dumps(source.model_dump(mode="json", exclude={"platform"}), ensure_ascii=False))
+        else:
+            print(f"{source.id}\t{source.kind or '?'}\t{source.town}\t{source.chamber or '—'}\t{source.url}")
+    return 0
 
 
 def _registry(config: Config):
@@ -732,6 +778,7 @@ def cmd_check(args, config: Config) -> int:
         base_url=args.base_url,
         allow_private=args.allow_private,
         user_agent=config.user_agent,
+        with_source=args.json and args.with_source,
     )
 
 

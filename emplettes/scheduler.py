@@ -297,6 +297,24 @@ class CrawlScheduler:
         job.modify(next_run_time=datetime.now(self.scheduler.timezone))
         return True
 
+    def take_crawl_requests(self) -> list[str]:
+        """Crawls asked for from the dashboard (« Lancer une collecte »): one file per source in
+        ``DATA_DIR/scheduler/requests``, written by the portal, which never crawls itself. Each
+        is made due now and removed; a request for an unknown source is dropped, logged."""
+        taken = []
+        for path in sorted(self.config.crawl_requests_dir.glob("*.json")):
+            source_id = path.stem
+            try:
+                path.unlink()
+            except OSError:
+                continue  # another scheduler took it
+            if self.run_now(source_id):
+                taken.append(source_id)
+                log.info("crawl of %s requested from the dashboard: starting now", source_id)
+            else:
+                log.warning("crawl of %s requested from the dashboard, but no such source is scheduled", source_id)
+        return taken
+
     # -- one job -------------------------------------------------------------------------
 
     def _job(self, source_id: str) -> CrawlResult | None:
@@ -439,6 +457,7 @@ class CrawlScheduler:
     def tick(self) -> None:
         """The periodic chores: registry edits, index catch-up, next-run table, heartbeat."""
         self.reload_registry()
+        self.take_crawl_requests()
         if self._index_pending:
             self.index()
         self._persist_next_runs()

@@ -22,6 +22,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     from portal import (
         api,
         assets,
+        chambre,
         compression,
         discovery,
         errors,
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
         go,
         i18n,
         images,
+        mirror,
         proxies,
         ratelimit,
         responses,
@@ -71,4 +73,6 @@ def create_app(config: Config | None = None, backend: SearchBackend | None = Non
     app.register_blueprint(go.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(images.bp)
+    chambre.init_app(app, config)  # the chambers' dashboard, /chambre/ (sessions, CSRF)
+    mirror.init_app(app, config)  # /ma-boutique, the shop owners' public self-check
     return app

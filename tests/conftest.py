@@ -29,6 +29,7 @@ LONG_MODULES = (
     "test_scheduler.py",
     "test_politeness.py",
     "test_accessibility.py",
+    "test_dashboard_browser.py",
     "test_portal_browser.py",
     "test_end_to_end.py",
     "test_check.py",

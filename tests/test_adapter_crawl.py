@@ -206,6 +206,8 @@ def test_a_chamber_platform_attributes_each_product_to_its_own_shop(crawled):
     truth = {p["url"]: p for p in shops["vitrines"].chamber_expected(base)}
     found = [r for r in records if r["type"] == "product"]
     assert len(found) == 74 and manifest["errors"] == {"http_500": 1}  # product 7 answers 500
+    (failed,) = manifest["failed_urls"]["http_500"]  # the address, for the chamber's dashboard
+    assert failed.startswith(base) and "/produit-7/" in failed
     for record in found:
         expected = truth[record["url"]]
         assert {
