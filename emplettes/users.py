@@ -39,7 +39,7 @@ def add_parser(sub, command) -> None:
     rp = users.add_parser("reset-password", help=_("changer le mot de passe d'un compte (ses sessions prennent fin)"))
     rp.add_argument("email", metavar="EMAIL")
     rp.set_defaults(handler=cmd_reset_password)
-    p.set_defaults(handler=lambda args, config: p.print_help() or 2)
+    p.set_defaults(handler=lambda args, config: p.error(_("il manque la sous-commande (voir --help)")))
 
 
 def read_password(stdin=None) -> str:

@@ -120,6 +120,13 @@ CASES: list[tuple[str, list[str], dict[str, str], int | None]] = [
     ("check-missing-file", ["check", "{missing}"], {}, None),
     ("check-unknown-host", ["check", DNS], {}, None),
     ("check-binary-file", ["check", "{binary.html}"], {}, None),
+    ("sources-list-bad-bytes", ["sources", "list", "--json"], {"SOURCES_FILE": "{bad-bytes.yaml}"}, 1),
+    ("users-no-subcommand", ["users"], {}, 2),
+    ("users-add-no-chamber", ["users", "add", "a@exemple.fr"], {}, 2),
+    ("users-add-empty-password", ["users", "add", "a@exemple.fr", "--chamber", "cci-touraine"], {}, 2),
+    ("users-list-data-dir-is-a-file", ["users", "list"], {"DATA_DIR": "{a-file}"}, 1),
+    ("users-remove-unknown", ["users", "remove", "personne@exemple.fr"], {}, 2),
+    ("users-reset-password-unknown", ["users", "reset-password", "personne@exemple.fr"], {}, 2),
     ("setting-not-a-number", ["status"], {"PORT": "huit-mille"}, 2),
     ("language-without-catalogue", ["status"], {"EMPLETTES_LANG": "xx"}, 2),
 ]

@@ -427,7 +427,7 @@ def test_a_registry_that_no_longer_loads_keeps_the_last_listing_and_says_where(t
         config.sources_file.write_text(text)
         page = visible_text(session.get(f"{base}/chambre/", timeout=30).text)
     assert "Le registre des sources ne se charge pas" in page
-    assert f"{config.sources_file}:9: postcode:" in page
+    assert f"{config.sources_file}:9: postcode :" in page
     assert "Senteurs de Loire" in page, "the last valid listing stays"
 
 

@@ -103,7 +103,7 @@ def test_a_malformed_chamber_is_reported_at_its_line(tmp_path):
             "sources.yaml",
         )
     (problem,) = caught.value.problems
-    assert problem.startswith("sources.yaml:7: chamber: "), problem
+    assert problem.startswith("sources.yaml:7: chamber : "), problem
 
 
 def test_sources_list_prints_each_entry_with_its_chamber(config):
