@@ -149,7 +149,11 @@ def crawl_sources(
     for source in sources:
         lock = source_lock(config, source.id)
         if lock is None:
-            print(f"  • {source.id}: already being crawled by another process: skipped", file=sys.stderr, flush=True)
+            print(
+                "  • " + _("%(source)s : déjà en cours de collecte par un autre processus : ignorée", source=source.id),
+                file=sys.stderr,
+                flush=True,
+            )
             continue
         held.append(lock)  # released when this process ends, however it ends
         run_id = new_run_id()
