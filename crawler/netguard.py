@@ -47,10 +47,10 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     """Raise :class:`RefusedAddress` when ``url`` must not be fetched."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise RefusedAddress(_("refusé %(url)s : seules les adresses http et https sont collectées", url=repr(url)))
+        raise RefusedAddress(_("%(url)s : seules les adresses http et https sont collectées", url=repr(url)))
     host = parts.hostname
     if not host:
-        raise RefusedAddress(_("refusé %(url)s : pas de nom d'hôte", url=repr(url)))
+        raise RefusedAddress(_("%(url)s : pas de nom d'hôte", url=repr(url)))
     if allow_private:
         return
     try:
@@ -63,7 +63,7 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
         if not is_public_ip(address):
             raise RefusedAddress(
                 _(
-                    "refusé %(url)s : %(host)s est une %(private)s (%(address)s) ; mettez allow_private: true "
+                    "%(url)s : %(host)s est une %(private)s (%(address)s) ; mettez allow_private: true "
                     "sur la source (ou --allow-private) seulement pour une boutique de test ou de démonstration",
                     url=url,
                     host=host,
@@ -112,7 +112,7 @@ def _guarded_resolver_class():
                 if not public:
                     raise PrivateAddressLookup(
                         _(
-                            "refusé %(name)s : son adresse est une %(private)s (%(address)s)",
+                            "%(name)s : son adresse est une %(private)s (%(address)s)",
                             name=name,
                             private=_(PRIVATE_ADDRESS),
                             address=address,

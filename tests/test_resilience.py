@@ -192,7 +192,7 @@ def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
                 assert run.outcome == "ok" and not run.indexed
                 assert Path(run.path).exists()
             status = emplettes("status", env=farm_env(tmp_path))
-            assert status.returncode == 0 and " no " in status.stdout
+            assert status.returncode == 0 and " non " in status.stdout
         finally:
             holder.communicate("release\n", timeout=30)  # the index comes back
         scheduler._index_pending = True
