@@ -105,10 +105,21 @@ class Progress:
         )
         print(
             f"  {line}{f' ({detail})' if detail else ''}"
-            f"{'' if mark == '✓' else ' — ' + str(manifest.get('finish_reason'))}",
+            f"{'' if mark == '✓' else ' — ' + finish_words(manifest.get('finish_reason'))}",
             file=self.out,
             flush=True,
         )
+
+
+def finish_words(reason: object) -> str:
+    """Why a crawl ended other than normally, as a chamber reads it; Scrapy's other reasons as they are."""
+    from indexer.runlog import TIME_LIMIT, outcome_label
+
+    if reason == "closespider_timeout":
+        return outcome_label(TIME_LIMIT)
+    if reason == "shutdown":
+        return _("arrêtée sur demande (Ctrl+C ou signal)")
+    return str(reason)
 
 
 def crawl_sources(
