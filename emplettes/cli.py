@@ -663,14 +663,15 @@ def cmd_status(args, config: Config) -> int:
                 else:
                     errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or _("aucune erreur")
                     indexed = index_outcome_label(r.index_outcome) if r.indexed else _("non")
+                    pages = ngettext("%(num)d page", "%(num)d pages", r.pages)
+                    products = ngettext("%(num)d produit", "%(num)d produits", r.products)
                     print(
                         _(
-                            "%(run)s  %(outcome)s %(pages)s pages %(products)s produits  %(errors)s  "
-                            "indexée : %(indexed)s",
+                            "%(run)s  %(outcome)s %(pages)s %(products)s  %(errors)s  indexée : %(indexed)s",
                             run=r.run_id,
                             outcome=f"{outcome_label(r.outcome):<12}",
-                            pages=f"{r.pages:>5}",
-                            products=f"{r.products:>5}",
+                            pages=f"{pages:>11}",
+                            products=f"{products:>14}",
                             errors=errors,
                             indexed=indexed,
                         )
