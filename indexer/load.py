@@ -93,10 +93,10 @@ def _describe(exc: ValidationError) -> str:
         loc = list(error["loc"])
         if len(loc) > 1 and loc[0] in ("product", "shop"):
             loc = loc[1:]  # the union's discriminator tag, not a field
-        location = ".".join(str(part) for part in loc) or "record"
-        parts.append(f"{location}: {error['msg']}")
+        location = ".".join(str(part) for part in loc) or _("fiche")
+        parts.append(f"{location} : {error['msg']}")
     more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (" " + _("(+%(more)s autres)", more=more) if more > 0 else "")
+    return " ; ".join(parts) + (" " + _("(+%(more)s autres)", more=more) if more > 0 else "")
 
 
 def _reject(report: LoadReport, number: int | None, message: str) -> None:
