@@ -190,7 +190,7 @@ class CrawlScheduler:
             if self._registry_stamp == ("missing",):
                 return self.registry is not None
             self._registry_stamp = ("missing",)  # type: ignore[assignment]
-            self._refuse(f"{path}: cannot read: {exc.strerror or exc}")
+            self._refuse(_("%(path)s : lecture impossible : %(why)s", path=path, why=exc.strerror or exc))
             return False
         if stamp == self._registry_stamp:
             return self.registry_error is None
