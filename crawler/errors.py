@@ -36,7 +36,9 @@ def failure_kind(failure) -> str | None:
             return "decompression_too_large"  # a gzip bomb, or a genuinely huge page
         if "maxsize" in message or "max size" in message:
             return "too_large"
-        if "private, loopback" in message or "only http and https" in message:
+        from crawler.netguard import RefusedAddress
+
+        if isinstance(failure.value.__cause__, RefusedAddress):  # crawler.middlewares: the address guard
             return "refused_address"
         return NOT_AN_ERROR  # robots.txt, offsite, duplicate: not the shop's fault
     from scrapy import exceptions as scrapy_errors
@@ -45,9 +47,9 @@ def failure_kind(failure) -> str | None:
         return "too_large"  # cancelled by DOWNLOAD_MAXSIZE
     if failure.check(scrapy_errors.DownloadTimeoutError, net.TimeoutError, net.TCPTimedOutError):
         return "timeout"
-    from crawler.netguard import PrivateAddressLookup
+    from crawler.netguard import PrivateAddressLookup, names_a_private_address
 
-    if failure.check(PrivateAddressLookup) or "private, loopback" in str(failure.value):
+    if failure.check(PrivateAddressLookup) or names_a_private_address(str(failure.value)):
         # resolved to a private address when connecting (Scrapy re-raises the resolver's
         # error as CannotResolveHostError, keeping its message)
         return "refused_address"

@@ -12,6 +12,17 @@ import socket
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from config.i18n import N_, _
+
+# The words every refusal carries, also how crawler.errors recognises a refusal that Scrapy
+# re-raised as another error (it keeps the message, not the class).
+PRIVATE_ADDRESS = N_("adresse privée, locale ou de lien local")
+
+
+def names_a_private_address(text: str) -> bool:
+    """Does an error message say the crawler refused a private address?"""
+    return _(PRIVATE_ADDRESS) in text
+
 
 class RefusedAddress(ValueError):
     """The URL points at an address the crawler must not fetch."""
@@ -36,10 +47,10 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     """Raise :class:`RefusedAddress` when ``url`` must not be fetched."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise RefusedAddress(f"refused {url!r}: only http and https addresses are crawled")
+        raise RefusedAddress(_("%(url)s : seules les adresses http et https sont collectées", url=repr(url)))
     host = parts.hostname
     if not host:
-        raise RefusedAddress(f"refused {url!r}: no host name")
+        raise RefusedAddress(_("%(url)s : pas de nom d'hôte", url=repr(url)))
     if allow_private:
         return
     try:
@@ -51,8 +62,14 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
     for address in addresses:
         if not is_public_ip(address):
             raise RefusedAddress(
-                f"refused {url}: {host} is a private, loopback or link-local address ({address}); "
-                "set allow_private: true on the source (or --allow-private) only for a test or demo shop"
+                _(
+                    "%(url)s : %(host)s est une %(private)s (%(address)s) ; mettez allow_private: true "
+                    "sur la source (ou --allow-private) seulement pour une boutique de test ou de démonstration",
+                    url=url,
+                    host=host,
+                    private=_(PRIVATE_ADDRESS),
+                    address=address,
+                )
             )
 
 
@@ -94,7 +111,12 @@ def _guarded_resolver_class():
                     public = False
                 if not public:
                     raise PrivateAddressLookup(
-                        f"refused {name}: resolves to a private, loopback or link-local address ({address})"
+                        _(
+                            "%(name)s : son adresse est une %(private)s (%(address)s)",
+                            name=name,
+                            private=_(PRIVATE_ADDRESS),
+                            address=address,
+                        )
                     )
                 return address
 

@@ -105,10 +105,21 @@ class Progress:
         )
         print(
             f"  {line}{f' ({detail})' if detail else ''}"
-            f"{'' if mark == '✓' else ' — ' + str(manifest.get('finish_reason'))}",
+            f"{'' if mark == '✓' else ' — ' + finish_words(manifest.get('finish_reason'))}",
             file=self.out,
             flush=True,
         )
+
+
+def finish_words(reason: object) -> str:
+    """Why a crawl ended other than normally, as a chamber reads it; Scrapy's other reasons as they are."""
+    from indexer.runlog import TIME_LIMIT, outcome_label
+
+    if reason == "closespider_timeout":
+        return outcome_label(TIME_LIMIT)
+    if reason == "shutdown":
+        return _("arrêtée sur demande (Ctrl+C ou signal)")
+    return str(reason)
 
 
 def crawl_sources(
@@ -149,7 +160,11 @@ def crawl_sources(
     for source in sources:
         lock = source_lock(config, source.id)
         if lock is None:
-            print(f"  • {source.id}: already being crawled by another process: skipped", file=sys.stderr, flush=True)
+            print(
+                "  • " + _("%(source)s : déjà en cours de collecte par un autre processus : ignorée", source=source.id),
+                file=sys.stderr,
+                flush=True,
+            )
             continue
         held.append(lock)  # released when this process ends, however it ends
         run_id = new_run_id()

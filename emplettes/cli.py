@@ -622,7 +622,15 @@ def cmd_schedule(args, config: Config) -> int:
 
 def cmd_status(args, config: Config) -> int:
     from crawler.registry import RegistryError, load_registry
-    from indexer.runlog import run_records, scheduler_line, scheduler_status, source_statuses, status_table
+    from indexer.load import index_outcome_label
+    from indexer.runlog import (
+        outcome_label,
+        run_records,
+        scheduler_line,
+        scheduler_status,
+        source_statuses,
+        status_table,
+    )
     from indexer.state import IndexState
 
     try:
@@ -654,15 +662,16 @@ def cmd_status(args, config: Config) -> int:
                     print(json.dumps(r.to_json(), ensure_ascii=False))
                 else:
                     errors = ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())) or _("aucune erreur")
-                    indexed = (r.index_outcome or _("oui")) if r.indexed else _("non")
+                    indexed = index_outcome_label(r.index_outcome) if r.indexed else _("non")
+                    pages = ngettext("%(num)d page", "%(num)d pages", r.pages)
+                    products = ngettext("%(num)d produit", "%(num)d produits", r.products)
                     print(
                         _(
-                            "%(run)s  %(outcome)s %(pages)s pages %(products)s produits  %(errors)s  "
-                            "indexée : %(indexed)s",
+                            "%(run)s  %(outcome)s %(pages)s %(products)s  %(errors)s  indexée : %(indexed)s",
                             run=r.run_id,
-                            outcome=f"{r.outcome:<10}",
-                            pages=f"{r.pages:>5}",
-                            products=f"{r.products:>5}",
+                            outcome=f"{outcome_label(r.outcome):<12}",
+                            pages=f"{pages:>11}",
+                            products=f"{products:>14}",
                             errors=errors,
                             indexed=indexed,
                         )

@@ -31,7 +31,7 @@ def run_demo(config: Config, *, port: int, sites_port: int = 8701, serve_portal:
     from samples import DEFAULT_PORT, write_sources_yaml
     from samples.federation import FederationSites
 
-    print("emplettes demo — « Nos emplettes sont nos emplois ! »", flush=True)
+    print(_("emplettes demo — « Nos emplettes sont nos emplois ! »"), flush=True)
     try:
         sites = FederationSites(port=sites_port).start()
     except OSError as exc:

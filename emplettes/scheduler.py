@@ -79,7 +79,7 @@ def trigger_for(schedule: str, *, jitter: int = 0, timezone_=None) -> BaseTrigge
     if match:
         count, unit = int(match.group(1)), match.group(2)
         if count <= 0:
-            raise ValueError(f"schedule {schedule!r}: the interval must be positive")
+            raise ValueError(_("schedule %(spec)s : l'intervalle doit être positif", spec=repr(schedule)))
         unit = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}[unit]
         return IntervalTrigger(**{unit: count}, jitter=jitter, timezone=tz)
     trigger = CronTrigger.from_crontab(_crontab_days(spec), timezone=tz)
@@ -98,7 +98,7 @@ def _crontab_days(spec: str) -> str:
     """
     fields = spec.split()
     if len(fields) != 5:
-        raise ValueError(f"schedule {spec!r}: a cron expression has 5 fields")
+        raise ValueError(_("schedule %(spec)s : une expression cron a 5 champs", spec=repr(spec)))
     parts = []
     for part in fields[4].split(","):
         step = ""
@@ -190,7 +190,7 @@ class CrawlScheduler:
             if self._registry_stamp == ("missing",):
                 return self.registry is not None
             self._registry_stamp = ("missing",)  # type: ignore[assignment]
-            self._refuse(f"{path}: cannot read: {exc.strerror or exc}")
+            self._refuse(_("%(path)s : lecture impossible : %(why)s", path=path, why=exc.strerror or exc))
             return False
         if stamp == self._registry_stamp:
             return self.registry_error is None
@@ -202,7 +202,7 @@ class CrawlScheduler:
             self._refuse("\n".join(exc.problems))
             return False
         except Exception as exc:  # whatever the file holds, the scheduler goes on with the last good one
-            log.exception("reading %s failed", path)
+            log.exception("%s", _("lecture de %(path)s impossible", path=path))
             self._refuse(f"{path}: {type(exc).__name__}: {exc}")
             return False
         self.registry_error = None
@@ -237,7 +237,7 @@ class CrawlScheduler:
                 self.scheduler.remove_job(source_id)
             self.state.forget_schedule(source_id)
             self._persisted.pop(source_id, None)
-            log.info("source %s removed from the registry: no longer scheduled", source_id)
+            log.info("%s", _("source %(id)s retirée du registre : plus planifiée", id=source_id))
         for source_id, source in new.items():
             before = old.get(source_id)
             if before == source and self.scheduler.get_job(source_id):
@@ -246,7 +246,15 @@ class CrawlScheduler:
             try:
                 trigger = trigger_for(schedule, jitter=self.jitter, timezone_=self.scheduler.timezone)
             except ValueError as exc:
-                log.error("source %s not scheduled: schedule %r: %s", source_id, schedule, exc)
+                log.error(
+                    "%s",
+                    _(
+                        "source %(id)s non planifiée : schedule %(spec)s : %(why)s",
+                        id=source_id,
+                        spec=repr(schedule),
+                        why=exc,
+                    ),
+                )
                 continue
             next_run = self._first_run(source_id, schedule, trigger, saved, history, changed=before is not None)
             if self.scheduler.get_job(source_id):
@@ -264,8 +272,17 @@ class CrawlScheduler:
                 coalesce=True,
                 misfire_grace_time=None,
             )
-            what = "changed" if before else ("scheduled" if previous else "loaded")
-            log.info("source %s %s: %s, next run %s", source_id, what, schedule, _fmt(next_run))
+            what = _("modifiée") if before else (_("planifiée") if previous else _("chargée"))
+            log.info(
+                "%s",
+                _(
+                    "source %(id)s %(what)s : %(spec)s, prochaine collecte %(next)s",
+                    id=source_id,
+                    what=what,
+                    spec=schedule,
+                    next=_fmt(next_run),
+                ),
+            )
         self._persist_next_runs()
 
     def _first_run(self, source_id, schedule, trigger, saved, history, *, changed: bool) -> datetime:
@@ -310,9 +327,15 @@ class CrawlScheduler:
                 continue  # another scheduler took it
             if self.run_now(source_id):
                 taken.append(source_id)
-                log.info("crawl of %s requested from the dashboard: starting now", source_id)
+                log.info("%s", _("collecte de %(id)s demandée depuis le tableau de bord : lancée", id=source_id))
             else:
-                log.warning("crawl of %s requested from the dashboard, but no such source is scheduled", source_id)
+                log.warning(
+                    "%s",
+                    _(
+                        "collecte de %(id)s demandée depuis le tableau de bord, mais cette source n'est pas planifiée",
+                        id=source_id,
+                    ),
+                )
         return taken
 
     # -- one job -------------------------------------------------------------------------
@@ -330,7 +353,7 @@ class CrawlScheduler:
         env = {**os.environ, **_config_env(self.config), "SOURCES_FILE": str(self.snapshot)}
         command = [part.replace("{source}", source_id) for part in self.crawl_command]
         started = time.monotonic()
-        log.info("crawl %s: started", source_id)
+        log.info("%s", _("collecte %(id)s : lancée", id=source_id))
         with open(self.logs_dir / f"schedule-{source_id}.log", "ab") as output:
             process = subprocess.Popen(
                 command,
@@ -348,7 +371,14 @@ class CrawlScheduler:
                 process.wait(timeout=self.wall_limit)
             except subprocess.TimeoutExpired:
                 timed_out = True
-                log.warning("crawl %s: still running after %.0f s: killed", source_id, self.wall_limit)
+                log.warning(
+                    "%s",
+                    _(
+                        "collecte %(id)s : toujours en cours après %(seconds)s s : arrêtée",
+                        id=source_id,
+                        seconds=f"{self.wall_limit:.0f}",
+                    ),
+                )
                 _kill_group(process, signal.SIGKILL)
                 process.wait()
             finally:
@@ -361,11 +391,14 @@ class CrawlScheduler:
         result = CrawlResult(source_id, process.returncode, timed_out, time.monotonic() - started)
         self.results.append(result)
         log.info(
-            "crawl %s: ended (exit %s%s) in %.1f s",
-            source_id,
-            process.returncode,
-            ", timed out" if timed_out else "",
-            result.seconds,
+            "%s",
+            _(
+                "collecte %(id)s : terminée (code %(code)s%(late)s) en %(seconds)s s",
+                id=source_id,
+                code=process.returncode,
+                late=", " + _("délai dépassé") if timed_out else "",
+                seconds=f"{result.seconds:.1f}".replace(".", ","),
+            ),
         )
         return result
 
@@ -382,22 +415,45 @@ class CrawlScheduler:
                 reports = index_runs(self.config)
             except BackendUnavailable as exc:
                 if not self._index_pending:
-                    log.warning("search index unavailable (%s): run files kept, retrying every %.0f s", exc, self.poll)
+                    log.warning(
+                        "%s",
+                        _(
+                            "index de recherche indisponible (%(why)s) : fichiers de collecte gardés, "
+                            "nouvel essai toutes les %(seconds)s s",
+                            why=exc,
+                            seconds=f"{self.poll:.0f}",
+                        ),
+                    )
                 self._index_pending = True
                 return False
             except Exception:  # never let one bad run stop the scheduler
-                log.exception("indexing failed; retrying later")
+                log.exception("%s", _("l'indexation a échoué ; nouvel essai plus tard"))
                 self._index_pending = True
                 return False
             if self._index_pending:
-                log.info("search index back: caught up with %d run(s)", len(reports))
+                log.info(
+                    "%s",
+                    ngettext(
+                        "index de recherche revenu : %(num)d collecte rattrapée",
+                        "index de recherche revenu : %(num)d collectes rattrapées",
+                        len(reports),
+                    ),
+                )
             self._index_pending = False
             for report in reports:
-                log.info("indexed %s", report.summary())
+                log.info("%s", _("indexée %(summary)s", summary=report.summary()))
             if reports and self.config.runs_keep > 0:
                 removed = prune_runs(self.config.runs_dir, self.state.outcomes(), keep=self.config.runs_keep)
                 if removed:
-                    log.info("removed %d old run file(s) (RUNS_KEEP=%d)", len(removed), self.config.runs_keep)
+                    log.info(
+                        "%s",
+                        ngettext(
+                            "%(num)d ancien fichier de collecte supprimé (RUNS_KEEP=%(keep)d)",
+                            "%(num)d anciens fichiers de collecte supprimés (RUNS_KEEP=%(keep)d)",
+                            len(removed),
+                            keep=self.config.runs_keep,
+                        ),
+                    )
             return True
 
     def _schedule_rebuild(self) -> None:
@@ -407,7 +463,14 @@ class CrawlScheduler:
         try:
             trigger = trigger_for(spec, timezone_=self.scheduler.timezone)
         except ValueError as exc:
-            log.error("REINDEX_SCHEDULE %r: %s: the index is not rebuilt on a schedule", spec, exc)
+            log.error(
+                "%s",
+                _(
+                    "REINDEX_SCHEDULE %(spec)s : %(why)s : l'index n'est pas reconstruit à heure fixe",
+                    spec=repr(spec),
+                    why=exc,
+                ),
+            )
             return
         self.scheduler.add_job(
             self.rebuild,
@@ -419,7 +482,7 @@ class CrawlScheduler:
             coalesce=True,
             misfire_grace_time=3600,
         )
-        log.info("index rebuilt %s (REINDEX_SCHEDULE)", spec)
+        log.info("%s", _("index reconstruit selon %(spec)s (REINDEX_SCHEDULE)", spec=spec))
 
     def rebuild(self) -> bool:
         """``emplettes reindex`` on ``REINDEX_SCHEDULE``: the index rebuilt from the run files
@@ -432,11 +495,13 @@ class CrawlScheduler:
             with self._index_lock:
                 report = reindex_job(self.config)
         except Exception:  # the old index stays as it was
-            log.exception("scheduled rebuild of the index failed; retried at its next time")
+            log.exception(
+                "%s", _("la reconstruction planifiée de l'index a échoué ; nouvel essai à sa prochaine heure")
+            )
             return False
         finally:
             self._rebuilding.clear()
-        log.info("scheduled rebuild: %s", report.summary())
+        log.info("%s", _("reconstruction planifiée : %(summary)s", summary=report.summary()))
         self._index_pending = True  # runs that finished meanwhile
         return True
 
@@ -446,9 +511,21 @@ class CrawlScheduler:
         """Load the registry, record crawls killed while we were away, start the jobs."""
         reaped = reap_dead_runs(self.config.runs_dir)
         for run in reaped:
-            log.warning("run %s/%s was cut short (its crawler is gone): recorded as killed", run.source_id, run.run_id)
+            log.warning(
+                "%s",
+                _(
+                    "collecte %(run)s coupée (son processus a disparu) : enregistrée comme interrompue",
+                    run=f"{run.source_id}/{run.run_id}",
+                ),
+            )
         if not self.reload_registry() and self.registry is None:
-            log.error("no valid registry yet: waiting for %s to be fixed", self.config.sources_file)
+            log.error(
+                "%s",
+                _(
+                    "aucun registre valide pour l'instant : en attente de la correction de %(path)s",
+                    path=self.config.sources_file,
+                ),
+            )
         self._schedule_rebuild()
         self.scheduler.start()
         self._index_pending = True  # catch up with anything left by a previous life
@@ -499,7 +576,13 @@ class CrawlScheduler:
                 try:
                     self.tick()
                 except Exception:  # one bad chore (a full disk, a broken file) never stops the schedule
-                    log.exception("scheduler chores failed; trying again in %.0f s", self.poll)
+                    log.exception(
+                        "%s",
+                        _(
+                            "les tâches du planificateur ont échoué ; nouvel essai dans %(seconds)s s",
+                            seconds=f"{self.poll:.0f}",
+                        ),
+                    )
         finally:
             self.stop()
 
@@ -559,11 +642,15 @@ def run_scheduler(config: Config) -> int:
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
     log.info(
-        "scheduler: %s, data in %s, at most %d crawl(s) at once",
-        config.sources_file,
-        config.data_dir,
-        config.crawl_concurrency,
+        "%s",
+        ngettext(
+            "planificateur : %(sources)s, données dans %(data)s, au plus %(num)d collecte à la fois",
+            "planificateur : %(sources)s, données dans %(data)s, au plus %(num)d collectes à la fois",
+            config.crawl_concurrency,
+            sources=config.sources_file,
+            data=config.data_dir,
+        ),
     )
     scheduler.run_forever()
-    log.info("scheduler stopped")
+    log.info("%s", _("planificateur arrêté"))
     return 0

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TextIO
 
 from config import Config
+from config.i18n import _, ngettext
 from indexer.backends.base import BackendUnavailable
 from indexer.load import LoadReport, load_pending, load_run
 from indexer.reindex import clean_rebuild_leftovers
@@ -26,7 +27,7 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
             print(f"  {'✓' if report.completed_well else '•'} {report.summary()}", file=out, flush=True)
             for number, message in report.errors[:5]:
                 where = report.path if number is None else f"{report.path}:{number}"
-                print(f"      {where}: {message}", file=out)
+                print(f"      {where} : {message}", file=out)
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
     clean_rebuild_leftovers(config, out=out)  # a rebuild killed mid-way: its directory and lock
@@ -35,12 +36,21 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
         # as "killed" so what it wrote is loaded (added, never sweeping) and the run is recorded.
         for run in reap_dead_runs(config.runs_dir):
             if out is not None:
-                print(f"  ✗ {run.source_id}/{run.run_id}: its crawler is gone: recorded as killed", file=out)
+                print(
+                    "  ✗ "
+                    + _(
+                        "%(run)s : son processus de collecte a disparu : enregistrée comme interrompue",
+                        run=f"{run.source_id}/{run.run_id}",
+                    ),
+                    file=out,
+                )
     try:
         backend = open_backend(config)
     except BackendUnavailable as exc:  # e.g. an index of another schema: the message says what to run
         if out is not None:
-            print(f"  search index unavailable ({exc}); run files kept", file=out)
+            print(
+                "  " + _("index de recherche indisponible (%(why)s) ; fichiers de collecte gardés", why=exc), file=out
+            )
         raise
     state = IndexState(config.state_db)
     try:
@@ -56,15 +66,24 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
             )
     except BackendUnavailable as exc:
         if out is not None:
-            print(f"  search index unavailable ({exc}); run files kept, run `emplettes index` again", file=out)
+            print(
+                "  "
+                + _(
+                    "index de recherche indisponible (%(why)s) ; fichiers de collecte gardés, "
+                    "relancez `emplettes index`",
+                    why=exc,
+                ),
+                file=out,
+            )
         raise
     finally:
         state.close()
         backend.close()
     if out is not None:
         if not reports:
-            print("  nothing to index: every finished run is already in the index", file=out)
+            print("  " + _("rien à indexer : chaque collecte terminée est déjà dans l'index"), file=out)
         else:
-            total = sum(r.products for r in reports)
-            print(f"  indexed {len(reports)} run(s), {total} products", file=out, flush=True)
+            total = ngettext("%(num)d produit", "%(num)d produits", sum(r.products for r in reports))
+            runs = ngettext("%(num)d collecte indexée", "%(num)d collectes indexées", len(reports))
+            print(f"  {runs}, {total}", file=out, flush=True)
     return reports

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config.i18n import _
+from config.i18n import N_, _, ngettext
 from indexer.backends.base import BackendUnavailable, SearchBackend
 from indexer.records import id_in_source, parse_record
 from indexer.runs import RunInfo, list_runs, read_run_lines, run_completed_well, run_id_in_future, run_info
@@ -38,6 +38,22 @@ PARTIAL = "partial"  # ended badly or too many errors: upserted, older records k
 UNFINISHED = "unfinished"  # no finished manifest (killed): upserted, older records kept
 EMPTY = "empty"  # ended well but held no valid record: nothing swept
 REFUSED = "refused"  # not loaded at all (a run id later than now): not recorded, nothing written
+
+# The outcomes as people read them (run reports, `emplettes status`); the codes stay in the state table.
+INDEX_OUTCOME_LABELS = {
+    COMPLETE: N_("complète"),
+    PARTIAL: N_("partielle"),
+    UNFINISHED: N_("inachevée"),
+    EMPTY: N_("vide"),
+    REFUSED: N_("refusée"),
+}
+
+
+def index_outcome_label(outcome: str | None) -> str:
+    """``complete`` -> ``complète``; an indexed run of an older version without outcome: ``oui``."""
+    if not outcome:
+        return _("oui")
+    return _(INDEX_OUTCOME_LABELS[outcome]) if outcome in INDEX_OUTCOME_LABELS else outcome
 
 
 @dataclass
@@ -58,12 +74,17 @@ class LoadReport:
     reason: str = ""  # why older records were kept, for people
 
     def summary(self) -> str:
-        text = (
-            f"{self.source_id}/{self.run_id}: {self.records} records "
-            f"({self.products} products, {self.shops} shops), {self.rejected} rejected, "
-            f"{self.swept} older removed [{self.outcome}]"
+        text = _(
+            "%(run)s : %(records)s (%(products)s, %(shops)s), %(rejected)s, %(swept)s [%(outcome)s]",
+            run=f"{self.source_id}/{self.run_id}",
+            records=ngettext("%(num)d fiche", "%(num)d fiches", self.records),
+            products=ngettext("%(num)d produit", "%(num)d produits", self.products),
+            shops=ngettext("%(num)d boutique", "%(num)d boutiques", self.shops),
+            rejected=ngettext("%(num)d rejetée", "%(num)d rejetées", self.rejected),
+            swept=ngettext("%(num)d ancienne retirée", "%(num)d anciennes retirées", self.swept),
+            outcome=index_outcome_label(self.outcome),
         )
-        return f"{text}: {self.reason}" if self.reason else text
+        return f"{text} : {self.reason}" if self.reason else text
 
 
 def _describe(exc: ValidationError) -> str:
@@ -72,10 +93,10 @@ def _describe(exc: ValidationError) -> str:
         loc = list(error["loc"])
         if len(loc) > 1 and loc[0] in ("product", "shop"):
             loc = loc[1:]  # the union's discriminator tag, not a field
-        location = ".".join(str(part) for part in loc) or "record"
-        parts.append(f"{location}: {error['msg']}")
+        location = ".".join(str(part) for part in loc) or _("fiche")
+        parts.append(f"{location} : {error['msg']}")
     more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+    return " ; ".join(parts) + (" " + _("(+%(more)s autres)", more=more) if more > 0 else "")
 
 
 def _reject(report: LoadReport, number: int | None, message: str) -> None:
@@ -93,7 +114,7 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
             report.truncated = True
             continue
         if line.data is None:
-            _reject(report, line.number, line.error or "unreadable line")
+            _reject(report, line.number, line.error or _("ligne illisible"))
             continue
         try:
             record = parse_record(line.data)
@@ -102,7 +123,15 @@ def _valid_records(info: RunInfo, report: LoadReport) -> Iterator[dict[str, Any]
             continue
         if record.source_id != info.source_id:
             # A record of another source would escape this source's sweep.
-            _reject(report, line.number, f"source_id: {record.source_id!r} in a run of {info.source_id!r}")
+            _reject(
+                report,
+                line.number,
+                _(
+                    "source_id : %(found)s dans un run de %(source)s",
+                    found=repr(record.source_id),
+                    source=repr(info.source_id),
+                ),
+            )
             continue
         if not id_in_source(record.id, info.source_id, others):
             _reject(
@@ -137,28 +166,50 @@ def _sources_beside(info: RunInfo) -> list[str]:
 
 def _sweep_decision(info: RunInfo, report: LoadReport, max_error_ratio: float) -> tuple[bool, str, str]:
     if not info.finished:
-        return False, UNFINISHED, "the crawl did not finish (no manifest or no finished_at)"
+        return False, UNFINISHED, _("la collecte n'a pas fini (pas de manifeste ou pas de finished_at)")
     if info.manifest and info.manifest.get("shared_queue"):
         # One worker of a distributed crawl: the other workers read the rest of the shop,
         # so what this run lacks has not vanished. Adds and refreshes only.
-        return False, PARTIAL, f"one worker of a shared crawl ({info.manifest['shared_queue']}): older records kept"
+        return (
+            False,
+            PARTIAL,
+            _(
+                "un des ouvriers d'une collecte partagée (%(queue)s) : les fiches plus anciennes sont gardées",
+                queue=info.manifest["shared_queue"],
+            ),
+        )
     if not run_completed_well(info, max_error_ratio):
         if info.finish_reason != "finished":
-            why = f"the crawl ended with {info.finish_reason!r}"
+            why = _("la collecte a fini sur %(reason)s", reason=repr(info.finish_reason))
         elif info.pages <= 0:
-            why = "the crawl fetched no page"
+            why = _("la collecte n'a lu aucune page")
         else:
-            why = f"{info.page_errors} of {info.pages} pages failed"
+            why = ngettext(
+                "%(num)s page sur %(pages)s en erreur",
+                "%(num)s pages sur %(pages)s en erreur",
+                info.page_errors,
+                pages=info.pages,
+            )
         return False, PARTIAL, why
     lines = report.records + report.rejected
     if lines and report.rejected / lines > max_error_ratio:
-        return False, PARTIAL, f"{report.rejected} of {lines} lines were invalid"
+        why = ngettext(
+            "%(num)s ligne sur %(lines)s invalide",
+            "%(num)s lignes sur %(lines)s invalides",
+            report.rejected,
+            lines=lines,
+        )
+        return False, PARTIAL, why
     if report.records == 0:
-        return False, EMPTY, "the run holds no valid record"
+        return False, EMPTY, _("le run ne contient aucune fiche valide")
     if report.products == 0:
         # A shop page that suddenly declares no product is far more often a redesign or a
         # broken page than a shop that sold everything: keep what residents can find.
-        return False, EMPTY, "the run found no product (markup changed?): older products kept"
+        return (
+            False,
+            EMPTY,
+            _("le run n'a trouvé aucun produit (balisage changé ?) : les produits plus anciens sont gardés"),
+        )
     return True, COMPLETE, ""
 
 
@@ -237,7 +288,13 @@ def _count_refused(backend: SearchBackend, batch: list[dict[str, Any]], report: 
         error = refused.get("error")
         if isinstance(error, dict):
             error = f"{error.get('type', 'error')}: {error.get('reason', '')}".strip(": ")
-        message = f"record {record_id} of {report.source_id} refused by the index ({refused.get('status')} {error})"
+        message = _(
+            "fiche %(id)s de %(source)s refusée par l'index (%(status)s %(error)s)",
+            id=record_id,
+            source=report.source_id,
+            status=refused.get("status"),
+            error=error,
+        )
         log.warning("%s/%s: %s", report.source_id, report.run_id, message)
         report.records -= 1
         if kinds.get(record_id) == "product":
@@ -316,7 +373,13 @@ def load_pending(
         try:
             report = load_run(run.path, backend, state=state, max_error_ratio=max_error_ratio)
         except BackendUnavailable:
-            log.warning("search backend unavailable; %s/%s left for next time", run.source_id, run.run_id)
+            log.warning(
+                "%s",
+                _(
+                    "index de recherche indisponible ; %(run)s attend la prochaine fois",
+                    run=f"{run.source_id}/{run.run_id}",
+                ),
+            )
             raise
         reports.append(report)
         if on_report is not None:

@@ -27,7 +27,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.i18n import _
+from config.i18n import _, ngettext
 from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
 from indexer.runs import RunInfo, list_runs, run_completed_well, run_id_in_future
@@ -50,9 +50,19 @@ class ReindexReport:
 
     def summary(self) -> str:
         rate = self.records / self.seconds if self.seconds else 0.0
-        return (
-            f"rebuilt from {len(self.runs)} run(s): {self.products} products, {self.records} records "
-            f"in {self.seconds:.1f} s ({rate:,.0f} records/s); {len(self.skipped)} older or unfinished run(s) skipped"
+        return _(
+            "reconstruit depuis %(runs)s : %(products)s, %(records)s en %(seconds)s s (%(rate)s fiches/s) ; "
+            "%(skipped)s",
+            runs=ngettext("%(num)d collecte", "%(num)d collectes", len(self.runs)),
+            products=ngettext("%(num)d produit", "%(num)d produits", self.products),
+            records=ngettext("%(num)d fiche", "%(num)d fiches", self.records),
+            seconds=f"{self.seconds:.1f}".replace(".", ","),
+            rate=f"{rate:,.0f}".replace(",", "\u202f"),
+            skipped=ngettext(
+                "%(num)d collecte plus ancienne ou inachevée ignorée",
+                "%(num)d collectes plus anciennes ou inachevées ignorées",
+                len(self.skipped),
+            ),
         )
 
 

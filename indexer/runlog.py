@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config.i18n import _
+from config.i18n import N_, _, ngettext
+from indexer.load import index_outcome_label
 from indexer.runs import KILLED, TIMED_OUT, RunInfo, _pid_alive, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
 
@@ -30,6 +31,26 @@ RUNNING = "running"
 FUTURE_ID = "future_id"  # its run id is later than now: refused by the indexer, never "the last run"
 ROBOTS = "robots_txt"  # finished without a product because the shop's robots.txt forbids the pages
 OUTCOMES = (OK, PARTIAL, TIME_LIMIT, RUNNING, TIMED_OUT, KILLED, "failed", FUTURE_ID, ROBOTS)
+NEVER = "never"  # no run yet: a line of the status table and the dashboard, not a run's outcome
+
+# The outcomes as a chamber reads them (`emplettes status` and the dashboard); the codes
+# above stay in --json and the state table.
+OUTCOME_LABELS = {
+    OK: N_("réussie"),
+    PARTIAL: N_("partielle"),
+    TIME_LIMIT: N_("arrêtée à la limite de temps"),
+    RUNNING: N_("en cours"),
+    TIMED_OUT: N_("délai dépassé"),
+    KILLED: N_("interrompue"),
+    "failed": N_("échouée"),
+    FUTURE_ID: N_("datée dans le futur"),
+    ROBOTS: N_("interdite par robots.txt"),
+    NEVER: N_("jamais collectée"),
+}
+
+
+def outcome_label(outcome: str) -> str:
+    return _(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
 
 
 @dataclass
@@ -173,19 +194,20 @@ def source_statuses(
 
 
 def _ago(when: str | datetime | None, now: datetime) -> str:
+    """``il y a 3 h``, ``dans 12 min``, ``il y a 2 j``: short, for a table column."""
     if when is None:
         return "—"
     moment = _parse(when) if isinstance(when, str) else when
     seconds = (moment - now).total_seconds()
     span = abs(seconds)
     text = (
-        f"{span:.0f}s"
+        _("%(n)s s", n=f"{span:.0f}")
         if span < 120
-        else f"{span / 60:.0f}min"
+        else _("%(n)s min", n=f"{span / 60:.0f}")
         if span < 7200
-        else (f"{span / 3600:.0f}h" if span < 172800 else f"{span / 86400:.0f}d")
+        else (_("%(n)s h", n=f"{span / 3600:.0f}") if span < 172800 else _("%(n)s j", n=f"{span / 86400:.0f}"))
     )
-    return f"in {text}" if seconds > 0 else f"{text} ago"
+    return _("dans %(span)s", span=text) if seconds > 0 else _("il y a %(span)s", span=text)
 
 
 def error_summary(record: RunRecord) -> str:
@@ -199,23 +221,32 @@ def error_summary(record: RunRecord) -> str:
 def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> str:
     """The table `emplettes status` prints."""
     now = now or datetime.now(UTC)
-    header = ("SOURCE", "LAST RUN", "OUTCOME", "PAGES", "PRODUCTS", "ERRORS", "INDEXED", "NEXT RUN")
+    header = (
+        _("SOURCE"),
+        _("DERNIÈRE COLLECTE"),
+        _("RÉSULTAT"),
+        _("PAGES"),
+        _("PRODUITS"),
+        _("ERREURS"),
+        _("INDEXÉE"),
+        _("PROCHAINE"),
+    )
     rows = [header]
     for s in statuses:
         r = s.last_run
         if r is None:
-            rows.append((s.source_id, "never", "—", "", "", "", "", _ago(s.next_run_at, now)))
+            rows.append((s.source_id, _("jamais"), "—", "", "", "", "", _ago(s.next_run_at, now)))
             continue
         errors = error_summary(r)
         rows.append(
             (
                 s.source_id,
                 _ago(r.started_at, now),
-                r.outcome,
+                outcome_label(r.outcome),
                 str(r.pages),
                 str(r.products),
                 errors,
-                (r.index_outcome or "yes") if r.indexed else "no",
+                index_outcome_label(r.index_outcome) if r.indexed else _("non"),
                 _ago(s.next_run_at, now),
             )
         )
@@ -247,20 +278,36 @@ def scheduler_status(data_dir: Path, now: datetime | None = None) -> dict[str, A
     return {**data, "state": state, "age": age}
 
 
+# The scheduler's states (``scheduler_status()["state"]``, read by code) as `emplettes status` says them.
+SCHEDULER_STATES = {
+    "running": N_("en marche"),
+    "stopped": N_("arrêté"),
+    "not responding": N_("ne répond plus"),
+}
+
+
 def scheduler_line(status: dict[str, Any]) -> str:
     """One line for `emplettes status`."""
     state = status["state"]
     if state == "never started":
-        return "scheduler: never started (run `emplettes schedule` under a service manager)"
-    since = status.get("started_at") or "?"
-    text = f"scheduler: {state} (pid {status.get('pid')}, since {since}, last seen {status.get('age', 0):.0f} s ago)"
+        return _("planificateur : jamais démarré (lancez `emplettes schedule` sous un gestionnaire de services)")
+    text = _(
+        "planificateur : %(state)s (pid %(pid)s, depuis %(since)s, vu il y a %(age)s s)",
+        state=_(SCHEDULER_STATES[state]) if state in SCHEDULER_STATES else state,
+        pid=status.get("pid"),
+        since=status.get("started_at") or "?",
+        age="?" if status.get("age") is None else f"{status['age']:.0f}",
+    )
     if status.get("crawling"):
-        text += f"; crawling {', '.join(status['crawling'])}"
+        crawling = status["crawling"]
+        text += " ; " + ngettext(
+            "collecte en cours : %(ids)s", "collectes en cours : %(ids)s", len(crawling), ids=", ".join(crawling)
+        )
     if status.get("index_pending"):
-        text += "; indexing waits for the search index"
+        text += " ; " + _("l'indexation attend l'index de recherche")
     if status.get("registry_error"):
         first = str(status["registry_error"]).splitlines()[0][:300]
-        text += "; " + _(
+        text += " ; " + _(
             "fichier des sources refusé, le dernier registre valide reste en vigueur : %(problem)s", problem=first
         )
     return text

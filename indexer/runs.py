@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from config.i18n import _
+
 # How far ahead of this machine's clock a run id may be (another worker's clock drifting):
 # beyond, the id is wrong, and since ids sort chronologically a run named in 2099 would
 # stay "the latest" of its source for ever.
@@ -150,10 +152,10 @@ def read_run_lines(path: Path) -> Iterator[RunLine]:
                 if not raw.endswith(b"\n"):
                     yield RunLine(number, None, "truncated last line", truncated=True)
                 else:
-                    yield RunLine(number, None, f"invalid JSON: {exc}")
+                    yield RunLine(number, None, _("JSON invalide : %(why)s", why=exc))
                 continue
             if not isinstance(data, dict):
-                yield RunLine(number, None, f"expected a JSON object, got {type(data).__name__}")
+                yield RunLine(number, None, _("un objet JSON était attendu, pas %(type)s", type=type(data).__name__))
                 continue
             yield RunLine(number, data)
 

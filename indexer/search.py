@@ -8,6 +8,7 @@ result = backend.search(SearchQuery(text="théière", filters={"town": ("Laval",
 from __future__ import annotations
 
 from config import Config
+from config.i18n import _
 from indexer.backends.base import (  # re-exported: callers need only this module
     FACETS,
     SORTS,
@@ -57,7 +58,7 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
         )
     if name == "elasticsearch":
         if not config.elasticsearch_url:
-            raise BackendUnavailable("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL")
+            raise BackendUnavailable(_("SEARCH_BACKEND=elasticsearch demande ELASTICSEARCH_URL"))
         from indexer.backends.elasticsearch_backend import ElasticsearchBackend
 
         return ElasticsearchBackend(
@@ -69,4 +70,10 @@ def open_backend(config: Config | None = None, *, readonly: bool = False) -> Sea
             ca_certs=config.elasticsearch_ca_certs or None,
             readonly=readonly,
         )
-    raise ValueError(f"SEARCH_BACKEND={config.search_backend!r}: expected one of {', '.join(BACKENDS)}")
+    raise ValueError(
+        _(
+            "SEARCH_BACKEND=%(value)s : valeur attendue parmi %(known)s",
+            value=repr(config.search_backend),
+            known=", ".join(BACKENDS),
+        )
+    )

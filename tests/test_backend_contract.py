@@ -466,7 +466,7 @@ def test_readonly_instance_sees_the_writers_commits(factory, tmp_path):
         assert reader.search(SearchQuery()).total == 5
         writer.delete_source("theiere-bleue")
         assert reader.search(SearchQuery()).total == 0
-        with pytest.raises(PermissionError, match="read-only"):
+        with pytest.raises(PermissionError, match="lecture seule"):
             reader.upsert(CATALOGUE[:1])
     finally:
         reader.close()

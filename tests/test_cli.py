@@ -120,7 +120,7 @@ def test_check_file_prints_stable_json_lines(tmp_path):
 def test_check_refuses_loopback_unless_allowed(page_server):
     refused = run("check", page_server + "/theiere", "--json")
     assert refused.returncode == 2
-    assert "private, loopback or link-local" in refused.stderr and refused.stdout == ""
+    assert "adresse privée, locale ou de lien local" in refused.stderr and refused.stdout == ""
     allowed = run("check", page_server + "/theiere", "--json", "--allow-private")
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads(allowed.stdout.splitlines()[0])["name"] == "Théière en fonte 0,8 L"

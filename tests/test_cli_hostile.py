@@ -214,6 +214,38 @@ def test_the_scheduler_without_a_registry_waits_says_so_and_stops_cleanly(place,
     assert process.returncode in (0, 1, 2), err
     assert "Traceback" not in err
     assert str(place["missing"]) in err
+    assert "aucun registre valide pour l'instant : en attente de la correction de" in err
+
+
+def test_status_index_and_reindex_report_in_french_on_a_fresh_data_directory(place, tmp_path):
+    env = base_env(place) | {"DATA_DIR": str(tmp_path / "data")}
+    status = emplettes(["status"], env)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert " ".join(lines[0].split()) == "SOURCE DERNIÈRE COLLECTE RÉSULTAT PAGES PRODUITS ERREURS INDEXÉE PROCHAINE"
+    assert lines[1].split()[1:] == ["jamais", "—", "—"]  # never crawled, no next run
+    assert lines[-1].startswith("planificateur : jamais démarré (lancez `emplettes schedule`")
+
+    nothing = emplettes(["index"], env)
+    assert nothing.returncode == 0
+    assert nothing.stderr.strip() == "rien à indexer : chaque collecte terminée est déjà dans l'index"
+
+    garbage = emplettes(["index", place["garbage.jsonl"]], env)
+    assert garbage.returncode == 0, garbage.stderr
+    assert "0 fiche (0 produit, 0 boutique), 2 rejetées, 0 ancienne retirée [inachevée]" in garbage.stderr
+    assert "garbage.jsonl:1 : JSON invalide" in garbage.stderr
+    assert "1 collecte indexée, 0 produit" in garbage.stderr
+
+
+def test_an_unreachable_index_is_one_french_line_and_the_index_unchanged(place, tmp_path):
+    env = base_env(place) | {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_URL": CLOSED.rstrip("/")}
+    result = emplettes(["reindex"], env)
+    assert result.returncode == 1
+    assert (
+        f"index de recherche indisponible (Elasticsearch injoignable à {CLOSED.rstrip('/')} : connexion refusée)"
+        in (result.stderr)
+    )
+    assert "l'index actuel n'a pas changé" in result.stderr
 
 
 def _commands(parser, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -57,8 +57,8 @@ def assert_one_clear_line(result: subprocess.CompletedProcess, *expected: str) -
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("not a url", ("ELASTICSEARCH_URL 'not a url' is not an address like http://host:9200",)),
-        ("http://127.0.0.1:{closed}", ("unreachable: connection refused", "127.0.0.1")),
+        ("not a url", ("ELASTICSEARCH_URL 'not a url' n'est pas une adresse comme http://hote:9200",)),
+        ("http://127.0.0.1:{closed}", ("Elasticsearch injoignable à", "127.0.0.1", ": connexion refusée")),
     ],
     ids=["unparsable", "refused"],
 )
@@ -105,14 +105,14 @@ def secured_cluster() -> Iterator[str]:
 
 def test_a_bad_api_key_is_one_clear_line(tmp_path, secured_cluster):
     result = reindex(tmp_path, secured_cluster, ELASTICSEARCH_API_KEY="bm90OmEta2V5")
-    assert_one_clear_line(result, "refused the credentials (401)", "ELASTICSEARCH_API_KEY")
+    assert_one_clear_line(result, "a refusé les identifiants (401)", "ELASTICSEARCH_API_KEY")
 
 
 @on_elasticsearch
 def test_a_url_that_is_not_the_cluster_is_one_clear_line(tmp_path):
     url = os.environ["ELASTICSEARCH_URL"].rstrip("/") + "/not-the-cluster"
     result = reindex(tmp_path, url)
-    assert_one_clear_line(result, "did not take the index template", "is ELASTICSEARCH_URL the address")
+    assert_one_clear_line(result, "n'a pas accepté le modèle d'index", "ELASTICSEARCH_URL est-il l'adresse")
 
 
 def test_an_unexpected_error_is_one_line_and_its_trace_is_kept(tmp_path, monkeypatch, capsys):

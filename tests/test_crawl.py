@@ -56,7 +56,8 @@ def test_sources_on_private_addresses_are_refused_without_allow_private(tmp_path
     assert refused["pages"] == 0 and refused["items"] == 1  # the registry's shop record only
     assert refused["refused_private"] >= 1
     assert len(sites.requests_to("brulerie-des-halles")) == before, "not a single request reached the shop"
-    assert "private, loopback or link-local" in (tmp_path / "data" / "logs").glob("*.log").__next__().read_text()
+    log = next((tmp_path / "data" / "logs").glob("*.log")).read_text()
+    assert "adresse privée, locale ou de lien local" in log
     assert manifests["fromagerie-du-donjon"]["items"] > 1, "other sources are not affected"
 
 

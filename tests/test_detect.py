@@ -102,7 +102,7 @@ def test_check_kind_forces_an_adapter(sites):
 def test_check_refuses_private_addresses_before_any_detection(sites):
     before = len(sites.requests_to("shopify"))
     result = run("check", sites.base_urls["shopify"])
-    assert result.returncode == 2 and "private, loopback or link-local" in result.stderr
+    assert result.returncode == 2 and "adresse privée, locale ou de lien local" in result.stderr
     assert len(sites.requests_to("shopify")) == before
 
 

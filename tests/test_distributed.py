@@ -138,4 +138,4 @@ def test_two_workers_share_one_shops_queue_without_fetching_a_page_twice(tmp_pat
 
     info = run_info(next((tmp_path / "worker1" / "runs" / shop.id).glob("*.jsonl")))
     sweep, outcome, why = _sweep_decision(info, LoadReport(path=info.path, source_id=shop.id, run_id=info.run_id), 0.2)
-    assert (sweep, outcome) == (False, PARTIAL) and "shared crawl" in why
+    assert (sweep, outcome) == (False, PARTIAL) and "collecte partagée" in why

@@ -306,9 +306,9 @@ def test_records_the_cluster_refuses_are_named_with_their_source_and_the_rest_is
     done = emplettes("index", tmp_path, url, prefix)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert "18 products, 1 shops), 2 rejected" in done.stderr
+    assert "(18 produits, 1 boutique), 2 rejetées" in done.stderr
     for n in (3, 7):
-        assert f"record cire-meche-{n} of cire-meche refused by the index (400 mapper_parsing_exception" in done.stderr
+        assert f"fiche cire-meche-{n} de cire-meche refusée par l'index (400 mapper_parsing_exception" in done.stderr
     reader = ElasticsearchBackend(url, prefix=prefix, readonly=True)
     assert reader.stats()["products"] == 18
     reader.close()
@@ -327,8 +327,8 @@ def test_the_demo_runs_end_to_end_on_elasticsearch(tmp_path, prefix):
     done = run_demo(env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stdout + done.stderr
-    assert "indexed 18 run(s)" in done.stdout
-    assert "[complete]" in done.stdout and "[partial]" not in done.stdout
+    assert "18 collectes indexées" in done.stdout
+    assert "[complète]" in done.stdout and "[partielle]" not in done.stdout
     reader = ElasticsearchBackend(os.environ["ELASTICSEARCH_URL"], prefix=prefix, readonly=True)
     stats = reader.stats()
     found = reader.search(SearchQuery(text="bougie", per_page=5))

@@ -120,4 +120,4 @@ def test_a_robots_txt_forbidding_everything_is_said_in_status_and_on_the_run(tmp
         [sys.executable, "-m", "emplettes.cli", "status"], env=env, capture_output=True, text=True, timeout=120
     ).stdout
     line = next(row for row in table.splitlines() if row.startswith("porte-close"))
-    assert "robots_txt" in line and "robots.txt×" in line
+    assert "interdite par robots.txt" in line and "robots.txt×" in line

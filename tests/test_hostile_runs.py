@@ -67,7 +67,7 @@ def test_a_run_id_from_a_wrong_clock_is_refused_and_never_freezes_its_source(tmp
     write_run(runs, later, [shop(), product(4)], sidecar=manifest(later))
     second = emplettes(tmp_path, "index")
     assert second.returncode == 0, second.stderr
-    assert "nothing to index" not in second.stderr
+    assert "rien à indexer" not in second.stderr
     assert indexed_ids(tmp_path) == {"cire-meche-4"}  # loaded, and it swept
 
     rebuilt = emplettes(tmp_path, "reindex")
@@ -78,7 +78,7 @@ def test_a_run_id_from_a_wrong_clock_is_refused_and_never_freezes_its_source(tmp
     assert status.returncode == 0, status.stderr
     assert f'"run_id": "{later}"' in status.stdout and FUTURE not in status.stdout
     history = emplettes(tmp_path, "status", "--runs", "cire-meche")
-    assert f"{FUTURE}  future_id" in history.stdout
+    assert f"{FUTURE}  datée dans le futur" in history.stdout
 
 
 @pytest.mark.parametrize("open_backend", BACKENDS)

@@ -112,7 +112,7 @@ def test_invalid_lines_are_reported_with_line_numbers_and_valid_ones_kept(runs_d
     numbers = [number for number, _ in report.errors]
     assert numbers == [2, 3, 4, 5, 6]
     messages = dict(report.errors)
-    assert "invalid JSON" in messages[2]
+    assert "JSON invalide" in messages[2]
     assert messages[3].startswith("price")
     assert messages[4].startswith("url")
     assert "autre-source" in messages[6]

@@ -312,7 +312,7 @@ def test_a_rebuild_waits_for_the_loader_then_gives_up_leaving_the_index_as_it_wa
     with pytest.raises(BackendUnavailable):
         rebuilder.upsert([product(41)])  # two writers never
     monkeypatch.setattr(storage, "REBUILD_LOCK_WAIT", 0.5)
-    with pytest.raises(BackendUnavailable, match="another process is indexing"):
+    with pytest.raises(BackendUnavailable, match="un autre processus indexe"):
         reindex(runs, rebuilder)
     assert _ids(rebuilder) == {"cire-meche-40"}
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("index")) == ["index", "index.lock"]
@@ -358,7 +358,7 @@ def test_reindex_command(tmp_path):
         [sys.executable, "-m", "emplettes.cli", "reindex"], capture_output=True, text=True, timeout=120, env=env
     )
     assert done.returncode == 0, done.stderr
-    assert "rebuilt from 1 run(s): 3 products" in done.stderr
+    assert "reconstruit depuis 1 collecte : 3 produits" in done.stderr
     assert len(list_runs(runs)) == 1
     with TantivyBackend(tmp_path / "index", readonly=True) as backend:
         assert backend.stats()["products"] == 3

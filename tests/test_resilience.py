@@ -135,7 +135,7 @@ def test_a_crawl_killed_mid_way_never_shrinks_the_index_and_is_recorded_as_kille
 
         index = emplettes("index", env=env)
         assert index.returncode == 0, index.stderr
-        assert "recorded as killed" in index.stderr
+        assert "enregistrée comme interrompue" in index.stderr
         after = indexed(tmp_path, shop.id)
         assert set(after) == set(before), "nothing removed"
         refreshed = [u for u in after if after[u] != before[u]]
@@ -150,7 +150,7 @@ def test_a_crawl_killed_mid_way_never_shrinks_the_index_and_is_recorded_as_kille
         final = indexed(tmp_path, shop.id)
         assert set(final) == set(before) and all(final[u] != before[u] for u in final)
         status = emplettes("status", env=env)
-        assert shop.id in status.stdout and " ok " in status.stdout
+        assert shop.id in status.stdout and " réussie " in status.stdout
 
 
 # -- index outage -----------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
                 assert run.outcome == "ok" and not run.indexed
                 assert Path(run.path).exists()
             status = emplettes("status", env=farm_env(tmp_path))
-            assert status.returncode == 0 and " no " in status.stdout
+            assert status.returncode == 0 and " non " in status.stdout
         finally:
             holder.communicate("release\n", timeout=30)  # the index comes back
         scheduler._index_pending = True

@@ -83,7 +83,7 @@ def test_a_run_without_any_product_never_empties_a_shop(tmp_path):
     with TantivyBackend(tmp_path / "index") as backend, IndexState(tmp_path / "state.sqlite3") as state:
         load_run(write_run(runs, "20261101T080000Z-aaaa", [shop(), product(1), product(2)]), backend, state=state)
         report = load_run(write_run(runs, "20261102T080000Z-bbbb", [shop()]), backend, state=state)
-        assert report.outcome == EMPTY and report.swept == 0 and "no product" in report.reason
+        assert report.outcome == EMPTY and report.swept == 0 and "aucun produit" in report.reason
         assert backend.stats()["products"] == 2
 
 
@@ -114,18 +114,18 @@ def test_status_lists_each_source_with_its_last_run_and_next_run(tmp_path):
     table = status_table(statuses).splitlines()
     assert table[0].split() == [
         "SOURCE",
-        "LAST",
-        "RUN",
-        "OUTCOME",
+        "DERNIÈRE",
+        "COLLECTE",
+        "RÉSULTAT",
         "PAGES",
-        "PRODUCTS",
-        "ERRORS",
-        "INDEXED",
-        "NEXT",
-        "RUN",
+        "PRODUITS",
+        "ERREURS",
+        "INDEXÉE",
+        "PROCHAINE",
     ]
-    assert "partial" in table[1] and "http_500×12, timeout×8" in table[1] and table[1].rstrip().endswith("in 5h")
-    assert table[2].split()[:2] == ["never-crawled", "never"]
+    assert "partielle" in table[1] and "http_500×12, timeout×8" in table[1] and table[1].rstrip().endswith("dans 5 h")
+    assert " non " in table[1]  # not indexed yet
+    assert table[2].split()[:2] == ["never-crawled", "jamais"]
     assert json.dumps([s.to_json() for s in statuses])  # what the portal's dashboard reads
 
 
@@ -167,7 +167,9 @@ def test_the_scheduler_heartbeat_tells_running_stopped_and_silent_apart(tmp_path
     write()
     status = scheduler_status(tmp_path)
     assert status["state"] == "running"
-    assert "crawling cave" in scheduler_line(status) and "waits for the search index" in scheduler_line(status)
+    line = scheduler_line(status)
+    assert line.startswith("planificateur : en marche (pid ")
+    assert "collecte en cours : cave" in line and "l'indexation attend l'index de recherche" in line
     write(seen_at=(now - timedelta(minutes=5)).isoformat())
     assert scheduler_status(tmp_path)["state"] == "not responding"
     write(pid=dead_pid())

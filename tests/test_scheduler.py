@@ -241,8 +241,8 @@ def test_a_crawl_over_its_wall_clock_limit_is_killed_and_recorded_as_timed_out(t
 
 
 def _seconds(span: str) -> int:
-    """``"24s"`` or ``"59min"`` (as ``emplettes status`` prints them) in seconds."""
-    number, unit = re.fullmatch(r"(\d+)(s|min)", span).groups()
+    """``"24 s"`` or ``"59 min"`` (as ``emplettes status`` prints them) in seconds."""
+    number, unit = re.fullmatch(r"(\d+) (s|min)", span).groups()
     return int(number) * (60 if unit == "min" else 1)
 
 
@@ -276,33 +276,33 @@ def test_emplettes_schedule_runs_in_the_foreground_and_follows_registry_edits(tm
                     time.sleep(0.2)
                 raise AssertionError(f"{text!r} ×{count} not in the log:\n{log_path.read_text()}")
 
-            wait_for("indexed farm-", 2)
+            wait_for("indexée farm-", 2)
             sources.write_text(farm.sources_yaml(schedule="every 1h"))  # a third shop joins
-            wait_for("indexed farm-003")
+            wait_for("indexée farm-003")
             live = subprocess.run(
                 [sys.executable, "-m", "emplettes.cli", "status"], env=env, capture_output=True, text=True
             )
-            assert f"scheduler: running (pid {process.pid}" in live.stdout, live.stdout
+            assert f"planificateur : en marche (pid {process.pid}" in live.stdout, live.stdout
             sources.write_text("sources:\n  - id: Pas Valide\n")
             log = wait_for("fichier des sources refusé")
             assert "le dernier registre valide reste en vigueur (3 sources)" in log
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=30) == 0
-        assert "scheduler stopped" in log_path.read_text()
+        assert "planificateur arrêté" in log_path.read_text()
 
     status = subprocess.run([sys.executable, "-m", "emplettes.cli", "status"], env=env, capture_output=True, text=True)
     assert status.returncode == 0
     lines = status.stdout.splitlines()
-    assert lines[0].split()[:3] == ["SOURCE", "LAST", "RUN"]
+    assert lines[0].split()[:4] == ["SOURCE", "DERNIÈRE", "COLLECTE", "RÉSULTAT"]
     rows = [line for line in lines if line.startswith("farm-")]
-    assert len(rows) == 3 and all(" ok " in row and "complete" in row for row in rows), status.stdout
+    assert len(rows) == 3 and all(" réussie " in row and "complète" in row for row in rows), status.stdout
     # Each next run is an hour after its last one, however long this test took to get here.
     for row in rows:
-        (ago,) = re.findall(r"(\d+(?:s|min)) ago", row)
-        (next_run,) = re.findall(r"in (\d+(?:s|min))", row)
+        (ago,) = re.findall(r"il y a (\d+ (?:s|min))", row)
+        (next_run,) = re.findall(r"dans (\d+ (?:s|min))", row)
         assert abs(_seconds(ago) + _seconds(next_run) - 3600) <= 60, row  # minutes are rounded
-    assert lines[-1].startswith("scheduler: stopped (pid")
+    assert lines[-1].startswith("planificateur : arrêté (pid")
 
 
 @pytest.mark.e2e
@@ -325,6 +325,6 @@ def test_one_source_is_never_crawled_by_two_processes_at_once(tmp_path):
             )
         finally:
             lock.close()
-        assert f"{busy.id}: already being crawled by another process: skipped" in result.stderr
+        assert f"{busy.id} : déjà en cours de collecte par un autre processus : ignorée" in result.stderr
         assert busy.hits == 0 and not (tmp_path / "data" / "runs" / busy.id).exists()
         assert len(list((tmp_path / "data" / "runs" / free.id).glob("*.jsonl"))) == 1

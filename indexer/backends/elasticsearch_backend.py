@@ -45,6 +45,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from config.i18n import N_, _, ngettext
 from indexer.analysis import (
     FOLDED_STOP_WORDS,
     Clause,
@@ -424,7 +425,13 @@ def make_client(
     try:
         return Elasticsearch(url, **kwargs)
     except ValueError as exc:  # the client's own words: "Could not parse URL ..."
-        raise BackendUnavailable(f"ELASTICSEARCH_URL {url!r} is not an address like http://host:9200 ({exc})") from exc
+        raise BackendUnavailable(
+            _(
+                "ELASTICSEARCH_URL %(url)s n'est pas une adresse comme http://hote:9200 (%(why)s)",
+                url=repr(url),
+                why=exc,
+            )
+        ) from exc
 
 
 def _transport_reason(exc: Exception) -> str:
@@ -432,18 +439,18 @@ def _transport_reason(exc: Exception) -> str:
     from elasticsearch import ConnectionTimeout, SSLError
 
     if isinstance(exc, ConnectionTimeout):
-        return "no answer in time"
+        return _("pas de réponse à temps")
     if isinstance(exc, SSLError):
-        return "TLS handshake failed (an https:// URL for an http:// server, or the reverse?)"
+        return _("échec de la négociation TLS (une adresse https:// pour un serveur http://, ou l'inverse ?)")
     text = str(exc)
     for needle, reason in (
-        ("Connection refused", "connection refused"),
-        ("Name or service not known", "unknown host"),
-        ("Temporary failure in name resolution", "unknown host"),
-        ("No route to host", "no route to host"),
+        ("Connection refused", N_("connexion refusée")),
+        ("Name or service not known", N_("hôte inconnu")),
+        ("Temporary failure in name resolution", N_("hôte inconnu")),
+        ("No route to host", N_("aucune route vers l'hôte")),
     ):
         if needle in text:
-            return reason
+            return _(reason)
     return text[:200]
 
 
@@ -473,13 +480,15 @@ class ElasticsearchBackend(SearchBackend):
         _target: str | None = None,
     ) -> None:
         if prefix != prefix.lower() or not prefix or prefix.startswith(("-", "_", "+")):
-            raise ValueError(f"index prefix {prefix!r}: lowercase, not starting with -, _ or +")
+            raise ValueError(
+                _("préfixe d'index %(prefix)s : en minuscules, sans -, _ ni + au début", prefix=repr(prefix))
+            )
         if client is None:
             if not url:
-                raise BackendUnavailable("ELASTICSEARCH_URL is not set")
+                raise BackendUnavailable(_("ELASTICSEARCH_URL n'est pas défini"))
             client = make_client(url, api_key=api_key, username=username, password=password, ca_certs=ca_certs)
         self.client = client
-        self.url = url or "the configured cluster"
+        self.url = url or _("le cluster configuré")
         self.prefix = self.alias = prefix
         self.readonly = readonly
         self.shards, self.replicas = shards, replicas
@@ -500,17 +509,28 @@ class ElasticsearchBackend(SearchBackend):
         try:
             return method(**kwargs)
         except TransportError as exc:  # connection refused, timeouts, TLS
-            raise BackendUnavailable(f"Elasticsearch at {self.url} unreachable: {_transport_reason(exc)}") from exc
+            raise BackendUnavailable(
+                _("Elasticsearch injoignable à %(url)s : %(why)s", url=self.url, why=_transport_reason(exc))
+            ) from exc
         except ApiError as exc:
             status = getattr(exc, "status_code", None)
             if status in (401, 403):
                 raise BackendUnavailable(
-                    f"Elasticsearch at {self.url} refused the credentials ({status}): "
-                    "check ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD"
+                    _(
+                        "Elasticsearch à %(url)s a refusé les identifiants (%(status)s) : vérifiez "
+                        "ELASTICSEARCH_API_KEY, ou ELASTICSEARCH_USERNAME et ELASTICSEARCH_PASSWORD",
+                        url=self.url,
+                        status=status,
+                    )
                 ) from exc
             if status in RETRY_STATUSES:
                 raise BackendUnavailable(
-                    f"Elasticsearch at {self.url} is overloaded ({status}): {exc.message}"
+                    _(
+                        "Elasticsearch à %(url)s est surchargé (%(status)s) : %(why)s",
+                        url=self.url,
+                        status=status,
+                        why=exc.message,
+                    )
                 ) from exc
             raise
 
@@ -552,8 +572,13 @@ class ElasticsearchBackend(SearchBackend):
             )
         except ApiError as exc:  # a path in the URL, a proxy, or no Elasticsearch 7.8+ there
             raise BackendUnavailable(
-                f"{self.url} did not take the index template ({exc.status_code} {exc.error}): "
-                "is ELASTICSEARCH_URL the address of an Elasticsearch 8.x or 9.x cluster?"
+                _(
+                    "%(url)s n'a pas accepté le modèle d'index (%(status)s %(error)s) : ELASTICSEARCH_URL "
+                    "est-il l'adresse d'un cluster Elasticsearch 8.x ou 9.x ?",
+                    url=self.url,
+                    status=exc.status_code,
+                    error=exc.error,
+                )
             ) from exc
 
     def _exists(self) -> bool:
@@ -563,7 +588,7 @@ class ElasticsearchBackend(SearchBackend):
 
     def _writable(self) -> None:
         if self.readonly:
-            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+            raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.alias))
         self.ensure_index()
 
     def close(self) -> None:
@@ -642,10 +667,19 @@ class ElasticsearchBackend(SearchBackend):
             from elasticsearch import ApiError, TransportError
 
             if isinstance(exc, (TransportError, ApiError)):
-                raise BackendUnavailable(f"bulk indexing failed: {exc}") from exc
+                raise BackendUnavailable(_("l'indexation par lots a échoué : %(why)s", why=exc)) from exc
             raise
         if self.last_rejected:
-            log.warning("%s: %d document(s) rejected, first: %s", index, len(self.last_rejected), self.last_rejected[0])
+            log.warning(
+                "%s",
+                ngettext(
+                    "%(index)s : %(num)d document refusé, le premier : %(first)s",
+                    "%(index)s : %(num)d documents refusés, le premier : %(first)s",
+                    len(self.last_rejected),
+                    index=index,
+                    first=self.last_rejected[0],
+                ),
+            )
         if self._unrefreshed is None:
             self._call(self.client.indices.refresh, index=index)
         return written
@@ -691,7 +725,7 @@ class ElasticsearchBackend(SearchBackend):
 
     def start_rebuild(self) -> ElasticsearchBackend:
         if self.readonly:
-            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+            raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.alias))
         self._put_template()
         name = self.new_index_name()
         self._call(self.client.indices.create, index=name)

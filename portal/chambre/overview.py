@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Config
+from indexer import runlog
 from indexer.runlog import OK, RunRecord, SourceStatus, run_records, source_statuses
 from indexer.runs import run_info
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
@@ -23,16 +24,8 @@ from portal.chambre.quality import Quality, fields_present
 from portal.formatting import parse_time
 from portal.i18n import _
 
-OUTCOME_LABELS = {
-    "ok": "réussie",
-    "partial": "partielle",
-    "time_limit": "arrêtée à la limite de temps",
-    "running": "en cours",
-    "timed_out": "délai dépassé",
-    "killed": "interrompue",
-    "failed": "échouée",
-    "never": "jamais collectée",
-}
+# One wording for `emplettes status` and the dashboard.
+OUTCOME_LABELS = runlog.OUTCOME_LABELS
 # Problems first: the lower, the more urgent.
 OUTCOME_RANK = {"failed": 0, "killed": 1, "timed_out": 1, "never": 2, "partial": 3, "time_limit": 4, "running": 5}
 STALE_DAYS = 7  # a price not read again for this long is shown as a problem
@@ -54,8 +47,7 @@ ERROR_LABELS = {
 }
 
 
-def outcome_label(outcome: str) -> str:
-    return _(OUTCOME_LABELS.get(outcome, outcome))
+outcome_label = runlog.outcome_label
 
 
 def error_label(kind: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import tantivy
 from tantivy import Index
 
+from config.i18n import N_, _
 from indexer.analysis import FOLDED, FRENCH, register_analyzers
 from indexer.backends.base import FIELD_WEIGHTS, FILTERS, BackendUnavailable
 
@@ -63,8 +64,8 @@ KEY_BUCKET = "key_bucket"  # indexed: the products of the smallest keys, without
 PRICE_CELL = "price_cell"  # cells of 1, 10, 100 and 1,000 EUR (see cells.decimal_cells)
 SEEN_CELL = "seen_cell"  # cells of 1, 10, 100 and 1,000 days of first_seen since cells.SEEN_EPOCH
 
-REINDEX_HINT = (
-    "l'index de recherche de {path} a été construit par une autre version d'emplettes "
+REINDEX_HINT = N_(
+    "l'index de recherche de %(path)s a été construit par une autre version d'emplettes "
     "(schéma différent) : reconstruisez-le à partir des fichiers de collecte avec `emplettes reindex`"
 )
 
@@ -109,9 +110,9 @@ def open_index(path: Path) -> tuple[Index, tantivy.Schema]:
         index = Index(schema, path=str(path), reuse=True)
     except ValueError as exc:
         if "schema does not match" in str(exc):
-            raise BackendUnavailable(REINDEX_HINT.format(path=path)) from exc
-        raise BackendUnavailable(f"cannot open the index in {path}: {exc}") from exc
+            raise BackendUnavailable(_(REINDEX_HINT, path=path)) from exc
+        raise BackendUnavailable(_("impossible d'ouvrir l'index dans %(path)s : %(why)s", path=path, why=exc)) from exc
     except OSError as exc:
-        raise BackendUnavailable(f"cannot open the index in {path}: {exc}") from exc
+        raise BackendUnavailable(_("impossible d'ouvrir l'index dans %(path)s : %(why)s", path=path, why=exc)) from exc
     register_analyzers(index)
     return index, schema

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import tantivy
 
+from config.i18n import _
 from indexer.backends.base import BackendUnavailable, SearchBackend
 from indexer.backends.tantivy.cache import SearchCache
 from indexer.backends.tantivy.schema import open_index
@@ -127,7 +128,7 @@ class Storage(SearchBackend):
                 if time.monotonic() >= deadline:
                     handle.close()
                     raise BackendUnavailable(
-                        f"cannot write the index in {self.path}: another process is indexing"
+                        _("impossible d'écrire l'index dans %(path)s : un autre processus indexe", path=self.path)
                     ) from None
                 time.sleep(0.2)
         self._path_lock = handle
@@ -168,7 +169,7 @@ class Storage(SearchBackend):
 
     def _get_writer(self) -> tantivy.IndexWriter:
         if self.readonly:
-            raise PermissionError(f"{self.path}: this backend was opened read-only")
+            raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.path))
         if self._writer is None:
             self._take_path_lock()
             # A rebuild may have swapped the directory since this handle opened it: write
@@ -178,7 +179,9 @@ class Storage(SearchBackend):
                 self._writer = self._index.writer(self._writer_heap, self._writer_threads)
             except Exception as exc:  # LockBusy: another process is indexing
                 self._release_path_lock()
-                raise BackendUnavailable(f"cannot write the index in {self.path}: {exc}") from exc
+                raise BackendUnavailable(
+                    _("impossible d'écrire l'index dans %(path)s : %(why)s", path=self.path, why=exc)
+                ) from exc
         return self._writer
 
     def _commit(self) -> None:
@@ -187,7 +190,9 @@ class Storage(SearchBackend):
             self._writer.commit()
         except Exception as exc:
             self._writer.rollback()
-            raise BackendUnavailable(f"commit failed in {self.path}: {exc}") from exc
+            raise BackendUnavailable(
+                _("échec de l'écriture de l'index dans %(path)s : %(why)s", path=self.path, why=exc)
+            ) from exc
         self._index.reload()
 
     # ------------------------------------------------------------------ rebuild
