@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
+from indexer.load import index_outcome_label
 from indexer.runlog import scheduler_status
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.backend import get_backend as portal_backend
@@ -84,6 +85,7 @@ def dashboard_globals() -> dict[str, Any]:
         "confirm_form": ConfirmForm(),
         "outcome_label": overview.outcome_label,
         "error_label": overview.error_label,
+        "index_outcome_label": index_outcome_label,
         "registry_problems": dashboard().registry.read().problems if current_user() else [],
     }
 
