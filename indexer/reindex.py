@@ -221,10 +221,11 @@ def rebuild_lock(data_dir: Path, *, wait: bool) -> Iterator[bool]:
         yield True
 
 
-def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[Path]:
-    """Remove what a rebuild killed mid-way left beside the embedded index (its
-    ``index.rebuild-*`` directory and lock, an ``index.old-*`` directory), unless a rebuild
-    is running now. ``emplettes index`` and ``reindex`` call this first."""
+def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[Path | str]:
+    """Remove what a rebuild killed mid-way left, unless a rebuild is running now: beside
+    the embedded index its ``index.rebuild-*`` directory and lock and an ``index.old-*``
+    directory; on Elasticsearch the versions of ``ELASTICSEARCH_INDEX`` no alias points to.
+    ``emplettes index`` and ``reindex`` call this first."""
     if not locked:
         with rebuild_lock(config.data_dir, wait=False) as held:
             return clean_rebuild_leftovers(config, out=out, locked=True) if held else []
@@ -240,7 +241,36 @@ def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[P
         removed.append(path)
         if out is not None:
             print("  " + _("reste d'une reconstruction interrompue supprimé : %(path)s", path=path), file=out)
-    return removed
+    return [*removed, *_remove_orphan_versions(config, out=out)]
+
+
+def _remove_orphan_versions(config, *, out=None) -> list[str]:
+    """On Elasticsearch: the indices of this prefix a killed rebuild left outside the alias.
+    An unreachable cluster is not this function's to report: the command that follows says so."""
+    from indexer.backends.base import BackendUnavailable
+
+    if (config.search_backend or "tantivy").strip().lower() != "elasticsearch":
+        return []
+    from indexer.backends.elasticsearch_backend import ElasticsearchBackend
+    from indexer.search import open_backend
+
+    try:
+        backend = open_backend(config)
+    except BackendUnavailable:
+        return []
+    try:
+        orphans = backend.remove_orphan_versions() if isinstance(backend, ElasticsearchBackend) else []
+    except BackendUnavailable:
+        return []
+    finally:
+        backend.close()
+    for name in orphans:
+        if out is not None:
+            print(
+                "  " + _("index Elasticsearch d'une reconstruction interrompue supprimé : %(name)s", name=name),
+                file=out,
+            )
+    return orphans
 
 
 def reindex_job(config, *, out=None) -> ReindexReport:

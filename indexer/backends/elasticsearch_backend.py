@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -731,6 +732,34 @@ class ElasticsearchBackend(SearchBackend):
     def abort_rebuild(self, fresh: SearchBackend) -> None:
         assert isinstance(fresh, ElasticsearchBackend)
         self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
+
+    def remove_orphan_versions(self) -> list[str]:
+        """Delete the versions of this prefix the alias does not point to, and name them.
+
+        A rebuild fills its version apart from the alias and joins it only at the swap, so a
+        rebuild killed mid-way (``kill -9``, a machine restart) leaves a full-size index
+        nobody reads. Only the names :meth:`new_index_name` makes are candidates
+        (``<prefix>-v`` and its 20 digits): another project's indices never match, even one
+        whose prefix begins like this one. A running rebuild's version is one of these too:
+        call this only while holding the rebuild lock (:func:`indexer.reindex.rebuild_lock`).
+        """
+        from elasticsearch import NotFoundError
+
+        if self.readonly:
+            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+        ours = re.compile(rf"{re.escape(self.prefix)}-v[0-9]{{20}}")
+        try:
+            found = self._call(self.client.indices.get_alias, index=f"{self.prefix}-v*", expand_wildcards="all")
+        except NotFoundError:
+            return []
+        orphans = sorted(
+            name
+            for name, entry in found.items()
+            if ours.fullmatch(name) and self.alias not in (entry.get("aliases") or {})
+        )
+        for name in orphans:
+            self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
+        return orphans
 
     # ------------------------------------------------------------------ reading
 
