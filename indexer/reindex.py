@@ -32,6 +32,7 @@ from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
 from indexer.runs import RunInfo, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
+from indexer.unused_images import collect_unused_images
 
 
 @dataclass
@@ -276,14 +277,16 @@ def _remove_orphan_versions(config, *, out=None) -> list[str]:
 def reindex_job(config, *, out=None) -> ReindexReport:
     """``emplettes reindex``: open the configured backend (an embedded index too old to
     open is rebuilt all the same), rebuild, report. One rebuild at a time; what a killed
-    one left is removed first."""
+    one left is removed first, the images no run file uses any more after."""
     from indexer.backends.base import BackendUnavailable
 
     with rebuild_lock(config.data_dir, wait=False) as held:
         if not held:
             raise BackendUnavailable(_("une reconstruction de l'index est déjà en cours"))
         clean_rebuild_leftovers(config, out=out, locked=True)
-        return _reindex_job(config, out=out)
+        report = _reindex_job(config, out=out)
+    collect_unused_images(config, out=out, every=0)  # the run files just read are the truth
+    return report
 
 
 def _reindex_job(config, *, out=None) -> ReindexReport:
