@@ -247,21 +247,24 @@ def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[P
 
 def _remove_orphan_versions(config, *, out=None) -> list[str]:
     """On Elasticsearch: the indices of this prefix a killed rebuild left outside the alias.
-    An unreachable cluster is not this function's to report: the command that follows says so."""
+    A cluster unreachable or answering oddly is not this function's to report: the command
+    that follows opens it too, and says what is wrong in one line."""
     from indexer.backends.base import BackendUnavailable
 
     if (config.search_backend or "tantivy").strip().lower() != "elasticsearch":
         return []
+    from elasticsearch import ApiError
+
     from indexer.backends.elasticsearch_backend import ElasticsearchBackend
     from indexer.search import open_backend
 
     try:
         backend = open_backend(config)
-    except BackendUnavailable:
+    except (BackendUnavailable, ValueError):
         return []
     try:
         orphans = backend.remove_orphan_versions() if isinstance(backend, ElasticsearchBackend) else []
-    except BackendUnavailable:
+    except (BackendUnavailable, ApiError):
         return []
     finally:
         backend.close()
