@@ -19,8 +19,10 @@ Limits, each refusing the image and never the product:
 
 Re-crawls reuse what they stored: each source keeps a map of image URL -> key
 (``DATA_DIR/images/sources/<source>.json``); a URL fetched less than ``REUSE_DAYS`` ago
-whose files are still there is not requested again, and after that the HTTP cache asks
-the shop with a conditional request.
+whose files are still there is not requested again (its files are touched, so the
+collection of unused images, :mod:`indexer.unused_images`, sees them as fresh), and after
+that the HTTP cache asks the shop with a conditional request. Files that are gone
+(collected, or lost) are fetched again.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from crawler.netguard import RefusedAddress, check_url
-from indexer.images import IMAGE_SIZES, image_file, is_stored
+from indexer.images import IMAGE_SIZES, image_file, is_stored, source_map_file
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,18 @@ def store_image(root: Path, key: str, files: dict[str, bytes]) -> None:
         os.replace(tmp.name, target)
 
 
+def touch_image(root: Path, key: str) -> bool:
+    """Mark a stored image as used now, before this run's record names it: the collection of
+    unused images (:mod:`indexer.unused_images`) keeps files touched within its grace
+    period. Its files missing (collected), the caller fetches the image again."""
+    for size in IMAGE_SIZES:
+        try:
+            os.utime(image_file(root, key, size))
+        except (OSError, ValueError):
+            return False
+    return True
+
+
 class ProductImages:
     """Item pipeline: ``image_key`` on each product whose image could be stored."""
 
@@ -150,7 +164,7 @@ class ProductImages:
         source = getattr(self.crawler.spider, "source", None)
         if not self.enabled or source is None:
             return
-        self.map_file = self.root / "sources" / f"{source.id}.json"
+        self.map_file = source_map_file(self.root, source.id)
         try:
             loaded = json.loads(self.map_file.read_text(encoding="utf-8"))
             self.known = {url: list(entry) for url, entry in loaded.items() if isinstance(entry, list)}
@@ -185,7 +199,7 @@ class ProductImages:
         if (
             entry
             and time.time() - entry[1] < self.reuse_seconds
-            and (entry[0] is None or is_stored(self.root, entry[0]))
+            and (entry[0] is None or (touch_image(self.root, entry[0]) and is_stored(self.root, entry[0])))
         ):
             stats.inc_value("emplettes/images/reused")
             return entry[0]

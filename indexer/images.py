@@ -42,3 +42,13 @@ def image_file(root: Path, key: str, size: str) -> Path:
 def is_stored(root: Path, key: str) -> bool:
     """Every size of ``key`` is on disk."""
     return is_image_key(key) and all(image_file(root, key, size).is_file() for size in IMAGE_SIZES)
+
+
+def source_maps_dir(root: Path) -> Path:
+    """Where each source's map of image URL -> ``[key or None, fetched at]`` lives: the
+    crawler's memory for re-crawls, which the collection of unused images also edits."""
+    return root / "sources"
+
+
+def source_map_file(root: Path, source_id: str) -> Path:
+    return source_maps_dir(root) / f"{source_id}.json"

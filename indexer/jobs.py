@@ -13,6 +13,7 @@ from indexer.reindex import clean_rebuild_leftovers
 from indexer.runs import reap_dead_runs
 from indexer.search import open_backend
 from indexer.state import IndexState
+from indexer.unused_images import collect_unused_images
 
 
 def index_runs(config: Config, run_files: list[Path] | None = None, *, out: TextIO | None = None) -> list[LoadReport]:
@@ -86,4 +87,5 @@ def index_runs(config: Config, run_files: list[Path] | None = None, *, out: Text
             total = ngettext("%(num)d produit", "%(num)d produits", sum(r.products for r in reports))
             runs = ngettext("%(num)d collecte indexée", "%(num)d collectes indexées", len(reports))
             print(f"  {runs}, {total}", file=out, flush=True)
+    collect_unused_images(config, out=out)  # at most every few hours: it reads every kept run file
     return reports

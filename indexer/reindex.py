@@ -32,6 +32,7 @@ from indexer.backends.base import SearchBackend
 from indexer.load import LoadReport, load_run, read_valid_run, record_load
 from indexer.runs import RunInfo, list_runs, run_completed_well, run_id_in_future
 from indexer.state import IndexState
+from indexer.unused_images import collect_unused_images
 
 
 @dataclass
@@ -231,10 +232,11 @@ def rebuild_lock(data_dir: Path, *, wait: bool) -> Iterator[bool]:
         yield True
 
 
-def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[Path]:
-    """Remove what a rebuild killed mid-way left beside the embedded index (its
-    ``index.rebuild-*`` directory and lock, an ``index.old-*`` directory), unless a rebuild
-    is running now. ``emplettes index`` and ``reindex`` call this first."""
+def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[Path | str]:
+    """Remove what a rebuild killed mid-way left, unless a rebuild is running now: beside
+    the embedded index its ``index.rebuild-*`` directory and lock and an ``index.old-*``
+    directory; on Elasticsearch the versions of ``ELASTICSEARCH_INDEX`` no alias points to.
+    ``emplettes index`` and ``reindex`` call this first."""
     if not locked:
         with rebuild_lock(config.data_dir, wait=False) as held:
             return clean_rebuild_leftovers(config, out=out, locked=True) if held else []
@@ -250,20 +252,54 @@ def clean_rebuild_leftovers(config, *, out=None, locked: bool = False) -> list[P
         removed.append(path)
         if out is not None:
             print("  " + _("reste d'une reconstruction interrompue supprimé : %(path)s", path=path), file=out)
-    return removed
+    return [*removed, *_remove_orphan_versions(config, out=out)]
+
+
+def _remove_orphan_versions(config, *, out=None) -> list[str]:
+    """On Elasticsearch: the indices of this prefix a killed rebuild left outside the alias.
+    A cluster unreachable or answering oddly is not this function's to report: the command
+    that follows opens it too, and says what is wrong in one line."""
+    from indexer.backends.base import BackendUnavailable
+
+    if (config.search_backend or "tantivy").strip().lower() != "elasticsearch":
+        return []
+    from elasticsearch import ApiError
+
+    from indexer.backends.elasticsearch_backend import ElasticsearchBackend
+    from indexer.search import open_backend
+
+    try:
+        backend = open_backend(config)
+    except (BackendUnavailable, ValueError):
+        return []
+    try:
+        orphans = backend.remove_orphan_versions() if isinstance(backend, ElasticsearchBackend) else []
+    except (BackendUnavailable, ApiError):
+        return []
+    finally:
+        backend.close()
+    for name in orphans:
+        if out is not None:
+            print(
+                "  " + _("index Elasticsearch d'une reconstruction interrompue supprimé : %(name)s", name=name),
+                file=out,
+            )
+    return orphans
 
 
 def reindex_job(config, *, out=None) -> ReindexReport:
     """``emplettes reindex``: open the configured backend (an embedded index too old to
     open is rebuilt all the same), rebuild, report. One rebuild at a time; what a killed
-    one left is removed first."""
+    one left is removed first, the images no run file uses any more after."""
     from indexer.backends.base import BackendUnavailable
 
     with rebuild_lock(config.data_dir, wait=False) as held:
         if not held:
             raise BackendUnavailable(_("une reconstruction de l'index est déjà en cours"))
         clean_rebuild_leftovers(config, out=out, locked=True)
-        return _reindex_job(config, out=out)
+        report = _reindex_job(config, out=out)
+    collect_unused_images(config, out=out, every=0)  # the run files just read are the truth
+    return report
 
 
 def _reindex_job(config, *, out=None) -> ReindexReport:

@@ -12,6 +12,8 @@ live cluster agrees is what the contract suite checks with ``ELASTICSEARCH_URL``
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -24,6 +26,7 @@ from indexer.analysis import plan_words
 from indexer.backends.base import Near, SearchQuery
 from indexer.backends.common import browse_rank, record_key
 from indexer.backends.elasticsearch_backend import (
+    REBUILT_BY,
     ElasticsearchBackend,
     analysis_settings,
     document,
@@ -505,7 +508,9 @@ def test_rebuild_fills_a_new_version_then_moves_the_alias_atomically(server):
     fresh = backend.start_rebuild()
     new = fresh._write_index
     assert new.startswith("emplettes-v") and new != "emplettes-v20261101080000000000"
-    assert server.find("PUT", f"/{new}")[0]["body"] is None  # settings come from the template
+    # Settings and mappings come from the template; the body only says who fills it.
+    builder = {"host": socket.gethostname(), "pid": os.getpid()}
+    assert server.find("PUT", f"/{new}")[0]["body"] == {"mappings": {"_meta": {REBUILT_BY: builder}}}
     fresh.upsert([product(1)])
     bulk = (server.find("PUT", "/_bulk") + server.find("POST", "/_bulk"))[0]["body"]
     assert bulk[0] == {"index": {"_index": new, "_id": "shop-p1"}}  # not through the alias

@@ -40,6 +40,10 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
+import re
+import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -104,6 +108,8 @@ FACET_FIELDS: dict[str, str] = {
 ENGINE_FIELDS = ("key", "tie", "location", "name_head", "browse")
 ELISION_ARTICLES = ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu", "lorsqu", "puisqu"]
 RETRY_STATUSES = (429, 502, 503, 504)
+REBUILT_BY = "emplettes_rebuild"  # in a rebuild's mappings' _meta: {"host", "pid"} of the process filling it
+ORPHAN_GRACE_SECONDS = 86_400  # a version outside the alias built elsewhere: abandoned after a day
 MAX_FACET_VALUES = 50
 
 
@@ -728,7 +734,9 @@ class ElasticsearchBackend(SearchBackend):
             raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.alias))
         self._put_template()
         name = self.new_index_name()
-        self._call(self.client.indices.create, index=name)
+        # Who builds it: a version outside the alias is abandoned once this process is gone.
+        builder = {"host": socket.gethostname(), "pid": os.getpid()}
+        self._call(self.client.indices.create, index=name, mappings={"_meta": {REBUILT_BY: builder}})
         return ElasticsearchBackend(
             self.url,
             client=self.client,
@@ -765,6 +773,53 @@ class ElasticsearchBackend(SearchBackend):
     def abort_rebuild(self, fresh: SearchBackend) -> None:
         assert isinstance(fresh, ElasticsearchBackend)
         self._call(self.client.indices.delete, index=fresh._write_index, ignore_unavailable=True)
+
+    def remove_orphan_versions(self, *, grace: float = ORPHAN_GRACE_SECONDS) -> list[str]:
+        """Delete the versions of this prefix a killed rebuild left outside the alias; their names.
+
+        A rebuild fills its version apart from the alias and joins it only at the swap, so a
+        rebuild killed mid-way (``kill -9``, a machine restart) leaves a full-size index
+        nobody reads. Only the names :meth:`new_index_name` makes are candidates
+        (``<prefix>-v`` and its 20 digits): another project's indices never match, even one
+        whose prefix begins like this one. A version outside the alias may also be a rebuild
+        running now, here or on another machine indexing into the same cluster: one whose
+        builder (``_meta``, written by :meth:`start_rebuild`) ran on this machine and is
+        gone is deleted at once; any other only once older than ``grace``.
+        """
+        from elasticsearch import NotFoundError
+
+        from indexer.runs import _pid_alive
+
+        if self.readonly:
+            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+        ours = re.compile(rf"{re.escape(self.prefix)}-v[0-9]{{20}}")
+        try:
+            found = self._call(self.client.indices.get_alias, index=f"{self.prefix}-v*", expand_wildcards="all")
+        except NotFoundError:
+            return []
+        outside = [
+            n for n, entry in found.items() if ours.fullmatch(n) and self.alias not in (entry.get("aliases") or {})
+        ]
+        if not outside:
+            return []
+        found_mappings = self._call(self.client.indices.get_mapping, index=outside, ignore_unavailable=True)
+        created = self._call(
+            self.client.indices.get_settings, index=outside, name="index.creation_date", ignore_unavailable=True
+        )
+        here, now = socket.gethostname(), time.time()
+        orphans = []
+        for name in sorted(outside):
+            builder = ((found_mappings.get(name) or {}).get("mappings", {}).get("_meta") or {}).get(REBUILT_BY) or {}
+            pid = builder.get("pid")
+            if builder.get("host") == here and isinstance(pid, int):
+                abandoned = not _pid_alive(pid)
+            else:
+                settings = (created.get(name) or {}).get("settings", {}).get("index", {})
+                abandoned = now - int(settings.get("creation_date", now * 1000)) / 1000 > grace
+            if abandoned:
+                self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
+                orphans.append(name)
+        return orphans
 
     # ------------------------------------------------------------------ reading
 
