@@ -593,9 +593,12 @@ class ElasticsearchBackend(SearchBackend):
         return bool(self._call(self.client.indices.exists_alias, name=self.alias))
 
     def _writable(self) -> None:
+        self._refuse_if_readonly()
+        self.ensure_index()
+
+    def _refuse_if_readonly(self) -> None:
         if self.readonly:
             raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.alias))
-        self.ensure_index()
 
     def close(self) -> None:
         if self._target is None:
@@ -730,8 +733,7 @@ class ElasticsearchBackend(SearchBackend):
     # ------------------------------------------------------------------ rebuild
 
     def start_rebuild(self) -> ElasticsearchBackend:
-        if self.readonly:
-            raise PermissionError(_("%(index)s : index ouvert en lecture seule", index=self.alias))
+        self._refuse_if_readonly()
         self._put_template()
         name = self.new_index_name()
         # Who builds it: a version outside the alias is abandoned once this process is gone.
@@ -790,8 +792,7 @@ class ElasticsearchBackend(SearchBackend):
 
         from indexer.runs import _pid_alive
 
-        if self.readonly:
-            raise PermissionError(f"{self.alias}: this backend was opened read-only")
+        self._refuse_if_readonly()
         ours = re.compile(rf"{re.escape(self.prefix)}-v[0-9]{{20}}")
         try:
             found = self._call(self.client.indices.get_alias, index=f"{self.prefix}-v*", expand_wildcards="all")
