@@ -679,6 +679,10 @@ def cmd_status(args, config: Config) -> int:
             print(json.dumps(status.to_json(), ensure_ascii=False))
     else:
         print(status_table(statuses))
+        for status in statuses:  # a registered or detected kind passed over: the chamber should know why
+            if status.last_run is not None and status.last_run.fallbacks:
+                why = "; ".join(status.last_run.fallbacks)
+                print(_("%(id)s : lue par le balisage des pages (%(why)s)", id=status.source_id, why=why))
         print(scheduler_line(scheduler_status(config.data_dir)))
     return OK
 
