@@ -124,7 +124,7 @@ def last_run(data_dir: Path) -> tuple[dict, list[dict]]:
     return manifest, [json.loads(line) for line in run_file.read_text(encoding="utf-8").splitlines()]
 
 
-def indexed_products(data_dir: Path) -> set[str]:
+def indexed_names(data_dir: Path) -> set[str]:
     with TantivyBackend(data_dir / "index", readonly=True) as backend:
         return {hit["name"] for hit in backend.search(SearchQuery(per_page=100)).hits}
 
@@ -183,7 +183,7 @@ def test_a_failed_endpoint_whose_markup_fallback_finds_nothing_keeps_the_older_r
     manifest, _ = crawl(env)
     assert manifest["kind"] == "shopify" and manifest["products"] == 3
     assert emplettes(env, "index").returncode == 0
-    before = indexed_products(data_dir)
+    before = indexed_names(data_dir)
     assert len(before) == 3
     shop.endpoint(500, "erreur")
     shop.markup(0)  # a redesign: the pages declare no product either
@@ -193,4 +193,35 @@ def test_a_failed_endpoint_whose_markup_fallback_finds_nothing_keeps_the_older_r
     assert manifest["finish_reason"] == "finished"
     indexed = emplettes(env, "index")
     assert indexed.returncode == 0, indexed.stderr
-    assert indexed_products(data_dir) == before  # nothing swept
+    assert indexed_names(data_dir) == before  # nothing swept
+
+
+def test_a_registered_woocommerce_whose_store_api_fails_says_so_and_keeps_its_records(tmp_path):
+    from samples.platforms import PlatformShop, PlatformSites
+
+    shop = PlatformShop("woocommerce", n=5, id="cave")
+    with PlatformSites([shop]) as sites:
+        registry = tmp_path / "sources.yaml"
+        registry.write_text(
+            f"sources:\n  - id: cave\n    name: Cave\n    url: {sites.base_urls['cave']}\n    kind: woocommerce\n"
+            '    town: Chinon\n    postcode: "37500"\n    allow_private: true\n',
+            encoding="utf-8",
+        )
+        env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
+        env["SEARCH_BACKEND"] = "tantivy"
+        assert emplettes(env, "crawl").returncode == 0
+        assert emplettes(env, "index").returncode == 0
+        before = indexed_names(tmp_path / "data")
+        assert len(before) == 5
+        # The Store API answers 500 to the next check; the sample's pages declare no product.
+        shop.faults["/wp-json/wc/store/v1/products"] = [500]
+        assert emplettes(env, "crawl").returncode == 0
+    run_file = sorted((tmp_path / "data" / "runs" / "cave").glob("*.jsonl"))[-1]
+    manifest = json.loads(run_file.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["kind"] == "website" and manifest["products"] == 0
+    assert manifest["detection"]["fallbacks"] == ["woocommerce : l'API Store a répondu HTTP 500"]
+    assert "cave : lue par le balisage des pages (woocommerce : l'API Store a répondu HTTP 500)" in (
+        emplettes(env, "status").stdout
+    )
+    assert emplettes(env, "index").returncode == 0
+    assert indexed_names(tmp_path / "data") == before  # nothing swept
