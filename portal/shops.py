@@ -185,7 +185,15 @@ def load_offline_map(setting: str) -> OfflineMap | None:
     try:
         body = path.read_bytes()
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
+        why = (
+            _("fichier introuvable")
+            if isinstance(exc, FileNotFoundError)
+            else _("c'est un dossier")
+            if isinstance(exc, IsADirectoryError)
+            else _("lecture refusée")
+            if isinstance(exc, PermissionError)
+            else exc.strerror or type(exc).__name__
+        )
         raise ConfigError(
             _("OFFLINE_MAP_FILE=%(value)r : fichier illisible (%(why)s) ; %(hint)s", value=value, why=why, hint=build)
         ) from None

@@ -101,7 +101,7 @@ def emplettes_serve(tmp_path: Path, offline_map_file: str) -> subprocess.Complet
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "fichier illisible"),
+        (None, "fichier illisible (fichier introuvable)"),
         ("", "JSON invalide"),
         ('{"type": "FeatureCollection", "features": []}', "« scale » manque"),
         ('{"scale": 1000, "departements": [{"code": "37", "p": [[["a"]]]}], "communes": []}', "n°1"),
@@ -125,4 +125,4 @@ def test_serve_stops_with_a_french_line_when_the_contours_file_is_missing_or_wro
 def test_a_directory_given_as_contours_file_is_the_same_clear_error(tmp_path):
     done = emplettes_serve(tmp_path, str(tmp_path))
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "fichier illisible" in done.stderr
+    assert "fichier illisible (c'est un dossier)" in done.stderr
