@@ -75,6 +75,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "",
         "map tile URL template, e.g. https://tile.example/{z}/{x}/{y}.png (empty: the bundled map of the region)",
     ),
+    "OFFLINE_MAP_FILE": (
+        "",
+        (
+            "contours drawn under the shops without MAP_TILE_URL: a file built by `python -m portal.mapdata "
+            "--region ...` (empty: the bundled Centre-Val de Loire; 'off': markers on a plain background)"
+        ),
+    ),
     "MAP_ATTRIBUTION": ("", "credit shown under maps, as plain text (e.g. '© les contributeurs OpenStreetMap')"),
     "CLICK_COUNT_LIMIT": (
         "20/hour",
@@ -179,6 +186,7 @@ class Config:
     click_count_limit: str = field(default_factory=lambda: _env("CLICK_COUNT_LIMIT"))
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL"))
     map_tile_url: str = field(default_factory=lambda: _env("MAP_TILE_URL"))
+    offline_map_file: str = field(default_factory=lambda: _env("OFFLINE_MAP_FILE"))
     map_attribution: str = field(default_factory=lambda: _env("MAP_ATTRIBUTION"))
     trusted_proxies: str = field(default_factory=lambda: _env("TRUSTED_PROXIES"))
     hsts_max_age: int = field(default_factory=lambda: _number("HSTS_MAX_AGE", int, 0))

@@ -282,9 +282,42 @@ def detect(url: str, fetch: Fetch) -> Detection:
     return Detection("website", platform=platform, evidence=evidence, fallbacks=fallbacks, requests=calls)
 
 
-def _probe_shopify(url: str, home: bytes, fetch: Fetch) -> tuple[Detection | None, str]:
+# Registered kinds whose endpoint a crawl checks first, with one small request (one product):
+# one that fails or holds no product gives way to the pages' markup for that run (see
+# :func:`check_registered`). Not a registered feed: checking it would download it twice, and
+# FeedSpider already passes from a failed feed to the next one the page advertises.
+ENDPOINT_KINDS = ("shopify", "woocommerce")
+
+
+def check_registered(url: str, kind: str, fetch: Fetch) -> Detection:
+    """The registry names ``kind``: its endpoint is probed as :func:`detect` probes it (the
+    same probes, the same reasons). It holds products: ``kind``. It fails, is unreadable or
+    lists nothing: ``website`` for this run, its ``fallbacks`` saying why; the registry is
+    not rewritten (the chamber asked for that reader, and the endpoint may come back)."""
+    calls = 0
+
+    def counted(address: str):
+        nonlocal calls
+        calls += 1
+        return fetch(address)
+
+    status, headers, home = _safe(counted, url)
+    home = home if status == 200 else b""
+    if kind == "shopify":
+        found, why = _probe_shopify(url, home, counted, limit=1)
+    else:
+        found, why = _probe_woocommerce(url, woocommerce.rest_root(home, headers, url) if home else None, counted)
+    if found is not None:
+        found.requests = calls
+        return found
+    fallback = Detection("website", fallbacks=[why], requests=calls)
+    fallback.via = _("balisage des pages, au lieu de %(kind)s inscrit au registre", kind=kind)
+    return fallback
+
+
+def _probe_shopify(url: str, home: bytes, fetch: Fetch, limit: int = shopify.PAGE_SIZE) -> tuple[Detection | None, str]:
     root = shopify.shop_root(url, home)
-    status, _headers, body = _safe(fetch, shopify.first_request(root))
+    status, _headers, body = _safe(fetch, shopify.products_url(root, 1, limit))
     if status != 200:
         return None, _("shopify : products.json a répondu HTTP %(status)s", status=status)
     try:
@@ -293,9 +326,7 @@ def _probe_shopify(url: str, home: bytes, fetch: Fetch) -> tuple[Detection | Non
         return None, _("shopify : products.json est illisible")
     if not page.products:
         return None, _("shopify : products.json ne liste aucun produit")
-    found = Detection(
-        "shopify", via="products.json", products=len(page.products), more=len(page.products) >= shopify.PAGE_SIZE
-    )
+    found = Detection("shopify", via="products.json", products=len(page.products), more=len(page.products) >= limit)
     found.root = root
     return found, ""
 
@@ -366,6 +397,24 @@ def remember(data_dir: Path, source_id: str, url: str, found: Detection) -> None
         path.write_text(json.dumps({"url": url, "at": time.time(), **found.as_dict()}, ensure_ascii=False))
     except OSError:
         pass
+
+
+def remember_fallback(data_dir: Path, source_id: str, url: str, registered: str, found: Detection) -> None:
+    """This run reads a registered ``kind`` as ``website`` (:func:`check_registered`): kept
+    beside the detections, marked ``registered``, for the run's manifest to repeat."""
+    path = _cache_path(data_dir, source_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"url": url, "at": time.time(), "registered": registered, **found.as_dict()}
+        path.write_text(json.dumps(data, ensure_ascii=False))
+    except OSError:
+        pass
+
+
+def registered_fallback(data_dir: Path, source_id: str, url: str, registered: str) -> dict | None:
+    """The fallback :func:`remember_fallback` kept for this source's registered kind, if any."""
+    known = remembered(data_dir, source_id, url)
+    return known if known is not None and known.get("registered") == registered else None
 
 
 def forget(data_dir: Path, source_id: str) -> None:

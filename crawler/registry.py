@@ -104,14 +104,85 @@ def _check_selector(value: str) -> str:
     return value
 
 
-class PlatformShop(BaseModel):
+class Place(BaseModel):
+    """Where a shop is: its postcode has five digits, lies in the region's départements
+    (``defaults.departments``, given as validation context) and belongs to its town, all
+    checked against the bundled communes (indexer.communes); ``geo`` is the town's centre
+    when none is given. One rule for a registry entry and for each shop of a chamber
+    platform: subclasses declare ``postcode`` before ``town`` (the town is checked against
+    it), plus ``geo``."""
+
+    _geo_is_town_centre: bool = PrivateAttr(default=False)
+
+    @field_validator("postcode", mode="before", check_fields=False)
+    @classmethod
+    def _postcode_from_number(cls, value: Any) -> Any:
+        # Unquoted `postcode: 41000` arrives as an int. `3760` is not padded into `03760`
+        # (a postcode of the Allier): a missing digit is a typo to show, not to guess.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 10000 <= value <= 99999:
+                raise ValueError(
+                    _(
+                        "un code postal a cinq chiffres, %(value)s n'en a que %(digits)s ; s'il commence "
+                        'par 0, écrivez-le entre guillemets ("03760")',
+                        value=value,
+                        digits=len(str(abs(value))),
+                    )
+                )
+            return str(value)
+        return value
+
+    @field_validator("postcode", check_fields=False)
+    @classmethod
+    def _postcode_exists(cls, postcode: str | None, info: ValidationInfo) -> str | None:
+        problem = None if postcode is None else postcode_problem(postcode, (info.context or {}).get("departments"))
+        if problem:
+            raise ValueError(problem)
+        return postcode
+
+    @field_validator("town", check_fields=False)
+    @classmethod
+    def _town_has_postcode(cls, town: str | None, info: ValidationInfo) -> str | None:
+        postcode = info.data.get("postcode")  # absent when the postcode itself was refused
+        problem = town_problem(town, postcode) if postcode and town else None
+        if problem:
+            raise ValueError(problem)
+        return town
+
+    @model_validator(mode="after")
+    def _geo_from_town(self) -> Any:
+        if self.geo is None and self.town and self.postcode and (centre := centre_of(self.town, self.postcode)):
+            self.geo = Geo(lat=centre[0], lon=centre[1])
+            self._geo_is_town_centre = True
+        return self
+
+    @property
+    def geo_is_town_centre(self) -> bool:
+        """``geo`` is the centre of the town (bundled communes), not a point the chamber gave:
+        a shop's own markup, when it declares one, is more precise."""
+        return self._geo_is_town_centre
+
+
+class PlatformShop(Place):
     """Where one shop of a chamber platform is, when the platform's pages do not say."""
 
     model_config = ConfigDict(extra="forbid")
-    town: str | None = None
     postcode: str | None = Field(default=None, pattern=r"^\d{5}$")
+    town: str | None = None
     address: str | None = None
     geo: Geo | None = None
+
+    @model_validator(mode="after")
+    def _town_with_postcode(self) -> PlatformShop:
+        # Half a place would borrow the other half from the platform's own entry, unchecked.
+        if (self.town is None) != (self.postcode is None):
+            raise ValueError(
+                _(
+                    "une boutique de la plateforme ailleurs que la plateforme donne sa commune et son code "
+                    'postal ensemble (town: Vineuil, postcode: "41350")'
+                )
+            )
+        return self
 
 
 class PlatformConfig(BaseModel):
@@ -137,7 +208,7 @@ class PlatformConfig(BaseModel):
         return {key: _check_selector(selector) for key, selector in value.items()}
 
 
-class Source(BaseModel):
+class Source(Place):
     """One shop source (or one chamber platform holding many shops)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -167,7 +238,6 @@ class Source(BaseModel):
     platform: PlatformConfig | None = Field(
         default=None, description="kind: platform: how to read the chamber's platform"
     )
-    _geo_is_town_centre: bool = PrivateAttr(default=False)
 
     @model_validator(mode="after")
     def _platform_block(self) -> Source:
@@ -183,54 +253,6 @@ class Source(BaseModel):
         if self.platform is not None:
             self.kind = "platform"
         return self
-
-    @field_validator("postcode", mode="before")
-    @classmethod
-    def _postcode_from_number(cls, value: Any) -> Any:
-        # Unquoted `postcode: 41000` arrives as an int. `3760` is not padded into `03760`
-        # (a postcode of the Allier): a missing digit is a typo to show, not to guess.
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not 10000 <= value <= 99999:
-                raise ValueError(
-                    _(
-                        "un code postal a cinq chiffres, %(value)s n'en a que %(digits)s ; s'il commence "
-                        'par 0, écrivez-le entre guillemets ("03760")',
-                        value=value,
-                        digits=len(str(abs(value))),
-                    )
-                )
-            return str(value)
-        return value
-
-    @field_validator("postcode")
-    @classmethod
-    def _postcode_exists(cls, postcode: str, info: ValidationInfo) -> str:
-        problem = postcode_problem(postcode, (info.context or {}).get("departments"))
-        if problem:
-            raise ValueError(problem)
-        return postcode
-
-    @field_validator("town")
-    @classmethod
-    def _town_has_postcode(cls, town: str, info: ValidationInfo) -> str:
-        postcode = info.data.get("postcode")  # absent when the postcode itself was refused
-        problem = town_problem(town, postcode) if postcode else None
-        if problem:
-            raise ValueError(problem)
-        return town
-
-    @model_validator(mode="after")
-    def _geo_from_town(self) -> Source:
-        if self.geo is None and (centre := centre_of(self.town, self.postcode)):
-            self.geo = Geo(lat=centre[0], lon=centre[1])
-            self._geo_is_town_centre = True
-        return self
-
-    @property
-    def geo_is_town_centre(self) -> bool:
-        """``geo`` is the centre of the town (bundled communes), not a point the chamber gave:
-        a shop's own markup, when it declares one, is more precise."""
-        return self._geo_is_town_centre
 
     @field_validator("url", "sitemap", "feed")
     @classmethod

@@ -211,13 +211,15 @@ def detect_kinds(sources: list[Source]) -> dict[str, str]:
     never adds to another's."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from crawler.spiders import detected_kind
+    from crawler.detect import ENDPOINT_KINDS
+    from crawler.spiders import kind_for_run
 
-    unknown = [source for source in sources if not source.kind]
+    # Registered endpoint kinds are checked too: one that fails gives way to the markup.
+    unknown = [source for source in sources if not source.kind or source.kind in ENDPOINT_KINDS]
     if not unknown:
         return {}
     with ThreadPoolExecutor(max_workers=min(8, len(unknown))) as pool:
-        return dict(zip((s.id for s in unknown), pool.map(detected_kind, unknown), strict=True))
+        return dict(zip((s.id for s in unknown), pool.map(kind_for_run, unknown), strict=True))
 
 
 def source_lock(config: Config, source_id: str):

@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_("interrompu"), file=sys.stderr)
         return 130
+    except ConfigError as exc:  # a setting found wrong when a command uses it (OFFLINE_MAP_FILE's file)
+        print(f"emplettes : {exc}", file=sys.stderr)
+        return USAGE
     except BrokenPipeError:  # `emplettes status | head`: the reader has gone, nothing to say
         _silence_stdout()
         return OK
@@ -685,6 +688,10 @@ def cmd_status(args, config: Config) -> int:
             print(json.dumps(status.to_json(), ensure_ascii=False))
     else:
         print(status_table(statuses))
+        for status in statuses:  # a registered or detected kind passed over: the chamber should know why
+            if status.last_run is not None and status.last_run.fallbacks:
+                why = "; ".join(status.last_run.fallbacks)
+                print(_("%(id)s : lue par le balisage des pages (%(why)s)", id=status.source_id, why=why))
         print(scheduler_line(scheduler_status(config.data_dir)))
     return OK
 
@@ -711,6 +718,7 @@ def cmd_reindex(args, config: Config) -> int:
 def cmd_serve(args, config: Config) -> int:
     from portal import create_app
     from portal.server import serve, serve_workers, settled
+    from portal.shops import load_offline_map
 
     host = args.host or config.host
     port = args.port if args.port is not None else config.port
@@ -720,6 +728,7 @@ def cmd_serve(args, config: Config) -> int:
     if not 0 <= port <= 65535:  # PORT from the environment
         print(_("serve : PORT=%(port)s n'est pas un port (0 à 65535)", port=port), file=sys.stderr)
         return USAGE
+    load_offline_map(config.offline_map_file)  # a wrong file stops here, before any worker starts
     if args.workers > 1:
         threads = args.threads or 1
         kind = _("gunicorn, %(workers)s processus", workers=args.workers) + (

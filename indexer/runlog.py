@@ -72,6 +72,7 @@ class RunRecord:
     index_outcome: str | None = None  # complete / partial / unfinished / empty (indexer.load)
     indexed_at: str | None = None
     path: str = ""
+    fallbacks: list[str] = field(default_factory=list)  # kinds this run passed over, and why (its detection)
 
     @property
     def duration(self) -> float | None:
@@ -131,7 +132,14 @@ def _record(info: RunInfo, indexed: dict[tuple[str, str], Any], max_error_ratio:
         index_outcome=row.outcome if row else None,
         indexed_at=row.indexed_at if row else None,
         path=str(info.path),
+        fallbacks=_fallbacks(manifest),
     )
+
+
+def _fallbacks(manifest: dict) -> list[str]:
+    detection = manifest.get("detection")
+    found = detection.get("fallbacks") if isinstance(detection, dict) else None
+    return [str(why) for why in found] if isinstance(found, list) else []
 
 
 def run_records(

@@ -21,6 +21,8 @@ import json
 import math
 from pathlib import Path
 
+from config.i18n import _
+
 Point = tuple[float, float]
 
 SOURCE = "gregoiredavid/france-geojson"
@@ -164,6 +166,31 @@ def build(source_dir: Path, region: str, tolerance: float = 0.003) -> dict:
         data = json.loads((folder / f"{layer}-{region}.geojson").read_text(encoding="utf-8"))
         layers[layer] = encode(simplify_features(data["features"], tolerance))
     return {"region": region, "source": SOURCE, "licence": LICENCE, "scale": SCALE, **layers}
+
+
+def contours_problem(data: object) -> str | None:
+    """Why ``data`` is not a contours file :func:`build` writes (the shape ``map.js`` draws),
+    or None. Checked when the portal starts, so a wrong file is a clear error, not a blank map."""
+    if not isinstance(data, dict):
+        return _("ce n'est pas un objet JSON")
+    scale = data.get("scale")
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
+        return _("« scale » manque ou n'est pas un nombre positif")
+    for layer in ("departements", "communes"):
+        shapes = data.get(layer)
+        if not isinstance(shapes, list):
+            return _("la liste « %(layer)s » manque", layer=layer)
+        for number, shape in enumerate(shapes, 1):
+            polygons = shape.get("p") if isinstance(shape, dict) else None
+            if not isinstance(polygons, list) or not all(
+                isinstance(polygon, list)
+                and all(isinstance(ring, list) and all(type(n) is int for n in ring) for ring in polygon)
+                for polygon in polygons
+            ):
+                return _("« %(layer)s » n°%(number)s n'a pas de contours « p » valides", layer=layer, number=number)
+    if not data["departements"] and not data["communes"]:
+        return _("aucun contour (ni département ni commune)")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

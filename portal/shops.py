@@ -11,16 +11,21 @@ page.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from config import ConfigError
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
-from portal.assets import asset_url
+from portal.assets import IMMUTABLE, SHORT_MAX_AGE, asset_url, content_hash
+from portal.backend import EXTENSION as BACKEND_STATE
 from portal.backend import get_backend, get_config
 from portal.compression import accepts_gzip, compress
 from portal.discovery import absolute_url, public_base
@@ -28,6 +33,7 @@ from portal.formatting import safe_url, service_label, shorten, tel_href
 from portal.generations import all_shops, per_generation
 from portal.hours import now_in_paris, opening_status, parse_opening_hours, weekly_table
 from portal.i18n import _
+from portal.mapdata import contours_problem
 from portal.presenters import search_view
 from portal.query import MAX_TEXT, query_from_args
 from portal.search import run_search
@@ -143,20 +149,103 @@ def shop_json(record: dict[str, Any], *, products: int | None = None, now: datet
     }
 
 
-OFFLINE_MAP = "geo/centre-val-de-loire.json"  # the region's contours, see static/geo/LICENCE.md
+BUNDLED_MAP = "geo/centre-val-de-loire.json"  # the region's contours, see static/geo/LICENCE.md
+OFFLINE_MAP = "emplettes.offline_map"
+
+
+@dataclass(frozen=True)
+class OfflineMap:
+    """The contours file drawn under the markers without tiles: the bundled one (served as a
+    static asset) or a region's own, read once at start-up and served by :func:`contours`."""
+
+    body: bytes
+    digest: str
+    bundled: bool
+
+    @property
+    def url(self) -> str:
+        if self.bundled:
+            return asset_url(BUNDLED_MAP)
+        return url_for("shops.contours", digest=self.digest)
+
+
+def load_offline_map(setting: str) -> OfflineMap | None:
+    """``OFFLINE_MAP_FILE``: empty for the bundled Centre-Val de Loire, a file written by
+    ``python -m portal.mapdata``, or ``off`` (None: markers on a plain background). A missing
+    or malformed file stops the portal at start-up rather than showing blank maps."""
+    value = setting.strip()
+    if value.lower() == "off":
+        return None
+    path = Path(value) if value else Path(__file__).parent / "static" / BUNDLED_MAP
+    build = _(
+        "construisez-le avec « python -m portal.mapdata --from france-geojson --region <région> --out %(path)s », "
+        "ou écrivez OFFLINE_MAP_FILE=off pour des cartes sans contours",
+        path=value or path,
+    )
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        why = (
+            _("fichier introuvable")
+            if isinstance(exc, FileNotFoundError)
+            else _("c'est un dossier")
+            if isinstance(exc, IsADirectoryError)
+            else _("lecture refusée")
+            if isinstance(exc, PermissionError)
+            else exc.strerror or type(exc).__name__
+        )
+        raise ConfigError(
+            _("OFFLINE_MAP_FILE=%(value)r : fichier illisible (%(why)s) ; %(hint)s", value=value, why=why, hint=build)
+        ) from None
+    try:
+        problem = contours_problem(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as exc:
+        problem = _("JSON invalide (%(error)s)", error=exc)
+    if problem:
+        raise ConfigError(
+            _(
+                "OFFLINE_MAP_FILE=%(value)r n'est pas un fichier de contours : %(problem)s ; %(hint)s",
+                value=value or str(path),
+                problem=problem,
+                hint=build,
+            )
+        )
+    return OfflineMap(body=body, digest=content_hash(body), bundled=not value)
+
+
+@bp.record_once
+def _read_offline_map(state) -> None:
+    config = state.app.extensions[BACKEND_STATE].config
+    state.app.extensions[OFFLINE_MAP] = load_offline_map(config.offline_map_file)
+
+
+@bp.get("/carte/contours.<digest>.json")
+def contours(digest: str):
+    """A region's own contours file (``OFFLINE_MAP_FILE``), same-origin like every asset: under
+    its content hash for a year, under an older hash (a page cached before a change) today's
+    file for a short while."""
+    offline: OfflineMap | None = current_app.extensions[OFFLINE_MAP]
+    if offline is None or offline.bundled:
+        abort(404)
+    response = Response(offline.body, mimetype="application/json")
+    response.headers["Cache-Control"] = IMMUTABLE if digest == offline.digest else f"public, max-age={SHORT_MAX_AGE}"
+    return response
 
 
 def map_settings() -> dict[str, str]:
-    """Tiles and their credit when ``MAP_TILE_URL`` is set; else the bundled contours of the
-    region (``geo``), credited to their source. A tile URL that is not http(s) or a local path
-    is ignored: the bundled map is drawn instead."""
+    """Tiles and their credit when ``MAP_TILE_URL`` is set; else the region's contours
+    (``geo``, see :func:`load_offline_map`), credited to their source, or none at all with
+    ``OFFLINE_MAP_FILE=off``. A tile URL that is not http(s) or a local path is ignored."""
     config = get_config()
     tiles = (config.map_tile_url or "").strip()
     if tiles and (safe_url(tiles) or (tiles.startswith("/") and not tiles.startswith("//") and "\\" not in tiles)):
         return {"tiles": tiles, "geo": "", "attribution": (config.map_attribution or "").strip()}
+    offline: OfflineMap | None = current_app.extensions[OFFLINE_MAP]
+    if offline is None:
+        return {"tiles": "", "geo": "", "attribution": ""}
     return {
         "tiles": "",
-        "geo": asset_url(OFFLINE_MAP),
+        "geo": offline.url,
         "attribution": _("Contours des communes : IGN Admin Express et INSEE, Licence Ouverte"),
     }
 

@@ -19,12 +19,29 @@ def closed_port() -> int:
 @contextmanager
 def one_page_site(html: str) -> Iterator[str]:
     """Serve ``html`` at every path of 127.0.0.1:<port> (robots.txt: 404); yields the base URL."""
-    data = html.encode()
+
+    class EveryPath(dict):
+        def get(self, path, default=None):
+            return (404, "text/plain", "") if path == "/robots.txt" else (200, "text/html; charset=utf-8", html)
+
+    with served_pages(EveryPath()) as url:
+        yield url
+
+
+@contextmanager
+def served_pages(pages: dict[str, tuple[int, str, str]], asked: list[str] | None = None) -> Iterator[str]:
+    """Serve ``pages`` (path without query -> status, content type, body) on 127.0.0.1:<port>,
+    read at each request so a test may change them between crawls; 404 elsewhere. Every
+    path asked is appended to ``asked``. Yields the base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            self.send_response(404 if self.path == "/robots.txt" else 200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            if asked is not None:
+                asked.append(self.path)
+            status, content_type, body = pages.get(self.path.split("?", 1)[0], (404, "text/html", "<h1>absente</h1>"))
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

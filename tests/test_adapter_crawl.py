@@ -150,6 +150,7 @@ def test_shopify_costs_three_listing_requests_for_500_products_and_retries_a_429
     _, runs, sites, _ = crawled
     listing = [(p, s) for p, s in sites.requests_to("shopify-500") if p.startswith("/products.json")]
     assert listing == [
+        ("/products.json?limit=1&page=1", 200),  # kind: shopify is checked first (one product), see detect.py
         ("/products.json?limit=250&page=1", 200),
         ("/products.json?limit=250&page=2", 429),
         ("/products.json?limit=250&page=2", 200),
@@ -162,7 +163,8 @@ def test_shopify_costs_three_listing_requests_for_500_products_and_retries_a_429
 def test_woocommerce_reads_total_pages_and_costs_five_requests_for_500_products(crawled):
     _, _, sites, _ = crawled
     listing = sorted(p for p, s in sites.requests_to("woo-500") if p.startswith("/wp-json/"))
-    assert listing == [f"/wp-json/wc/store/v1/products?per_page=100&page={n}" for n in range(1, 6)]
+    checked = "/wp-json/wc/store/v1/products?per_page=1&page=1"  # kind: woocommerce is checked first (one product)
+    assert listing == sorted([checked] + [f"/wp-json/wc/store/v1/products?per_page=100&page={n}" for n in range(1, 6)])
 
 
 def test_a_shopify_shop_is_detected_and_its_unknown_currency_is_not_guessed(crawled):
@@ -225,8 +227,8 @@ def test_a_chamber_platform_attributes_each_product_to_its_own_shop(crawled):
     assert "/produits/?page=8" in paths and not any("utm_source" in p for p in paths)
 
 
-def test_a_shop_whose_products_json_is_not_json_costs_one_request():
-    """A first page that is not JSON (a password page, a proxy's HTML) ends the listing at once."""
+def test_a_shop_whose_products_json_is_not_json_costs_one_request_and_is_read_by_its_markup():
+    """A products.json that is not JSON (a password page, a proxy's HTML) is asked once."""
     shop = PlatformShop("shopify", n=10, id="shopify-html", faults={"/products.json": ["malformed"] * 50})
     import tempfile
 
@@ -239,7 +241,10 @@ def test_a_shop_whose_products_json_is_not_json_costs_one_request():
         env = {**os.environ, "DATA_DIR": str(Path(tmp) / "data"), "SOURCES_FILE": str(registry), "CRAWL_DELAY": "0"}
         subprocess.run([sys.executable, "-m", "emplettes.cli", "crawl"], env=env, capture_output=True, timeout=300)
         (manifest,) = (Path(tmp) / "data" / "runs" / "shopify-html").glob("*.json")
-        errors = json.loads(manifest.read_text())["errors"]
+        written = json.loads(manifest.read_text())
         listing = [p for p, _ in sites.requests_to("shopify-html") if p.startswith("/products.json")]
-    assert listing == ["/products.json?limit=250&page=1"]
-    assert errors == {"malformed_payload": 1}
+    # The check before the crawl (one product) finds it unreadable: that run reads the pages'
+    # markup instead, and products.json is not asked again (see test_registered_fallback.py).
+    assert listing == ["/products.json?limit=1&page=1"]
+    assert written["kind"] == "website"
+    assert written["detection"]["fallbacks"] == ["shopify : products.json est illisible"]

@@ -98,3 +98,50 @@ def test_the_lists_stay_when_the_contours_cannot_load(browser, site):
         assert page.locator("li.shop-card").count() == 8  # every shop, with or without coordinates
     finally:
         tab.close()
+
+
+def served_with(tmp_path_factory, offline_map_file: str):
+    from config import Config
+    from indexer.backends.tantivy import TantivyBackend
+    from portal import create_app
+    from portal.server import serving_in_thread
+
+    config = Config(data_dir=tmp_path_factory.mktemp("browser-map-setting"), offline_map_file=offline_map_file)
+    with TantivyBackend(config.index_dir) as backend:
+        backend.upsert(portal_records() + extra_records())
+    return serving_in_thread(create_app(config))
+
+
+def test_a_regions_own_contours_file_is_drawn_under_the_csp(browser, tmp_path_factory):
+    import json
+    from pathlib import Path
+
+    bundled = json.loads((Path(__file__).parent.parent / "portal/static/geo/centre-val-de-loire.json").read_text())
+    bundled["departements"] = [d for d in bundled["departements"] if d["code"] == "37"]
+    bundled["communes"] = [c for c in bundled["communes"] if c["code"].startswith("37")]
+    path = tmp_path_factory.mktemp("region") / "indre-et-loire.json"
+    path.write_text(json.dumps(bundled), encoding="utf-8")
+    with served_with(tmp_path_factory, str(path)) as url:
+        tab, elsewhere = open_tab(browser, url, DESKTOP, "/boutiques")
+        try:
+            canvas = tab.page.locator(".map-canvas")
+            assert canvas.get_attribute("data-geo").startswith("/carte/contours.")
+            assert canvas.get_attribute("data-departements") == "1"
+            assert canvas.get_attribute("data-communes") == str(len(bundled["communes"]))
+            assert border_pixels(tab.page) > 0
+            assert tab.page.locator(".leaflet-interactive").count() == 7
+            assert elsewhere == []
+        finally:
+            tab.close()
+
+
+def test_off_draws_the_markers_on_a_plain_background(browser, tmp_path_factory):
+    with served_with(tmp_path_factory, "off") as url:
+        tab, elsewhere = open_tab(browser, url, DESKTOP, "/boutiques", drawn="map-canvas--no-region")
+        try:
+            assert tab.page.locator(".leaflet-interactive").count() == 7
+            assert border_pixels(tab.page) == -1  # no contours pane was ever drawn
+            assert tab.page.locator(".map-attribution").count() == 0
+            assert elsewhere == []
+        finally:
+            tab.close()

@@ -133,3 +133,80 @@ def test_a_shops_own_coordinates_beat_its_towns_centre_and_the_chambers_beat_bot
         amboise.geo.lon,
     )
     assert (build_shop(placed, "r1", markup)["lat"], build_shop(placed, "r1", markup)["lon"]) == (47.4, 0.9)
+
+
+# --------------------------------------------------------------------------- shops of a chamber platform
+
+
+def platform_entry(shops: str) -> str:
+    """A chamber's platform in Blois whose ``shops:`` block says where its other shops are."""
+    return entry(
+        "vitrines",
+        "Blois",
+        '"41000"',
+        '  platform:\n    listings: [/produits]\n    product_links: "a::attr(href)"\n    shop_name: ".atelier"\n'
+        "    shops:\n" + textwrap.indent(textwrap.dedent(shops), "      "),
+    )
+
+
+def test_a_platform_shops_postcode_is_checked_like_an_entrys(tmp_path):
+    found = problems_of(
+        registry(
+            platform_entry(
+                """\
+                Bougies: {town: Tours, postcode: "3760"}
+                Pastilles: {town: Vichy, postcode: "03200"}
+                Vélos:
+                  town: Tours
+                  postcode: "37400"
+                """
+            )
+        ),
+        tmp_path,
+    )
+    assert found[0].startswith("sources.yaml:14: platform.shops.Bougies.postcode : un code postal a cinq chiffres")
+    assert found[1] == (
+        "sources.yaml:15: platform.shops.Pastilles.postcode : 03200 n'est pas dans les départements de la région "
+        "(18, 28, 36, 37, 41, 45) : une faute de frappe ? Les départements sont dans « defaults.departments ». "
+        "(source « vitrines »)"
+    )
+    assert found[2].startswith("sources.yaml:17: platform.shops.Vélos.town : 37400 est le code postal d'Amboise")
+    assert "pas de Tours (Tours : 37000, 37100, 37200)" in found[2]
+    assert len(found) == 3
+
+
+def test_a_platform_shops_misspelt_town_and_unquoted_postcode_get_the_entries_hints(tmp_path):
+    misspelt, unquoted = problems_of(
+        registry(
+            platform_entry('Cycles: {town: Vineuill, postcode: "41350"}\nFromages: {town: Tours, postcode: 3700}\n')
+        ),
+        tmp_path,
+    )
+    assert misspelt.startswith("sources.yaml:14: platform.shops.Cycles.town : aucune commune « Vineuill »")
+    assert "voulez-vous dire Vineuil ?" in misspelt
+    assert unquoted.startswith("sources.yaml:15: platform.shops.Fromages.postcode : un code postal a cinq chiffres")
+
+
+def test_a_platform_shop_gives_its_town_and_postcode_together(tmp_path):
+    (problem,) = problems_of(registry(platform_entry("Cycles: {town: Vineuil}\n")), tmp_path)
+    assert problem.startswith("sources.yaml:14: platform.shops.Cycles : une boutique de la plateforme ailleurs")
+    assert 'postcode: "41350"' in problem
+
+
+def test_a_platform_shop_is_placed_at_its_towns_centre_unless_the_chamber_gives_a_point():
+    (source,) = parse_registry(
+        registry(
+            platform_entry(
+                'Cycles: {town: Vineuil, postcode: "41350"}\n'
+                'Fromages: {town: Selles-sur-Cher, postcode: "41130", geo: {lat: 47.27, lon: 1.55}}\n'
+                "Atelier: {address: 3 rue Denis-Papin}\n"
+            )
+        )
+    ).sources
+    shops = source.platform.shops
+    vineuil = next(c for c in communes().with_postcode("41350") if c.name == "Vineuil")
+    assert (shops["Cycles"].geo.lat, shops["Cycles"].geo.lon) == (vineuil.lat, vineuil.lon)
+    assert shops["Cycles"].geo_is_town_centre
+    assert (shops["Fromages"].geo.lat, shops["Fromages"].geo.lon) == (47.27, 1.55)
+    assert not shops["Fromages"].geo_is_town_centre
+    assert shops["Atelier"].geo is None  # in the platform's own town: nothing to check or fill

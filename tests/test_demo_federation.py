@@ -71,3 +71,17 @@ def test_the_results_page_shows_products_of_every_kind(demo):
             page = requests.get(f"{url}/recherche", params={"q": words}, timeout=30)
             assert page.status_code == 200
             assert shop_name in page.text, f"{kind}: {shop_name} not on the results for {words!r}"
+
+
+def test_a_platform_shop_placed_by_its_town_is_on_the_map_at_its_towns_centre(demo):
+    import json
+
+    from indexer.communes import communes
+
+    data_dir, _, _ = demo
+    (run,) = sorted((data_dir / "runs" / "vitrines-de-blois").glob("*.jsonl"))[-1:]
+    records = [json.loads(line) for line in run.read_text(encoding="utf-8").splitlines() if line.strip()]
+    (cycles,) = [r for r in records if r.get("type") == "shop" and r.get("name") == "Cycles Blésois"]
+    vineuil = next(c for c in communes().with_postcode("41350") if c.name == "Vineuil")
+    assert (cycles["town"], cycles["postcode"]) == ("Vineuil", "41350")
+    assert (cycles["lat"], cycles["lon"]) == (vineuil.lat, vineuil.lon)  # the registry gave no point

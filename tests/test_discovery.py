@@ -4,17 +4,16 @@ endpoint or a feed fails or lists nothing, said in the run and in ``check``."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 from corpus import html_documents, require_corpus
 from crawling import crawl_registry, registry_entry
+from loopback import served_pages
 
 from crawler.adapters import shopify, woocommerce
 from crawler.detect import advertised_feeds, detect, http_fetcher, platform_markers
@@ -184,15 +183,11 @@ def shop_with_broken_signals():
     """Shopify markers but products.json closed; a first advertised feed that fails, an
     empty one, then a good Merchant feed: detection must pass over three before it."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            base = f"http://127.0.0.1:{self.server.server_address[1]}/"
-            pages = {
-                "/": (
-                    200,
-                    "text/html; charset=utf-8",
-                    HOME,
-                ),
+    pages: dict[str, tuple[int, str, str]] = {}
+    with served_pages(pages) as base:
+        pages.update(
+            {
+                "/": (200, "text/html; charset=utf-8", HOME),
                 "/produits.xml": (500, "text/plain", "erreur"),
                 "/vide.xml": (200, "application/rss+xml", RSS.format(items="")),
                 "/exports/google-shopping.xml": (
@@ -202,24 +197,8 @@ def shop_with_broken_signals():
                 ),
                 "/robots.txt": (200, "text/plain", "User-agent: *\nAllow: /\n"),
             }
-            status, content_type, body = pages.get(self.path, (404, "text/plain", "absent"))
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+        )
+        yield base
 
 
 def test_failed_and_empty_feeds_fall_back_to_the_next_one_in_detection_check_and_the_run(tmp_path):

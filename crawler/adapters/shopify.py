@@ -52,9 +52,9 @@ def shop_root(url: str, html: str | bytes | None = None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def products_url(base_url: str, page: int = 1) -> str:
+def products_url(base_url: str, page: int = 1, limit: int = PAGE_SIZE) -> str:
     """``products.json`` under the shop's root (``base_url`` may be any of its addresses)."""
-    return urljoin(shop_root(base_url), "products.json") + "?" + urlencode({"limit": PAGE_SIZE, "page": page})
+    return urljoin(shop_root(base_url), "products.json") + "?" + urlencode({"limit": limit, "page": page})
 
 
 def first_request(base_url: str) -> str:

@@ -37,23 +37,15 @@ def detected_kind(source: Source) -> str:
     import logging
 
     from config import Config
-    from crawler.detect import detect, http_fetcher, remember, remembered
+    from crawler.detect import detect, remember, remembered
 
     log = logging.getLogger(__name__)
     config = Config()
     known = remembered(config.data_dir, source.id, source.url)
-    if known is not None and known.get("kind") in SPIDERS:
+    if known is not None and known.get("kind") in SPIDERS and not known.get("registered"):
         return known["kind"]
     try:
-        # All of detection within DOWNLOAD_TIMEOUT: a shop that drips its answer fails here,
-        # and its crawl reports the timeouts (crawler.fetch).
-        fetcher = http_fetcher(
-            allow_private=source.allow_private,
-            user_agent=config.user_agent,
-            timeout=config.download_timeout,
-            budget=config.download_timeout,
-        )
-        found = detect(source.url, fetcher)
+        found = detect(source.url, _fetcher(source, config))
     except Exception as exc:  # unreachable, refused address...: the website spider reports it
         log.info("%s: kind not detected (%s): website", source.id, exc)
         return "website"
@@ -65,3 +57,54 @@ def detected_kind(source: Source) -> str:
         return kind  # the home page could not be read this time: ask again next crawl
     remember(config.data_dir, source.id, source.url, found)
     return kind
+
+
+def kind_for_run(source: Source) -> str:
+    """The kind this run reads ``source`` as: detected when the registry names none
+    (:func:`detected_kind`); else the registered kind, but for an endpoint kind
+    (:data:`crawler.detect.ENDPOINT_KINDS`) whose endpoint fails or lists no product, the
+    pages' markup (``website``) for this run, as a detection falls back
+    (:func:`registered_kind`)."""
+    return registered_kind(source) if source.kind else detected_kind(source)
+
+
+def registered_kind(source: Source) -> str:
+    """``source.kind``, checked first when it reads an endpoint: the same probe as detection,
+    each run (a registered kind is never cached). A fallback is kept for the run's manifest
+    (``detection.fallbacks``) and ``status``; the registry is left as the chamber wrote it."""
+    import logging
+
+    from config import Config
+    from crawler.detect import ENDPOINT_KINDS, check_registered, forget, remember_fallback
+
+    kind = source.kind or "website"
+    if kind not in ENDPOINT_KINDS:
+        return kind
+    log = logging.getLogger(__name__)
+    config = Config()
+    try:
+        found = check_registered(source.url, kind, _fetcher(source, config))
+    except Exception as exc:  # unreachable, refused address...: the registered spider reports it
+        log.info("%s: %s not checked (%s): read as registered", source.id, kind, exc)
+        forget(config.data_dir, source.id)
+        return kind
+    if found.kind == kind:
+        forget(config.data_dir, source.id)  # a fallback of an earlier run is over
+        return kind
+    for why in found.fallbacks:
+        log.warning("%s: %s: this run reads the pages' markup", source.id, why)
+    remember_fallback(config.data_dir, source.id, source.url, kind, found)
+    return "website"
+
+
+def _fetcher(source: Source, config):
+    """The requests of a detection or a check, all within DOWNLOAD_TIMEOUT: a shop that
+    drips its answer fails here, and its crawl reports the timeouts (crawler.fetch)."""
+    from crawler.detect import http_fetcher
+
+    return http_fetcher(
+        allow_private=source.allow_private,
+        user_agent=config.user_agent,
+        timeout=config.download_timeout,
+        budget=config.download_timeout,
+    )

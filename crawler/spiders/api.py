@@ -24,13 +24,14 @@ from crawler.spiders.accounting import PageAccounting
 
 
 def detection_of(source: Source) -> dict | None:
-    """How this source's kind was detected (``None`` when the registry names it): the run's
-    manifest repeats it, with the kinds passed over and why."""
-    if source.kind is not None:
-        return None
+    """How this source's kind was detected, or why this run reads a registered kind's site
+    by its markup (``None`` when it reads the registered kind): the run's manifest repeats
+    it, with the kinds passed over and why."""
     from config import Config
-    from crawler.detect import remembered
+    from crawler.detect import registered_fallback, remembered
 
+    if source.kind is not None:  # read as registered, unless this run fell back (spiders.registered_kind)
+        return registered_fallback(Config().data_dir, source.id, source.url, source.kind)
     return remembered(Config().data_dir, source.id, source.url)
 
 

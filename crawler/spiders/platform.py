@@ -99,6 +99,8 @@ class PlatformSpider(ApiSpider):
                 }
             )
         seller = self.source.model_copy(update=update)
+        # The chamber's point, or its town's centre (registry.Place), which the shop's own markup beats.
+        seller._geo_is_town_centre = where.geo_is_town_centre if where is not None else False
         self.shops[key] = seller
         return seller, True
 

@@ -1,6 +1,7 @@
 /* Maps of shops, drawn with the vendored Leaflet: on tiles when MAP_TILE_URL is configured
  * (data-tiles), else on the region's départements and communes bundled with the portal
- * (data-geo, a static file of this very site): no request leaves the portal then.
+ * (data-geo, a file of this very site; none with OFFLINE_MAP_FILE=off, markers only):
+ * no request leaves the portal then.
  * The page already lists every shop shown here, so without JavaScript, without Leaflet or
  * without tiles nothing is lost. Points come from a JSON block (never executed); popups are
  * built from text nodes, so a shop's name can never become markup. */
@@ -96,7 +97,7 @@
     if (!source || !canvas) return;
     var tiles = canvas.getAttribute("data-tiles");
     var geo = canvas.getAttribute("data-geo");
-    if (!tiles && !localLink(geo)) return;
+    if (!tiles && geo && !localLink(geo)) return;
     var points;
     try {
       points = JSON.parse(source.textContent);
@@ -121,8 +122,10 @@
     }).addTo(map);
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, crossOrigin: false }).addTo(map);
-    } else {
+    } else if (geo) {
       drawRegion(map, geo, canvas);
+    } else {
+      canvas.classList.add("map-canvas--no-region"); // OFFLINE_MAP_FILE=off: markers only
     }
 
     var bounds = [];
