@@ -119,6 +119,17 @@ class Tab:
         self.context.close()
 
 
+def wait_until_true(page, expression: str, tries: int = 150) -> None:
+    """Poll ``expression`` from the test's side until it is true. Playwright's
+    ``wait_for_function`` polls with an eval inside the page, which the portal's CSP
+    (no 'unsafe-eval') refuses whenever the first try is false."""
+    for _ in range(tries):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {expression}")
+
+
 def open_tab(browser, base: str, viewport: str, path: str) -> Tab:
     """A :class:`Tab` of ``viewport`` size ("desktop" or "phone") on ``path``, loaded."""
     size = VIEWPORTS[viewport]

@@ -267,7 +267,7 @@ def test_a_server_killed_mid_index_loses_nothing_and_duplicates_nothing(tmp_path
     loaded = 1 + err.count("✓")
     assert indexing.returncode == 1, err
     assert "Traceback" not in err
-    assert "search index unavailable" in err and "run files kept" in err
+    assert "index de recherche indisponible" in err and "fichiers de collecte gardés" in err
 
     port = url.rsplit(":", 1)[1]
     restarted = subprocess.run(

@@ -341,7 +341,7 @@ def test_stored_images_are_served_immutable_and_unknown_ones_as_a_placeholder(po
 
 @pytest.mark.browser
 def test_chromium_shows_the_results_images_without_policy_violations(browser, crawled):
-    from browser import Tab
+    from browser import Tab, wait_until_true
 
     data_dir, records = crawled
     with served_portal(records, data_dir, "tantivy") as (base, _app, _config):
@@ -351,8 +351,9 @@ def test_chromium_shows_the_results_images_without_policy_violations(browser, cr
         tab.goto("/recherche?q=")
         tab.page.wait_for_load_state("load")
         tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        tab.page.wait_for_function(
-            "[...document.querySelectorAll('.product-image img')].every(i => i.complete && i.naturalWidth > 0)"
+        wait_until_true(
+            tab.page,
+            "[...document.querySelectorAll('.product-image img')].every(i => i.complete && i.naturalWidth > 0)",
         )
         shown = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.currentSrc)")
         assert len(shown) == 4 and all(src.startswith(base + "/images/") for src in shown)
@@ -364,7 +365,7 @@ def test_chromium_shows_the_results_images_without_policy_violations(browser, cr
 
 @pytest.mark.browser
 def test_a_missing_stored_image_shows_the_placeholder_in_chromium(browser, crawled, tmp_path):
-    from browser import Tab
+    from browser import Tab, wait_until_true
 
     _data_dir, records = crawled
     # The run's records point at images this data directory does not have.
@@ -372,7 +373,7 @@ def test_a_missing_stored_image_shows_the_placeholder_in_chromium(browser, crawl
         tab = Tab(browser, base, 1280)
         tab.goto("/recherche?q=")
         tab.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-        tab.page.wait_for_function("[...document.querySelectorAll('.product-image img')].every(i => i.complete)")
+        wait_until_true(tab.page, "[...document.querySelectorAll('.product-image img')].every(i => i.complete)")
         widths = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.naturalWidth)")
         assert widths and all(width > 0 for width in widths), "the placeholder picture is drawn, not a broken image"
         tab.close()
