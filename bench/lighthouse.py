@@ -119,8 +119,11 @@ def sample_data_dir(image_base: str, images: str) -> Path:
     return data_dir
 
 
-def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
+def start_portal(data_dir: Path, port: int, *, sources_file: Path | None = None, probe: str = "/") -> subprocess.Popen:
+    """``emplettes serve`` on ``port``, returned once ``probe`` answers."""
     env = {**os.environ, "DATA_DIR": str(data_dir), "API_RATE_LIMIT": "off"}
+    if sources_file is not None:
+        env["SOURCES_FILE"] = str(sources_file)
     portal = subprocess.Popen(
         [sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port)],
         cwd=ROOT,
@@ -130,7 +133,7 @@ def start_portal(data_dir: Path, port: int) -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1).read()
             return portal
         except OSError as error:
             if portal.poll() is not None:

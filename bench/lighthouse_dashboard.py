@@ -21,14 +21,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from lighthouse import CATEGORIES, LIGHTHOUSE, audit, free_port, lost_points  # noqa: E402
+from lighthouse import CATEGORIES, LIGHTHOUSE, audit, free_port, lost_points, start_portal  # noqa: E402
 
 TARGETS = {"accessibility": 95, "best-practices": 95}
 PAGES = {
@@ -45,24 +43,7 @@ PAGES = {
 
 
 def serve(config, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATA_DIR": str(config.data_dir), "SOURCES_FILE": str(config.sources_file)}
-    portal = subprocess.Popen(
-        [sys.executable, "-m", "emplettes.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    for _ in range(100):
-        try:
-            urlopen(f"http://127.0.0.1:{port}/ma-boutique", timeout=1).read()
-            return portal
-        except OSError as error:
-            if portal.poll() is not None:
-                raise SystemExit(f"the portal did not start:\n{portal.stderr.read().decode()}") from error
-            time.sleep(0.2)
-    portal.kill()
-    raise SystemExit("the portal did not answer within 20 s")
+    return start_portal(config.data_dir, port, sources_file=config.sources_file, probe="/ma-boutique")
 
 
 def audit_with_cookie(url: str, preset: str | None, out: Path, cookie: str | None) -> dict:

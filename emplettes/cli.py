@@ -36,6 +36,14 @@ def epilog() -> str:
     return _("Réglages (variables d'environnement, détail dans docs/configuration.md) :") + "\n" + settings
 
 
+def _allow_private_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-private",
+        action="store_true",
+        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     install()  # argparse's own messages in French
     try:
@@ -276,11 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--town", help=_("commune"))
     a.add_argument("--postcode", help=_("code postal (cinq chiffres)"))
     a.add_argument("--kind", choices=KINDS, help=_("ne détecte pas : utilise ce type"))
-    a.add_argument(
-        "--allow-private",
-        action="store_true",
-        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
-    )
+    _allow_private_flag(a)
     a.add_argument("--dry-run", action="store_true", help=_("affiche l'entrée sans écrire le fichier"))
     a.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
     a.add_argument("--chamber", metavar="ID", help=_("la chambre de la boutique (champ chamber:)"))
@@ -301,11 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     i.add_argument("list_file", type=Path, metavar="LISTE", help=_("fichier .csv ou .xlsx"))
     i.add_argument("--file", type=Path, metavar="FICHIER", help=_("registre (défaut : SOURCES_FILE ou sources.yaml)"))
-    i.add_argument(
-        "--allow-private",
-        action="store_true",
-        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
-    )
+    _allow_private_flag(i)
     i.add_argument("--dry-run", action="store_true", help=_("affiche le compte rendu sans écrire le registre"))
     i.add_argument("--yes", "-y", action="store_true", help=_("écrit sans demander de confirmation"))
     i.set_defaults(handler=cmd_sources_import)
@@ -338,11 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="URL_OU_FICHIER")
     p.add_argument("--json", action="store_true", help=_("sortie JSON Lines"))
-    p.add_argument(
-        "--allow-private",
-        action="store_true",
-        help=_("autorise les adresses de bouclage et privées (tests locaux)"),
-    )
+    _allow_private_flag(p)
     p.add_argument(
         "--base-url", help=_("pour un fichier : l'adresse d'où il a été enregistré (résout les liens relatifs)")
     )
