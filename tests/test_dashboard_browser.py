@@ -136,7 +136,9 @@ def test_no_accessibility_violation_on_the_mirror_with_a_result(browser, portal,
         assert_no_violation(tab, "mirror", viewport)
         with SampleSites(port=0, shops=["fromagerie-du-donjon"]) as shops:
             tab.page.get_by_label("L'adresse de votre site").fill(shops.base_urls["fromagerie-du-donjon"])
-            tab.page.get_by_role("button", name="Vérifier mon site").click()
+            tab.page.get_by_role("button", name="Vérifier mon site").click(
+                timeout=60_000
+            )  # the answer waits for `emplettes check`
             tab.page.wait_for_selector("#resultat", timeout=30_000)
         assert tab.page.locator(".product").count() >= 1
         assert_no_violation(tab, "mirror-result", viewport)
@@ -167,11 +169,14 @@ def test_adding_a_shop_in_the_browser_preview_then_confirm(browser, portal):
         with SampleSites(port=0, shops=["fromagerie-du-donjon"]) as shops:
             url = shops.base_urls["fromagerie-du-donjon"]
             tab.page.get_by_label("Adresse du site de la boutique").fill(url)
-            tab.page.get_by_role("button", name="Détecter et prévisualiser").click()
+            # Each click posts a form the server answers after running `emplettes sources add`
+            # (detection over HTTP): the click waits for that navigation, so it gets the same
+            # time as the command.
+            tab.page.get_by_role("button", name="Détecter et prévisualiser").click(timeout=60_000)
             tab.page.wait_for_selector("#apercu", timeout=60_000)
             assert tab.page.locator(".product").count() >= 1
             assert_no_violation(tab, "add-preview", "desktop")
-            tab.page.get_by_role("button", name="Ajouter au registre").click()
+            tab.page.get_by_role("button", name="Ajouter au registre").click(timeout=60_000)
             tab.page.wait_for_url("**/chambre/", timeout=60_000)
         assert "est ajoutée au registre" in tab.page.get_by_role("status").inner_text()
         assert url in config.sources_file.read_text()
