@@ -143,7 +143,8 @@ def start_portal(data_dir: Path, port: int, *, sources_file: Path | None = None,
     raise SystemExit("the portal did not answer within 20 s")
 
 
-def audit(url: str, preset: str | None, out: Path) -> dict:
+def audit(url: str, preset: str | None, out: Path, headers: dict[str, str] | None = None) -> dict:
+    """Lighthouse's JSON report of ``url``; ``headers`` sent with every request (a session cookie)."""
     command = [
         str(LIGHTHOUSE),
         url,
@@ -153,6 +154,8 @@ def audit(url: str, preset: str | None, out: Path) -> dict:
         f"--only-categories={','.join(CATEGORIES)}",
         f"--chrome-flags={CHROME_FLAGS}",
     ]
+    if headers:
+        command.append(f"--extra-headers={json.dumps(headers)}")
     if preset:
         command.append(f"--preset={preset}")
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}

@@ -15,8 +15,6 @@ Exits 1 when one is missed. Needs Chromium (CHROME_PATH, default /usr/bin/chromi
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -46,27 +44,6 @@ def serve(config, port: int) -> subprocess.Popen:
     return start_portal(config.data_dir, port, sources_file=config.sources_file, probe="/ma-boutique")
 
 
-def audit_with_cookie(url: str, preset: str | None, out: Path, cookie: str | None) -> dict:
-    if cookie is None:
-        return audit(url, preset, out)
-    # bench/lighthouse.py's audit() has no header option: the same command, plus the cookie.
-    command = [
-        str(LIGHTHOUSE),
-        url,
-        "--quiet",
-        "--output=json",
-        f"--output-path={out}",
-        f"--only-categories={','.join(CATEGORIES)}",
-        "--chrome-flags=--headless --no-sandbox --disable-gpu --disable-quic --no-first-run",
-        f"--extra-headers={json.dumps({'Cookie': cookie})}",
-    ]
-    if preset:
-        command.append(f"--preset={preset}")
-    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    subprocess.run(command, check=True, env=env, timeout=300)
-    return json.loads(out.read_text())
-
-
 def main() -> int:
     from chamber_portal import TOURAINE_ADMIN, chamber_data, login
 
@@ -91,7 +68,7 @@ def main() -> int:
         print(f"{'page':<18}{'perf':>6}{'a11y':>6}{'best':>6}{'seo':>6}  url")
         for name, (path, logged_in) in PAGES.items():
             out = args.reports / f"chambre-{name.split()[0]}-{args.preset or 'mobile'}.json"
-            report = audit_with_cookie(base + path, args.preset, out, cookie if logged_in else None)
+            report = audit(base + path, args.preset, out, {"Cookie": cookie} if logged_in else None)
             scores = {c: round(100 * (report["categories"][c]["score"] or 0)) for c in CATEGORIES}
             print(f"{name:<18}" + "".join(f"{scores[c]:>6}" for c in CATEGORIES) + f"  {path}", flush=True)
             for line in lost_points(report):
