@@ -88,7 +88,8 @@ _LINKED_FEED = re.compile(
 class Detection:
     kind: str  # a registry kind: shopify, woocommerce, feed, website
     platform: str | None = None  # what the markers say (prestashop, wix... read as "website")
-    via: str = "balisage des pages"  # products.json, Store API, the feed's address
+    # products.json, Store API, the feed's address; translated when the detection is made
+    via: str = field(default_factory=lambda: _("balisage des pages"))
     products: int | None = None  # products the probe counted (None: not counted)
     more: bool = False  # the probe saw only the first page of a longer listing
     feed_url: str | None = None

@@ -17,6 +17,11 @@ Limits, each refusing the image and never the product:
   ``MAX_PIXELS`` at most, checked from the header before decoding (decompression bombs);
   at least ``MIN_SIDE`` pixels a side (a 1×1 tracking pixel is not a product photo).
 
+A host that cannot be reached (no DNS answer, connection refused, timed out) costs one
+failure per run, not one per product: a host's first image goes alone, the others wait for
+its answer and are refused as ``host_unreachable`` when it failed. Such failures are not
+remembered beyond the run: the next run asks again.
+
 Re-crawls reuse what they stored: each source keeps a map of image URL -> key
 (``DATA_DIR/images/sources/<source>.json``); a URL fetched less than ``REUSE_DAYS`` ago
 whose files are still there is not requested again (its files are touched, so the
@@ -55,11 +60,23 @@ DECODING_AT_ONCE = 2
 
 
 class NotAnImage(ValueError):
-    """Refused: ``reason`` is a short stable word for the run's counts."""
+    """Refused: ``reason`` is a short stable word for the run's counts; a ``passing`` refusal
+    (the host or the network failed, not the image) is asked again by the next run."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", passing: bool = False):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.passing = passing
+
+
+def _unreachable(exc: Exception) -> bool:
+    """The host did not answer at all: nothing else on it will get an answer in this run."""
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+    from twisted.internet.error import ConnectError, TimeoutError
+
+    return isinstance(
+        exc, (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, ConnectError, TimeoutError)
+    )
 
 
 def image_key(body: bytes) -> str:
@@ -144,6 +161,9 @@ class ProductImages:
         self.private_hosts = frozenset(h.lower() for h in settings.getlist("EMPLETTES_PRIVATE_HOSTS"))
         self.known: dict[str, list] = {}  # image URL -> [key or None, fetched at (epoch)]
         self.waiting: dict[str, list] = {}  # image URL -> Deferreds of items waiting for its fetch
+        # "scheme://host:port" -> True (answered), False (unreachable), or the Deferreds waiting
+        # for its first answer
+        self.origins: dict[str, bool | list] = {}
         self.map_file: Path | None = None
         self._semaphore = None
 
@@ -208,16 +228,18 @@ class ProductImages:
             self.waiting[url].append(waiter)
             return await maybe_deferred_to_future(waiter)
         self.waiting[url] = []
-        key = None
+        key, remember = None, False
         try:
-            key = await self._fetch_and_store(url)
+            key, remember = await self._fetch_and_store(url)
         finally:
-            self.known[url] = [key, time.time()]
+            if remember:
+                self.known[url] = [key, time.time()]
             for waiter in self.waiting.pop(url):
                 waiter.callback(key)
         return key
 
-    async def _fetch_and_store(self, url: str) -> str | None:
+    async def _fetch_and_store(self, url: str) -> tuple[str | None, bool]:
+        """``(key or None, whether the outcome holds until the image is due again)``."""
         from scrapy.utils.defer import maybe_deferred_to_future
         from twisted.internet.threads import deferToThread
 
@@ -230,9 +252,33 @@ class ProductImages:
             stats.inc_value("emplettes/images/refused")
             stats.inc_value(f"emplettes/images/refused/{exc.reason}")
             self.crawler.spider.logger.info("image %s refused: %s", url, exc)
-            return None
+            return None, not exc.passing
         stats.inc_value("emplettes/images/stored")
-        return key
+        return key, True
+
+    async def _host_answers(self, origin: str) -> bool:
+        """Wait until ``origin`` is known to answer; True when the caller's request is its first
+        (the caller then settles it with :meth:`_host_settled`)."""
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import Deferred
+
+        state = self.origins.get(origin)
+        if state is None:
+            self.origins[origin] = []
+            return True
+        if isinstance(state, list):
+            waiter: Deferred = Deferred()
+            state.append(waiter)
+            state = await maybe_deferred_to_future(waiter)
+        if state is False:
+            raise NotAnImage("host_unreachable", origin, passing=True)
+        return False
+
+    def _host_settled(self, origin: str, answered: bool) -> None:
+        waiters = self.origins.get(origin)
+        self.origins[origin] = answered
+        for waiter in waiters if isinstance(waiters, list) else ():
+            waiter.callback(answered)
 
     async def _download(self, url: str) -> bytes:
         """The image's bytes, redirects followed here so that each hop meets the guard."""
@@ -244,7 +290,8 @@ class ProductImages:
             left = self.deadline - (time.monotonic() - started)
             if left <= 0:
                 raise NotAnImage("deadline", url)
-            host = (urlsplit(url).hostname or "").lower()
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
             try:
                 check_url(url, allow_private=host in self.private_hosts)
             except RefusedAddress as exc:
@@ -262,12 +309,22 @@ class ProductImages:
                     "emplettes_image": True,
                 },
             )
+            origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"
+            first = await self._host_answers(origin)
+            answered = True
             try:
                 response = await self.crawler.engine.download_async(request)
             except IgnoreRequest as exc:  # robots.txt, the guard's middleware
                 raise NotAnImage("ignored", str(exc)[:200]) from exc
-            except Exception as exc:  # timeouts, too large, connection errors
-                raise NotAnImage("download", f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            except Exception as exc:  # unreachable, too large, cut short
+                detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+                if _unreachable(exc):
+                    answered = False
+                    raise NotAnImage("unreachable", detail, passing=True) from exc
+                raise NotAnImage("download", detail) from exc
+            finally:
+                if first:
+                    self._host_settled(origin, answered)
             # Counted apart: a run's "pages" are the shop's pages, not its pictures.
             self.crawler.stats.inc_value("emplettes/images/responses")
             location = response.headers.get("Location")
@@ -275,6 +332,8 @@ class ProductImages:
                 url = urljoin(response.url, location.decode("latin-1"))
                 continue
             if response.status != 200:
-                raise NotAnImage(f"http_{response.status}", url)
+                # A server in trouble or asking to slow down may serve it next time.
+                passing = response.status >= 500 or response.status in (408, 429)
+                raise NotAnImage(f"http_{response.status}", url, passing=passing)
             return response.body
         raise NotAnImage("too_many_redirects", url)

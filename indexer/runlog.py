@@ -201,20 +201,29 @@ def source_statuses(
     return out
 
 
-def _ago(when: str | datetime | None, now: datetime) -> str:
-    """``il y a 3 h``, ``dans 12 min``, ``il y a 2 j``: short, for a table column."""
-    if when is None:
+def ago(when: object, now: datetime | None = None) -> str:
+    """``il y a 3 h`` for a past time, ``dans 30 min`` for a future one (the next run),
+    ``il y a 10 jours``: what ``emplettes status`` and the chamber's dashboard both say."""
+    moment = when if isinstance(when, datetime) else None
+    if isinstance(when, str):
+        try:
+            moment = _parse(when.strip())
+        except ValueError:
+            moment = None
+    if moment is None:
         return "—"
-    moment = _parse(when) if isinstance(when, str) else when
-    seconds = (moment - now).total_seconds()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # run times are written in UTC
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
     span = abs(seconds)
-    text = (
-        _("%(n)s s", n=f"{span:.0f}")
-        if span < 120
-        else _("%(n)s min", n=f"{span / 60:.0f}")
-        if span < 7200
-        else (_("%(n)s h", n=f"{span / 3600:.0f}") if span < 172800 else _("%(n)s j", n=f"{span / 86400:.0f}"))
-    )
+    if span < 120:  # a chamber watching a crawl start wants the seconds
+        text = _("%(n)s s", n=f"{span:.0f}")
+    elif span < 7200:
+        text = _("%(n)s min", n=f"{span / 60:.0f}")
+    elif span < 2 * 86400:
+        text = _("%(n)s h", n=f"{span / 3600:.0f}")
+    else:
+        text = ngettext("%(num)d jour", "%(num)d jours", round(span / 86400))
     return _("dans %(span)s", span=text) if seconds > 0 else _("il y a %(span)s", span=text)
 
 
@@ -243,19 +252,19 @@ def status_table(statuses: list[SourceStatus], now: datetime | None = None) -> s
     for s in statuses:
         r = s.last_run
         if r is None:
-            rows.append((s.source_id, _("jamais"), "—", "", "", "", "", _ago(s.next_run_at, now)))
+            rows.append((s.source_id, _("jamais"), "—", "", "", "", "", ago(s.next_run_at, now)))
             continue
         errors = error_summary(r)
         rows.append(
             (
                 s.source_id,
-                _ago(r.started_at, now),
+                ago(r.started_at, now),
                 outcome_label(r.outcome),
                 str(r.pages),
                 str(r.products),
                 errors,
                 index_outcome_label(r.index_outcome) if r.indexed else _("non"),
-                _ago(s.next_run_at, now),
+                ago(s.next_run_at, now),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

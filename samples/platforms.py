@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from samples.images import placeholder_png
 from samples.server import _listening_socket, _QuietHandler
 
 CATEGORIES = ["Épicerie", "Bougies", "Vins", "Papeterie"]
@@ -97,7 +98,7 @@ class PlatformShop:
                     "url": self.product_url(base_url, item),
                     "image": f"{base_url}cdn/produit-{i}.jpg"
                     if self.kind != "shopify"
-                    else f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg",
+                    else f"{base_url}cdn/shop/files/produit-{i}.jpg",
                     "brand": item["brand"],
                     "category": item["category"],
                     "sku": item["sku"] if self.kind != "shopify" or len(item["variants"]) == 1 else f"{item['sku']}-2",
@@ -181,7 +182,8 @@ class PlatformShop:
                     "images": [
                         {
                             "id": 3000 + i,
-                            "src": f"https://cdn.shopify.com/s/files/1/0001/produit-{i}.jpg",
+                            # Shopify serves a shop's files from its own domain too; tests never leave 127.0.0.1
+                            "src": f"{base_url}cdn/shop/files/produit-{i}.jpg",
                             "position": 1,
                         }
                     ],
@@ -529,6 +531,8 @@ class PlatformShop:
             if fault == "malformed":
                 body = body[: len(body) // 2]
             return Response(body, content_type=ctype)
+        if path.startswith(("/cdn/", "/media/")) and path.endswith(".jpg"):  # the products' pictures
+            return Response(placeholder_png(path), content_type="image/png")
         return Response(b"<h1>404</h1>", status=404, content_type="text/html")
 
 

@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from indexer.runlog import ago
 from portal.chambre.accounts import AccountError, Accounts
 from portal.chambre.charts import daily_series
-from portal.chambre.overview import ago, error_label
+from portal.chambre.overview import error_label
 from portal.chambre.quality import example_product, json_ld, quality_of
 
 FULL = {

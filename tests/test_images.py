@@ -3,8 +3,9 @@
 A shop on 127.0.0.1 declares one image per product, most of them hostile: a tracking pixel
 on another host, a 1×1 pixel on its own, a PNG declaring 1.6 billion pixels, an SVG with a
 script, an HTML page served as ``image/jpeg``, a redirect to a private address (another
-host on 127.0.0.2, which records every request it gets), an image its robots.txt forbids
-and a 6 MB one (over the 5 MB cap). Real Scrapy crawls it through
+host on 127.0.0.2, which records every request it gets), an image its robots.txt forbids,
+a 6 MB one (over the 5 MB cap), and three on a port where nothing listens (one failure for the
+host, not one per image, and asked again by the next run). Real Scrapy crawls it through
 ``emplettes crawl``; the run is indexed into each backend and the real portal is queried
 over HTTP and in headless Chromium.
 """
@@ -15,6 +16,7 @@ import io
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -115,6 +117,13 @@ def _page(shop: Server, n: int, name: str, image: str) -> Response:
     return Response(html, content_type="text/html; charset=utf-8")
 
 
+def _closed_port() -> int:
+    """A port of 127.0.0.1 where nothing listens: bound, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def hosts():
     elsewhere = Server(
@@ -164,6 +173,8 @@ def hosts():
         11: ("Photo interdite", f"{shop.base}prive/photo.jpg"),  # robots.txt forbids it
         12: ("Photo géante", f"{shop.base}img/huge.jpg"),  # 6 MB: over the 5 MB cap
     }
+    nobody = _closed_port()
+    images.update({12 + k: (f"Photo perdue {k}", f"http://127.0.0.1:{nobody}/photo-{k}.jpg") for k in (1, 2, 3)})
     products.update(images)
     for n, (name, image) in images.items():
         routes[f"/p/{n}"] = lambda s, n=n, name=name, image=image: _page(s, n, name, image)
@@ -220,6 +231,9 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
         "Détour privé",
         "Photo interdite",
         "Photo géante",
+        "Photo perdue 1",
+        "Photo perdue 2",
+        "Photo perdue 3",
     ]
     assert [name for name in refused if keys[name]] == []
     assert products["Bombe"]["image"] == images[7][1], "the declared URL stays in the record"
@@ -231,6 +245,8 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
         for name, url in images.values()
         if name in refused
     }
+    lost = sorted(reasons.pop(f"Photo perdue {k}") for k in (1, 2, 3))
+    assert lost == ["host_unreachable", "host_unreachable", "unreachable"], "the host failed once, not per image"
     assert reasons == {
         "Pixel espion": "refused_address",
         "Pixel maison": "too_small",
@@ -263,6 +279,12 @@ def test_a_recrawl_reuses_stored_images_without_asking_for_them_again(crawled, h
     assert {n: p.get("image_key") for n, p in _by_name(again).items()} == {
         n: p.get("image_key") for n, p in _by_name(first).items()
     }
+    logs = sorted((data_dir / "logs").glob("*.log"))
+    assert len(logs) == 2
+    for log in logs:  # an unreachable host is not remembered as a refusal: each run asks once
+        assert (
+            len(re.findall(r"image http://127\.0\.0\.1:\d+/photo-\d\.jpg refused: unreachable", log.read_text())) == 1
+        )
 
 
 def test_prepared_images_refuse_svg_bombs_and_pixels_by_reason():
@@ -358,7 +380,7 @@ def test_chromium_shows_the_results_images_without_policy_violations(browser, cr
         shown = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.currentSrc)")
         assert len(shown) == 4 and all(src.startswith(base + "/images/") for src in shown)
         placeholders = tab.page.eval_on_selector_all(".product-image-none", "spans => spans.length")
-        assert placeholders == 8, "a refused image shows the placeholder"
+        assert placeholders == 11, "a refused image shows the placeholder"
         assert elsewhere == []
         tab.close()  # fails on any CSP violation reported to the console
 

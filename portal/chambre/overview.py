@@ -228,23 +228,3 @@ def history(config: Config, source_id: str, limit: int = 30) -> list[RunRecord]:
 def latest_run_id(config: Config, source_id: str) -> str | None:
     with IndexState(config.state_db) as state:
         return state.latest_indexed().get(source_id)
-
-
-def ago(when: object, now: datetime | None = None) -> str:
-    """``il y a 3 h`` for a past time, ``dans 2 h`` for a future one (the next run)."""
-    moment = when if isinstance(when, datetime) else parse_time(when)
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
-    span = abs(seconds)
-    if span < 60:
-        text = _("moins d'une minute")
-    elif span < 3600:
-        text = _("%(n)d min", n=span // 60)
-    elif span < 2 * 86400:
-        text = _("%(n)d h", n=span // 3600)
-    else:
-        text = _("%(n)d jours", n=span // 86400)
-    return _("dans %(span)s", span=text) if seconds < 0 else _("il y a %(span)s", span=text)

@@ -18,7 +18,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
 from indexer.load import index_outcome_label
-from indexer.runlog import scheduler_status
+from indexer.runlog import ago, scheduler_status
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.backend import get_backend as portal_backend
 from portal.chambre import overview
@@ -75,7 +75,7 @@ def source_or_404(source_id: str) -> dict[str, Any]:
     return source
 
 
-bp.add_app_template_filter(overview.ago, "freshness_ago")
+bp.add_app_template_filter(ago, "freshness_ago")
 
 
 @bp.context_processor
