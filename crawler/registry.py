@@ -31,6 +31,7 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.reader import ReaderError
 
 from config.i18n import _
+from config.reasons import validation_reason
 from crawler.yaml_hints import yaml_hint
 from indexer.communes import centre_of, postcode_problem, town_problem
 from indexer.records import Service
@@ -598,9 +599,7 @@ def error_message(error: Any) -> str:
     """One pydantic error in French, with what to write instead (shared with ``sources import``)."""
     loc = [p for p in error["loc"] if p not in ("function-after",)]
     last = str(loc[-1]) if loc else ""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "missing":
-        return _("champ obligatoire manquant")
+    kind = error["type"]
     if kind == "extra_forbidden":
         import difflib
 
@@ -612,31 +611,7 @@ def error_message(error: Any) -> str:
         return _("minuscules, chiffres et tirets seulement (ex. « boulangerie-martin »)")
     if kind == "string_pattern_mismatch" and last == "postcode":
         return _('un code postal a cinq chiffres, entre guillemets ("37000")')
-    if kind == "string_too_short":
-        return _("ne peut pas être vide")
-    if kind == "literal_error":
-        return _(
-            "valeur inconnue %(value)r ; valeurs possibles : %(expected)s",
-            value=error.get("input"),
-            expected=str(ctx.get("expected", "")).replace(" or ", _(" ou ")),
-        )
-    if kind in ("string_type", "str_type"):
-        return _("doit être du texte")
-    if kind == "list_type":
-        return _("doit être une liste, [a, b]")
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return _("doit être un ensemble de champs (nom: valeur)")
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return _("doit être un nombre entier")
-    if kind in ("float_parsing", "float_type"):
-        return _("doit être un nombre")
-    if kind in ("bool_parsing", "bool_type"):
-        return _("doit valoir true ou false")
-    if kind in ("greater_than_equal", "greater_than"):
-        return _("doit valoir au moins %(limit)s", limit=ctx.get("ge", ctx.get("gt")))
-    if kind in ("less_than_equal", "less_than"):
-        return _("doit valoir au plus %(limit)s", limit=ctx.get("le", ctx.get("lt")))
-    return str(error["msg"]).removeprefix("Value error, ")
+    return validation_reason(error)
 
 
 def _line_of_path(node: Any, loc: list, fallback: int) -> int:

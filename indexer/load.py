@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.i18n import N_, _, ngettext
+from config.reasons import validation_reason
 from indexer.backends.base import BackendUnavailable, SearchBackend
 from indexer.records import id_in_source, parse_record
 from indexer.runs import RunInfo, list_runs, read_run_lines, run_completed_well, run_id_in_future, run_info
@@ -94,7 +95,7 @@ def _describe(exc: ValidationError) -> str:
         if len(loc) > 1 and loc[0] in ("product", "shop"):
             loc = loc[1:]  # the union's discriminator tag, not a field
         location = ".".join(str(part) for part in loc) or _("fiche")
-        parts.append(f"{location} : {error['msg']}")
+        parts.append(f"{location} : {validation_reason(error)}")
     more = exc.error_count() - len(parts)
     return " ; ".join(parts) + (" " + _("(+%(more)s autres)", more=more) if more > 0 else "")
 

@@ -113,11 +113,26 @@ def test_invalid_lines_are_reported_with_line_numbers_and_valid_ones_kept(runs_d
     assert numbers == [2, 3, 4, 5, 6]
     messages = dict(report.errors)
     assert "JSON invalide" in messages[2]
-    assert messages[3].startswith("price")
-    assert messages[4].startswith("url")
+    assert messages[3] == "price : doit valoir au moins 0"
+    assert messages[4] == "url : ne correspond pas à la forme attendue (^https?://)"
     assert "autre-source" in messages[6]
     assert report.outcome == COMPLETE
     assert f"{SOURCE}-1" in source_ids(backend) and f"{SOURCE}-5" in source_ids(backend)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"type": "gadget"}, "fiche : type inconnu 'gadget' ; valeurs possibles : 'product', 'shop'"),
+        ({"last_seen": "hier"}, "last_seen : doit être une date ISO 8601 (2026-12-06T09:30:00Z)"),
+        ({"price": "douze"}, "price : doit être un nombre"),
+        ({"name": ""}, "name : ne peut pas être vide"),
+    ],
+)
+def test_a_rejected_line_is_reported_in_french(runs_dir, backend, change, message):
+    lines = [product(1) | change] + [product(n) for n in range(10, 20)]
+    report = load_run(write_run(runs_dir, RUN1, lines), backend)
+    assert report.errors == [(1, message)]
 
 
 def test_a_byte_order_mark_before_the_first_line_is_no_error(runs_dir, backend):

@@ -1,0 +1,63 @@
+"""Pydantic's validation errors said in French, for every layer that reports them to people.
+
+The registry (``crawler.registry``, with its own hints for its fields), the chamber's
+import and the indexer's report on run-file lines all turn one pydantic error (an item of
+``ValidationError.errors()``) into a reason through :func:`validation_reason`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.i18n import _
+
+
+def validation_reason(error: Any) -> str:
+    """The reason of one pydantic error, in the catalogue's language."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return _("champ obligatoire manquant")
+    if kind == "extra_forbidden":
+        return _("champ inconnu")
+    if kind == "string_too_short":
+        return _("ne peut pas être vide")
+    if kind == "string_too_long":
+        return _("trop long : %(limit)s caractères au plus", limit=ctx.get("max_length"))
+    if kind == "string_pattern_mismatch":
+        return _("ne correspond pas à la forme attendue (%(pattern)s)", pattern=ctx.get("pattern"))
+    if kind == "literal_error":
+        return _(
+            "valeur inconnue %(value)r ; valeurs possibles : %(expected)s",
+            value=error.get("input"),
+            expected=str(ctx.get("expected", "")).replace(" or ", _(" ou ")),
+        )
+    if kind == "union_tag_invalid":
+        return _(
+            "type inconnu %(value)r ; valeurs possibles : %(expected)s",
+            value=ctx.get("tag"),
+            expected=str(ctx.get("expected_tags", "")).replace(" or ", _(" ou ")),
+        )
+    if kind == "union_tag_not_found":
+        return _("le champ « %(field)s » manque", field=ctx.get("discriminator", "type").strip("'"))
+    if kind in ("string_type", "str_type"):
+        return _("doit être du texte")
+    if kind == "list_type":
+        return _("doit être une liste, [a, b]")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _("doit être un ensemble de champs (nom: valeur)")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("doit être un nombre entier")
+    if kind in ("float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"):
+        return _("doit être un nombre")
+    if kind in ("decimal_max_digits", "decimal_max_places", "decimal_whole_digits"):
+        return _("a trop de chiffres")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("doit valoir true ou false")
+    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing", "date_parsing", "date_type"):
+        return _("doit être une date ISO 8601 (2026-12-06T09:30:00Z)")
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("doit valoir au moins %(limit)s", limit=ctx.get("ge", ctx.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return _("doit valoir au plus %(limit)s", limit=ctx.get("le", ctx.get("lt")))
+    # A validator's own message: ours are written in French ("Value error, …").
+    return str(error["msg"]).removeprefix("Value error, ")
