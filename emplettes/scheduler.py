@@ -160,7 +160,8 @@ class CrawlScheduler:
         self.registry_error: str | None = None
         self._registry_stamp: tuple[int, int] | None = None
         self._index_lock = threading.Lock()
-        self._index_pending = False
+        self._index_pending = False  # runs may wait to be indexed: try at the next tick
+        self._index_down = False  # the index did not answer: said once, and when it is back
         self._rebuilding = threading.Event()
         self._stopping = threading.Event()
         self._children: dict[str, subprocess.Popen] = {}
@@ -414,7 +415,7 @@ class CrawlScheduler:
             try:
                 reports = index_runs(self.config)
             except BackendUnavailable as exc:
-                if not self._index_pending:
+                if not self._index_down:
                     log.warning(
                         "%s",
                         _(
@@ -424,13 +425,13 @@ class CrawlScheduler:
                             seconds=f"{self.poll:.0f}",
                         ),
                     )
-                self._index_pending = True
+                self._index_pending = self._index_down = True
                 return False
             except Exception:  # never let one bad run stop the scheduler
                 log.exception("%s", _("l'indexation a échoué ; nouvel essai plus tard"))
                 self._index_pending = True
                 return False
-            if self._index_pending:
+            if self._index_down:
                 log.info(
                     "%s",
                     ngettext(
@@ -439,7 +440,7 @@ class CrawlScheduler:
                         len(reports),
                     ),
                 )
-            self._index_pending = False
+            self._index_pending = self._index_down = False
             for report in reports:
                 log.info("%s", _("indexée %(summary)s", summary=report.summary()))
             if reports and self.config.runs_keep > 0:

@@ -167,8 +167,12 @@ backend.close()
 """
 
 
-def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
+def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path, caplog):
+    import logging
+
     from emplettes.scheduler import CrawlScheduler
+
+    caplog.set_level(logging.INFO, logger="emplettes.scheduler")
 
     with ShopFarm(3) as farm:
         (tmp_path / "sources.yaml").write_text(farm.sources_yaml())
@@ -187,6 +191,9 @@ def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
             for shop in farm.shops:
                 scheduler.crawl(shop.id)
             assert scheduler.index() is False  # the index is busy: nothing lost, nothing recorded
+            assert scheduler.index() is False
+            told = [r for r in caplog.records if r.name == "emplettes.scheduler" and "indisponible" in r.getMessage()]
+            assert len(told) == 1, "said once, not at every try"
             for shop in farm.shops:
                 (run,) = records(tmp_path, shop.id)
                 assert run.outcome == "ok" and not run.indexed
@@ -195,9 +202,9 @@ def test_an_index_outage_loses_nothing_and_indexing_catches_up(tmp_path):
             assert status.returncode == 0 and " non " in status.stdout
         finally:
             holder.communicate("release\n", timeout=30)  # the index comes back
-        scheduler._index_pending = True
         scheduler.tick()  # the periodic catch-up
         scheduler.stop()
+        assert "index de recherche revenu : 3 collectes rattrapées" in caplog.text
         for shop in farm.shops:
             assert set(indexed(tmp_path, shop.id)) == farm.expected_urls(shop)
             assert records(tmp_path, shop.id)[0].indexed
