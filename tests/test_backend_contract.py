@@ -449,6 +449,26 @@ def test_missing_values_are_no_facet_value(fresh):
     assert fresh.search(SearchQuery(filters={"town": (SHOPS["theiere-bleue"]["town"],)})).total == 1
 
 
+def test_a_word_one_typo_away_ranks_before_one_two_typos_away(fresh):
+    """"saucison" (no product has it) is one edit from "saucisson", two from "saison"."""
+    from indexer.backends.common import record_key
+
+    saisons = sorted((f"saison-{n}" for n in range(20)), key=record_key)[:2]
+    saucissons = sorted((f"saucisson-{n}" for n in range(20)), key=record_key)[-2:]
+    assert max(map(record_key, saisons)) < min(map(record_key, saucissons)), "the tie-break alone puts saison first"
+    plain = dict(description=None, brand=None, category=None, availability="in_stock")
+    fresh.upsert(
+        [
+            shop_record("theiere-bleue"),
+            product_record(0, id=saisons[0], name="Chocolats de saison", **plain),
+            product_record(0, id=saisons[1], name="Bière de saison", **plain),
+            product_record(0, id=saucissons[0], name="Saucisson sec", **plain),
+            product_record(0, id=saucissons[1], name="Saucisson à l'ail", **plain),
+        ]
+    )
+    assert ids(fresh.search(SearchQuery(text="saucison"))) == [*saucissons, *saisons]
+
+
 def test_empty_index(fresh):
     result = fresh.search(SearchQuery(text="bougie", near=Near(*LAVAL, 10), sort="distance"))
     assert result.total == 0 and result.hits == []

@@ -225,7 +225,9 @@ TEXT_SOURCES: dict[str, str] = {
     "shop": "shop_name",
     "description": "description",
 }
-FUZZY_FACTOR = 0.5  # a word matched with a typo counts half
+# A word matched with one typo counts half, with two a quarter: "saucison" finds « Saucisson
+# sec » (one edit) before « Chocolats de saison » (two).
+FUZZY_FACTORS: dict[int, float] = {1: 0.5, 2: 0.25}
 SYNONYM_FACTOR = 0.75  # "chandelle" finds bougies, but chandelles first
 HEAD_BONUS = 2.0  # the name starts with the word: "Vélo enfant" before "Casque vélo enfant"
 PHRASE_BONUS = 4.0  # the query's words side by side in the name ("huile d'olive")

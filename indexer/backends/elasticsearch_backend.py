@@ -68,7 +68,7 @@ from indexer.backends.base import (
     FACETS,
     FIELD_WEIGHTS,
     FILTERS,
-    FUZZY_FACTOR,
+    FUZZY_FACTORS,
     HEAD_BONUS,
     PHRASE_BONUS,
     SYNONYM_FACTOR,
@@ -250,22 +250,23 @@ def _field_match(name: str, clause: Clause, weight: float, fuzzy: bool) -> dict:
                     }
                 }
             )
-    if fuzzy and clause.fuzzy:
+    for distance in range(1, clause.fuzzy + 1) if fuzzy else ():
         # As on tantivy: against stems only from FUZZY_STEMS_LENGTH letters ("savon" is one
-        # edit from "savoi", Savoie's stem), and against the whole words of names.
+        # edit from "savoi", Savoie's stem), and against the whole words of names; fewer
+        # edits score more.
         typos: list[dict] = []
         if typos_on_stems(clause.words[0]):
-            typos.append({"match": {field: {"query": clause.words[0], "fuzziness": clause.fuzzy}}})
+            typos.append({"match": {field: {"query": clause.words[0], "fuzziness": distance}}})
         if name == "name":
             # Whole (unstemmed) words too, singular and plural, as on tantivy: "bougei" is one
             # swap from "bougie", not from the stem "boug", and "bougeis" one from "bougies".
             typos += [
-                {"match": {"name.words": {"query": form, "fuzziness": clause.fuzzy}}}
+                {"match": {"name.words": {"query": form, "fuzziness": distance}}}
                 for form in word_forms(clause.words[0])
             ]
         if typos:
             typo = typos[0] if len(typos) == 1 else {"bool": {"should": typos, "minimum_should_match": 1}}
-            options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTOR}})
+            options.append({"constant_score": {"filter": typo, "boost": weight * FUZZY_FACTORS[distance]}})
     return options[0] if len(options) == 1 else {"dis_max": {"queries": options}}
 
 

@@ -20,7 +20,7 @@ from tantivy import FieldType, Occur, Query
 from indexer.analysis import Clause, analyze, typos_on_stems, word_forms
 from indexer.backends.base import (
     AVAILABILITY_BONUS,
-    FUZZY_FACTOR,
+    FUZZY_FACTORS,
     HEAD_BONUS,
     PHRASE_BONUS,
     SYNONYM_FACTOR,
@@ -130,18 +130,18 @@ class Queries(Storage):
                     exact.append(Query.boolean_query([(Occur.Must, self._term(field, t)) for t in stems]))
             if exact:
                 options.append((weight * factor, self._any(exact)))
-        if fuzzy and clause.fuzzy:
+        for distance in range(1, clause.fuzzy + 1) if fuzzy else ():
             typos = [
-                Query.fuzzy_term_query(self.schema, field, stem, distance=clause.fuzzy)
+                Query.fuzzy_term_query(self.schema, field, stem, distance=distance)
                 for stem in (analyze(clause.words[0])[:1] if typos_on_stems(clause.words[0]) else [])
             ]
             if field == "name":  # whole words too: "bougei" is one swap from "bougie", not from "boug"
                 typos += [
-                    Query.fuzzy_term_query(self.schema, "name_words", form, distance=clause.fuzzy)
+                    Query.fuzzy_term_query(self.schema, "name_words", form, distance=distance)
                     for form in word_forms(clause.words[0])  # and "bougeis" from "bougies"
                 ]
             if typos:
-                options.append((weight * FUZZY_FACTOR, self._any(typos)))
+                options.append((weight * FUZZY_FACTORS[distance], self._any(typos)))
         return options
 
     def _field_match(
