@@ -450,7 +450,7 @@ def test_missing_values_are_no_facet_value(fresh):
 
 
 def test_a_word_one_typo_away_ranks_before_one_two_typos_away(fresh):
-    """"saucison" (no product has it) is one edit from "saucisson", two from "saison"."""
+    """A word no product has ("saucison") finds the one it is one edit from ("saucisson") first."""
     from indexer.backends.common import record_key
 
     saisons = sorted((f"saison-{n}" for n in range(20)), key=record_key)[:2]
