@@ -282,20 +282,41 @@ class ProductImages:
 
     async def _download(self, url: str) -> bytes:
         """The image's bytes, redirects followed here so that each hop meets the guard."""
-        from scrapy import Request
-        from scrapy.exceptions import IgnoreRequest
-
         started = time.monotonic()
         for _hop in range(self.redirects + 1):
-            left = self.deadline - (time.monotonic() - started)
-            if left <= 0:
-                raise NotAnImage("deadline", url)
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
+            host = (urlsplit(url).hostname or "").lower()
             try:
                 check_url(url, allow_private=host in self.private_hosts)
             except RefusedAddress as exc:
                 raise NotAnImage("refused_address", str(exc)) from exc
+            response = await self._ask(url, started)
+            # Counted apart: a run's "pages" are the shop's pages, not its pictures.
+            self.crawler.stats.inc_value("emplettes/images/responses")
+            location = response.headers.get("Location")
+            if response.status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(response.url, location.decode("latin-1"))
+                continue
+            if response.status != 200:
+                # A server in trouble or asking to slow down may serve it next time.
+                passing = response.status >= 500 or response.status in (408, 429)
+                raise NotAnImage(f"http_{response.status}", url, passing=passing)
+            return response.body
+        raise NotAnImage("too_many_redirects", url)
+
+    async def _ask(self, url: str, started: float):
+        """One request through Scrapy, once its host is known to answer (or as the host's
+        first), within what is left of the image's deadline."""
+        from scrapy import Request
+        from scrapy.exceptions import IgnoreRequest
+
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"
+        first = await self._host_answers(origin)
+        answered = True
+        try:
+            left = self.deadline - (time.monotonic() - started)
+            if left <= 0:
+                raise NotAnImage("deadline", url)
             request = Request(
                 url,
                 priority=-10,  # after the pages: products first, their pictures when the host is free
@@ -309,31 +330,17 @@ class ProductImages:
                     "emplettes_image": True,
                 },
             )
-            origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"
-            first = await self._host_answers(origin)
-            answered = True
-            try:
-                response = await self.crawler.engine.download_async(request)
-            except IgnoreRequest as exc:  # robots.txt, the guard's middleware
-                raise NotAnImage("ignored", str(exc)[:200]) from exc
-            except Exception as exc:  # unreachable, too large, cut short
-                detail = f"{type(exc).__name__}: {str(exc)[:200]}"
-                if _unreachable(exc):
-                    answered = False
-                    raise NotAnImage("unreachable", detail, passing=True) from exc
-                raise NotAnImage("download", detail) from exc
-            finally:
-                if first:
-                    self._host_settled(origin, answered)
-            # Counted apart: a run's "pages" are the shop's pages, not its pictures.
-            self.crawler.stats.inc_value("emplettes/images/responses")
-            location = response.headers.get("Location")
-            if response.status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(response.url, location.decode("latin-1"))
-                continue
-            if response.status != 200:
-                # A server in trouble or asking to slow down may serve it next time.
-                passing = response.status >= 500 or response.status in (408, 429)
-                raise NotAnImage(f"http_{response.status}", url, passing=passing)
-            return response.body
-        raise NotAnImage("too_many_redirects", url)
+            return await self.crawler.engine.download_async(request)
+        except NotAnImage:
+            raise
+        except IgnoreRequest as exc:  # robots.txt, the guard's middleware
+            raise NotAnImage("ignored", str(exc)[:200]) from exc
+        except Exception as exc:  # unreachable, too large, cut short
+            detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+            if _unreachable(exc):
+                answered = False
+                raise NotAnImage("unreachable", detail, passing=True) from exc
+            raise NotAnImage("download", detail) from exc
+        finally:
+            if first:
+                self._host_settled(origin, answered)
