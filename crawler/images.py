@@ -12,7 +12,8 @@ Limits, each refusing the image and never the product:
 - the address guard on every hop (:func:`crawler.netguard.check_url`); private addresses
   only on the hosts of sources that allow them (a shop on a test network may not send
   the crawler to another private host), redirects followed here, at most ``REDIRECTS``;
-- ``IMAGE_MAXSIZE`` bytes downloaded, one deadline for all hops (``IMAGE_DEADLINE``);
+- ``IMAGE_MAXSIZE`` bytes downloaded, one deadline for all hops (``IMAGE_DEADLINE``), no
+  retries;
 - JPEG, PNG, GIF or WebP only (SVG, which may carry script, is not read at all);
   ``MAX_PIXELS`` at most, checked from the header before decoding (decompression bombs);
   at least ``MIN_SIDE`` pixels a side (a 1×1 tracking pixel is not a product photo).
@@ -327,6 +328,9 @@ class ProductImages:
                     "download_maxsize": self.maxsize,
                     "download_warnsize": 0,
                     "download_timeout": left,
+                    # No retries: they would each get ``left`` again. A failed image is asked
+                    # again by the next run (``passing``).
+                    "dont_retry": True,
                     "emplettes_image": True,
                 },
             )
