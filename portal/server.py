@@ -107,6 +107,9 @@ def serving_in_thread(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[s
         # Close the listening socket and the open keep-alive connections from the loop's own
         # thread, woken through its trigger: closed from here, the loop would sleep on in
         # poll() until its timeout (a second) before seeing that nothing is left to serve.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        thread.join(timeout=5)
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            thread.join(timeout=30)  # closing from here while the loop still runs would race it
+        except OSError:  # its pipe already closed (seen once in CI, EBADF): close from here
+            pass
         wasyncore.close_all(server._map)  # no-op once the loop closed everything
