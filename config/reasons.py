@@ -39,7 +39,7 @@ def validation_reason(error: Any) -> str:
         )
     if kind == "union_tag_not_found":
         return _("le champ « %(field)s » manque", field=ctx.get("discriminator", "type").strip("'"))
-    if kind in ("string_type", "str_type"):
+    if kind in ("string_type", "str_type", "string_unicode"):
         return _("doit être du texte")
     if kind == "list_type":
         return _("doit être une liste, [a, b]")
@@ -59,5 +59,6 @@ def validation_reason(error: Any) -> str:
         return _("doit valoir au moins %(limit)s", limit=ctx.get("ge", ctx.get("gt")))
     if kind in ("less_than_equal", "less_than"):
         return _("doit valoir au plus %(limit)s", limit=ctx.get("le", ctx.get("lt")))
-    # A validator's own message: ours are written in French ("Value error, …").
-    return str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):  # a validator's own message: ours are in French
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return _("valeur refusée (%(why)s)", why=error["msg"])

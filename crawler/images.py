@@ -70,14 +70,10 @@ class NotAnImage(ValueError):
         self.passing = passing
 
 
-def _unreachable(exc: Exception) -> bool:
-    """The host did not answer at all: nothing else on it will get an answer in this run."""
-    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
-    from twisted.internet.error import ConnectError, TimeoutError
-
-    return isinstance(
-        exc, (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError, ConnectError, TimeoutError)
-    )
+# The page error kinds (crawler.errors) for which a host is taken as not answering at all,
+# and those that say something about the image itself rather than the moment.
+UNREACHABLE = frozenset({"dns", "connection_refused", "timeout"})
+LASTING = frozenset({"too_large", "decompression_too_large", "refused_address"})
 
 
 def image_key(body: bytes) -> str:
@@ -283,14 +279,32 @@ class ProductImages:
 
     async def _download(self, url: str) -> bytes:
         """The image's bytes, redirects followed here so that each hop meets the guard."""
+        from scrapy import Request
+
         started = time.monotonic()
         for _hop in range(self.redirects + 1):
-            host = (urlsplit(url).hostname or "").lower()
+            request = Request(
+                url,
+                priority=-10,  # after the pages: products first, their pictures when the host is free
+                dont_filter=True,
+                meta={
+                    "dont_redirect": True,
+                    "handle_httpstatus_all": True,
+                    "download_maxsize": self.maxsize,
+                    "download_warnsize": 0,
+                    # No retries: they would each get the time left again. An image that failed
+                    # for the moment is asked again by the next run (``passing``).
+                    "dont_retry": True,
+                    "emplettes_image": True,
+                },
+            )
+            # The address as Scrapy will ask it, not as written: "http://a\@b/" goes to a.
+            host = (urlsplit(request.url).hostname or "").lower()
             try:
-                check_url(url, allow_private=host in self.private_hosts)
+                check_url(request.url, allow_private=host in self.private_hosts)
             except RefusedAddress as exc:
                 raise NotAnImage("refused_address", str(exc)) from exc
-            response = await self._ask(url, started)
+            response = await self._ask(request, started)
             # Counted apart: a run's "pages" are the shop's pages, not its pictures.
             self.crawler.stats.inc_value("emplettes/images/responses")
             location = response.headers.get("Location")
@@ -304,47 +318,33 @@ class ProductImages:
             return response.body
         raise NotAnImage("too_many_redirects", url)
 
-    async def _ask(self, url: str, started: float):
-        """One request through Scrapy, once its host is known to answer (or as the host's
+    async def _ask(self, request, started: float):
+        """``request`` through Scrapy, once its host is known to answer (or as the host's
         first), within what is left of the image's deadline."""
-        from scrapy import Request
         from scrapy.exceptions import IgnoreRequest
 
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2].lower()}"
+        parts = urlsplit(request.url)
+        origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         first = await self._host_answers(origin)
         answered = True
         try:
             left = self.deadline - (time.monotonic() - started)
-            if left <= 0:
-                raise NotAnImage("deadline", url)
-            request = Request(
-                url,
-                priority=-10,  # after the pages: products first, their pictures when the host is free
-                dont_filter=True,
-                meta={
-                    "dont_redirect": True,
-                    "handle_httpstatus_all": True,
-                    "download_maxsize": self.maxsize,
-                    "download_warnsize": 0,
-                    "download_timeout": left,
-                    # No retries: they would each get ``left`` again. A failed image is asked
-                    # again by the next run (``passing``).
-                    "dont_retry": True,
-                    "emplettes_image": True,
-                },
-            )
+            if left <= 0:  # spent waiting in the host's queue: another run may be quicker
+                raise NotAnImage("deadline", request.url, passing=True)
+            request.meta["download_timeout"] = left
             return await self.crawler.engine.download_async(request)
         except NotAnImage:
             raise
         except IgnoreRequest as exc:  # robots.txt, the guard's middleware
             raise NotAnImage("ignored", str(exc)[:200]) from exc
-        except Exception as exc:  # unreachable, too large, cut short
-            detail = f"{type(exc).__name__}: {str(exc)[:200]}"
-            if _unreachable(exc):
-                answered = False
-                raise NotAnImage("unreachable", detail, passing=True) from exc
-            raise NotAnImage("download", detail) from exc
+        except Exception as exc:  # unreachable, too large, cut short: named as a page's would be
+            from twisted.python.failure import Failure
+
+            from crawler.errors import failure_kind
+
+            kind = failure_kind(Failure(exc)) or "ignored"
+            answered = kind not in UNREACHABLE
+            raise NotAnImage(kind, f"{type(exc).__name__}: {str(exc)[:200]}", passing=kind not in LASTING) from exc
         finally:
             if first:
                 self._host_settled(origin, answered)

@@ -4,8 +4,10 @@ A shop on 127.0.0.1 declares one image per product, most of them hostile: a trac
 on another host, a 1×1 pixel on its own, a PNG declaring 1.6 billion pixels, an SVG with a
 script, an HTML page served as ``image/jpeg``, a redirect to a private address (another
 host on 127.0.0.2, which records every request it gets), an image its robots.txt forbids,
-a 6 MB one (over the 5 MB cap), and three on a port where nothing listens (one failure for the
-host, not one per image, and asked again by the next run). Real Scrapy crawls it through
+a 6 MB one (over the 5 MB cap), three on a port where nothing listens (one failure for the
+host, not one per image, and asked again by the next run), one whose server answers 503
+(asked once a run, never retried) and one written to look like the shop's own host
+(``http://other\\@shop/``) that Scrapy would ask of the other host. Real Scrapy crawls it through
 ``emplettes crawl``; the run is indexed into each backend and the real portal is queried
 over HTTP and in headless Chromium.
 """
@@ -157,6 +159,7 @@ def hosts():
         "/img/redirect.jpg": Response("", status=302, headers={"Location": f"{elsewhere.base}photo.jpg"}),
         "/prive/photo.jpg": Response(GOOD, mimetype="image/jpeg"),
         "/img/huge.jpg": Response(GOOD[:2] + b"\x00" * (6 * 1024 * 1024), mimetype="image/jpeg"),
+        "/img/busy.jpg": Response("occupé", status=503),
     }
     shop = Server("127.0.0.1", routes)
     images = {
@@ -175,6 +178,9 @@ def hosts():
     }
     nobody = _closed_port()
     images.update({12 + k: (f"Photo perdue {k}", f"http://127.0.0.1:{nobody}/photo-{k}.jpg") for k in (1, 2, 3)})
+    images[16] = ("Serveur occupé", f"{shop.base}img/busy.jpg")  # 503: asked once a run, not retried
+    # Written to look like the shop's own host; asked as written, it goes to the other host.
+    images[17] = ("Adresse déguisée", f"http://{elsewhere.base[7:-1]}\\@{shop.base[7:]}img/good.jpg")
     products.update(images)
     for n, (name, image) in images.items():
         routes[f"/p/{n}"] = lambda s, n=n, name=name, image=image: _page(s, n, name, image)
@@ -234,6 +240,8 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
         "Photo perdue 1",
         "Photo perdue 2",
         "Photo perdue 3",
+        "Serveur occupé",
+        "Adresse déguisée",
     ]
     assert [name for name in refused if keys[name]] == []
     assert products["Bombe"]["image"] == images[7][1], "the declared URL stays in the record"
@@ -246,7 +254,7 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
         if name in refused
     }
     lost = sorted(reasons.pop(f"Photo perdue {k}") for k in (1, 2, 3))
-    assert lost == ["host_unreachable", "host_unreachable", "unreachable"], "the host failed once, not per image"
+    assert lost == ["connection_refused", "host_unreachable", "host_unreachable"], "the host failed once, not per image"
     assert reasons == {
         "Pixel espion": "refused_address",
         "Pixel maison": "too_small",
@@ -255,7 +263,9 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
         "Fausse photo": "not_an_image",
         "Détour privé": "refused_address",
         "Photo interdite": "ignored",
-        "Photo géante": "download",
+        "Photo géante": "too_large",
+        "Serveur occupé": "http_503",
+        "Adresse déguisée": "refused_address",
     }
 
     stored = sorted(p.relative_to(data_dir / "images").as_posix() for p in (data_dir / "images").rglob("*.webp"))
@@ -272,10 +282,14 @@ def test_only_real_pictures_are_stored_and_products_sharing_one_share_its_files(
 def test_a_recrawl_reuses_stored_images_without_asking_for_them_again(crawled, hosts):
     data_dir, first = crawled
     shop, _elsewhere, _images = hosts
-    asked = len([p for p in shop.paths if p.startswith("/img/")])
+    asked = len([p for p in shop.paths if p.startswith("/img/") and p != "/img/busy.jpg"])
+    assert shop.paths.count("/img/busy.jpg") == 1, "an image is not retried within a run"
     result, again = crawl(data_dir, shop)
     assert result.returncode == 0, result.stderr
-    assert len([p for p in shop.paths if p.startswith("/img/")]) == asked, "no image asked twice within a week"
+    assert len([p for p in shop.paths if p.startswith("/img/") and p != "/img/busy.jpg"]) == asked, (
+        "no image asked twice within a week"
+    )
+    assert shop.paths.count("/img/busy.jpg") == 2, "a server in trouble is asked again by the next run"
     assert {n: p.get("image_key") for n, p in _by_name(again).items()} == {
         n: p.get("image_key") for n, p in _by_name(first).items()
     }
@@ -283,7 +297,8 @@ def test_a_recrawl_reuses_stored_images_without_asking_for_them_again(crawled, h
     assert len(logs) == 2
     for log in logs:  # an unreachable host is not remembered as a refusal: each run asks once
         assert (
-            len(re.findall(r"image http://127\.0\.0\.1:\d+/photo-\d\.jpg refused: unreachable", log.read_text())) == 1
+            len(re.findall(r"image http://127\.0\.0\.1:\d+/photo-\d\.jpg refused: connection_refused", log.read_text()))
+            == 1
         )
 
 
@@ -380,7 +395,7 @@ def test_chromium_shows_the_results_images_without_policy_violations(browser, cr
         shown = tab.page.eval_on_selector_all(".product-image img", "imgs => imgs.map(i => i.currentSrc)")
         assert len(shown) == 4 and all(src.startswith(base + "/images/") for src in shown)
         placeholders = tab.page.eval_on_selector_all(".product-image-none", "spans => spans.length")
-        assert placeholders == 11, "a refused image shows the placeholder"
+        assert placeholders == 13, "a refused image shows the placeholder"
         assert elsewhere == []
         tab.close()  # fails on any CSP violation reported to the console
 
