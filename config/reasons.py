@@ -1,15 +1,16 @@
-"""Pydantic's validation errors said in French, for every layer that reports them to people.
+"""Why a value was refused, said in French, for every layer that reports it to people.
 
 The registry (``crawler.registry``, with its own hints for its fields), the chamber's
 import and the indexer's report on run-file lines all turn one pydantic error (an item of
-``ValidationError.errors()``) into a reason through :func:`validation_reason`.
+``ValidationError.errors()``) into a reason through :func:`validation_reason`; a text that
+is not JSON (a run-file line, a contours file) gets its reason from :func:`json_reason`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from config.i18n import _
+from config.i18n import N_, _
 
 
 def validation_reason(error: Any) -> str:
@@ -62,3 +63,31 @@ def validation_reason(error: Any) -> str:
     if kind in ("value_error", "assertion_error"):  # a validator's own message: ours are in French
         return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return _("valeur refusée (%(why)s)", why=error["msg"])
+
+
+# What orjson and the standard json module say, by the start of their message.
+_JSON_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("unexpected end of data", "Unterminated string", "Expecting value: line 1 column 1 (char 0)"),
+        N_("fin inattendue"),
+    ),
+    (("unexpected content after document", "Extra data"), N_("du texte après la fin")),
+    (("unexpected character, expected a string key", "Expecting property name"), N_("nom de champ attendu")),
+    (("unexpected character, expected ':'", "Expecting ':' delimiter"), N_("« : » attendu après un nom de champ")),
+    (("Expecting ',' delimiter",), N_("« , » attendue entre deux valeurs")),
+    (("unexpected character, expected a JSON value", "Expecting value"), N_("valeur attendue")),
+    (("unexpected control character", "Invalid control character"), N_("caractère de contrôle dans un texte")),
+    (("trailing comma",), N_("virgule en trop")),
+    (("str is not valid UTF-8",), N_("pas de l'UTF-8 valide")),
+    (("no low surrogate", "lone leading surrogate", "lone trailing surrogate"), N_("caractère Unicode incomplet")),
+)
+
+
+def json_reason(exc: ValueError) -> str:
+    """``JSON invalide à la colonne 2 : nom de champ attendu``, from a decoding error."""
+    message = str(getattr(exc, "msg", exc))
+    why = next((_(reason) for starts, reason in _JSON_REASONS if message.startswith(starts)), _("forme incorrecte"))
+    column = getattr(exc, "colno", None)
+    if column is None:
+        return _("JSON invalide : %(why)s", why=why)
+    return _("JSON invalide à la colonne %(column)d : %(why)s", column=column, why=why)

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from config.i18n import _
+from config.reasons import json_reason
 
 # How far ahead of this machine's clock a run id may be (another worker's clock drifting):
 # beyond, the id is wrong, and since ids sort chronologically a run named in 2099 would
@@ -152,7 +153,7 @@ def read_run_lines(path: Path) -> Iterator[RunLine]:
                 if not raw.endswith(b"\n"):
                     yield RunLine(number, None, "truncated last line", truncated=True)
                 else:
-                    yield RunLine(number, None, _("JSON invalide : %(why)s", why=exc))
+                    yield RunLine(number, None, json_reason(exc))
                 continue
             if not isinstance(data, dict):
                 yield RunLine(number, None, _("un objet JSON était attendu, pas %(type)s", type=type(data).__name__))

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from config import ConfigError
+from config.reasons import json_reason
 from indexer.analysis import fold
 from indexer.search import BackendUnavailable, SearchBackend, SearchQuery
 from portal.assets import IMMUTABLE, SHORT_MAX_AGE, asset_url, content_hash
@@ -200,7 +201,7 @@ def load_offline_map(setting: str) -> OfflineMap | None:
     try:
         problem = contours_problem(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
-        problem = _("JSON invalide (%(error)s)", error=exc)
+        problem = json_reason(exc)
     if problem:
         raise ConfigError(
             _(

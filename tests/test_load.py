@@ -112,7 +112,7 @@ def test_invalid_lines_are_reported_with_line_numbers_and_valid_ones_kept(runs_d
     numbers = [number for number, _ in report.errors]
     assert numbers == [2, 3, 4, 5, 6]
     messages = dict(report.errors)
-    assert "JSON invalide" in messages[2]
+    assert messages[2] == "JSON invalide à la colonne 2 : nom de champ attendu"
     assert messages[3] == "price : doit valoir au moins 0"
     assert messages[4] == "url : ne correspond pas à la forme attendue (^https?://)"
     assert "autre-source" in messages[6]
