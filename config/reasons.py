@@ -67,10 +67,7 @@ def validation_reason(error: Any) -> str:
 
 # What orjson and the standard json module say, by the start of their message.
 _JSON_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (
-        ("unexpected end of data", "Unterminated string", "Expecting value: line 1 column 1 (char 0)"),
-        N_("fin inattendue"),
-    ),
+    (("unexpected end of data", "Unterminated string"), N_("fin inattendue")),
     (("unexpected content after document", "Extra data"), N_("du texte après la fin")),
     (("unexpected character, expected a string key", "Expecting property name"), N_("nom de champ attendu")),
     (("unexpected character, expected ':'", "Expecting ':' delimiter"), N_("« : » attendu après un nom de champ")),
