@@ -137,3 +137,12 @@ def test_check_explains_a_page_without_markup(tmp_path):
 def test_check_unknown_file_is_a_clear_error():
     result = run("check", "no-such-page.html")
     assert result.returncode == 2 and "fichier introuvable" in result.stderr
+
+
+def test_the_kinds_a_command_accepts_are_the_registrys_own_but_platform():
+    from typing import get_args
+
+    from crawler.registry import Kind
+    from emplettes.cli import KINDS
+
+    assert set(KINDS) == set(get_args(Kind)) - {"platform"}

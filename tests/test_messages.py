@@ -58,6 +58,7 @@ def _literal_words(node: ast.expr) -> str:
 # What the command line prints, raises to its user or logs for a chamber (the scheduler's log).
 SPEAKING_MODULES = [
     "emplettes/cli.py",
+    "emplettes/sources.py",
     "emplettes/demo.py",
     "emplettes/scheduler.py",
     "crawler/sources_add.py",
